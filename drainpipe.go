@@ -1,0 +1,92 @@
+// Package drainpipe holds the vocabulary shared by every part of drainpipe: the log
+// records that arrive on Heroku drains, the batches they arrive in, the drains
+// themselves, and the errors the parts use to talk to each other.
+//
+// The packages below it each speak one protocol or wrap one dependency (logplex,
+// syslog, journal, archive, cloudwatch, metrics, heroku); cmd/drainpipe wires them.
+package drainpipe
+
+import (
+	"errors"
+	"time"
+)
+
+// Record is one log line as Heroku sent it, with the fields of its syslog header.
+// Field names follow Heroku's vocabulary: `heroku logs --source app --dyno web.1`.
+type Record struct {
+	// Drain is the id of the drain the line arrived on.
+	Drain string
+	// App is the Heroku app the drain belongs to.
+	App string
+	// Time is the line's own timestamp, or Received when the line had none that parsed.
+	Time time.Time
+	// Received is when drainpipe accepted the batch that held the line.
+	Received time.Time
+	// Priority is the syslog PRI (facility*8 + severity), or -1 when the frame had none.
+	Priority int
+	// Host is the syslog HOSTNAME: "host" from logplex, the drain token from syslog drains.
+	Host string
+	// Source is the syslog APP-NAME: "app" for the app's own output, "heroku" for the platform.
+	Source string
+	// Dyno is the syslog PROCID: "web.1", "router", "api", "heroku-postgres" ...
+	Dyno string
+	// MsgID is the syslog MSGID, empty when the sender sent "-" or none.
+	MsgID string
+	// StructuredData is the syslog STRUCTURED-DATA as sent, empty when "-" or absent.
+	StructuredData string
+	// Message is the line itself, without its trailing newline. For a malformed
+	// record it is the whole raw frame, with invalid UTF-8 escaped.
+	Message string
+	// Malformed reports that the frame did not parse as syslog; nothing was dropped.
+	Malformed bool
+}
+
+// Batch is what one request (or one run of a syslog connection) delivered: the unit
+// that is appended to the journal and acknowledged to the sender.
+type Batch struct {
+	// Drain is the id of the drain that sent the batch.
+	Drain string
+	// App is the app of that drain.
+	App string
+	// Key identifies a retried batch (Logplex-Frame-Id, or X-Request-Id from
+	// log-shuttle); empty when the sender gave none.
+	Key string
+	// Received is when the batch was accepted.
+	Received time.Time
+	// Records are the batch's lines in the order they arrived.
+	Records []Record
+}
+
+// Drain is a configured log drain: one app's door into drainpipe.
+type Drain struct {
+	// ID is the drain's public id, also the user name of its drain URL.
+	ID string `json:"id"`
+	// App is the Heroku app whose logs arrive on this drain.
+	App string `json:"app"`
+	// SecretHash is the SHA-256 of the drain's secret; the secret itself is never stored.
+	SecretHash []byte `json:"secret_hash"`
+	// Created is when the drain was added.
+	Created time.Time `json:"created"`
+	// CloudWatchGroup overrides the CloudWatch log group template for this drain.
+	CloudWatchGroup string `json:"cloudwatch_group,omitempty"`
+	// Heroku is the drain's registration on Heroku's side, when it was made by drainpipe.
+	Heroku *HerokuDrain `json:"heroku,omitempty"`
+}
+
+// HerokuDrain is a log drain as Heroku's Platform API knows it.
+type HerokuDrain struct {
+	// ID is Heroku's id of the drain (a UUID).
+	ID string `json:"id"`
+	// Token is the drain token Heroku puts in syslog HOSTNAME and Logplex-Drain-Token ("d.<uuid>").
+	Token string `json:"token"`
+}
+
+// Errors shared across packages, to be tested with errors.Is.
+var (
+	// ErrNotFound means the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrJournalFull means the journal has reached its disk cap; senders should retry later.
+	ErrJournalFull = errors.New("journal full")
+	// ErrUnavailable means the journal cannot take writes now; senders should retry later.
+	ErrUnavailable = errors.New("journal unavailable")
+)

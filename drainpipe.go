@@ -7,6 +7,7 @@
 package drainpipe
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -55,6 +56,29 @@ type Batch struct {
 	Received time.Time
 	// Records are the batch's lines in the order they arrived.
 	Records []Record
+}
+
+// Entry is one journal message: the batches committed to disk together, at their
+// place in the journal.
+type Entry struct {
+	// Seq is the entry's journal sequence number; it grows with every entry, so a sink
+	// that stores the last Seq it applied can skip entries redelivered after a crash.
+	Seq uint64
+	// Batches are the batches committed together in this entry.
+	Batches []Batch
+}
+
+// Sink is a store that the journal delivers to: each sink is a durable consumer
+// with its own cursor, so a slow or broken sink delays only itself.
+type Sink interface {
+	// Name is the sink's durable consumer name ("archive", "cloudwatch").
+	Name() string
+	// Write stores entries, given in journal order. It returns nil once every record is
+	// stored, or definitively rejected and recorded as such; the journal then forgets
+	// the entries for this sink. An error means none of them may be taken as delivered:
+	// the journal delivers the same entries again later. Write handles its own retries of
+	// transient faults; it returns early only when ctx ends.
+	Write(ctx context.Context, entries []Entry) error
 }
 
 // Drain is a configured log drain: one app's door into drainpipe.

@@ -1,0 +1,12 @@
+// Package heroku speaks to Heroku on drainpipe's behalf: a small client of the
+// Platform API's log-drain endpoints (add, list, look up and remove the drains that
+// point Heroku's logs at drainpipe), the lookup of the user's API key, and the
+// recognition of the loss reports Heroku sends in-band when it drops lines.
+//
+// The client is ours rather than heroku-go because it needs only four endpoints,
+// and because the things that matter to operators (rate limits that back off instead
+// of failing, errors that say what to do, a key that never reaches a log) are easier
+// to guarantee in a few hundred lines than around a generated client.
+//
+// Its test double, driven by this client over real HTTP, is package herokuemu.
+package heroku

@@ -1,0 +1,76 @@
+package logplex
+
+import (
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// Options say how to read the messages of one body; the receiver chooses them by sender.
+type Options struct {
+	// Received is stamped on every record, and used as Time when a timestamp does not parse.
+	Received time.Time
+	// StructuredData is false for HTTPS logplex, whose messages have no STRUCTURED-DATA
+	// field ("<PRI>1 TS HOST APP PROCID MSGID MSG"), and true for log-shuttle and syslog
+	// drains, which send "- -" for MSGID and STRUCTURED-DATA.
+	StructuredData bool
+}
+
+// Stats count what a body held.
+type Stats struct {
+	// Frames is the number of records appended, malformed ones included.
+	Frames int
+	// Malformed is the number of records appended with Malformed set.
+	Malformed int
+	// BadTimestamps is the number of valid records whose timestamp was "-" or did not
+	// parse, and so carry Received as their Time.
+	BadTimestamps int
+	// Empty is the number of zero-length frames ("0 "), which yield no record.
+	Empty int
+}
+
+// AppendRecords parses body and appends one Record per frame to dst. It never fails and
+// never drops a byte: what does not parse becomes a record with Malformed set and
+// Message holding the raw bytes (see the package doc for the framing rules). The
+// records' strings share one copy of body. Drain and App are left for the caller.
+func AppendRecords(dst []drainpipe.Record, body []byte, opt Options) ([]drainpipe.Record, Stats) {
+	var st Stats
+	s := string(body)
+	for pos := 0; ; {
+		u, ok := nextUnit(s, pos)
+		if !ok {
+			return dst, st
+		}
+		pos = u.end
+		if u.msg == u.end {
+			st.Empty++
+			continue
+		}
+		dst = append(dst, drainpipe.Record{})
+		rec := &dst[len(dst)-1]
+		st.Frames++
+		if u.msg < 0 {
+			*rec = malformed(s[u.start:u.end], opt.Received)
+			st.Malformed++
+			continue
+		}
+		valid, timeOK := parseMessage(rec, s[u.msg:u.end], opt)
+		switch {
+		case !valid:
+			st.Malformed++
+		case !timeOK:
+			st.BadTimestamps++
+		}
+	}
+}
+
+// malformed is the record that keeps raw bytes that did not parse.
+func malformed(raw string, received time.Time) drainpipe.Record {
+	return drainpipe.Record{
+		Received:  received,
+		Time:      received,
+		Priority:  -1,
+		Message:   validString(raw),
+		Malformed: true,
+	}
+}

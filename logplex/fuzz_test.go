@@ -1,0 +1,154 @@
+package logplex
+
+// The fuzz targets live inside the package: the byte accounting they check needs the
+// units the framing cut, which the API does not expose.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+var fuzzReceived = time.Date(2026, 11, 22, 4, 0, 0, 123456000, time.UTC)
+
+// addFixtureSeeds seeds f with every fixture body, whole and as single messages.
+func addFixtureSeeds(f *testing.F, add func(body []byte)) {
+	err := filepath.WalkDir("testdata/fixtures", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		add(b)
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+}
+
+func FuzzAppendRecords(f *testing.F) {
+	addFixtureSeeds(f, func(b []byte) {
+		f.Add(b, false)
+		f.Add(b, true)
+	})
+	f.Fuzz(func(t *testing.T, body []byte, sd bool) {
+		opt := Options{Received: fuzzReceived, StructuredData: sd}
+		recs, st := AppendRecords(nil, body, opt)
+		checkAccounting(t, string(body), recs, st, opt)
+		for _, r := range recs {
+			checkUTF8(t, r)
+			if !r.Malformed {
+				checkRoundTrip(t, r)
+			}
+		}
+	})
+}
+
+// checkAccounting walks the units the framing cut and checks that they and the
+// whitespace between them cover the body, and that each record holds its unit's bytes.
+func checkAccounting(t *testing.T, s string, recs []drainpipe.Record, st Stats, opt Options) {
+	t.Helper()
+	var want Stats
+	pos, n := 0, 0
+	for {
+		u, ok := nextUnit(s, pos)
+		if !ok {
+			break
+		}
+		if strings.Trim(s[pos:u.start], " \r\n") != "" || u.start >= u.end && u.msg < 0 {
+			t.Fatalf("unit %+v after %d: skipped non-whitespace or made no progress", u, pos)
+		}
+		pos = u.end
+		if u.msg == u.end {
+			want.Empty++
+			continue
+		}
+		if n >= len(recs) {
+			t.Fatalf("more units than the %d records", len(recs))
+		}
+		r := recs[n]
+		n++
+		want.Frames++
+		var wantRec drainpipe.Record
+		if u.msg < 0 {
+			wantRec = malformed(s[u.start:u.end], opt.Received)
+			want.Malformed++
+		} else if valid, timeOK := parseMessage(&wantRec, s[u.msg:u.end], opt); !valid {
+			want.Malformed++
+		} else if !timeOK {
+			want.BadTimestamps++
+		}
+		if r != wantRec {
+			t.Fatalf("record %d = %+v, want %+v", n-1, r, wantRec)
+		}
+	}
+	if strings.Trim(s[pos:], " \r\n") != "" {
+		t.Fatalf("bytes after the last unit: %q", s[pos:])
+	}
+	if n != len(recs) || st != want {
+		t.Fatalf("%d records, stats %+v; want %d and %+v", len(recs), st, n, want)
+	}
+}
+
+func checkUTF8(t *testing.T, r drainpipe.Record) {
+	t.Helper()
+	for _, f := range []string{r.Host, r.Source, r.Dyno, r.MsgID, r.StructuredData, r.Message} {
+		if !utf8.ValidString(f) {
+			t.Fatalf("invalid UTF-8 in %+v", r)
+		}
+	}
+}
+
+// checkRoundTrip writes r as logplex would and reads it back.
+func checkRoundTrip(t *testing.T, r drainpipe.Record) {
+	t.Helper()
+	body := AppendFrame(nil, AppendMessage(nil, r))
+	got, st := AppendRecords(nil, body, Options{Received: fuzzReceived})
+	if len(got) != 1 || st.Malformed != 0 {
+		t.Fatalf("%q from %+v parsed as %+v", body, r, got)
+	}
+	g := got[0]
+	if g.Priority != r.Priority || g.Source != r.Source || g.Dyno != r.Dyno || g.Message != r.Message ||
+		!g.Time.Equal(r.Time.Truncate(time.Microsecond)) {
+		t.Fatalf("round trip of %+v through %q gave %+v", r, body, g)
+	}
+}
+
+func FuzzParseMessage(f *testing.F) {
+	addFixtureSeeds(f, func(b []byte) {
+		recs, _ := AppendRecords(nil, b, Options{})
+		for _, r := range recs {
+			if !r.Malformed {
+				f.Add(string(AppendMessage(nil, r)), false)
+			}
+		}
+		f.Add(string(b), true)
+	})
+	f.Fuzz(func(t *testing.T, msg string, sd bool) {
+		opt := Options{Received: fuzzReceived, StructuredData: sd}
+		r, ok := ParseMessage(msg, opt)
+		checkUTF8(t, r)
+		if ok == r.Malformed || !ok && (r.Message != validString(msg) || r.Priority != -1) {
+			t.Fatalf("ParseMessage(%q) = %+v, %v", msg, r, ok)
+		}
+		if ok && (r.Priority < 0 || r.Priority > 191 || r.Host == "" || r.Source == "" || r.Dyno == "" ||
+			strings.ContainsAny(r.Host+r.Source+r.Dyno+r.MsgID, " \n")) {
+			t.Fatalf("ParseMessage(%q) gave header fields %+v", msg, r)
+		}
+		if msg == "" {
+			return
+		}
+		recs, _ := AppendRecords(nil, AppendFrame(nil, []byte(msg)), opt)
+		if len(recs) != 1 || recs[0] != r {
+			t.Fatalf("framed %q gave %+v, want %+v", msg, recs, r)
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package logplex_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/logplex"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// received is the receive time stamped on every record in the tests.
+var received = time.Date(2026, 11, 22, 4, 0, 0, 123456000, time.UTC)
+
+// fixtureDir holds copies of ../shared/fixtures/heroku, so the tests run from any clone.
+const fixtureDir = "testdata/fixtures"
+
+// golden is what a golden file holds for one fixture body.
+type golden struct {
+	Options logplex.Options
+	Stats   logplex.Stats
+	Records []drainpipe.Record
+}
+
+// fixtureBodies returns every request body among the fixtures, by path under fixtureDir.
+func fixtureBodies(t testing.TB) map[string][]byte {
+	t.Helper()
+	bodies := map[string][]byte{}
+	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.logplex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge, _ := filepath.Glob(filepath.Join(fixtureDir, "edge-cases", "*.logplex"))
+	paths = append(paths, edge...)
+	paths = append(paths,
+		filepath.Join(fixtureDir, "log-shuttle", "req1.body.bin"),
+		filepath.Join(fixtureDir, "log-shuttle", "req3.body.bin"))
+	for _, p := range paths {
+		bodies[rel(p)] = readFile(t, p)
+	}
+	bodies["log-shuttle/req2.body"] = gunzip(t, readFile(t, filepath.Join(fixtureDir, "log-shuttle", "req2.body.bin")))
+	// The README's example is a whole HTTP request: its body follows the blank line.
+	req := readFile(t, filepath.Join(fixtureDir, "logplex-readme-example.http"))
+	_, body, ok := bytes.Cut(req, []byte("\r\n\r\n"))
+	if !ok {
+		t.Fatal("logplex-readme-example.http: no end of headers")
+	}
+	bodies["logplex-readme-example.body"] = body
+	return bodies
+}
+
+// optionsFor says how each fixture's sender writes messages. Bodies from log-shuttle
+// (its own captures, heroku/x's test-suite, and the edge cases built from log-shuttle
+// frames, whose hostname is "shuttle") carry "- -"; the rest are HTTPS logplex.
+func optionsFor(name string) logplex.Options {
+	base := filepath.Base(name)
+	sd := strings.HasPrefix(name, "log-shuttle/") || strings.HasPrefix(base, "heroku-x-") ||
+		base == "leading-zero-count.logplex" || base == "nul-and-control-bytes.logplex" ||
+		base == "oversized-frame-10101.logplex"
+	return logplex.Options{Received: received, StructuredData: sd}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	bodies := fixtureBodies(t)
+	if len(bodies) < 31 {
+		t.Fatalf("found %d fixture bodies, want every one of the 31", len(bodies))
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			opt := optionsFor(name)
+			recs, st := logplex.AppendRecords(nil, body, opt)
+			got, err := json.MarshalIndent(golden{opt, st, recs}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "__")+".json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want := readFile(t, path)
+			if !bytes.Equal(got, want) {
+				t.Errorf("records of %s differ from %s (rerun with -update after checking):\n%s", name, path, got)
+			}
+		})
+	}
+}
+
+// TestRealisticLines checks the realistic body against its unframed copy, one message
+// per line: the framing must find exactly those 38 messages.
+func TestRealisticLines(t *testing.T) {
+	t.Parallel()
+	opt := logplex.Options{Received: received}
+	recs, st := logplex.AppendRecords(nil, readFile(t, filepath.Join(fixtureDir, "heroku-drain-realistic.logplex")), opt)
+	lines := strings.Split(strings.TrimSuffix(string(readFile(t, filepath.Join(fixtureDir, "heroku-drain-realistic.lines.txt"))), "\n"), "\n")
+	if len(lines) != 38 || len(recs) != 38 {
+		t.Fatalf("got %d records and %d lines, want 38 of each", len(recs), len(lines))
+	}
+	if st.Malformed != 0 || st.Frames != 38 {
+		t.Errorf("stats %+v, want 38 frames and none malformed", st)
+	}
+	for i, line := range lines {
+		want, ok := logplex.ParseMessage(line, opt)
+		if !ok {
+			t.Fatalf("line %d does not parse: %q", i+1, line)
+		}
+		if !recordsEqual(recs[i], want) {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i+1, recs[i], want)
+		}
+		if !strings.HasSuffix(line, " "+recs[i].Message) {
+			t.Errorf("record %d: message %q is not the end of line %q", i+1, recs[i].Message, line)
+		}
+	}
+}
+
+func recordsEqual(a, b drainpipe.Record) bool {
+	ta, tb := a.Time, b.Time
+	a.Time, b.Time = time.Time{}, time.Time{}
+	return a == b && ta.Equal(tb)
+}
+
+func rel(p string) string {
+	r, err := filepath.Rel(fixtureDir, p)
+	if err != nil {
+		panic(err)
+	}
+	return filepath.ToSlash(r)
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gunzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

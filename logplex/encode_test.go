@@ -65,7 +65,7 @@ func TestValidUTF8(t *testing.T) {
 		{"café ☕", "café ☕"},
 		{"caf\xe9", `caf\xe9`},
 		{"\xff\xfe", `\xff\xfe`},
-		{"\xe2\x98", `\xe2\x98`},      // a truncated rune: each byte on its own
+		{"\xe2\x98", `\xe2\x98`},         // a truncated rune: each byte on its own
 		{"a\x00\x1b[0m", "a\x00\x1b[0m"}, // control bytes are valid UTF-8, kept
 		{"\xed\xa0\x80", `\xed\xa0\x80`}, // a surrogate is not valid UTF-8
 	}

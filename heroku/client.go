@@ -45,7 +45,7 @@ type Config struct {
 	RetryWait time.Duration
 	// LowRemaining is the RateLimit-Remaining under which the client spaces its
 	// requests by MinInterval, so a loop over many apps slows down instead of
-	// hitting the wall; 100 when zero.
+	// hitting the wall; 100 when zero, and negative turns the spacing off.
 	LowRemaining int
 	// MinInterval is the spacing used when the remaining budget is low; 800 ms when
 	// zero, the rate at which Heroku refills 4,500 requests an hour.

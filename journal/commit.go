@@ -1,0 +1,223 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// appendReq is one piece of a batch waiting for the committer.
+type appendReq struct {
+	data    []byte // encoded batch
+	key     string // de-duplication key, "" for none
+	records int
+	done    chan error
+}
+
+// commit is a group of requests written as one journal message.
+type commit struct {
+	reqs   []*appendReq
+	future jetstream.PubAckFuture
+	err    error
+	start  time.Time
+}
+
+// Append writes b to the journal and returns once it is on disk (fsynced by the
+// embedded server, or stored as the external server's configuration promises).
+// A batch whose Key was already committed for the same drain within the
+// de-duplication window is not written again: Append reports duplicate and nil.
+// Errors are drainpipe.ErrJournalFull or drainpipe.ErrUnavailable (both wrapped),
+// or ctx's error.
+func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error) {
+	if b.Key == "" {
+		return false, j.write(ctx, b, "")
+	}
+	key := b.Drain + "/" + b.Key
+	for {
+		owned, wait, committed := j.dedup.claim(key)
+		if committed {
+			j.metrics.duplicates.Inc()
+			return true, nil
+		}
+		if owned {
+			err := j.write(ctx, b, key)
+			j.dedup.settle(key, err)
+			return false, err
+		}
+		// Another request is writing the same batch (a retry that overtook a slow
+		// first try): its outcome decides ours.
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// write splits b into pieces that fit a journal message and waits for all of them.
+func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) error {
+	pieces := j.encode(b)
+	done := make(chan error, len(pieces))
+	for _, p := range pieces {
+		p.key, p.done = key, done
+		select {
+		case j.reqs <- p:
+		case <-j.stop:
+			return fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var first error
+	for range pieces {
+		// Wait for every piece even after a failure: a piece still queued must not
+		// outlive the request that owns it unnoticed.
+		if err := <-done; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		j.metrics.appendedLines.Add(float64(len(b.Records)))
+		j.metrics.appendedBatches.Inc()
+	}
+	return first
+}
+
+// encode returns b as one or more encoded pieces, each under the message limit.
+func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
+	data := appendBatch(nil, b)
+	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
+		return []*appendReq{{data: data, records: len(b.Records)}}
+	}
+	half := len(b.Records) / 2
+	left, right := *b, *b
+	left.Records, right.Records = b.Records[:half], b.Records[half:]
+	return append(j.encode(&left), j.encode(&right)...)
+}
+
+// commitLoop gathers waiting requests into messages, at most CommitDepth in flight.
+func (j *Journal) commitLoop() {
+	defer j.wg.Done()
+	inflight := make(chan *commit, j.cfg.CommitDepth)
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		for c := range inflight {
+			j.finish(c)
+		}
+	}()
+	defer func() {
+		close(inflight)
+		<-acked
+	}()
+	var carry *appendReq
+	for {
+		first := carry
+		carry = nil
+		if first == nil {
+			select {
+			case first = <-j.reqs:
+			case <-j.stop:
+				j.failQueued()
+				return
+			}
+		}
+		c := &commit{reqs: []*appendReq{first}, start: time.Now()}
+		size := len(first.data)
+	gather:
+		for size < j.maxMsg {
+			select {
+			case r := <-j.reqs:
+				if size+len(r.data) > j.maxMsg {
+					carry = r
+					break gather
+				}
+				c.reqs = append(c.reqs, r)
+				size += len(r.data)
+			default:
+				break gather
+			}
+		}
+		j.publish(c, size)
+		inflight <- c // blocks while CommitDepth commits are in flight: the next one grows meanwhile
+	}
+}
+
+func (j *Journal) publish(c *commit, size int) {
+	msg := nats.NewMsg(subject)
+	data := make([]byte, 0, size)
+	for _, r := range c.reqs {
+		data = append(data, r.data...)
+		if r.key != "" {
+			msg.Header.Add(keyHeader, r.key)
+		}
+	}
+	msg.Data = data
+	c.future, c.err = j.js.PublishMsgAsync(msg)
+}
+
+// finish waits for the server's acknowledgement of c and answers its requests.
+func (j *Journal) finish(c *commit) {
+	err := c.err
+	if err == nil {
+		select {
+		case <-c.future.Ok():
+		case err = <-c.future.Err():
+		}
+	}
+	err = classify(err)
+	records := 0
+	for _, r := range c.reqs {
+		records += r.records
+		r.done <- err
+	}
+	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), err)
+	if err != nil {
+		j.log.Warn("journal append failed", "batches", len(c.reqs), "err", err)
+	}
+}
+
+// failQueued answers the requests still queued when the journal closes.
+func (j *Journal) failQueued() {
+	for {
+		select {
+		case r := <-j.reqs:
+			r.done <- fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+		default:
+			return
+		}
+	}
+}
+
+// classify maps a publish error to the errors the receiver answers 503 for.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && isFull(apiErr) {
+		return fmt.Errorf("append: %w: %v", drainpipe.ErrJournalFull, err)
+	}
+	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, err)
+}
+
+// isFull tells the journal's own cap (and a server out of storage) from other faults.
+func isFull(e *jetstream.APIError) bool {
+	switch e.ErrorCode {
+	case 10047, 10023: // storage resources exceeded, insufficient resources
+		return true
+	case 10077: // store failed: full when the stream's byte cap was reached
+		return strings.Contains(e.Description, "maximum bytes")
+	}
+	return false
+}
+
+func isFullErr(err error) bool {
+	return errors.Is(err, drainpipe.ErrJournalFull)
+}

@@ -1,0 +1,204 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConsumeOptions tune how a sink reads the journal.
+type ConsumeOptions struct {
+	// MaxMessages is the most journal messages handed to one Write. Default 16.
+	MaxMessages int
+	// AckWait is how long a delivered message stays with this consumer unacknowledged
+	// before the server offers it again (after a crash, say); while Write runs the
+	// consumer keeps extending it. Default 10 s.
+	AckWait time.Duration
+}
+
+func (o *ConsumeOptions) setDefaults() {
+	if o.MaxMessages == 0 {
+		o.MaxMessages = 16
+	}
+	if o.AckWait == 0 {
+		o.AckWait = 10 * time.Second
+	}
+}
+
+// Consume delivers the journal to sink through the durable consumer named
+// sink.Name(), in journal order, until ctx ends. It resumes where that consumer
+// left off, so after a crash or restart the sink sees every entry it has not
+// acknowledged (and, in the window between its Write and the acknowledgement,
+// some entries again: sinks are told each entry's Seq to skip those).
+func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
+	opt.setDefaults()
+	name := sink.Name()
+	cons, err := j.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "drainpipe sink " + name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       opt.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * opt.MaxMessages,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", name, err)
+	}
+	j.metrics.addSink(name, cons)
+	var lastSeq uint64 // highest sequence this run delivered: anything at or below it is a redelivery
+	for ctx.Err() == nil {
+		msgs, err := j.fetch(ctx, cons, opt, &lastSeq)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			j.log.Warn("journal fetch failed", "sink", name, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := j.deliver(ctx, sink, msgs, opt); err != nil {
+			break
+		}
+	}
+	return ctx.Err()
+}
+
+// fetch returns the next messages in order. Messages the server offers again that
+// this run already delivered (their ack was lost) are acknowledged and left out.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, error) {
+	// Waiting longer than AckWait would let the first messages of a fetch be offered
+	// again before the fetch returns.
+	wait := min(2*time.Second, opt.AckWait/2)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = max(time.Until(dl), 10*time.Millisecond)
+	}
+	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for msg := range batch.Messages() {
+		meta, err := msg.Metadata()
+		if err != nil {
+			continue // not a JetStream message; never ours
+		}
+		if meta.Sequence.Stream <= *lastSeq {
+			_ = msg.Ack()
+			continue
+		}
+		*lastSeq = meta.Sequence.Stream
+		msgs = append(msgs, msg)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// deliver hands msgs to the sink until it takes them, then acknowledges them. It
+// returns an error only when ctx ends (the messages then go to the next run).
+func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, opt ConsumeOptions) error {
+	entries, lines, err := decodeEntries(msgs)
+	if err != nil {
+		// A message that does not decode is never skipped: stop this sink and say so.
+		j.log.Error("journal message does not decode; sink stopped", "sink", sink.Name(), "err", err)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	stopHeartbeat := heartbeat(msgs, opt.AckWait/3)
+	defer stopHeartbeat()
+	for attempt := 0; ; attempt++ {
+		err := sink.Write(ctx, entries)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		j.metrics.sinkErrors.WithLabelValues(sink.Name()).Inc()
+		j.log.Warn("sink write failed; retrying", "sink", sink.Name(), "entries", len(entries), "err", err)
+		sleep(ctx, backoff(attempt))
+	}
+	stopHeartbeat()
+	for _, m := range msgs {
+		if err := m.Ack(); err != nil {
+			j.log.Warn("journal ack failed; entries will be delivered again", "sink", sink.Name(), "err", err)
+		}
+	}
+	j.metrics.delivered.WithLabelValues(sink.Name()).Add(float64(lines))
+	return nil
+}
+
+func decodeEntries(msgs []jetstream.Msg) ([]drainpipe.Entry, int, error) {
+	entries := make([]drainpipe.Entry, 0, len(msgs))
+	lines := 0
+	for _, m := range msgs {
+		meta, err := m.Metadata()
+		if err != nil {
+			return nil, 0, fmt.Errorf("metadata: %w", err)
+		}
+		batches, err := decodeBatches(m.Data())
+		if err != nil {
+			return nil, 0, fmt.Errorf("message %d: %w", meta.Sequence.Stream, err)
+		}
+		for _, b := range batches {
+			lines += len(b.Records)
+		}
+		entries = append(entries, drainpipe.Entry{Seq: meta.Sequence.Stream, Batches: batches})
+	}
+	return entries, lines, nil
+}
+
+// heartbeat tells the server, every interval, that msgs are still being worked on,
+// so a slow sink keeps its messages; the returned func stops it (idempotently).
+func heartbeat(msgs []jetstream.Msg, interval time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	var once bool
+	return func() {
+		if !once {
+			once = true
+			close(done)
+			<-stopped
+		}
+	}
+}
+
+// backoff is capped exponential backoff with full jitter.
+func backoff(attempt int) time.Duration {
+	d := min(100*time.Millisecond<<min(attempt, 10), 30*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,263 @@
+// Package journal is drainpipe's durable journal: every accepted batch is appended
+// to a NATS JetStream stream, fsynced, and only then acknowledged to its sender; each
+// sink reads the stream through a durable consumer with its own cursor.
+//
+// By default the journal runs an embedded NATS server with JetStream file storage
+// under the data directory, with every write fsynced (sync_interval: always). With
+// Config.URL it uses an external NATS server or cluster instead; the durability of an
+// acknowledged batch is then that server's: configure it with `sync_interval: always`,
+// or run a three-node cluster with replicated (R3) streams.
+//
+// Batches that arrive together are coalesced into one journal message (group commit):
+// while one message is being written and fsynced, the next accumulates, so the cost
+// of an fsync is shared by every request waiting for it.
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Stream and subject names in NATS.
+const (
+	streamName  = "DRAINPIPE_LOGS"
+	subject     = "drainpipe.logs"
+	keyHeader   = "Drainpipe-Key"
+	embeddedMax = 8 << 20 // max_payload of the embedded server
+)
+
+// Config says where the journal lives and how big it may grow.
+type Config struct {
+	// Dir holds the embedded server's JetStream files. Unused with URL.
+	Dir string
+	// URL of an external NATS server or cluster; empty runs the embedded server.
+	URL string
+	// Replicas of the stream on an external cluster (3 for R3); 1 when embedded.
+	Replicas int
+	// MaxBytes caps the journal's disk use: past it, Append fails with
+	// drainpipe.ErrJournalFull until the sinks catch up. Default 4 GiB.
+	MaxBytes int64
+	// MaxAge drops journal messages older than this even if a sink has not
+	// delivered them, so a sink that is broken for good cannot fill the disk
+	// forever. Default 7 days.
+	MaxAge time.Duration
+	// DedupWindow is how long a retried batch (same drain and key) is recognised.
+	// Default 10 minutes.
+	DedupWindow time.Duration
+	// Sinks names every sink consumer this deployment runs. Durable consumers of
+	// sinks not listed are deleted at start, so a sink that was turned off does not
+	// hold the journal's cursor (and its disk) forever. Nil keeps every consumer.
+	Sinks []string
+	// CommitDepth is how many group commits may be in flight at once. Default 2.
+	CommitDepth int
+	// PurgeInterval is how often delivered messages are purged. Default 10 s.
+	PurgeInterval time.Duration
+	// Logger receives the journal's logs.
+	Logger *slog.Logger
+	// Registerer receives the journal's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 4 << 30
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = 7 * 24 * time.Hour
+	}
+	if c.DedupWindow == 0 {
+		c.DedupWindow = 10 * time.Minute
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.CommitDepth == 0 {
+		c.CommitDepth = 2
+	}
+	if c.PurgeInterval == 0 {
+		c.PurgeInterval = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Journal is an open journal. Its methods are safe for concurrent use.
+type Journal struct {
+	cfg     Config
+	log     *slog.Logger
+	srv     *server.Server // nil with an external server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	metrics *metrics
+	dedup   *dedup
+
+	maxMsg int // largest journal message, from the server's max_payload
+	reqs   chan *appendReq
+	wg     sync.WaitGroup
+	stop   chan struct{}
+	closed sync.Once
+}
+
+// Open starts (or connects to) the NATS server, creates or updates the stream and
+// starts the group committer. It recovers the de-duplication keys of the batches
+// committed in the last DedupWindow, so a batch retried across a restart is still
+// stored once.
+func Open(ctx context.Context, cfg Config) (*Journal, error) {
+	cfg.setDefaults()
+	j := &Journal{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	if err := j.connect(); err != nil {
+		return nil, err
+	}
+	if err := j.setup(ctx); err != nil {
+		j.shutdownNATS()
+		return nil, err
+	}
+	j.metrics = newMetrics(cfg.Registerer, j)
+	j.dedup = newDedup(cfg.DedupWindow)
+	if err := j.recoverKeys(ctx); err != nil {
+		j.shutdownNATS()
+		return nil, fmt.Errorf("recover de-duplication keys: %w", err)
+	}
+	j.reqs = make(chan *appendReq, 1024)
+	j.wg.Add(2)
+	go j.commitLoop()
+	go j.purgeLoop()
+	return j, nil
+}
+
+func (j *Journal) connect() error {
+	if j.cfg.URL != "" {
+		nc, err := nats.Connect(j.cfg.URL, nats.Name("drainpipe"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("connect to nats %s: %w", j.cfg.URL, err)
+		}
+		j.nc = nc
+		return nil
+	}
+	opts := &server.Options{
+		ServerName:         "drainpipe",
+		DontListen:         true,
+		JetStream:          true,
+		StoreDir:           filepath.Join(j.cfg.Dir),
+		SyncAlways:         true,
+		MaxPayload:         embeddedMax,
+		JetStreamMaxMemory: 64 << 20,
+		NoSigs:             true,
+		NoLog:              true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("start embedded nats: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return errors.New("start embedded nats: not ready after 30s")
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("drainpipe"))
+	if err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("connect to embedded nats: %w", err)
+	}
+	j.srv, j.nc = srv, nc
+	return nil
+}
+
+func (j *Journal) setup(ctx context.Context) error {
+	js, err := jetstream.New(j.nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	j.js = js
+	j.maxMsg = int(j.nc.MaxPayload()) - 64<<10 // room for headers
+	if j.maxMsg > embeddedMax {
+		j.maxMsg = embeddedMax
+	}
+	replicas := j.cfg.Replicas
+	if j.srv != nil {
+		replicas = 1
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        streamName,
+		Description: "drainpipe: accepted log batches, kept until every sink delivered them",
+		Subjects:    []string{subject},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    j.cfg.MaxBytes,
+		MaxAge:      j.cfg.MaxAge,
+		Replicas:    replicas,
+		Duplicates:  time.Second, // de-duplication is ours, per batch, not per message
+	})
+	if err != nil {
+		return fmt.Errorf("create stream: %w", err)
+	}
+	j.stream = stream
+	return j.deleteUnknownConsumers(ctx)
+}
+
+// deleteUnknownConsumers drops the durable consumers of sinks this deployment no
+// longer runs, so their cursors do not keep the journal from being purged.
+func (j *Journal) deleteUnknownConsumers(ctx context.Context) error {
+	if j.cfg.Sinks == nil {
+		return nil
+	}
+	known := make(map[string]bool, len(j.cfg.Sinks))
+	for _, s := range j.cfg.Sinks {
+		known[s] = true
+	}
+	names := j.stream.ConsumerNames(ctx)
+	var stale []string
+	for name := range names.Name() {
+		if !known[name] {
+			stale = append(stale, name)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("list consumers: %w", err)
+	}
+	for _, name := range stale {
+		j.log.Warn("deleting the journal cursor of a sink that is no longer configured", "sink", name)
+		if err := j.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("delete consumer %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// JetStream gives other parts of drainpipe (the drain store) the same engine.
+func (j *Journal) JetStream() jetstream.JetStream { return j.js }
+
+// Close stops the committer after the appends in flight are answered, then closes
+// the connection and, when embedded, shuts the server down cleanly.
+func (j *Journal) Close() error {
+	j.closed.Do(func() {
+		close(j.stop)
+		j.wg.Wait()
+		j.shutdownNATS()
+	})
+	return nil
+}
+
+func (j *Journal) shutdownNATS() {
+	if j.nc != nil {
+		_ = j.nc.Flush()
+		j.nc.Close()
+	}
+	if j.srv != nil {
+		j.srv.Shutdown()
+		j.srv.WaitForShutdown()
+	}
+}

@@ -1,0 +1,140 @@
+package journal
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the journal's Prometheus metrics. Sink lag and journal size are read
+// from the server when scraped, so they are never stale.
+type metrics struct {
+	j               *Journal
+	appendedLines   prometheus.Counter
+	appendedBatches prometheus.Counter
+	duplicates      prometheus.Counter
+	full            prometheus.Counter
+	unavailable     prometheus.Counter
+	commitBatches   prometheus.Histogram
+	commitSeconds   prometheus.Histogram
+	delivered       *prometheus.CounterVec
+	sinkErrors      *prometheus.CounterVec
+
+	mu    sync.Mutex
+	sinks map[string]jetstream.Consumer
+
+	lagDesc, bytesDesc, msgsDesc, pendingDesc *prometheus.Desc
+}
+
+func newMetrics(reg prometheus.Registerer, j *Journal) *metrics {
+	m := &metrics{
+		j: j,
+		appendedLines: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_journal_appended_lines_total", Help: "Lines appended to the journal (acknowledged to senders)."}),
+		appendedBatches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_journal_appended_batches_total", Help: "Batches appended to the journal."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_journal_duplicate_batches_total", Help: "Retried batches acknowledged without storing them again."}),
+		full: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_journal_full_total", Help: "Appends refused because the journal reached its disk cap."}),
+		unavailable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_journal_unavailable_total", Help: "Appends that failed for another reason."}),
+		commitBatches: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "drainpipe_journal_commit_batches", Help: "Batches coalesced into one journal write (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "drainpipe_journal_commit_seconds", Help: "Time from a group commit's start to the server's acknowledgement (fsync included).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drainpipe_sink_delivered_lines_total", Help: "Lines a sink took from the journal (stored, or rejected and recorded)."}, []string{"sink"}),
+		sinkErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drainpipe_sink_write_errors_total", Help: "Failed sink writes; the entries are delivered again."}, []string{"sink"}),
+		sinks:       make(map[string]jetstream.Consumer),
+		lagDesc:     prometheus.NewDesc("drainpipe_sink_lag_seconds", "Age of the oldest line a sink has not yet delivered (0 when caught up).", []string{"sink"}, nil),
+		pendingDesc: prometheus.NewDesc("drainpipe_sink_pending_messages", "Journal messages a sink has not yet delivered.", []string{"sink"}, nil),
+		bytesDesc:   prometheus.NewDesc("drainpipe_journal_bytes", "Bytes the journal holds on disk.", nil, nil),
+		msgsDesc:    prometheus.NewDesc("drainpipe_journal_messages", "Messages the journal holds.", nil, nil),
+	}
+	if reg != nil {
+		reg.MustRegister(m.appendedLines, m.appendedBatches, m.duplicates, m.full, m.unavailable,
+			m.commitBatches, m.commitSeconds, m.delivered, m.sinkErrors, m)
+	}
+	return m
+}
+
+func (m *metrics) addSink(name string, c jetstream.Consumer) {
+	m.mu.Lock()
+	m.sinks[name] = c
+	m.mu.Unlock()
+	m.delivered.WithLabelValues(name)
+	m.sinkErrors.WithLabelValues(name)
+}
+
+func (m *metrics) observeCommit(batches, _ int, d time.Duration, err error) {
+	m.commitBatches.Observe(float64(batches))
+	m.commitSeconds.Observe(d.Seconds())
+	if err != nil {
+		if isFullErr(err) {
+			m.full.Add(float64(batches))
+		} else {
+			m.unavailable.Add(float64(batches))
+		}
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.lagDesc
+	ch <- m.pendingDesc
+	ch <- m.bytesDesc
+	ch <- m.msgsDesc
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if info, err := m.j.stream.Info(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(m.bytesDesc, prometheus.GaugeValue, float64(info.State.Bytes))
+		ch <- prometheus.MustNewConstMetric(m.msgsDesc, prometheus.GaugeValue, float64(info.State.Msgs))
+	}
+	m.mu.Lock()
+	sinks := make(map[string]jetstream.Consumer, len(m.sinks))
+	for k, v := range m.sinks {
+		sinks[k] = v
+	}
+	m.mu.Unlock()
+	for name, c := range sinks {
+		lag, pending, err := m.j.lag(ctx, c)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(m.lagDesc, prometheus.GaugeValue, lag.Seconds(), name)
+		ch <- prometheus.MustNewConstMetric(m.pendingDesc, prometheus.GaugeValue, float64(pending), name)
+	}
+}
+
+// lag is the age of the oldest message consumer c has not acknowledged.
+func (j *Journal) lag(ctx context.Context, c jetstream.Consumer) (time.Duration, uint64, error) {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	pending := info.NumPending + uint64(info.NumAckPending)
+	if pending == 0 {
+		return 0, 0, nil
+	}
+	msg, err := j.stream.GetMsg(ctx, info.AckFloor.Stream+1)
+	if err != nil {
+		// The next message was removed (by age); the oldest left is the stream's first.
+		si, serr := j.stream.Info(ctx)
+		if serr != nil {
+			return 0, pending, serr
+		}
+		return time.Since(si.State.FirstTime), pending, nil
+	}
+	return time.Since(msg.Time), pending, nil
+}

@@ -26,12 +26,14 @@ import (
 // A report without a count, or with one too large for an int, counts as 1: it is
 // known that lines were lost, not how many. Only lines from the platform count: a
 // record whose source is "app" is the app's own output, which may quote these
-// texts, and a malformed record is not a report.
+// texts, and a malformed record is not a report. A leading "- " is skipped: it is
+// log-shuttle's empty STRUCTURED-DATA, left in the message by a parser that expects
+// logplex's frames, which have none.
 func DroppedLines(r drainpipe.Record) (n int, ok bool) {
 	if r.Malformed || r.Source == "app" {
 		return 0, false
 	}
-	m := r.Message
+	m := strings.TrimPrefix(r.Message, "- ")
 	switch {
 	case strings.HasPrefix(m, "Error L1"):
 		return lossCode(m[len("Error "):])

@@ -59,7 +59,10 @@ func TestAPIKeyOnlyInAuthorization(t *testing.T) {
 
 		run(func(ctx context.Context) error { _, err := e.client.CreateLogDrain(ctx, "myapp", drainURL); return err })
 		run(func(ctx context.Context) error { _, err := e.client.CreateLogDrain(ctx, "myapp", drainURL); return err })
-		run(func(ctx context.Context) error { _, _, err := e.client.EnsureLogDrain(ctx, "myapp", drainURL); return err })
+		run(func(ctx context.Context) error {
+			_, _, err := e.client.EnsureLogDrain(ctx, "myapp", drainURL)
+			return err
+		})
 		run(func(ctx context.Context) error { _, err := e.client.ListLogDrains(ctx, "myapp"); return err })
 		run(func(ctx context.Context) error { _, err := e.client.LogDrain(ctx, "myapp", drainURL); return err })
 		run(func(ctx context.Context) error { _, err := e.client.LogDrain(ctx, "nosuchapp", drainURL); return err })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -36,13 +37,18 @@ func start(t *testing.T, opts cwlemu.Options) (*cwlemu.Server, *cloudwatchlogs.C
 	return srv, client(url, "AKIDTEST", 1)
 }
 
-// client is a real SDK client for the emulator at url.
+// client is a real SDK client for the emulator at url. It makes up to attempts
+// attempts per call, with the SDK's standard retry rules but no backoff delay, so
+// tests stay fast.
 func client(url, keyID string, attempts int) *cloudwatchlogs.Client {
 	return cloudwatchlogs.New(cloudwatchlogs.Options{
-		Region:           "eu-west-1",
-		BaseEndpoint:     aws.String(url),
-		Credentials:      credentials.NewStaticCredentialsProvider(keyID, "secret", ""),
-		RetryMaxAttempts: attempts,
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider(keyID, "secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		}),
 	})
 }
 

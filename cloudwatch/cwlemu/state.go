@@ -65,9 +65,9 @@ type Group struct {
 	KMSKeyID string
 	// Class is the log group class: STANDARD or INFREQUENT_ACCESS.
 	Class string
-	// Tags are the group's tags.
+	// Tags are the group's tags, never nil.
 	Tags map[string]string
-	// Streams are the names of the group's log streams, sorted.
+	// Streams are the names of the group's log streams, sorted, never nil.
 	Streams []string
 }
 
@@ -95,13 +95,19 @@ func (s *Server) Groups() []Group {
 	out := make([]Group, 0, len(s.groups))
 	for _, name := range slices.Sorted(maps.Keys(s.groups)) {
 		g := s.groups[name]
+		streams := slices.AppendSeq(make([]string, 0, len(g.streams)), maps.Keys(g.streams))
+		slices.Sort(streams)
+		tags := maps.Clone(g.tags)
+		if tags == nil {
+			tags = map[string]string{}
+		}
 		out = append(out, Group{
 			Name:          g.name,
 			RetentionDays: g.retention,
 			KMSKeyID:      g.kmsKeyID,
 			Class:         g.class,
-			Tags:          maps.Clone(g.tags),
-			Streams:       slices.Sorted(maps.Keys(g.streams)),
+			Tags:          tags,
+			Streams:       streams,
 		})
 	}
 	return out

@@ -1,0 +1,274 @@
+package metrics
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// Config configures an Aggregator. The zero value is usable.
+type Config struct {
+	// Interval is the length of an aggregation interval; default 60 s.
+	Interval time.Duration
+	// MaxSeriesPerApp caps the series (name, unit, kind, source) one app may have open
+	// at once; samples of further series are dropped and counted. Default 1000.
+	MaxSeriesPerApp int
+	// MaxOpenIntervals caps the intervals one series keeps open at once. A line older
+	// than all of them (a replay, a dyno with a skewed clock) closes the oldest early:
+	// it comes out of the next Flush, and what arrives for it later comes out as
+	// another interval with the same start, to be merged. Default 4.
+	MaxOpenIntervals int
+	// Stale is how long the Prometheus collector keeps showing a series that has no
+	// newer interval (a dyno scaled away); default 5 intervals.
+	Stale time.Duration
+	// Prefix starts every Prometheus metric name; default "drainpipe_log". See the
+	// package documentation for how names map.
+	Prefix string
+	// Registerer receives the aggregator's collector and its own counters; nil
+	// registers nothing.
+	Registerer prometheus.Registerer
+	// Logger reports series dropped at the cap; nil discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Interval <= 0 {
+		c.Interval = time.Minute
+	}
+	if c.MaxSeriesPerApp <= 0 {
+		c.MaxSeriesPerApp = 1000
+	}
+	if c.MaxOpenIntervals <= 0 {
+		c.MaxOpenIntervals = 4
+	}
+	if c.Stale <= 0 {
+		c.Stale = 5 * c.Interval
+	}
+	if c.Prefix == "" {
+		c.Prefix = "drainpipe_log"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Aggregator sums samples per app, series and interval. It is safe for concurrent use.
+type Aggregator struct {
+	cfg Config
+
+	mu       sync.Mutex
+	apps     map[string]*appSeries
+	ready    []Interval // closed early by MaxOpenIntervals, for the next Flush
+	coll     *collector
+	failures *prometheus.CounterVec
+	dropped  *prometheus.CounterVec
+}
+
+type seriesKey struct {
+	name, unit, source string
+	kind               Kind
+}
+
+type appSeries struct {
+	name    string
+	series  map[seriesKey]*series
+	warned  bool // the cap was logged since the last Flush
+	dropped prometheus.Counter
+	failed  prometheus.Counter
+}
+
+type series struct {
+	buckets []*bucket // open intervals, few
+}
+
+type bucket struct {
+	start time.Time
+	iv    Interval
+}
+
+// NewAggregator returns an Aggregator and registers its collector and counters on
+// cfg.Registerer.
+func NewAggregator(cfg Config) (*Aggregator, error) {
+	cfg = cfg.withDefaults()
+	a := &Aggregator{
+		cfg:  cfg,
+		apps: make(map[string]*appSeries),
+		coll: newCollector(cfg.Prefix),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drainpipe_metrics_extract_failures_total",
+			Help: "Metric fields in log lines that could not be read, and samples refused.",
+		}, []string{"app"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drainpipe_metrics_series_dropped_total",
+			Help: "Samples dropped because their app had reached its cap on series.",
+		}, []string{"app"}),
+	}
+	if cfg.Registerer != nil {
+		for _, c := range []prometheus.Collector{a.coll, a.failures, a.dropped} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return a, nil
+}
+
+// AddRecord extracts r's samples and adds them under r.App. It returns Extract's
+// error, after counting each failed field.
+func (a *Aggregator) AddRecord(r drainpipe.Record) error {
+	err := Extract(r, func(s Sample) { a.Add(r.App, s) })
+	if err != nil {
+		n := 1
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			n = len(j.Unwrap())
+		}
+		a.mu.Lock()
+		a.app(r.App).failed.Add(float64(n))
+		a.mu.Unlock()
+	}
+	return err
+}
+
+// Add adds s to its series' interval. A sample with no name, an unknown kind or a
+// value that is not finite is refused and counted as a failure.
+func (a *Aggregator) Add(app string, s Sample) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	as := a.app(app)
+	if s.Name == "" || !s.Kind.valid() || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+		as.failed.Inc()
+		return
+	}
+	k := seriesKey{name: s.Name, unit: s.Unit, source: s.Source, kind: s.Kind}
+	sr := as.series[k]
+	if sr == nil {
+		if len(as.series) >= a.cfg.MaxSeriesPerApp {
+			a.drop(app, as, k)
+			return
+		}
+		k = seriesKey{name: clone(s.Name), unit: clone(s.Unit), source: clone(s.Source), kind: s.Kind}
+		sr = &series{}
+		as.series[k] = sr
+	}
+	a.bucket(as.name, k, sr, s.Time).add(s)
+}
+
+func (a *Aggregator) app(app string) *appSeries {
+	as := a.apps[app]
+	if as == nil {
+		app = clone(app)
+		as = &appSeries{
+			name:    app,
+			series:  make(map[seriesKey]*series),
+			dropped: a.dropped.WithLabelValues(app),
+			failed:  a.failures.WithLabelValues(app),
+		}
+		a.apps[app] = as
+	}
+	return as
+}
+
+func (a *Aggregator) drop(app string, as *appSeries, k seriesKey) {
+	as.dropped.Inc()
+	if !as.warned {
+		as.warned = true
+		a.cfg.Logger.Warn("metrics: series cap reached; dropping new series",
+			"app", app, "cap", a.cfg.MaxSeriesPerApp, "series", k.name, "source", k.source)
+	}
+}
+
+// bucket returns the open interval of sr that t falls in, opening it if need be.
+func (a *Aggregator) bucket(app string, k seriesKey, sr *series, t time.Time) *bucket {
+	start := t.Truncate(a.cfg.Interval)
+	for _, b := range sr.buckets {
+		if b.start.Equal(start) {
+			return b
+		}
+	}
+	if len(sr.buckets) >= a.cfg.MaxOpenIntervals {
+		oldest := slices.MinFunc(sr.buckets, func(x, y *bucket) int { return x.start.Compare(y.start) })
+		a.ready = append(a.ready, oldest.iv)
+		sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool { return b == oldest })
+	}
+	b := &bucket{start: start, iv: Interval{
+		App: app, Name: k.name, Source: k.source, Unit: k.unit, Kind: k.kind,
+		Start: start.UTC(), Length: a.cfg.Interval,
+	}}
+	switch k.kind {
+	case Distribution, Gauge:
+		b.iv.Sketch = NewSketch()
+	case Unique:
+		b.iv.Distinct = NewDistinct()
+	}
+	sr.buckets = append(sr.buckets, b)
+	return b
+}
+
+func (b *bucket) add(s Sample) {
+	iv := &b.iv
+	if iv.Kind == Unique {
+		iv.Count++
+		iv.Distinct.Add(s.Str)
+		iv.Sum = iv.Distinct.Estimate()
+		return
+	}
+	v := s.Value
+	if iv.Count == 0 {
+		iv.Min, iv.Max = v, v
+	} else {
+		iv.Min, iv.Max = math.Min(iv.Min, v), math.Max(iv.Max, v)
+	}
+	if iv.Count == 0 || !s.Time.Before(iv.LastAt) {
+		iv.Last, iv.LastAt = v, s.Time
+	}
+	iv.Count++
+	iv.Sum += v
+	if iv.Sketch != nil {
+		iv.Sketch.Add(v)
+	}
+}
+
+// Flush returns the intervals that have ended by now, and those closed early, sorted
+// by app, name, source and start. The Prometheus collector shows them from then on.
+func (a *Aggregator) Flush(now time.Time) []Interval {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.ready
+	a.ready = nil
+	for _, as := range a.apps {
+		as.warned = false
+		for k, sr := range as.series {
+			sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool {
+				if b.start.Add(a.cfg.Interval).After(now) {
+					return false
+				}
+				out = append(out, b.iv)
+				return true
+			})
+			if len(sr.buckets) == 0 {
+				delete(as.series, k)
+			}
+		}
+	}
+	slices.SortFunc(out, compareIntervals)
+	a.coll.update(out, now, a.cfg.Stale)
+	return out
+}
+
+func compareIntervals(x, y Interval) int {
+	return cmp.Or(cmp.Compare(x.App, y.App), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Source, y.Source),
+		cmp.Compare(x.Unit, y.Unit), cmp.Compare(x.Kind, y.Kind), x.Start.Compare(y.Start))
+}
+
+// clone copies s so that a long-lived key does not pin the log line it came from.
+func clone(s string) string { return strings.Clone(s) }

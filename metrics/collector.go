@@ -1,0 +1,159 @@
+package metrics
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// collector shows the last closed interval of every series to Prometheus.
+type collector struct {
+	prefix string
+	hidden *prometheus.Desc
+
+	mu   sync.Mutex
+	last map[lastKey]Interval
+}
+
+var _ prometheus.Collector = (*collector)(nil)
+
+type lastKey struct {
+	app string
+	seriesKey
+}
+
+func newCollector(prefix string) *collector {
+	return &collector{
+		prefix: sanitizeName(prefix),
+		hidden: prometheus.NewDesc("drainpipe_metrics_hidden_series",
+			"Series not exposed because their sanitised name or labels collided with another's.", nil, nil),
+		last: make(map[lastKey]Interval),
+	}
+}
+
+// update keeps the newest interval of each series (merging a late one with the same
+// start) and forgets series with nothing newer than stale.
+func (c *collector) update(ivs []Interval, now time.Time, stale time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, iv := range ivs {
+		k := lastKey{iv.App, seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}}
+		old, ok := c.last[k]
+		switch {
+		case !ok || old.Start.Before(iv.Start):
+			c.last[k] = iv
+		case old.Start.Equal(iv.Start):
+			if old.Merge(iv) == nil {
+				c.last[k] = old
+			}
+		}
+	}
+	for k, iv := range c.last {
+		if !iv.Start.Add(iv.Length + stale).After(now) {
+			delete(c.last, k)
+		}
+	}
+}
+
+// Describe sends nothing: the series come and go with the logs, so the collector is
+// unchecked.
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the gauges of every series' last interval.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := exposition{owners: make(map[string]string), seen: make(map[string]bool), ch: ch}
+	for _, iv := range c.last {
+		c.collectInterval(&e, iv)
+	}
+	ch <- prometheus.MustNewConstMetric(c.hidden, prometheus.GaugeValue, float64(e.hidden))
+}
+
+// exposition tracks what one Collect has sent, to keep families consistent.
+type exposition struct {
+	owners map[string]string // family name → the series identity that owns it
+	seen   map[string]bool   // family + label values already sent
+	hidden int
+	ch     chan<- prometheus.Metric
+}
+
+func (c *collector) collectInterval(e *exposition, iv Interval) {
+	base := c.prefix + "_" + sanitizeName(iv.Name)
+	if iv.Kind == Unique {
+		base += "_distinct"
+	} else if u := unitSuffix(iv.Unit); u != "" {
+		base += "_" + u
+	}
+	owner := fmt.Sprintf("%s\x00%s\x00%s", iv.Name, iv.Unit, iv.Kind)
+	app, source := labelValue(iv.App), labelValue(iv.Source)
+	type gauge struct {
+		suffix, quantile string
+		v                float64
+	}
+	var gauges []gauge
+	switch iv.Kind {
+	case Counter, Unique:
+		gauges = []gauge{{"", "", iv.Sum}}
+	default:
+		gauges = []gauge{
+			{"", "0.5", iv.Quantile(0.5)}, {"", "0.95", iv.Quantile(0.95)}, {"", "0.99", iv.Quantile(0.99)},
+			{"_count", "", iv.Count}, {"_sum", "", iv.Sum}, {"_min", "", iv.Min}, {"_max", "", iv.Max}, {"_last", "", iv.Last},
+		}
+	}
+	for _, g := range gauges {
+		name := base + g.suffix
+		if o, ok := e.owners[name]; ok && o != owner {
+			e.hidden++
+			return
+		}
+		e.owners[name] = owner
+		id := name + "\x00" + app + "\x00" + source + "\x00" + g.quantile
+		if e.seen[id] {
+			e.hidden++
+			return
+		}
+		e.seen[id] = true
+		labels, values := []string{"app", "source"}, []string{app, source}
+		if g.quantile != "" {
+			labels, values = append(labels, "quantile"), append(values, g.quantile)
+		}
+		help := fmt.Sprintf("Log metric %q (%s, unit %q) over its last closed interval.", iv.Name, iv.Kind, iv.Unit)
+		e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue, g.v, values...)
+	}
+}
+
+// sanitizeName maps s to Prometheus' [a-zA-Z_:][a-zA-Z0-9_:]*: every other byte,
+// '.' and '-' included, becomes '_'.
+func sanitizeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= '0' && c <= '9' && i > 0) {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
+}
+
+// unitSuffix is the unit as a name part: lower case, '%' spelled "percent".
+func unitSuffix(u string) string {
+	if u == "" {
+		return ""
+	}
+	return sanitizeName(strings.ToLower(strings.ReplaceAll(u, "%", "percent")))
+}
+
+// labelValue makes s valid UTF-8, as Prometheus requires of label values.
+func labelValue(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

@@ -1,0 +1,51 @@
+// Package metrics turns the metrics in Heroku logs into numbers: it extracts samples
+// from lines (Extract), sums them per app, series and interval (Aggregator), and
+// writes the closed intervals out to Prometheus, CloudWatch EMF (EMF) and a SQLite
+// history (Store).
+//
+// # What is extracted
+//
+// Router lines give router.requests, router.status.2xx (1xx-5xx), router.errors.H12
+// (counters), and router.connect, router.service (ms) and router.bytes (bytes) as
+// distributions, with the serving dyno as source ("" when none did). Dyno runtime
+// metrics (sample#memory_rss=139.79MB) are gauges named without their prefix, with
+// source= as source; the old `measure=memory_rss val=21.22 units=MB` form is read
+// as the same gauge (for memory_* and load_avg_* names; other legacy measure= lines
+// are distributions), its source "heroku.<id>.web.1.<uuid>" as "web.1".
+// "Error R14 ..." gives the counter dyno.errors.R14 for the dyno; logplex's and
+// log-shuttle's drop reports (L10, L12, L13) give logplex.dropped, counting the lines
+// lost. Add-on lines are sample# gauges with source= (DATABASE, REDIS), else addon=,
+// as source. Any line's l2met fields give measure# distributions, count# counters
+// (an empty value counts 1), sample# gauges, unique# distinct counts and legacy
+// measure.name= distributions, with the line's source= or else the record's dyno as
+// source. A value is a decimal number, maybe negative or fractional, followed by its
+// unit letters (ms, s, MB, kB, bytes, pages, %); anything else is an extraction
+// failure, counted in drainpipe_metrics_extract_failures_total{app}.
+//
+// # Intervals
+//
+// A series is an app's (name, unit, kind, source). Each interval keeps count, sum,
+// min, max and last, plus a DDSketch (1% relative accuracy, negative values and zero
+// included) for distributions and gauges, or a distinct set (exact up to
+// DistinctExact values, then HyperLogLog) for unique metrics. Intervals merge across
+// time and across nodes.
+//
+// # Prometheus names
+//
+// The collector shows the last closed interval of each series as gauges labelled
+// app and source. A metric's name is Config.Prefix (default "drainpipe_log"), '_',
+// the metric name and '_' its unit in lower case ('%' as "percent"), every byte
+// outside [a-zA-Z0-9_:] turned into '_':
+//
+//	router.service (ms)  drainpipe_log_router_service_ms{app,source,quantile="0.5|0.95|0.99"}
+//	                     drainpipe_log_router_service_ms_count, _sum, _min, _max, _last
+//	router.requests      drainpipe_log_router_requests{app,source}    (the interval's sum)
+//	unique#user          drainpipe_log_user_distinct{app,source}
+//
+// Operators who name metrics region.env.app.metric.agg (us-east.prod.app.memory_rss.median)
+// get the same parts here: region.env is the Prefix ("us-east.prod" becomes
+// us_east_prod_memory_rss_mb), app is the app label, metric the name and agg the
+// quantile label or the _min/_max/... suffix; the dyno is the source label. Two
+// series whose names sanitise alike are not both shown: the second is counted in
+// drainpipe_metrics_hidden_series.
+package metrics

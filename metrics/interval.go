@@ -1,0 +1,113 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Interval is what one series did over one interval: enough to merge it with other
+// intervals (later ones, or another node's) and still answer every statistic.
+type Interval struct {
+	// App, Name, Source and Unit identify the series, with Kind.
+	App, Name, Source, Unit string
+	Kind                    Kind
+	// Start is the interval's start; it covers [Start, Start+Length).
+	Start  time.Time
+	Length time.Duration
+	// Count is the number of samples. Sum is their total, except for Unique, where it
+	// is the distinct count: the value of a counter and of a unique metric is Sum.
+	Count, Sum float64
+	// Min, Max and Last are over the samples (zero for Unique); Last is the value of
+	// the sample with the latest time, LastAt.
+	Min, Max, Last float64
+	LastAt         time.Time
+	// Sketch holds the values' distribution (Distribution and Gauge only).
+	Sketch *Sketch
+	// Distinct holds the values counted (Unique only).
+	Distinct *Distinct
+}
+
+// Mean is Sum/Count, or 0 with no samples.
+func (iv Interval) Mean() float64 {
+	if iv.Count == 0 || iv.Kind == Unique {
+		return 0
+	}
+	return iv.Sum / iv.Count
+}
+
+// Quantile returns the value at quantile q (0 ≤ q ≤ 1) within 1% relative error, or 0
+// for a kind that keeps no sketch.
+func (iv Interval) Quantile(q float64) float64 {
+	if iv.Sketch == nil {
+		return 0
+	}
+	return iv.Sketch.Quantile(q)
+}
+
+// Merge folds other into iv: both must be of the same series (app, name, source, unit
+// and kind). The result spans both intervals. Merge never modifies other, nor the
+// sketch and set iv held before: it replaces them, so intervals already handed out
+// stay as they were.
+func (iv *Interval) Merge(other Interval) error {
+	if iv.App != other.App || iv.Name != other.Name || iv.Source != other.Source ||
+		iv.Unit != other.Unit || iv.Kind != other.Kind {
+		return fmt.Errorf("merge %s/%s/%s (%s) with %s/%s/%s (%s): different series",
+			iv.App, iv.Name, iv.Source, iv.Kind, other.App, other.Name, other.Source, other.Kind)
+	}
+	return iv.merge(other)
+}
+
+// merge folds other into iv without checking that they are the same series.
+func (iv *Interval) merge(other Interval) error {
+	if other.Count == 0 {
+		return nil
+	}
+	if iv.Count == 0 {
+		iv.Min, iv.Max = other.Min, other.Max
+	} else {
+		iv.Min, iv.Max = math.Min(iv.Min, other.Min), math.Max(iv.Max, other.Max)
+	}
+	if iv.Count == 0 || !other.LastAt.Before(iv.LastAt) {
+		iv.Last, iv.LastAt = other.Last, other.LastAt
+	}
+	iv.widen(other.Start, other.Length)
+	iv.Count += other.Count
+	iv.Sum += other.Sum
+	if other.Sketch != nil {
+		s := NewSketch()
+		if iv.Sketch != nil {
+			s = iv.Sketch.Copy()
+		}
+		if err := s.Merge(other.Sketch); err != nil {
+			return err
+		}
+		iv.Sketch = s
+	}
+	if other.Distinct != nil {
+		d := NewDistinct()
+		if iv.Distinct != nil {
+			d = iv.Distinct.Copy()
+		}
+		d.Merge(other.Distinct)
+		iv.Distinct = d
+		iv.Sum = d.Estimate()
+	}
+	return nil
+}
+
+// widen makes iv cover [start, start+length) as well as its own span.
+func (iv *Interval) widen(start time.Time, length time.Duration) {
+	if iv.Start.IsZero() && iv.Length == 0 {
+		iv.Start, iv.Length = start, length
+		return
+	}
+	end := iv.Start.Add(iv.Length)
+	if e := start.Add(length); e.After(end) {
+		end = e
+	}
+	if start.Before(iv.Start) {
+		iv.Start = start
+	}
+	iv.Length = end.Sub(iv.Start)
+}

@@ -1,0 +1,191 @@
+package metrics
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Store keeps closed intervals in a SQLite database, for history: `drainpipe
+// metrics`, graphs. It owns one table, metric_intervals, in a database its caller
+// opened (driver "sqlite", modernc.org/sqlite).
+type Store struct {
+	db *sql.DB
+}
+
+// Series is one series' statistics over a window, merged from its intervals. For a
+// counter the value is Sum; for a unique metric Sum is the distinct count over the
+// whole window.
+type Series struct {
+	Name   string  `json:"name"`
+	Source string  `json:"source"`
+	Unit   string  `json:"unit"`
+	Count  float64 `json:"count"`
+	Sum    float64 `json:"sum"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Mean   float64 `json:"mean"`
+	Last   float64 `json:"last"`
+	P50    float64 `json:"p50"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS metric_intervals (
+	app      TEXT    NOT NULL,
+	name     TEXT    NOT NULL,
+	source   TEXT    NOT NULL,
+	unit     TEXT    NOT NULL,
+	kind     INTEGER NOT NULL,
+	start_ms INTEGER NOT NULL,
+	end_ms   INTEGER NOT NULL,
+	count    REAL    NOT NULL,
+	sum      REAL    NOT NULL,
+	min      REAL    NOT NULL,
+	max      REAL    NOT NULL,
+	last     REAL    NOT NULL,
+	last_at  INTEGER NOT NULL,
+	sketch   BLOB,
+	distinct_set BLOB
+);
+CREATE INDEX IF NOT EXISTS metric_intervals_app_start ON metric_intervals (app, start_ms);
+CREATE INDEX IF NOT EXISTS metric_intervals_end ON metric_intervals (end_ms);
+`
+
+// OpenStore creates the store's table in db if it is not there.
+func OpenStore(db *sql.DB) (*Store, error) {
+	if _, err := db.Exec(schema); err != nil {
+		return nil, fmt.Errorf("create metric_intervals: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Save appends intervals, all or none. An interval saved twice counts twice, and a
+// late interval with the same start as a saved one is merged with it by Query.
+func (s *Store) Save(ctx context.Context, intervals []Interval) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save intervals: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO metric_intervals
+		(app, name, source, unit, kind, start_ms, end_ms, count, sum, min, max, last, last_at, sketch, distinct_set)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("save intervals: %w", err)
+	}
+	defer stmt.Close()
+	for _, iv := range intervals {
+		var sk, dist []byte
+		if iv.Sketch != nil {
+			sk, _ = iv.Sketch.MarshalBinary()
+		}
+		if iv.Distinct != nil {
+			dist, _ = iv.Distinct.MarshalBinary()
+		}
+		_, err := stmt.ExecContext(ctx, iv.App, iv.Name, iv.Source, iv.Unit, int(iv.Kind),
+			iv.Start.UnixMilli(), iv.Start.Add(iv.Length).UnixMilli(),
+			iv.Count, iv.Sum, iv.Min, iv.Max, iv.Last, iv.LastAt.UnixNano(), sk, dist)
+		if err != nil {
+			return fmt.Errorf("save interval %s/%s: %w", iv.App, iv.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save intervals: %w", err)
+	}
+	return nil
+}
+
+// Query merges, per series, the intervals of app that overlap [since, until) and whose
+// name starts with namePrefix; the result is sorted by name, then source.
+func (s *Store) Query(ctx context.Context, app string, since, until time.Time, namePrefix string) ([]Series, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, source, unit, kind, start_ms, end_ms,
+		count, sum, min, max, last, last_at, sketch, distinct_set
+		FROM metric_intervals
+		WHERE app = ? AND start_ms < ? AND end_ms > ? AND substr(name, 1, ?) = ?`,
+		app, until.UnixMilli(), since.UnixMilli(), len([]rune(namePrefix)), namePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("query metric intervals: %w", err)
+	}
+	defer rows.Close()
+	merged := make(map[seriesKey]*Interval)
+	for rows.Next() {
+		iv, err := scanInterval(rows)
+		if err != nil {
+			return nil, err
+		}
+		iv.App = app
+		k := seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}
+		if m := merged[k]; m != nil {
+			if err := m.Merge(iv); err != nil {
+				return nil, err
+			}
+		} else {
+			merged[k] = &iv
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query metric intervals: %w", err)
+	}
+	out := make([]Series, 0, len(merged))
+	for _, iv := range merged {
+		out = append(out, seriesOf(*iv))
+	}
+	slices.SortFunc(out, func(a, b Series) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Unit, b.Unit))
+	})
+	return out, nil
+}
+
+func scanInterval(rows *sql.Rows) (Interval, error) {
+	var iv Interval
+	var kind int
+	var startMS, endMS, lastAt int64
+	var sk, dist []byte
+	if err := rows.Scan(&iv.Name, &iv.Source, &iv.Unit, &kind, &startMS, &endMS,
+		&iv.Count, &iv.Sum, &iv.Min, &iv.Max, &iv.Last, &lastAt, &sk, &dist); err != nil {
+		return iv, fmt.Errorf("read metric interval: %w", err)
+	}
+	iv.Kind = Kind(kind)
+	iv.Start = time.UnixMilli(startMS).UTC()
+	iv.Length = time.Duration(endMS-startMS) * time.Millisecond
+	iv.LastAt = time.Unix(0, lastAt).UTC()
+	if sk != nil {
+		iv.Sketch = new(Sketch)
+		if err := iv.Sketch.UnmarshalBinary(sk); err != nil {
+			return iv, fmt.Errorf("read metric interval %s: %w", iv.Name, err)
+		}
+	}
+	if dist != nil {
+		iv.Distinct = new(Distinct)
+		if err := iv.Distinct.UnmarshalBinary(dist); err != nil {
+			return iv, fmt.Errorf("read metric interval %s: %w", iv.Name, err)
+		}
+	}
+	return iv, nil
+}
+
+func seriesOf(iv Interval) Series {
+	return Series{
+		Name: iv.Name, Source: iv.Source, Unit: iv.Unit,
+		Count: iv.Count, Sum: iv.Sum, Min: iv.Min, Max: iv.Max, Mean: iv.Mean(), Last: iv.Last,
+		P50: iv.Quantile(0.5), P95: iv.Quantile(0.95), P99: iv.Quantile(0.99),
+	}
+}
+
+// Prune deletes the intervals that ended before before, and says how many.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM metric_intervals WHERE end_ms <= ?`, before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("prune metric intervals: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune metric intervals: %w", err)
+	}
+	return n, nil
+}

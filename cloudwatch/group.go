@@ -1,0 +1,87 @@
+package cloudwatch
+
+import (
+	"sync"
+	"time"
+)
+
+// group is what the sink knows of one log group. It is dropped when idle, unless
+// it is parked: memory follows the groups in use, not those ever seen.
+type group struct {
+	name string
+
+	mu       sync.Mutex
+	apps     map[string]time.Time // apps writing to the group, when last seen
+	lastUsed time.Time
+	retained bool   // retention enforcement queued since start or since creation
+	park     *park  // non-nil while the group fails and its lines wait on disk
+	failure  string // why the group is parked, as a person reads it
+}
+
+func newGroup(name string) *group {
+	return &group{name: name, apps: map[string]time.Time{}}
+}
+
+// touch records that apps wrote to the group at now.
+func (g *group) touch(apps map[string]bool, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lastUsed = now
+	for app := range apps {
+		g.apps[app] = now
+	}
+}
+
+// idle forgets apps not seen since before cutoff and reports whether the whole
+// group may be forgotten.
+func (g *group) idle(cutoff time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for app, t := range g.apps {
+		if t.Before(cutoff) {
+			delete(g.apps, app)
+		}
+	}
+	return g.park == nil && g.lastUsed.Before(cutoff)
+}
+
+// needsRetention reports, once, that the group's retention is to be enforced.
+func (g *group) needsRetention() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.retained {
+		return false
+	}
+	g.retained = true
+	return true
+}
+
+// retentionFailed asks for retention to be enforced again after the next put.
+func (g *group) retentionFailed() {
+	g.mu.Lock()
+	g.retained = false
+	g.mu.Unlock()
+}
+
+// created records that the group was (re)created, without a retention policy.
+func (g *group) created() { g.retentionFailed() }
+
+// status is the group's state for the apps writing to it.
+func (g *group) status(out map[string]string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.park == nil {
+		for app := range g.apps {
+			if _, ok := out[app]; !ok {
+				out[app] = "ok"
+			}
+		}
+		return
+	}
+	for app := range g.park.apps {
+		out[app] = "parked: " + g.failure
+	}
+	for app := range g.apps {
+		out[app] = "parked: " + g.failure
+	}
+}

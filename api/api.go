@@ -1,0 +1,60 @@
+// Package api is drainpipe's admin API on the wire: the JSON shapes the server
+// sends, and the client the CLI uses. Every request carries the admin token as
+// `Authorization: Bearer <token>`.
+//
+//	POST   /api/drains                {"app": "myapp"}   add a drain (201), or the app's existing one (200)
+//	GET    /api/drains                                    list drains
+//	GET    /api/drains/{app}                              one drain
+//	DELETE /api/drains/{app}                              remove a drain: its secret stops working at once
+//	GET    /api/apps/{app}/tail?n=100                     the newest n lines, oldest first
+//	GET    /api/apps/{app}/lines?after=ID&wait=25s        lines after ID, oldest first, waiting for some
+//	GET    /api/apps/{app}/search?q=&since=&until=&limit=&before=ID   full-text search, newest first
+//
+// Errors are JSON {"error": "one clear sentence"} with a 4xx or 5xx status.
+package api
+
+import "time"
+
+// Drain is a drain as the admin API shows it.
+type Drain struct {
+	ID  string `json:"id"`
+	App string `json:"app"`
+	// URL is the drain URL to give Heroku. It holds the secret only in the answer
+	// that created the drain: the server keeps no copy of the secret.
+	URL     string    `json:"url"`
+	Created time.Time `json:"created"`
+	// Existing is set when adding an app that already had this drain.
+	Existing bool `json:"existing,omitempty"`
+	// Lines and Malformed count the lines stored in the archive.
+	Lines     int64 `json:"lines"`
+	Malformed int64 `json:"malformed"`
+	// LastLine is the time of the newest line stored, if any.
+	LastLine *time.Time `json:"last_line,omitempty"`
+}
+
+// Line is one stored log line.
+type Line struct {
+	ID             int64     `json:"id"`
+	Time           time.Time `json:"time"`
+	Received       time.Time `json:"received"`
+	Drain          string    `json:"drain"`
+	App            string    `json:"app"`
+	Source         string    `json:"source"`
+	Dyno           string    `json:"dyno"`
+	Host           string    `json:"host,omitempty"`
+	Priority       int       `json:"priority"`
+	MsgID          string    `json:"msgid,omitempty"`
+	StructuredData string    `json:"structured_data,omitempty"`
+	Message        string    `json:"message"`
+	Malformed      bool      `json:"malformed"`
+}
+
+// Lines is the answer of the tail, lines and search endpoints.
+type Lines struct {
+	Lines []Line `json:"lines"`
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Error string `json:"error"`
+}

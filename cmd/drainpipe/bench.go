@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/drainpipe/drainpipe/bench"
+)
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("bench", stderr)
+	u := f.string("url", "", "drain URL to load, with its credentials")
+	dur := f.duration("duration", 10e9, "how long to send")
+	conns := f.int("connections", 16, "concurrent connections")
+	lines := f.int("batch-lines", 400, "lines per request (400 × 250 B ≈ logplex's 100 KB batches)")
+	size := f.int("line-bytes", 250, "bytes per line")
+	asJSON := f.Bool("json", false, "print the result as JSON")
+	if pos, err := f.parse(args); err != nil {
+		return err
+	} else if len(pos) > 0 || *u == "" {
+		return usagef("usage: drainpipe bench --url DRAIN_URL [--duration 30s] [--connections 16]")
+	}
+	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size}
+	if isTerminal(stderr) {
+		cfg.Progress = func(r bench.Result) {
+			fmt.Fprintf(stderr, "\r%6.0fs  %10.0f lines/s  %7.1f MB/s  p99 %6.1f ms  errors %d ",
+				r.Elapsed.Seconds(), r.LinesPerSec, r.MBPerSec, r.P99Ms, r.Errors)
+		}
+	}
+	r, err := bench.Run(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	fmt.Fprintf(stdout, "%d lines in %.1fs over %d connections: %.0f lines/s, %.1f MB/s, ack latency p50 %.1f ms, p99 %.1f ms, %d errors\n",
+		r.Lines, r.Elapsed.Seconds(), cfg.Connections, r.LinesPerSec, r.MBPerSec, r.P50Ms, r.P99Ms, r.Errors)
+	if r.LastError != "" {
+		fmt.Fprintf(stdout, "last error: %s\n", r.LastError)
+	}
+	if r.Requests == 0 && r.Errors > 0 {
+		return fmt.Errorf("every request failed: %s", r.LastError)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal, where a progress line belongs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

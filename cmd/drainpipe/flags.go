@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// flags is a command's flag set in which every flag defaults to its environment
+// variable: --public-url reads DRAINPIPE_PUBLIC_URL. Configuration is read here,
+// in cmd/, and nowhere else.
+type flags struct {
+	*flag.FlagSet
+	getenv func(string) string
+}
+
+func newFlags(name string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("drainpipe "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{FlagSet: fs, getenv: os.Getenv}
+}
+
+func envName(flagName string) string {
+	return "DRAINPIPE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flags) string(name, def, help string) *string {
+	if v := f.getenv(envName(name)); v != "" {
+		def = v
+	}
+	return f.String(name, def, help+" ("+envName(name)+")")
+}
+
+func (f *flags) bool(name string, def bool, help string) *bool {
+	if v, err := strconv.ParseBool(f.getenv(envName(name))); err == nil {
+		def = v
+	}
+	return f.Bool(name, def, help+" ("+envName(name)+")")
+}
+
+func (f *flags) int(name string, def int, help string) *int {
+	if v, err := strconv.Atoi(f.getenv(envName(name))); err == nil {
+		def = v
+	}
+	return f.Int(name, def, help+" ("+envName(name)+")")
+}
+
+func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {
+	if v, err := time.ParseDuration(f.getenv(envName(name))); err == nil {
+		def = v
+	}
+	return f.Duration(name, def, help+" ("+envName(name)+")")
+}
+
+// bytes is a size flag that takes 8MiB, 4GiB, 100KB or a plain number of bytes.
+func (f *flags) bytes(name string, def int64, help string) *int64 {
+	v := &byteSize{n: def}
+	if env := f.getenv(envName(name)); env != "" {
+		_ = v.Set(env)
+	}
+	f.Var(v, name, help+" ("+envName(name)+")")
+	return &v.n
+}
+
+type byteSize struct{ n int64 }
+
+func (b *byteSize) String() string { return strconv.FormatInt(b.n, 10) }
+
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a size such as 8MiB, 4GiB or 1048576")
+	}
+	b.n = n * mult
+	return nil
+}
+
+// parse parses args with flags allowed before, between and after the positional
+// arguments (`drainpipe tail myapp -n 100`), and returns the positional ones.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

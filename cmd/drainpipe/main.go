@@ -1,0 +1,85 @@
+// Command drainpipe receives Heroku log drains, keeps every line, and lets you
+// search and tail them. `drainpipe serve` runs the server; the other commands are
+// clients of its admin API. Run `drainpipe help` for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `drainpipe keeps every line of your Heroku apps' logs.
+
+Usage:
+  drainpipe serve [flags]                      run the server (embedded journal and archive)
+  drainpipe drains add APP [--json]            add a drain; prints the URL to give Heroku
+  drainpipe drains list [--json]               list drains with their line counts
+  drainpipe drains remove APP                  remove a drain (its URL stops working at once)
+  drainpipe tail APP [-n N] [--follow] [--json]
+  drainpipe search APP QUERY [--since D] [--until T] [--limit N] [--json]
+  drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+
+Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
+DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process's exit code: 0 on success,
+// 1 when the command failed, 2 for a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr)
+	case "drains":
+		err = drains(ctx, rest, stdout, stderr)
+	case "tail":
+		err = tail(ctx, rest, stdout, stderr)
+	case "search":
+		err = search(ctx, rest, stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "drainpipe: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var u usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &u):
+		fmt.Fprintf(stderr, "drainpipe: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "drainpipe: %v\n", err)
+		return 1
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/httpd"
+	"github.com/drainpipe/drainpipe/journal"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// serveConfig is everything `drainpipe serve` is told.
+type serveConfig struct {
+	data, listen, publicURL, natsURL string
+	maxBody, journalMaxBytes         int64
+	journalMaxAge, retention         time.Duration
+	logLevel, logFormat              string
+}
+
+func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
+	f := newFlags("serve", stderr)
+	listen := ":8080"
+	if port := os.Getenv("PORT"); port != "" {
+		listen = ":" + port
+	}
+	var c serveConfig
+	data := f.string("data", "./drainpipe-data", "directory for the journal, the archive and the admin token")
+	addr := f.string("listen", listen, "HTTP listen address (default :$PORT, else :8080)")
+	pub := f.string("public-url", "", "base URL of drain URLs, as Heroku reaches this server (default derived from --listen)")
+	nats := f.string("nats", "", "URL of an external NATS JetStream server or cluster (default: embedded)")
+	maxBody := f.bytes("max-body", 8<<20, "largest drain request body, after decompression")
+	jmax := f.bytes("journal-max-bytes", 4<<30, "journal disk cap; past it drains are answered 503 until sinks catch up")
+	jage := f.duration("journal-max-age", 7*24*time.Hour, "journal age cap: older undelivered lines are dropped from the journal (they stay in sinks that have them)")
+	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines")
+	level := f.string("log-level", "info", "log level: debug, info, warn, error")
+	format := f.string("log-format", "text", "log format: text or json")
+	pos, err := f.parse(args)
+	if err != nil {
+		return c, err
+	}
+	if len(pos) > 0 {
+		return c, usagef("serve takes no arguments, got %q", pos)
+	}
+	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
+		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format}
+	if c.publicURL == "" {
+		c.publicURL = derivePublicURL(c.listen)
+	}
+	if _, err := drainpipe.DrainURL(c.publicURL, "x", ""); err != nil {
+		return c, usagef("--public-url: %v", err)
+	}
+	return c, nil
+}
+
+// derivePublicURL makes a base URL from the listen address: the machine's host
+// name when the address names no host. Heroku needs a public HTTPS URL: set
+// --public-url to the one in front of this server.
+func derivePublicURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level: want debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format: want text or json, not %q", format)
+}
+
+func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
+	c, err := serveFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	j, err := journal.Open(ctx, journal.Config{
+		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
+		MaxAge: c.journalMaxAge, Sinks: []string{"archive"}, Logger: log.With("part", "journal"), Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	defer j.Close()
+	ds, err := j.Drains(ctx)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+	tokenHash, err := adminToken(ctx, c.data, ds, log)
+	if err != nil {
+		return err
+	}
+	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
+		Logger: log.With("part", "archive"), Registerer: reg})
+	if err != nil {
+		return fmt.Errorf("open archive: %w", err)
+	}
+	defer arc.Close()
+
+	sinkCtx, stopSinks := context.WithCancel(context.Background())
+	var sinks sync.WaitGroup
+	sinks.Add(1)
+	go func() {
+		defer sinks.Done()
+		if err := j.Consume(sinkCtx, arc, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("archive sink stopped", "err", err)
+		}
+	}()
+	defer func() {
+		stopSinks()
+		sinks.Wait()
+	}()
+
+	srv := httpd.New(httpd.Config{
+		Journal: j, Drains: ds, Archive: arc, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+	}, nil)
+	return listenAndServe(ctx, c.listen, srv, log)
+}
+
+// listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
+// lets the requests in flight finish (their batches are journaled and answered),
+// and returns within the 10 s a platform gives a process to stop.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("drainpipe serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight at shutdown", "err", err)
+	}
+	return nil
+}
+
+// adminToken makes sure an admin token exists and returns its hash. The node that
+// creates it writes it to <data>/admin-token (0600) for the CLI on this machine;
+// only its hash is stored in the shared drain store.
+func adminToken(ctx context.Context, data string, ds *journal.Drains, log *slog.Logger) ([]byte, error) {
+	path := filepath.Join(data, "admin-token")
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		token := strings.TrimSpace(string(raw))
+		stored, _, err := ds.InitAdminToken(ctx, drainpipe.HashSecret(token))
+		if err != nil {
+			return nil, err
+		}
+		if string(stored) != string(drainpipe.HashSecret(token)) {
+			log.Warn("the admin-token file does not match the admin token this journal was set up with; the file's token will be refused", "file", path)
+		}
+		return stored, nil
+	case errors.Is(err, os.ErrNotExist):
+		if stored, err := ds.AdminTokenHash(ctx); err == nil {
+			log.Info("the admin token was made by another node; copy its admin-token file here to use the CLI on this machine", "file", path)
+			return stored, nil
+		}
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, fmt.Errorf("admin token: %w", err)
+		}
+		token := base64.RawURLEncoding.EncodeToString(buf)
+		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write admin token: %w", err)
+		}
+		stored, _, err := ds.InitAdminToken(ctx, drainpipe.HashSecret(token))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("admin token written", "file", path)
+		return stored, nil
+	default:
+		return nil, fmt.Errorf("read admin token: %w", err)
+	}
+}

@@ -1,0 +1,237 @@
+package httpd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive"
+)
+
+func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		App string `json:"app"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "request body: want {\"app\": \"NAME\"}")
+		return
+	}
+	d, secret, err := drainpipe.NewDrain(req.App, s.cfg.Now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	stored, created, err := s.cfg.Drains.Add(r.Context(), d)
+	if err != nil {
+		s.log.Error("add drain", "app", req.App, "err", err)
+		writeError(w, http.StatusInternalServerError, "could not store the drain: "+err.Error())
+		return
+	}
+	if !created {
+		secret = "" // the existing drain's secret was shown once, when it was made
+	}
+	out, err := s.apiDrain(r, stored, secret)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	out.Existing = !created
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	} else {
+		s.log.Info("drain added", "app", stored.App, "drain", stored.ID)
+	}
+	writeJSON(w, code, out)
+}
+
+func (s *Server) listDrains(w http.ResponseWriter, r *http.Request) {
+	out := []api.Drain{}
+	for _, d := range s.cfg.Drains.List() {
+		ad, err := s.apiDrain(r, d, "")
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		out = append(out, ad)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getDrain(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.drainOf(w, r)
+	if !ok {
+		return
+	}
+	out, err := s.apiDrain(r, d, "")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) removeDrain(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.drainOf(w, r)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Drains.Remove(r.Context(), d.ID); err != nil && !errors.Is(err, drainpipe.ErrNotFound) {
+		writeError(w, http.StatusInternalServerError, "could not remove the drain: "+err.Error())
+		return
+	}
+	s.log.Info("drain removed", "app", d.App, "drain", d.ID)
+	out, err := s.apiDrain(r, d, "")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// drainOf finds the drain of the request's {app}, answering 404 when there is none.
+func (s *Server) drainOf(w http.ResponseWriter, r *http.Request) (drainpipe.Drain, bool) {
+	app := r.PathValue("app")
+	d, ok := s.cfg.Drains.ByApp(app)
+	if !ok {
+		writeError(w, http.StatusNotFound, "no drain for app "+strconv.Quote(app)+": add one with `drainpipe drains add "+app+"`")
+	}
+	return d, ok
+}
+
+func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (api.Drain, error) {
+	u, err := drainpipe.DrainURL(s.cfg.PublicURL, d.ID, secret)
+	if err != nil {
+		return api.Drain{}, err
+	}
+	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created}
+	if s.cfg.Archive != nil {
+		st, err := s.cfg.Archive.Stats(r.Context(), d.App)
+		if err != nil {
+			return api.Drain{}, err
+		}
+		out.Lines, out.Malformed = st.Lines, st.Malformed
+		if !st.Last.IsZero() {
+			last := st.Last
+			out.LastLine = &last
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
+	n, err := intParam(r, "n", 100)
+	if err != nil || n < 0 || n > 100_000 {
+		writeError(w, http.StatusBadRequest, "n: want a number of lines from 0 to 100000")
+		return
+	}
+	lines, err := s.cfg.Archive.Tail(r.Context(), r.PathValue("app"), n)
+	s.writeLines(w, lines, err)
+}
+
+// lines serves `tail --follow`: the lines after a given id, waiting (long poll) up
+// to `wait` for the first one, so following needs no busy polling.
+func (s *Server) lines(w http.ResponseWriter, r *http.Request) {
+	after, err := intParam(r, "after", 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "after: want a line id")
+		return
+	}
+	wait := 25 * time.Second
+	if v := r.URL.Query().Get("wait"); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > 5*time.Minute {
+			writeError(w, http.StatusBadRequest, "wait: want a duration up to 5m")
+			return
+		}
+	}
+	app := r.PathValue("app")
+	deadline := time.Now().Add(wait)
+	for {
+		lines, err := s.cfg.Archive.After(r.Context(), app, int64(after), 1000)
+		if err != nil || len(lines) > 0 || !time.Now().Before(deadline) || !s.waitForLines(r, int64(after), deadline) {
+			s.writeLines(w, lines, err)
+			return
+		}
+	}
+}
+
+// waitForLines blocks until a line with an id above after is committed, or the
+// deadline. The archive wakes on any app's line, so when other apps are busy this
+// paces the caller's re-check instead of spinning.
+func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) bool {
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	if err := s.cfg.Archive.Wait(ctx, after); err != nil {
+		return false
+	}
+	t := time.NewTimer(200 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return r.Context().Err() == nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	q := archive.Query{App: r.PathValue("app"), Match: r.URL.Query().Get("q"), Limit: 1000}
+	var err error
+	if q.Since, err = timeParam(r, "since"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if q.Until, err = timeParam(r, "until"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := intParam(r, "limit", 1000)
+	if err != nil || limit < 1 || limit > 100_000 {
+		writeError(w, http.StatusBadRequest, "limit: want a number from 1 to 100000")
+		return
+	}
+	q.Limit = limit
+	before, err := intParam(r, "before", 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "before: want a line id")
+		return
+	}
+	q.Before = int64(before)
+	lines, err := s.cfg.Archive.Search(r.Context(), q)
+	s.writeLines(w, lines, err)
+}
+
+func (s *Server) writeLines(w http.ResponseWriter, lines []archive.Line, err error) {
+	if errors.Is(err, archive.ErrBadQuery) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		s.log.Error("archive query failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "archive query failed: "+err.Error())
+		return
+	}
+	out := api.Lines{Lines: make([]api.Line, len(lines))}
+	for i, l := range lines {
+		out.Lines[i] = api.Line{
+			ID: l.ID, Time: l.Time, Received: l.Received, Drain: l.Drain, App: l.App,
+			Source: l.Source, Dyno: l.Dyno, Host: l.Host, Priority: l.Priority, MsgID: l.MsgID,
+			StructuredData: l.StructuredData, Message: l.Message, Malformed: l.Malformed,
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, api.Error{Error: msg})
+}

@@ -1,0 +1,201 @@
+package httpd
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/logplex"
+)
+
+// bufPool recycles request body buffers: the parser copies what it keeps.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return &b }}
+
+// receive is the drain endpoint. It does the least work that makes a batch safe:
+// authenticate, read, parse, append to the journal, answer. Logplex drops a batch
+// for good on a 4xx, so 4xx is only for what retrying cannot mend (credentials,
+// size, encoding); anything that may pass later is a 503.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		s.reject(w, http.StatusMethodNotAllowed, "drain endpoint: use POST")
+		return
+	}
+	drain, ok := s.authenticate(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="drainpipe"`)
+		s.reject(w, http.StatusUnauthorized, "missing or wrong drain credentials")
+		return
+	}
+	if code, msg := checkContentType(r.Header.Get("Content-Type")); code != 0 {
+		s.reject(w, code, msg)
+		return
+	}
+	bufp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bufp)
+	body, code, err := s.readBody(r, (*bufp)[:0])
+	*bufp = body[:0]
+	if err != nil {
+		s.reject(w, code, err.Error())
+		return
+	}
+	b := s.parse(r, drain, body)
+	if len(b.Records) > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AppendTimeout)
+		dup, err := s.cfg.Journal.Append(ctx, b)
+		cancel()
+		if err != nil {
+			s.unavailable(w, err)
+			return
+		}
+		s.metrics.accepted(drain.App, b, dup)
+	}
+	s.metrics.requests.WithLabelValues("204").Inc()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// authenticate finds the drain from HTTP Basic (the password is the secret; logplex
+// turns the drain URL's userinfo into it) or `Authorization: Bearer <secret>`
+// (log-shuttle). With Basic, a user name that is not the drain's own id is refused,
+// so a URL cannot be half-right.
+func (s *Server) authenticate(r *http.Request) (drainpipe.Drain, bool) {
+	if user, pass, ok := r.BasicAuth(); ok {
+		d, ok := s.cfg.Drains.Authenticate(pass)
+		if !ok || (user != d.ID && user != "token" && user != "") {
+			return drainpipe.Drain{}, false
+		}
+		return d, true
+	}
+	if secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.cfg.Drains.Authenticate(strings.TrimSpace(secret))
+	}
+	return drainpipe.Drain{}, false
+}
+
+// checkContentType accepts the logplex media types, and a missing one (be liberal:
+// every header is optional for some sender).
+func checkContentType(ct string) (int, string) {
+	if ct == "" {
+		return 0, ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q does not parse", ct)
+	}
+	switch mt {
+	case "application/logplex-1", "application/x-logplex-1", "text/plain", "application/octet-stream":
+		return 0, ""
+	}
+	return http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/logplex-1", mt)
+}
+
+// readBody reads the whole body into buf, decompressing gzip, refusing more than
+// MaxBody bytes after decompression (so a gzip bomb costs at most MaxBody).
+func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
+	var src io.Reader = http.MaxBytesReader(nil, r.Body, s.cfg.MaxBody)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(src)
+		if err != nil {
+			return buf, http.StatusBadRequest, fmt.Errorf("gzip body does not decompress: %v", err)
+		}
+		defer gz.Close()
+		src = gz
+	default:
+		return buf, http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q: send gzip or none", enc)
+	}
+	limited := io.LimitReader(src, s.cfg.MaxBody+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := limited.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > s.cfg.MaxBody {
+			return buf, http.StatusRequestEntityTooLarge, fmt.Errorf("body larger than %d bytes", s.cfg.MaxBody)
+		}
+		if err == io.EOF {
+			return buf, 0, nil
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return buf, http.StatusRequestEntityTooLarge, fmt.Errorf("body larger than %d bytes", s.cfg.MaxBody)
+			}
+			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) && r.Header.Get("Content-Encoding") != "" {
+				return buf, http.StatusBadRequest, fmt.Errorf("gzip body is corrupt: %v", err)
+			}
+			// The sender went away mid-body: nothing is stored and nobody reads the answer.
+			return buf, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
+		}
+	}
+}
+
+// parse turns the body into a batch. Which fields a message has depends on the
+// sender: logplex (Logplex-Frame-Id, User-Agent Logplex/...) sends no
+// STRUCTURED-DATA; log-shuttle and the others send "- -".
+func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) *drainpipe.Batch {
+	frameID := r.Header.Get("Logplex-Frame-Id")
+	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
+	now := s.cfg.Now().UTC()
+	recs, stats := logplex.AppendRecords(nil, body, logplex.Options{Received: now, StructuredData: !fromLogplex})
+	for i := range recs {
+		recs[i].Drain, recs[i].App = d.ID, d.App
+	}
+	key := frameID
+	if key == "" {
+		key = r.Header.Get("X-Request-Id")
+	}
+	s.metrics.parsed(d.App, stats, len(body))
+	if want := r.Header.Get("Logplex-Msg-Count"); want != "" {
+		if n, err := strconv.Atoi(want); err == nil && n != len(recs) {
+			// Counted, never fatal: Vector rejects such batches and logplex drops them for good.
+			s.metrics.countMismatch.Inc()
+			s.log.Debug("Logplex-Msg-Count differs from the frames parsed", "drain", d.ID, "header", n, "parsed", len(recs))
+		}
+	}
+	return &drainpipe.Batch{Drain: d.ID, App: d.App, Key: batchKey(key), Received: now, Records: recs}
+}
+
+// batchKey keeps a sender's batch id only if it is a sane token, so a hostile
+// header cannot bloat the journal or the de-duplication memory.
+func batchKey(k string) string {
+	if len(k) == 0 || len(k) > 128 {
+		return ""
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' {
+			return ""
+		}
+	}
+	return k
+}
+
+// unavailable answers a journal failure with 503, which logplex retries.
+func (s *Server) unavailable(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", "1")
+	switch {
+	case errors.Is(err, drainpipe.ErrJournalFull):
+		s.reject(w, http.StatusServiceUnavailable, "journal full: the sinks are behind; retry later")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		s.reject(w, http.StatusServiceUnavailable, "journal too slow to answer in time; retry")
+	default:
+		s.log.Warn("journal append failed", "err", err)
+		s.reject(w, http.StatusServiceUnavailable, "journal unavailable; retry")
+	}
+}
+
+// reject answers an error with a plain-text sentence and counts it.
+func (s *Server) reject(w http.ResponseWriter, code int, msg string) {
+	s.metrics.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	http.Error(w, msg, code)
+}

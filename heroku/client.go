@@ -2,6 +2,7 @@ package heroku
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,7 +39,7 @@ type Config struct {
 	// UserAgent names the caller to Heroku; "drainpipe" when empty.
 	UserAgent string
 	// MaxAttempts bounds the tries of one call on 429 (and on 5xx and transport
-	// errors for reads); 4 when zero.
+	// errors for reads); 4 when zero, and 1 or less means no retries.
 	MaxAttempts int
 	// RetryWait is the first wait before a retry; it doubles with each retry, with
 	// jitter, up to 16 times itself. 2 s when zero.
@@ -101,11 +102,11 @@ func NewClient(cfg Config) (*Client, error) {
 		key:          cfg.APIKey,
 		hc:           cfg.HTTPClient,
 		log:          cfg.Logger,
-		ua:           cmp(cfg.UserAgent, "drainpipe"),
-		maxAttempts:  cmp(cfg.MaxAttempts, 4),
-		retryWait:    cmp(cfg.RetryWait, 2*time.Second),
-		lowRemaining: int64(cmp(cfg.LowRemaining, 100)),
-		minInterval:  cmp(cfg.MinInterval, 800*time.Millisecond),
+		ua:           cmp.Or(cfg.UserAgent, "drainpipe"),
+		maxAttempts:  cmp.Or(cfg.MaxAttempts, 4),
+		retryWait:    cmp.Or(cfg.RetryWait, 2*time.Second),
+		lowRemaining: int64(cmp.Or(cfg.LowRemaining, 100)),
+		minInterval:  cmp.Or(cfg.MinInterval, 800*time.Millisecond),
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -115,15 +116,6 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c.remaining.Store(-1)
 	return c, nil
-}
-
-// cmp returns v, or def when v is the zero value.
-func cmp[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // call is one API operation: what it is about, for errors and logs, and how to send it.

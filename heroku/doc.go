@@ -8,5 +8,11 @@
 // of failing, errors that say what to do, a key that never reaches a log) are easier
 // to guarantee in a few hundred lines than around a generated client.
 //
+// Two of Heroku's texts steer the client and are unconfirmed against production
+// (see herokuemu's list): a 422 whose message contains "already been taken" is a
+// duplicate drain URL, and a 404 whose message mentions "app" is an unknown app
+// rather than an unknown drain. Should Heroku word them otherwise, EnsureLogDrain
+// reports the 422 instead of finding the drain, and a 404 names the drain.
+//
 // Its test double, driven by this client over real HTTP, is package herokuemu.
 package heroku

@@ -171,3 +171,16 @@ func BenchmarkDroppedLines(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func FuzzDroppedHeader(f *testing.F) {
+	f.Add("2", "5")
+	f.Add("1, 2", "-3")
+	f.Add("9223372036854775807", "9")
+	f.Add("many", "")
+	f.Fuzz(func(t *testing.T, drop, lost string) {
+		h := http.Header{"Logplex-Drop-Count": {drop}, "Logplex-Lost-Count": {lost}}
+		if n := heroku.DroppedHeader(h); n < 0 {
+			t.Fatalf("DroppedHeader(%q, %q) = %d", drop, lost, n)
+		}
+	})
+}

@@ -98,8 +98,8 @@ func netrcPassword(text, host string) (string, error) {
 			if _, ok := p.value(); !ok {
 				return "", fmt.Errorf("line %d: macdef without a name", p.line)
 			}
+			// As in ftp(1), the entry goes on after the macro's body.
 			p.skipMacro()
-			entry = ""
 		default:
 			// The word itself stays out of the error: it may be a stray piece of a secret.
 			return "", fmt.Errorf("line %d: unexpected word where netrc expects machine, default, login, password, account or macdef", p.line)

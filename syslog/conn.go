@@ -1,0 +1,210 @@
+package syslog
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// conn is one sender's connection. Everything but stopped is used by its own
+// goroutine only: the parser, and the batches it is filling.
+type conn struct {
+	s       *Server
+	nc      net.Conn
+	stopped atomic.Bool
+
+	pending  []*drainpipe.Batch // one per drain, in the order their first line came
+	flushAt  time.Time          // when the oldest pending line has waited FlushInterval
+	lastData time.Time          // when the sender last sent bytes
+
+	// The drain of the last well-formed line: it takes the malformed frames that follow.
+	token string
+	drain *drainpipe.Drain
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{s: s, nc: nc, lastData: time.Now()}
+}
+
+// stop makes a blocked read return at once; the connection then flushes and closes.
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) serve() {
+	defer c.s.untrack(c)
+	defer c.nc.Close()
+	c.s.m.connections.Inc()
+	c.s.m.open.Inc()
+	defer c.s.m.open.Dec()
+	p := NewParser(connReader{c}, c.s.cfg.MaxFrame)
+	for {
+		rec, err := p.Next(time.Now())
+		if err != nil {
+			c.ended(err)
+			break
+		}
+		if b := c.add(rec); b != nil && len(b.Records) >= c.s.cfg.BatchLines {
+			if c.flush() != nil {
+				return
+			}
+		}
+	}
+	_ = c.flush()
+}
+
+// ended logs why the connection ended, unless it is an ordinary end.
+func (c *conn) ended(err error) {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, errStopped):
+	case errors.Is(err, errIdle):
+		c.s.m.idleTimeouts.Inc()
+		c.s.log.Info("syslog connection idle, closing", "remote", c.nc.RemoteAddr().String())
+	default:
+		c.s.m.readErrors.Inc()
+		c.s.log.Warn("syslog connection read failed", "remote", c.nc.RemoteAddr().String(), "err", err)
+	}
+}
+
+// add puts rec in its drain's pending batch and returns the batch, or counts it and
+// returns nil when it has no drain.
+func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
+	switch {
+	case rec.Malformed && c.drain == nil:
+		c.s.m.malformed.WithLabelValues("false").Inc()
+		return nil
+	case rec.Malformed:
+		c.s.m.malformed.WithLabelValues("true").Inc()
+	case rec.Host != c.token || c.drain == nil:
+		d, ok := c.s.drains.Drain(rec.Host)
+		if !ok {
+			c.s.m.unknownToken.Inc()
+			return nil
+		}
+		c.token, c.drain = rec.Host, &d
+	}
+	rec.Drain, rec.App = c.drain.ID, c.drain.App
+	b := c.batchFor(c.drain, rec.Received)
+	b.Records = append(b.Records, rec)
+	return b
+}
+
+func (c *conn) batchFor(d *drainpipe.Drain, received time.Time) *drainpipe.Batch {
+	for _, b := range c.pending {
+		if b.Drain == d.ID {
+			return b
+		}
+	}
+	if len(c.pending) == 0 {
+		c.flushAt = time.Now().Add(c.s.cfg.FlushInterval)
+	}
+	b := &drainpipe.Batch{Drain: d.ID, App: d.App, Received: received,
+		Records: make([]drainpipe.Record, 0, min(c.s.cfg.BatchLines, 64))}
+	c.pending = append(c.pending, b)
+	return b
+}
+
+// flush appends every pending batch, retrying each until it is durable; meanwhile
+// nothing is read from the connection, so TCP pushes back on the sender. It fails
+// only when the shutdown timeout runs out.
+func (c *conn) flush() error {
+	for len(c.pending) > 0 {
+		b := c.pending[0]
+		if err := c.append(b); err != nil {
+			lost := 0
+			for _, b := range c.pending {
+				lost += len(b.Records)
+			}
+			c.s.m.lost.Add(float64(lost))
+			c.s.log.Error("syslog lines not stored: shutdown timeout ran out while the journal refused them",
+				"remote", c.nc.RemoteAddr().String(), "lines", lost, "err", err)
+			c.pending = nil
+			return err
+		}
+		c.pending = c.pending[1:]
+	}
+	c.pending = nil
+	return nil
+}
+
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
+
+func (c *conn) append(b *drainpipe.Batch) error {
+	ctx := c.s.appendCtx
+	wait := minBackoff
+	for attempt := 1; ; attempt++ {
+		err := c.s.app.Append(ctx, b)
+		if err == nil {
+			c.s.m.batches.Inc()
+			c.s.m.lines.Add(float64(len(b.Records)))
+			return nil
+		}
+		c.s.m.appendErrors.Inc()
+		if attempt == 1 || attempt%20 == 0 {
+			c.s.log.Warn("syslog append failed, holding the connection and retrying",
+				"drain", b.Drain, "lines", len(b.Records), "attempt", attempt, "err", err)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, maxBackoff)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// connReader reads the connection with deadlines: the idle timeout, and the time the
+// pending batches are due, when it flushes them before reading on.
+type connReader struct{ c *conn }
+
+func (r connReader) Read(b []byte) (int, error) {
+	c := r.c
+	for {
+		idleAt := c.lastData.Add(c.s.cfg.IdleTimeout)
+		deadline := idleAt
+		if len(c.pending) > 0 && c.flushAt.Before(deadline) {
+			deadline = c.flushAt
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		if c.stopped.Load() { // after setting the deadline, so stop's deadline wins
+			return 0, errStopped
+		}
+		n, err := c.nc.Read(b)
+		if n > 0 {
+			c.lastData = time.Now()
+			return n, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, err
+		}
+		switch now := time.Now(); {
+		case c.stopped.Load():
+			return 0, errStopped
+		case len(c.pending) > 0 && !now.Before(c.flushAt):
+			if err := c.flush(); err != nil {
+				return 0, err
+			}
+		case !now.Before(idleAt):
+			return 0, errIdle
+		}
+	}
+}

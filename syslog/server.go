@@ -1,0 +1,199 @@
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// Drains finds the drain that a syslog HOSTNAME token ("d.<uuid>") belongs to.
+type Drains interface {
+	Drain(token string) (drainpipe.Drain, bool)
+}
+
+// Appender takes batches into the journal; Append returns once the batch is durable.
+type Appender interface {
+	Append(ctx context.Context, b *drainpipe.Batch) error
+}
+
+// Config configures a Server. Zero values take the defaults named on each field.
+type Config struct {
+	// Addr is the TCP address to listen on, such as ":6514" or "127.0.0.1:0".
+	Addr string
+	// TLS, when set, makes the listener syslog+tls.
+	TLS *tls.Config
+	// MaxFrame is the largest frame kept whole (default DefaultMaxFrame); longer frames
+	// are cut into malformed records.
+	MaxFrame int
+	// IdleTimeout closes a connection that sent nothing for this long (default 10m).
+	IdleTimeout time.Duration
+	// BatchLines is the most lines in one batch (default 1000).
+	BatchLines int
+	// FlushInterval is the longest a line waits for its batch to fill (default 200ms).
+	FlushInterval time.Duration
+	// ShutdownTimeout bounds how long Close keeps retrying appends of what it has
+	// read (default 10s).
+	ShutdownTimeout time.Duration
+	// Logger receives connection errors and append failures (default: discarded).
+	Logger *slog.Logger
+	// Registerer, when set, gets the server's metrics.
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = DefaultMaxFrame
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.BatchLines <= 0 {
+		c.BatchLines = 1000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 200 * time.Millisecond
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server receives syslog drains on one TCP (or TLS) listener.
+type Server struct {
+	cfg    Config
+	drains Drains
+	app    Appender
+	ln     net.Listener
+	m      *metrics
+	log    *slog.Logger
+
+	// appendCtx outlives the Serve context by ShutdownTimeout, so that what was read
+	// before shutdown can still be appended.
+	appendCtx context.Context
+	giveUp    context.CancelFunc
+
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// NewServer listens on cfg.Addr; Serve then accepts the connections.
+func NewServer(cfg Config, drains Drains, app Appender) (*Server, error) {
+	cfg.setDefaults()
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("syslog listen: %w", err)
+	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
+	appendCtx, giveUp := context.WithCancel(context.Background())
+	return &Server{
+		cfg: cfg, drains: drains, app: app, ln: ln, m: m, log: cfg.Logger,
+		appendCtx: appendCtx, giveUp: giveUp, conns: map[*conn]struct{}{},
+	}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until ctx ends or Close is called, then shuts down as
+// Close does and returns nil; it returns an error when accepting fails otherwise.
+func (s *Server) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
+	defer stop()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.isClosing() {
+				s.wg.Wait()
+				return nil
+			}
+			_ = s.Close()
+			return fmt.Errorf("syslog accept: %w", err)
+		}
+		go s.ServeConn(nc)
+	}
+}
+
+// ServeConn reads one connection, already accepted, until it ends or the server
+// closes; Serve calls it for each connection of its listener.
+func (s *Server) ServeConn(nc net.Conn) {
+	c := s.track(nc)
+	if c == nil {
+		_ = nc.Close()
+		return
+	}
+	c.serve()
+}
+
+// Close stops accepting and reading, appends what the connections have read (retrying
+// for up to ShutdownTimeout), closes them and returns once they are done.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	first := !s.closing
+	s.closing = true
+	for c := range s.conns {
+		c.stop()
+	}
+	s.mu.Unlock()
+	if !first {
+		s.wg.Wait()
+		return nil
+	}
+	err := s.ln.Close()
+	t := time.AfterFunc(s.cfg.ShutdownTimeout, s.giveUp)
+	s.wg.Wait()
+	t.Stop()
+	s.giveUp() // nothing is left to append
+	return err
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// track registers a new connection, or returns nil when the server is closing.
+func (s *Server) track(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return c
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// errStopped ends a connection's reads when the server closes.
+var errStopped = errors.New("server closing")
+
+// errIdle ends a connection that sent nothing for IdleTimeout.
+var errIdle = errors.New("idle timeout")

@@ -23,7 +23,7 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // start serves a fresh emulator on a real listener and returns it with a real SDK
 // client that does not retry, so each call sees exactly one answer.
-func start(t *testing.T, opts cwlemu.Options) (*cwlemu.Server, *cloudwatchlogs.Client) {
+func start(t testing.TB, opts cwlemu.Options) (*cwlemu.Server, *cloudwatchlogs.Client) {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return now }
@@ -53,7 +53,7 @@ func client(url, keyID string, attempts int) *cloudwatchlogs.Client {
 }
 
 // setup creates a group and a stream, failing the test on any error.
-func setup(t *testing.T, c *cloudwatchlogs.Client, group string, streams ...string) {
+func setup(t testing.TB, c *cloudwatchlogs.Client, group string, streams ...string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {

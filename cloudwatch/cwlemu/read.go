@@ -68,9 +68,9 @@ func (s *Server) getLogEvents(_ *call, in *getLogEventsInput) (any, *apiError) {
 	limit := limitOr(in.Limit, maxReadLimit)
 	from, to := pos, pos
 	if forward {
-		to = pos + fit(evs[pos:], limit)
+		to = pos + fit(len(evs)-pos, limit, func(i int) int { return len(evs[pos+i].msg) })
 	} else {
-		from = pos - fitBackward(evs[:pos], limit)
+		from = pos - fit(pos, limit, func(i int) int { return len(evs[pos-1-i].msg) })
 	}
 	out := &getLogEventsOutput{
 		Events:            make([]outputEvent, 0, to-from),
@@ -118,30 +118,18 @@ func inTimeOrder(evs []event, start, end *int64, endInclusive bool) []event {
 	return out
 }
 
-// fit is how many of evs, from the first, make one page: at most limit events and
-// 1 MB, counting 26 bytes per event as PutLogEvents does.
-func fit(evs []event, limit int) int {
-	size := 0
-	for i, e := range evs {
-		size += len(e.msg) + eventOverhead
-		if i == limit || (size > maxReadBytes && i > 0) {
+// fit is how many of n events, taken in order, make one page: at most limit
+// events and 1 MB, counting 26 bytes per event as PutLogEvents does. size gives
+// the message bytes of the i-th event taken.
+func fit(n, limit int, size func(i int) int) int {
+	total := 0
+	for i := range n {
+		total += size(i) + eventOverhead
+		if i == limit || (total > maxReadBytes && i > 0) {
 			return i
 		}
 	}
-	return min(len(evs), limit)
-}
-
-// fitBackward is fit counted from the last event of evs.
-func fitBackward(evs []event, limit int) int {
-	size := 0
-	for i := range evs {
-		e := evs[len(evs)-1-i]
-		size += len(e.msg) + eventOverhead
-		if i == limit || (size > maxReadBytes && i > 0) {
-			return i
-		}
-	}
-	return min(len(evs), limit)
+	return min(n, limit)
 }
 
 type filterLogEventsInput struct {
@@ -200,7 +188,8 @@ func (s *Server) filterLogEvents(_ *call, in *filterLogEventsInput) (any, *apiEr
 	if start >= len(all) {
 		return &filterLogEventsOutput{Events: []filteredEvent{}}, nil
 	}
-	out := &filterLogEventsOutput{Events: all[start : start+fitFiltered(all[start:], limitOr(in.Limit, maxReadLimit))]}
+	n := fit(len(all)-start, limitOr(in.Limit, maxReadLimit), func(i int) int { return len(all[start+i].Message) })
+	out := &filterLogEventsOutput{Events: all[start : start+n]}
 	if end := start + len(out.Events); end < len(all) {
 		out.NextToken = encodeOffset(end)
 	}
@@ -230,16 +219,4 @@ func (in *filterLogEventsInput) selects(stream string) bool {
 		return slices.Contains(in.LogStreamNames, stream)
 	}
 	return strings.HasPrefix(stream, in.LogStreamNamePrefix)
-}
-
-// fitFiltered is fit for search results.
-func fitFiltered(evs []filteredEvent, limit int) int {
-	size := 0
-	for i, e := range evs {
-		size += len(e.Message) + eventOverhead
-		if i == limit || (size > maxReadBytes && i > 0) {
-			return i
-		}
-	}
-	return min(len(evs), limit)
 }

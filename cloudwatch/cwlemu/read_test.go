@@ -335,3 +335,28 @@ func TestFilterLogEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestReadPagesStopAtOneMegabyte(t *testing.T) {
+	t.Parallel()
+	_, c := start(t, cwlemu.Options{})
+	setup(t, c, "app", "web")
+	big := strings.Repeat("x", 400_000)
+	for range 3 {
+		put(t, c, "app", "web", []types.InputLogEvent{{Timestamp: aws.Int64(ms(now)), Message: aws.String(big)}})
+	}
+	ctx := context.Background()
+	out, err := c.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("app"), LogStreamName: aws.String("web"), StartFromHead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 2 {
+		t.Errorf("first page has %d events of 400 kB, want 2", len(out.Events))
+	}
+	filtered, err := c.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("app")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(filtered.Events) != 2 || filtered.NextToken == nil {
+		t.Errorf("first filter page has %d events (next token %v), want 2 and more", len(filtered.Events), filtered.NextToken != nil)
+	}
+}

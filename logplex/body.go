@@ -50,7 +50,7 @@ func AppendRecords(dst []drainpipe.Record, body []byte, opt Options) ([]drainpip
 		rec := &dst[len(dst)-1]
 		st.Frames++
 		if u.msg < 0 {
-			*rec = malformed(s[u.start:u.end], opt.Received)
+			*rec = MalformedRecord(s[u.start:u.end], opt.Received)
 			st.Malformed++
 			continue
 		}
@@ -61,16 +61,5 @@ func AppendRecords(dst []drainpipe.Record, body []byte, opt Options) ([]drainpip
 		case !timeOK:
 			st.BadTimestamps++
 		}
-	}
-}
-
-// malformed is the record that keeps raw bytes that did not parse.
-func malformed(raw string, received time.Time) drainpipe.Record {
-	return drainpipe.Record{
-		Received:  received,
-		Time:      received,
-		Priority:  -1,
-		Message:   validString(raw),
-		Malformed: true,
 	}
 }

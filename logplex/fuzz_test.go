@@ -79,7 +79,7 @@ func checkAccounting(t *testing.T, s string, recs []drainpipe.Record, st Stats, 
 		want.Frames++
 		var wantRec drainpipe.Record
 		if u.msg < 0 {
-			wantRec = malformed(s[u.start:u.end], opt.Received)
+			wantRec = MalformedRecord(s[u.start:u.end], opt.Received)
 			want.Malformed++
 		} else if valid, timeOK := parseMessage(&wantRec, s[u.msg:u.end], opt); !valid {
 			want.Malformed++

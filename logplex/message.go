@@ -2,6 +2,7 @@ package logplex
 
 import (
 	"strings"
+	"time"
 
 	"github.com/drainpipe/drainpipe"
 )
@@ -26,14 +27,12 @@ func ParseMessage(msg string, opt Options) (rec drainpipe.Record, ok bool) {
 // timestamp did. The strings in rec are slices of msg, so parsing a body allocates nothing
 // per field.
 func parseMessage(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bool) {
-	*rec = drainpipe.Record{Received: opt.Received, Time: opt.Received, Priority: -1}
 	h, ok := parseHeader(trimNewline(msg), opt.StructuredData)
 	if !ok {
-		rec.Malformed = true
-		rec.Message = validString(msg)
+		*rec = MalformedRecord(msg, opt.Received)
 		return false, false
 	}
-	rec.Priority = h.pri
+	*rec = drainpipe.Record{Received: opt.Received, Time: opt.Received, Priority: h.pri}
 	rec.Host, rec.Source, rec.Dyno = h.host, h.app, h.procID
 	rec.MsgID = nilValue(h.msgID)
 	rec.StructuredData = validString(nilValue(h.sd))
@@ -43,6 +42,19 @@ func parseMessage(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bo
 		return true, true
 	}
 	return true, false
+}
+
+// MalformedRecord is the record that keeps bytes that did not parse, so that nothing is
+// lost: Message holds them (invalid UTF-8 escaped by ValidUTF8), Priority is -1 and Time
+// is received.
+func MalformedRecord(raw string, received time.Time) drainpipe.Record {
+	return drainpipe.Record{
+		Received:  received,
+		Time:      received,
+		Priority:  -1,
+		Message:   validString(raw),
+		Malformed: true,
+	}
 }
 
 // header holds the fields of an RFC 5424 message, as slices of it.

@@ -20,22 +20,13 @@ func parse(frame string, received time.Time) drainpipe.Record {
 	return rec // malformed, holding the frame
 }
 
-func malformed(b []byte, received time.Time) drainpipe.Record {
-	return drainpipe.Record{
-		Received:  received,
-		Time:      received,
-		Priority:  -1,
-		Message:   logplex.ValidUTF8(b),
-		Malformed: true,
-	}
-}
-
 // parse3164 reads "<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG". HOST may be missing (a
 // first word that ends in ':' is the tag), and so may the tag: then all after HOST is
 // the message.
 func parse3164(s string, received time.Time) (drainpipe.Record, bool) {
-	s = strings.TrimSuffix(s, "\n")
-	s = strings.TrimSuffix(s, "\r")
+	if t, ok := strings.CutSuffix(s, "\n"); ok {
+		s = strings.TrimSuffix(t, "\r")
+	}
 	pri, rest, ok := cutPRI(s)
 	if !ok {
 		return drainpipe.Record{}, false

@@ -90,6 +90,8 @@ func TestParser(t *testing.T) {
 			[]got{{false, 13, "2026-11-02T01:02:03Z", "", "cron", "7", "job"}}},
 		{"3164 octet counted", frame("<13>Nov  2 01:02:03 host app: hello world\n"), 0,
 			[]got{{false, 13, "2026-11-02T01:02:03Z", "host", "app", "", "hello world"}}},
+		{"3164 keeps a lone CR", frame("<13>Nov  2 01:02:03 host app: x\r"), 0,
+			[]got{{false, 13, "2026-11-02T01:02:03Z", "host", "app", "", "x\r"}}},
 		{"3164 Feb 29 in a common year", "<13>Feb 29 01:02:03 host app: x\n", 0, []got{bad("<13>Feb 29 01:02:03 host app: x")}},
 		{"not syslog", "hello\n" + m5424 + "\n", 0, []got{bad("hello"), ok5424}},
 		{"digits without space", "123abc\n" + m5424 + "\n", 0, []got{bad("123abc"), ok5424}},

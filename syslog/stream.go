@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/logplex"
 )
 
 // DefaultMaxFrame is the frame size above which a frame is cut into malformed records.
@@ -127,7 +128,7 @@ func (p *Parser) overChunk(prefix []byte, received time.Time) (drainpipe.Record,
 		}
 		return p.partial(append(prefix, b...), received, err), nil
 	}
-	rec := malformed(append(prefix, b...), received)
+	rec := logplex.MalformedRecord(string(append(prefix, b...)), received)
 	_, _ = p.r.Discard(n)
 	p.over -= n
 	return rec, nil
@@ -141,7 +142,7 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
 		p.inLine = true
-		return malformed(append(prefix, b...), received), nil
+		return logplex.MalformedRecord(string(append(prefix, b...)), received), nil
 	case err != nil:
 		p.inLine = false
 		if len(prefix)+len(b) == 0 {
@@ -152,12 +153,15 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 		p.inLine = false
 		b = bytes.TrimSuffix(b[:len(b)-1], []byte{'\r'})
 	}
-	frame := append(prefix, b...)
+	frame := b
+	if len(prefix) > 0 {
+		frame = append(prefix, b...)
+	}
 	if cont && len(frame) == 0 && p.err == nil {
 		return p.Next(received) // the over-long line ended right at a piece's end
 	}
 	if cont || len(frame) > p.maxFrame {
-		return malformed(frame, received), nil
+		return logplex.MalformedRecord(string(frame), received), nil
 	}
 	return parse(string(frame), received), nil
 }
@@ -165,7 +169,7 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 // partial keeps the bytes of a frame that the stream ended inside of.
 func (p *Parser) partial(b []byte, received time.Time, err error) drainpipe.Record {
 	p.err = err
-	return malformed(b, received)
+	return logplex.MalformedRecord(string(b), received)
 }
 
 func (p *Parser) fail(err error) error {

@@ -197,7 +197,7 @@ func (a *Aggregator) bucket(app string, k seriesKey, sr *series, t time.Time) *b
 	}
 	if len(sr.buckets) >= a.cfg.MaxOpenIntervals {
 		oldest := slices.MinFunc(sr.buckets, func(x, y *bucket) int { return x.start.Compare(y.start) })
-		a.ready = append(a.ready, oldest.iv)
+		a.ready = append(a.ready, oldest.closed())
 		sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool { return b == oldest })
 	}
 	b := &bucket{start: start, iv: Interval{
@@ -219,7 +219,6 @@ func (b *bucket) add(s Sample) {
 	if iv.Kind == Unique {
 		iv.Count++
 		iv.Distinct.Add(s.Str)
-		iv.Sum = iv.Distinct.Estimate()
 		return
 	}
 	v := s.Value
@@ -238,6 +237,15 @@ func (b *bucket) add(s Sample) {
 	}
 }
 
+// closed returns the finished interval; the distinct count is worked out only now,
+// since a HyperLogLog estimate reads all its registers.
+func (b *bucket) closed() Interval {
+	if b.iv.Distinct != nil {
+		b.iv.Sum = b.iv.Distinct.Estimate()
+	}
+	return b.iv
+}
+
 // Flush returns the intervals that have ended by now, and those closed early, sorted
 // by app, name, source and start. The Prometheus collector shows them from then on.
 func (a *Aggregator) Flush(now time.Time) []Interval {
@@ -252,7 +260,7 @@ func (a *Aggregator) Flush(now time.Time) []Interval {
 				if b.start.Add(a.cfg.Interval).After(now) {
 					return false
 				}
-				out = append(out, b.iv)
+				out = append(out, b.closed())
 				return true
 			})
 			if len(sr.buckets) == 0 {

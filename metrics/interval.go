@@ -26,6 +26,10 @@ type Interval struct {
 	Sketch *Sketch
 	// Distinct holds the values counted (Unique only).
 	Distinct *Distinct
+
+	// owned reports that Sketch and Distinct were made by an earlier Merge into this
+	// interval, so later merges may add to them in place.
+	owned bool
 }
 
 // Mean is Sum/Count, or 0 with no samples.
@@ -47,8 +51,9 @@ func (iv Interval) Quantile(q float64) float64 {
 
 // Merge folds other into iv: both must be of the same series (app, name, source, unit
 // and kind). The result spans both intervals. Merge never modifies other, nor the
-// sketch and set iv held before: it replaces them, so intervals already handed out
-// stay as they were.
+// sketch and set iv held before its first Merge: it replaces them with its own, so
+// intervals already handed out stay as they were (later merges into iv add to the
+// sketch its first Merge made).
 func (iv *Interval) Merge(other Interval) error {
 	if iv.App != other.App || iv.Name != other.Name || iv.Source != other.Source ||
 		iv.Unit != other.Unit || iv.Kind != other.Kind {
@@ -74,24 +79,29 @@ func (iv *Interval) merge(other Interval) error {
 	iv.widen(other.Start, other.Length)
 	iv.Count += other.Count
 	iv.Sum += other.Sum
-	if other.Sketch != nil {
-		s := NewSketch()
+	if !iv.owned {
 		if iv.Sketch != nil {
-			s = iv.Sketch.Copy()
+			iv.Sketch = iv.Sketch.Copy()
 		}
-		if err := s.Merge(other.Sketch); err != nil {
+		if iv.Distinct != nil {
+			iv.Distinct = iv.Distinct.Copy()
+		}
+		iv.owned = true
+	}
+	if other.Sketch != nil {
+		if iv.Sketch == nil {
+			iv.Sketch = NewSketch()
+		}
+		if err := iv.Sketch.Merge(other.Sketch); err != nil {
 			return err
 		}
-		iv.Sketch = s
 	}
 	if other.Distinct != nil {
-		d := NewDistinct()
-		if iv.Distinct != nil {
-			d = iv.Distinct.Copy()
+		if iv.Distinct == nil {
+			iv.Distinct = NewDistinct()
 		}
-		d.Merge(other.Distinct)
-		iv.Distinct = d
-		iv.Sum = d.Estimate()
+		iv.Distinct.Merge(other.Distinct)
+		iv.Sum = iv.Distinct.Estimate()
 	}
 	return nil
 }

@@ -1,0 +1,326 @@
+package metrics_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/drainpipe/drainpipe/metrics"
+)
+
+var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func newAggregator(t testing.TB, cfg metrics.Config) *metrics.Aggregator {
+	t.Helper()
+	a, err := metrics.NewAggregator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// exactQuantile is the rank DDSketch estimates: the value at floor(q*(n-1)).
+func exactQuantile(sorted []float64, q float64) float64 {
+	return sorted[int(q*float64(len(sorted)-1))]
+}
+
+func distributions() map[string][]float64 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int, f func(i int) float64) []float64 {
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = f(i)
+		}
+		return vs
+	}
+	return map[string][]float64{
+		"uniform":        gen(100000, func(int) float64 { return rng.Float64() * 1000 }),
+		"pareto":         gen(100000, func(int) float64 { return 1 / math.Pow(1-rng.Float64(), 1/1.16) }),
+		"all equal":      gen(10000, func(int) float64 { return 42.5 }),
+		"one outlier":    gen(10001, func(i int) float64 { return map[bool]float64{true: 1e300, false: 5 + rng.Float64()}[i == 0] }),
+		"negatives":      gen(50000, func(int) float64 { return -rng.ExpFloat64() * 300 }),
+		"mixed and zero": gen(60000, func(i int) float64 { return []float64{0, -rng.Float64() * 10, rng.Float64() * 1e6}[i%3] }),
+		"zeros":          gen(1000, func(int) float64 { return 0 }),
+		"tiny and huge":  gen(20000, func(i int) float64 { return math.Pow(10, float64(i%40)-20) }),
+	}
+}
+
+func TestQuantileAccuracy(t *testing.T) {
+	t.Parallel()
+	for name, values := range distributions() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a := newAggregator(t, metrics.Config{})
+			for _, v := range values {
+				a.Add("app", metrics.Sample{Name: "x", Kind: metrics.Distribution, Value: v, Time: t0})
+			}
+			ivs := a.Flush(t0.Add(time.Hour))
+			if len(ivs) != 1 {
+				t.Fatalf("%d intervals, want 1", len(ivs))
+			}
+			iv := ivs[0]
+			sorted := slices.Sorted(slices.Values(values))
+			for _, q := range []float64{0, 0.5, 0.95, 0.99, 1} {
+				want, got := exactQuantile(sorted, q), iv.Quantile(q)
+				if math.Abs(got-want) > 0.01*math.Abs(want) {
+					t.Errorf("q%v = %v, want %v ±1%%", q, got, want)
+				}
+			}
+			if iv.Count != float64(len(values)) || iv.Min != sorted[0] || iv.Max != sorted[len(sorted)-1] {
+				t.Errorf("count %v min %v max %v, want %d %v %v", iv.Count, iv.Min, iv.Max, len(values), sorted[0], sorted[len(sorted)-1])
+			}
+		})
+	}
+}
+
+// TestMergeEqualsUnion splits values across intervals and nodes, then checks that
+// merging (also through MarshalBinary) gives what one interval of all of them gives.
+func TestMergeEqualsUnion(t *testing.T) {
+	t.Parallel()
+	for name, values := range distributions() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			whole := newAggregator(t, metrics.Config{Interval: time.Hour})
+			nodes := []*metrics.Aggregator{newAggregator(t, metrics.Config{}), newAggregator(t, metrics.Config{})}
+			for i, v := range values {
+				ts := t0.Add(time.Duration(i) * (50 * time.Minute / time.Duration(len(values))))
+				s := metrics.Sample{Name: "x", Source: "web.1", Unit: "ms", Kind: metrics.Gauge, Value: v, Time: ts}
+				whole.Add("app", s)
+				nodes[i%2].Add("app", s)
+				u := metrics.Sample{Name: "u", Kind: metrics.Unique, Value: 1, Str: fmt.Sprint(i % 3000), Time: ts}
+				whole.Add("app", u)
+				nodes[i%2].Add("app", u)
+			}
+			want := whole.Flush(t0.Add(2 * time.Hour))
+			got := map[string]*metrics.Interval{}
+			for _, n := range nodes {
+				for _, iv := range n.Flush(t0.Add(2 * time.Hour)) {
+					iv = roundTrip(t, iv)
+					if m := got[iv.Name]; m != nil {
+						if err := m.Merge(iv); err != nil {
+							t.Fatal(err)
+						}
+					} else {
+						got[iv.Name] = &iv
+					}
+				}
+			}
+			for _, w := range want {
+				g := got[w.Name]
+				if g == nil {
+					t.Fatalf("no merged %s", w.Name)
+				}
+				if g.Count != w.Count || g.Min != w.Min || g.Max != w.Max || g.Last != w.Last ||
+					math.Abs(g.Sum-w.Sum) > 1e-9*math.Abs(w.Sum) {
+					t.Errorf("%s: merged count %v sum %v min %v max %v last %v; union %v %v %v %v %v",
+						w.Name, g.Count, g.Sum, g.Min, g.Max, g.Last, w.Count, w.Sum, w.Min, w.Max, w.Last)
+				}
+				for _, q := range []float64{0.5, 0.95, 0.99} {
+					if g.Quantile(q) != w.Quantile(q) {
+						t.Errorf("%s q%v: merged %v, union %v", w.Name, q, g.Quantile(q), w.Quantile(q))
+					}
+				}
+				if !g.Start.Equal(w.Start) || g.Length != 50*time.Minute {
+					t.Errorf("%s: merged span %v+%v, want %v+50m", w.Name, g.Start, g.Length, w.Start)
+				}
+			}
+		})
+	}
+}
+
+func roundTrip(t *testing.T, iv metrics.Interval) metrics.Interval {
+	t.Helper()
+	if iv.Sketch != nil {
+		b, err := iv.Sketch.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv.Sketch = new(metrics.Sketch)
+		if err := iv.Sketch.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if iv.Distinct != nil {
+		b, err := iv.Distinct.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv.Distinct = new(metrics.Distinct)
+		if err := iv.Distinct.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return iv
+}
+
+func TestDistinct(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 1000, metrics.DistinctExact, metrics.DistinctExact + 1, 5000, 100000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			d := metrics.NewDistinct()
+			for i := range n {
+				d.Add(fmt.Sprintf("user-%d", i))
+				d.Add(fmt.Sprintf("user-%d", i/2)) // repeats must not count
+			}
+			got := d.Estimate()
+			tol := 0.0
+			if n > metrics.DistinctExact {
+				tol = 0.05 * float64(n) // 3 standard errors of a 2^12-register HyperLogLog
+			}
+			if math.Abs(got-float64(n)) > tol {
+				t.Errorf("estimate %v, want %d ± %v", got, n, tol)
+			}
+		})
+	}
+}
+
+func TestMergeRefusesOtherSeries(t *testing.T) {
+	t.Parallel()
+	a := metrics.Interval{App: "a", Name: "x", Kind: metrics.Counter, Count: 1}
+	for _, b := range []metrics.Interval{
+		{App: "b", Name: "x", Kind: metrics.Counter, Count: 1},
+		{App: "a", Name: "y", Kind: metrics.Counter, Count: 1},
+		{App: "a", Name: "x", Source: "web.1", Kind: metrics.Counter, Count: 1},
+		{App: "a", Name: "x", Unit: "ms", Kind: metrics.Counter, Count: 1},
+		{App: "a", Name: "x", Kind: metrics.Gauge, Count: 1},
+	} {
+		if err := a.Merge(b); err == nil {
+			t.Errorf("merge of %+v into %+v succeeded", b, a)
+		}
+	}
+}
+
+func TestSeriesCap(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewPedanticRegistry()
+	a := newAggregator(t, metrics.Config{MaxSeriesPerApp: 10, Registerer: reg})
+	for i := range 25 {
+		for range 2 {
+			a.Add("capped", metrics.Sample{Name: "n", Source: fmt.Sprintf("web.%d", i), Kind: metrics.Counter, Value: 1, Time: t0})
+		}
+	}
+	a.Add("other", metrics.Sample{Name: "n", Kind: metrics.Counter, Value: 1, Time: t0})
+	ivs := a.Flush(t0.Add(time.Hour))
+	perApp := map[string]int{}
+	for _, iv := range ivs {
+		perApp[iv.App]++
+		if iv.Sum != 2 && iv.App == "capped" {
+			t.Errorf("%s sum %v, want 2", iv.Source, iv.Sum)
+		}
+	}
+	if perApp["capped"] != 10 || perApp["other"] != 1 {
+		t.Errorf("intervals per app %v, want capped:10 other:1", perApp)
+	}
+	want := `
+# HELP drainpipe_metrics_series_dropped_total Samples dropped because their app had reached its cap on series.
+# TYPE drainpipe_metrics_series_dropped_total counter
+drainpipe_metrics_series_dropped_total{app="capped"} 30
+drainpipe_metrics_series_dropped_total{app="other"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "drainpipe_metrics_series_dropped_total"); err != nil {
+		t.Error(err)
+	}
+	// After the flush the series are closed and the cap has room again.
+	a.Add("capped", metrics.Sample{Name: "new", Kind: metrics.Counter, Value: 1, Time: t0.Add(2 * time.Hour)})
+	if ivs := a.Flush(t0.Add(4 * time.Hour)); len(ivs) != 1 {
+		t.Errorf("after flush: %d intervals, want 1", len(ivs))
+	}
+}
+
+func TestFlushIntervals(t *testing.T) {
+	t.Parallel()
+	a := newAggregator(t, metrics.Config{Interval: time.Minute, MaxOpenIntervals: 2})
+	add := func(at time.Duration, v float64) {
+		a.Add("app", metrics.Sample{Name: "x", Kind: metrics.Gauge, Value: v, Time: t0.Add(at)})
+	}
+	add(10*time.Second, 1)
+	add(70*time.Second, 2)
+	add(20*time.Second, 3)
+	add(5*time.Second, 9) // earlier time: not the last value
+	if ivs := a.Flush(t0.Add(59 * time.Second)); len(ivs) != 0 {
+		t.Fatalf("flush before the end: %d intervals", len(ivs))
+	}
+	ivs := a.Flush(t0.Add(time.Minute))
+	if len(ivs) != 1 {
+		t.Fatalf("%d intervals, want 1", len(ivs))
+	}
+	iv := ivs[0]
+	if iv.Count != 3 || iv.Sum != 13 || iv.Min != 1 || iv.Max != 9 || iv.Last != 3 || iv.Mean() != 13.0/3 ||
+		!iv.Start.Equal(t0) || iv.Length != time.Minute {
+		t.Errorf("interval %+v", iv)
+	}
+	// With two intervals open, a third closes the oldest early, losing nothing.
+	add(5*time.Minute, 5)
+	add(10*time.Minute, 6)
+	ivs = a.Flush(t0.Add(90 * time.Second))
+	if len(ivs) != 1 || ivs[0].Sum != 2 || !ivs[0].Start.Equal(t0.Add(time.Minute)) {
+		t.Errorf("early-closed: %+v, want the 1m interval holding 2", ivs)
+	}
+	// A late sample for a flushed interval comes out again, to be merged.
+	add(80*time.Second, 7)
+	ivs = a.Flush(t0.Add(time.Hour))
+	var sums []float64
+	for _, iv := range ivs {
+		sums = append(sums, iv.Sum)
+	}
+	if !slices.Equal(sums, []float64{7, 5, 6}) {
+		t.Errorf("sums of the rest %v, want [7 5 6]", sums)
+	}
+}
+
+func TestAddRefusesBadSamples(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewPedanticRegistry()
+	a := newAggregator(t, metrics.Config{Registerer: reg})
+	for _, s := range []metrics.Sample{
+		{Name: "", Kind: metrics.Counter, Value: 1},
+		{Name: "x", Kind: 0, Value: 1},
+		{Name: "x", Kind: metrics.Gauge, Value: math.NaN()},
+		{Name: "x", Kind: metrics.Gauge, Value: math.Inf(1)},
+	} {
+		a.Add("app", s)
+	}
+	rec := parseLine(t, "<190>1 2013-07-22T00:06:26+00:00 host app web.1 - measure#a=x measure#b=2 count#c=y")
+	if err := a.AddRecord(rec); err == nil {
+		t.Error("AddRecord of bad fields: no error")
+	}
+	if got := testutil.ToFloat64(counterChild(t, reg, "drainpipe_metrics_extract_failures_total", "myapp")); got != 2 {
+		t.Errorf("myapp failures %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(counterChild(t, reg, "drainpipe_metrics_extract_failures_total", "app")); got != 4 {
+		t.Errorf("app failures %v, want 4", got)
+	}
+	if ivs := a.Flush(t0.Add(time.Hour)); len(ivs) != 1 || ivs[0].Name != "b" {
+		t.Errorf("intervals %+v, want only b", ivs)
+	}
+}
+
+func counterChild(t *testing.T, g prometheus.Gatherer, name, app string) prometheus.Collector {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.Metric {
+			if m.GetLabel()[0].GetValue() == app {
+				c := prometheus.NewCounter(prometheus.CounterOpts{Name: "x", Help: "x"})
+				c.Add(m.GetCounter().GetValue())
+				return c
+			}
+		}
+	}
+	t.Fatalf("no %s{app=%q}", name, app)
+	return nil
+}

@@ -49,6 +49,10 @@
 //	bad ARN for TagResource              InvalidParameterException "Invalid resource ARN: <arn>"
 //	bad nextToken (any operation)        InvalidParameterException "The specified nextToken is invalid."
 //	Describe* limit outside 1..50        validation form "Member must have value ... 1/50"
+//	default page sizes                   Describe*: 50; GetLogEvents, FilterLogEvents: 10,000 (and 1 MB)
+//	DescribeLogGroups logGroupNamePattern case-insensitive substring; with a prefix: InvalidParameterException
+//	                                     "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
+//	DescribeLogStreams consistency       immediately consistent (the service is only eventually so)
 //	prefix with orderBy LastEventTime    InvalidParameterException
 //	                                     "Cannot order by LastEventTime with a logStreamNamePrefix."
 //	name and identifier both given       InvalidParameterException

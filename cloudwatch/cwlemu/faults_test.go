@@ -90,8 +90,7 @@ func TestWireErrors(t *testing.T) {
 func TestRejectedAccessKey(t *testing.T) {
 	t.Parallel()
 	srv, good := start(t, cwlemu.Options{})
-	url, _ := good.Options().BaseEndpoint, 0
-	bad := client(aws.ToString(url), "AKIDREVOKED", 1)
+	bad := client(aws.ToString(good.Options().BaseEndpoint), "AKIDREVOKED", 1)
 	srv.RejectAccessKey("AKIDREVOKED")
 	ctx := context.Background()
 	_, err := bad.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("app")})
@@ -196,6 +195,21 @@ func TestFaultRates(t *testing.T) {
 	}
 	if got := srv.Calls()["PutLogEvents"]; got != n {
 		t.Errorf("Calls = %d, want %d", got, n)
+	}
+}
+
+func TestResetRestartsFaultSequence(t *testing.T) {
+	t.Parallel()
+	srv, c := start(t, cwlemu.Options{Seed: 3})
+	var runs []string
+	for range 2 {
+		setup(t, c, "app", "web")
+		srv.SetFaults(cwlemu.Faults{ThrottleRate: 0.3, ServerErrorRate: 0.3})
+		runs = append(runs, outcomes(t, c, 50))
+		srv.Reset()
+	}
+	if runs[0] != runs[1] || !strings.ContainsAny(runs[0], "TS") {
+		t.Errorf("after Reset the faults differ or never happen:\n%s\n%s", runs[0], runs[1])
 	}
 }
 

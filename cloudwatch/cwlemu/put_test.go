@@ -66,6 +66,8 @@ func TestPutLogEventsRules(t *testing.T) {
 		{name: "span counts only valid events", events: events(now.Add(-15*24*time.Hour), now.Add(-23*time.Hour), now, now.Add(3*time.Hour))},
 		{name: "bad stream name", stream: "a:b", events: events(now),
 			code: "InvalidParameterException", msg: "1 validation error detected: Value 'a:b' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*"},
+		{name: "two bad names", group: "a b", stream: "a:b", events: events(now),
+			code: "InvalidParameterException", msg: `2 validation errors detected: Value 'a b' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+; Value 'a:b' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*`},
 		{name: "bad group name", group: "a b", events: events(now),
 			code: "InvalidParameterException", msg: `1 validation error detected: Value 'a b' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`},
 	}
@@ -209,6 +211,33 @@ func TestPutLogEventsIgnoresSequenceTokens(t *testing.T) {
 			t.Errorf("nextSequenceToken %q empty or repeated", next)
 		}
 		seen[next] = true
+	}
+}
+
+func TestCreateRace(t *testing.T) {
+	t.Parallel()
+	srv, c := start(t, cwlemu.Options{})
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := c.CreateLogGroup(context.Background(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("app")})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	created := 0
+	for err := range errs {
+		if err == nil {
+			created++
+			continue
+		}
+		wantAPIError(t, err, "ResourceAlreadyExistsException", "The specified log group already exists")
+	}
+	if created != 1 || len(srv.Groups()) != 1 {
+		t.Errorf("%d creations succeeded, %d groups", created, len(srv.Groups()))
 	}
 }
 

@@ -41,11 +41,13 @@ func TestDescribeLogGroupsPaging(t *testing.T) {
 	}
 	setup(t, c, "other")
 	tests := []struct {
-		name   string
-		prefix string
-		limit  int32
-		want   []string
+		name    string
+		prefix  string
+		pattern string
+		limit   int32
+		want    []string
 	}{
+		{name: "pattern is a case-insensitive substring", pattern: "APP3", want: []string{"/heroku/app3"}},
 		{name: "all in one page", want: []string{"/heroku/app0", "/heroku/app1", "/heroku/app2", "/heroku/app3", "/heroku/app4", "/heroku/app5", "/heroku/app6", "other"}},
 		{name: "pages of 3 with prefix", prefix: "/heroku/", limit: 3, want: []string{"/heroku/app0", "/heroku/app1", "/heroku/app2", "/heroku/app3", "/heroku/app4", "/heroku/app5", "/heroku/app6"}},
 		{name: "exact pages", prefix: "/heroku/app", limit: 7, want: []string{"/heroku/app0", "/heroku/app1", "/heroku/app2", "/heroku/app3", "/heroku/app4", "/heroku/app5", "/heroku/app6"}},
@@ -60,6 +62,9 @@ func TestDescribeLogGroupsPaging(t *testing.T) {
 				in := &cloudwatchlogs.DescribeLogGroupsInput{NextToken: token}
 				if tt.prefix != "" {
 					in.LogGroupNamePrefix = aws.String(tt.prefix)
+				}
+				if tt.pattern != "" {
+					in.LogGroupNamePattern = aws.String(tt.pattern)
 				}
 				if tt.limit > 0 {
 					in.Limit = aws.Int32(tt.limit)

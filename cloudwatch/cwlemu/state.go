@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // group is a stored log group.
@@ -113,7 +114,9 @@ func (s *Server) Groups() []Group {
 	return out
 }
 
-// Calls returns how many requests each operation received, faults included.
+// Calls returns how many requests each operation received, faults included: every
+// request whose X-Amz-Target names a Logs operation counts, even one refused for its
+// credentials or for naming an unknown operation.
 func (s *Server) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,8 +143,15 @@ func (s *Server) Reset() {
 	s.rejectKeys = map[string]bool{}
 }
 
-// nextID returns a fresh number for event ids and sequence tokens. Callers hold s.mu.
+// nextID returns a fresh 56-digit number, the shape of the service's event ids and
+// sequence tokens. Callers hold s.mu.
 func (s *Server) nextID() string {
 	s.counter++
-	return fmt.Sprintf("%056d", s.counter)
+	var b [56]byte
+	for i := range b {
+		b[i] = '0'
+	}
+	digits := strconv.AppendUint(nil, s.counter, 10)
+	copy(b[len(b)-len(digits):], digits)
+	return string(b[:])
 }

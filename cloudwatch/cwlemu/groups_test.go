@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,7 +152,7 @@ func TestRetention(t *testing.T) {
 	}
 	for _, days := range tries {
 		_, err := c.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String("app"), RetentionInDays: aws.Int32(days)})
-		if !contains(allowed, days) {
+		if !slices.Contains(allowed, days) {
 			wantAPIError(t, err, "InvalidParameterException", fmt.Sprintf("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]", days))
 			continue
 		}
@@ -176,15 +177,6 @@ func TestRetention(t *testing.T) {
 	wantAPIError(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
 	_, err = c.DeleteRetentionPolicy(ctx, &cloudwatchlogs.DeleteRetentionPolicyInput{LogGroupName: aws.String("nope")})
 	wantAPIError(t, err, "ResourceNotFoundException", "The specified log group does not exist.")
-}
-
-func contains(xs []int32, x int32) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestTags(t *testing.T) {

@@ -3,6 +3,7 @@ package cwlemu_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,20 +71,9 @@ func setup(t testing.TB, c *cloudwatchlogs.Client, group string, streams ...stri
 func events(times ...time.Time) []types.InputLogEvent {
 	out := make([]types.InputLogEvent, len(times))
 	for i, tm := range times {
-		out[i] = types.InputLogEvent{Timestamp: aws.Int64(ms(tm)), Message: aws.String("m" + itoa(i))}
+		out[i] = types.InputLogEvent{Timestamp: aws.Int64(ms(tm)), Message: aws.String("m" + strconv.Itoa(i))}
 	}
 	return out
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // wantAPIError checks that err is an API error with the code and, unless msg is

@@ -2,6 +2,7 @@ package cwlemu_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -189,7 +190,7 @@ func showRejected(r *types.RejectedLogEventsInfo) string {
 		if p == nil {
 			return "-"
 		}
-		return itoa(int(*p))
+		return strconv.Itoa(int(*p))
 	}
 	return "tooNewStart=" + show(r.TooNewLogEventStartIndex) + " tooOldEnd=" + show(r.TooOldLogEventEndIndex) + " expiredEnd=" + show(r.ExpiredLogEventEndIndex)
 }

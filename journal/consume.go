@@ -38,15 +38,7 @@ func (o *ConsumeOptions) setDefaults() {
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
 	opt.setDefaults()
 	name := sink.Name()
-	cons, err := j.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       name,
-		Description:   "drainpipe sink " + name,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       opt.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: 4 * opt.MaxMessages,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	cons, err := j.consumer(ctx, name, opt)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", name, err)
 	}
@@ -70,6 +62,44 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 		}
 	}
 	return ctx.Err()
+}
+
+// consumer opens the sink's durable consumer, creating it on first use. Messages
+// delivered but not acknowledged before a crash would otherwise be offered again
+// only after AckWait, behind newer ones; sinks rely on journal order (they skip a
+// sequence at or below the last they applied), so a consumer with such messages is
+// recreated to start again, in order, just after its acknowledged floor.
+func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "drainpipe sink " + name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       opt.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * opt.MaxMessages,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	cons, err := j.stream.Consumer(ctx, name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return j.stream.CreateConsumer(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info := cons.CachedInfo()
+	if info.NumAckPending == 0 && info.NumRedelivered == 0 {
+		return cons, nil
+	}
+	// The purge loop must not run while this sink has no cursor.
+	j.purgeMu.Lock()
+	defer j.purgeMu.Unlock()
+	if err := j.stream.DeleteConsumer(ctx, name); err != nil {
+		return nil, fmt.Errorf("reset: %w", err)
+	}
+	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cfg.OptStartSeq = info.AckFloor.Stream + 1
+	j.log.Info("sink resumes after its last acknowledged entry", "sink", name, "seq", cfg.OptStartSeq)
+	return j.stream.CreateConsumer(ctx, cfg)
 }
 
 // fetch returns the next messages in order. Messages the server offers again that

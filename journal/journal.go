@@ -103,11 +103,12 @@ type Journal struct {
 	metrics *metrics
 	dedup   *dedup
 
-	maxMsg int // largest journal message, from the server's max_payload
-	reqs   chan *appendReq
-	wg     sync.WaitGroup
-	stop   chan struct{}
-	closed sync.Once
+	maxMsg  int        // largest journal message, from the server's max_payload
+	purgeMu sync.Mutex // held by a purge, and while a sink's cursor is recreated
+	reqs    chan *appendReq
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	closed  sync.Once
 }
 
 // Open starts (or connects to) the NATS server, creates or updates the stream and

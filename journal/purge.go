@@ -32,6 +32,8 @@ func (j *Journal) purgeLoop() {
 }
 
 func (j *Journal) purge(ctx context.Context) error {
+	j.purgeMu.Lock()
+	defer j.purgeMu.Unlock()
 	floor, ok, err := j.ackFloor(ctx)
 	if err != nil || !ok {
 		return err
@@ -58,21 +60,27 @@ func (j *Journal) purge(ctx context.Context) error {
 }
 
 // ackFloor is the highest sequence every durable consumer has acknowledged; ok is
-// false when there are no consumers yet (nothing may be purged then).
+// false when there are no consumers yet, or when a configured sink has none (yet,
+// or for a moment on another node): nothing may be purged then.
 func (j *Journal) ackFloor(ctx context.Context) (uint64, bool, error) {
-	floor, found := uint64(math.MaxUint64), false
+	floor, found := uint64(math.MaxUint64), map[string]bool{}
 	list := j.stream.ListConsumers(ctx)
 	for ci := range list.Info() {
 		if ci.Config.Durable == "" {
 			continue
 		}
-		found = true
+		found[ci.Config.Durable] = true
 		floor = min(floor, ci.AckFloor.Stream)
 	}
 	if err := list.Err(); err != nil {
 		return 0, false, fmt.Errorf("list consumers: %w", err)
 	}
-	return floor, found, nil
+	for _, s := range j.cfg.Sinks {
+		if !found[s] {
+			return 0, false, nil
+		}
+	}
+	return floor, len(found) > 0, nil
 }
 
 // firstSeqSince finds, by binary search, the first message stored at or after t.

@@ -1,0 +1,238 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe/api"
+)
+
+// binary is the drainpipe binary under test, built once by TestMain: the end-to-end
+// tests run the real server process, as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drainpipe-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "drainpipe")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build drainpipe: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const fixtures = "../../../shared/fixtures/heroku"
+
+// server is a running `drainpipe serve` process.
+type server struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	data string
+	url  string // http://127.0.0.1:PORT
+	args []string
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+var addrRe = regexp.MustCompile(`msg="drainpipe serving" addr=(\S+)`)
+
+// startServer runs `drainpipe serve` on 127.0.0.1:0 with data in dir (a new temp
+// dir when empty) and waits until it serves.
+func startServer(t *testing.T, data string, args ...string) *server {
+	t.Helper()
+	if data == "" {
+		data = t.TempDir()
+	}
+	s := &server{t: t, data: data, args: args, done: make(chan struct{})}
+	s.start()
+	t.Cleanup(func() { s.kill() })
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Env = append(os.Environ(), "PORT=")
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.logs.WriteString(line + "\n")
+			s.mu.Unlock()
+			if m := addrRe.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+	case <-s.done:
+		s.t.Fatalf("server exited at start: %v\n%s", s.err, s.logText())
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("server did not start\n%s", s.logText())
+	}
+}
+
+func (s *server) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+// kill stops the server with SIGKILL: no chance to flush anything.
+func (s *server) kill() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// stop sends SIGTERM and returns the exit error and how long the process took.
+func (s *server) stop() (error, time.Duration) {
+	start := time.Now()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("server still running 30s after SIGTERM\n%s", s.logText())
+	}
+	return s.err, time.Since(start)
+}
+
+// cli runs a client command against s and returns its stdout, stderr and exit code.
+func (s *server) cli(args ...string) (string, string, int) {
+	s.t.Helper()
+	cmd := exec.Command(binary, append(args, "--server", s.url, "--data", s.data)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// addDrain adds a drain for app and returns its URL (with the secret) on this server.
+func (s *server) addDrain(app string) string {
+	s.t.Helper()
+	out, errOut, code := s.cli("drains", "add", app, "--json")
+	if code != 0 {
+		s.t.Fatalf("drains add: exit %d: %s", code, errOut)
+	}
+	var d api.Drain
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		s.t.Fatalf("drains add --json: %v: %q", err, out)
+	}
+	if d.ID == "" || d.App != app || !strings.Contains(d.URL, d.ID+":") {
+		s.t.Fatalf("drains add --json: %+v", d)
+	}
+	// The printed URL uses --public-url; send to the real address.
+	return strings.Replace(d.URL, "127.0.0.1:1", strings.TrimPrefix(s.url, "http://"), 1)
+}
+
+// lines reads app's stored lines through `drainpipe tail --json`.
+func (s *server) lines(app string, n int) []api.Line {
+	s.t.Helper()
+	out, errOut, code := s.cli("tail", app, "-n", fmt.Sprint(n), "--json")
+	if code != 0 {
+		s.t.Fatalf("tail: exit %d: %s", code, errOut)
+	}
+	var lines []api.Line
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var l api.Line
+		if err := dec.Decode(&l); err != nil {
+			s.t.Fatalf("tail --json: %v", err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// waitLines waits until app has at least n stored lines (the archive sink runs
+// behind the 2xx) and returns them.
+func (s *server) waitLines(app string, n int) []api.Line {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		lines := s.lines(app, n+1000)
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// post sends body to a drain URL with headers and returns the status code.
+func post(t *testing.T, url string, body io.Reader, headers map[string]string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -89,6 +89,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.APIKey == "" {
 		return nil, ErrNoAPIKey
 	}
+	if strings.ContainsFunc(cfg.APIKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// The key itself stays out of the message.
+		return nil, errors.New("heroku API key holds spaces or control characters: check HEROKU_API_KEY or ~/.netrc")
+	}
 	base := cfg.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
@@ -153,7 +157,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 			return fmt.Errorf("%s: %w", k.op, err)
 		}
 		status, hdr, data, err := c.send(ctx, k, body)
-		retry, result := c.judge(k, status, hdr, data, err)
+		retry, result := c.judge(k, status, data, err)
 		if !retry || attempt >= c.maxAttempts || ctx.Err() != nil {
 			if result == nil && out != nil {
 				if err := json.Unmarshal(data, out); err != nil {
@@ -208,7 +212,7 @@ func (c *Client) send(ctx context.Context, k call, body []byte) (int, http.Heade
 }
 
 // judge turns one outcome into the call's result and says whether to try again.
-func (c *Client) judge(k call, status int, hdr http.Header, data []byte, err error) (bool, error) {
+func (c *Client) judge(k call, status int, data []byte, err error) (bool, error) {
 	if err != nil {
 		return k.retryFaults, fmt.Errorf("%s for app %q: %w", k.op, k.app, err)
 	}

@@ -494,6 +494,8 @@ func TestNewClientValidates(t *testing.T) {
 		{"relative base", heroku.Config{APIKey: "k", BaseURL: "api.heroku.com"}, false},
 		{"bad scheme", heroku.Config{APIKey: "k", BaseURL: "ftp://api.heroku.com"}, false},
 		{"trailing slash", heroku.Config{APIKey: "k", BaseURL: "https://api.heroku.com/"}, true},
+		{"key with a newline", heroku.Config{APIKey: "k\n"}, false},
+		{"key with a space", heroku.Config{APIKey: "k k"}, false},
 	}
 	for _, tc := range cases {
 		_, err := heroku.NewClient(tc.cfg)

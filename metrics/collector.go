@@ -89,7 +89,9 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 	} else if u := unitSuffix(iv.Unit); u != "" {
 		base += "_" + u
 	}
-	owner := fmt.Sprintf("%s\x00%s\x00%s", iv.Name, iv.Unit, iv.Kind)
+	// Names that differ only in what sanitising replaces (load-avg-1m from an add-on,
+	// load_avg_1m from a dyno) share a family; a different kind or unit cannot.
+	owner := fmt.Sprintf("%s\x00%s", iv.Unit, iv.Kind)
 	app, source := labelValue(iv.App), labelValue(iv.Source)
 	type gauge struct {
 		suffix, quantile string
@@ -122,7 +124,7 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 		if g.quantile != "" {
 			labels, values = append(labels, "quantile"), append(values, g.quantile)
 		}
-		help := fmt.Sprintf("Log metric %q (%s, unit %q) over its last closed interval.", iv.Name, iv.Kind, iv.Unit)
+		help := fmt.Sprintf("Log metric %s (%s, unit %q) over its last closed interval.", base, iv.Kind, iv.Unit)
 		e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue, g.v, values...)
 	}
 }

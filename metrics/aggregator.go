@@ -123,18 +123,19 @@ func NewAggregator(cfg Config) (*Aggregator, error) {
 	return a, nil
 }
 
-// AddRecord extracts r's samples and adds them under r.App. It returns Extract's
-// error, after counting each failed field.
+// AddRecord extracts r's samples and adds them under r.App, taking the lock once for
+// the whole line. It returns Extract's error, after counting each failed field.
 func (a *Aggregator) AddRecord(r drainpipe.Record) error {
-	err := Extract(r, func(s Sample) { a.Add(r.App, s) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	as := a.app(r.App)
+	err := Extract(r, func(s Sample) { a.addLocked(as, s) })
 	if err != nil {
 		n := 1
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			n = len(j.Unwrap())
 		}
-		a.mu.Lock()
-		a.app(r.App).failed.Add(float64(n))
-		a.mu.Unlock()
+		as.failed.Add(float64(n))
 	}
 	return err
 }
@@ -144,7 +145,10 @@ func (a *Aggregator) AddRecord(r drainpipe.Record) error {
 func (a *Aggregator) Add(app string, s Sample) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	as := a.app(app)
+	a.addLocked(a.app(app), s)
+}
+
+func (a *Aggregator) addLocked(as *appSeries, s Sample) {
 	if s.Name == "" || !s.Kind.valid() || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 		as.failed.Inc()
 		return
@@ -153,7 +157,7 @@ func (a *Aggregator) Add(app string, s Sample) {
 	sr := as.series[k]
 	if sr == nil {
 		if len(as.series) >= a.cfg.MaxSeriesPerApp {
-			a.drop(app, as, k)
+			a.drop(as, k)
 			return
 		}
 		k = seriesKey{name: clone(s.Name), unit: clone(s.Unit), source: clone(s.Source), kind: s.Kind}
@@ -178,12 +182,12 @@ func (a *Aggregator) app(app string) *appSeries {
 	return as
 }
 
-func (a *Aggregator) drop(app string, as *appSeries, k seriesKey) {
+func (a *Aggregator) drop(as *appSeries, k seriesKey) {
 	as.dropped.Inc()
 	if !as.warned {
 		as.warned = true
 		a.cfg.Logger.Warn("metrics: series cap reached; dropping new series",
-			"app", app, "cap", a.cfg.MaxSeriesPerApp, "series", k.name, "source", k.source)
+			"app", as.name, "cap", a.cfg.MaxSeriesPerApp, "series", k.name, "source", k.source)
 	}
 }
 

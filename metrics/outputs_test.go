@@ -71,8 +71,8 @@ func TestCollectorCollisionsAndStaleness(t *testing.T) {
 		a.Add("app", metrics.Sample{Name: name, Source: source, Kind: kind, Value: 1, Time: at})
 	}
 	add("a.b", metrics.Counter, "web.1", t0)
-	add("a-b", metrics.Counter, "web.1", t0)     // same sanitised name: one is hidden
-	add("c", metrics.Counter, "\xffbad", t0)      // invalid UTF-8 label value is repaired
+	add("a-b", metrics.Counter, "web.1", t0) // same sanitised name: one is hidden
+	add("c", metrics.Counter, "\xffbad", t0) // invalid UTF-8 label value is repaired
 	add("gone", metrics.Counter, "run.1", t0)
 	a.Flush(t0.Add(time.Minute))
 	if n, err := testutil.GatherAndCount(reg, "drainpipe_log_a_b", "drainpipe_log_c", "drainpipe_log_gone"); err != nil || n != 3 {

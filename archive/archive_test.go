@@ -139,16 +139,33 @@ func TestSearchBadQuery(t *testing.T) {
 	t.Parallel()
 	a := open(t, archive.Config{})
 	write(t, a, entry(1, fixtureRecords(t, "app", received)...))
-	for _, match := range []string{`"unterminated`, `AND`, `H12 OR`, `(H12`, `nosuchcolumn:H12`, `NEAR(`, `*`, `H12 + ^`} {
-		t.Run(match, func(t *testing.T) {
-			_, err := a.Search(context.Background(), archive.Query{App: "app", Match: match})
-			if !errors.Is(err, archive.ErrBadQuery) {
-				t.Fatalf("err = %v, want ErrBadQuery", err)
-			}
-			if msg := err.Error(); strings.Contains(msg, "SQL logic error") || strings.Contains(msg, "(1)") {
-				t.Errorf("message %q leaks driver noise", msg)
-			}
-		})
+	tests := []struct{ match, msg string }{
+		{`"unterminated`, "bad search query: unterminated string"},
+		{`AND`, `bad search query: syntax error near "AND"`},
+		{`nosuchcolumn:H12`, "bad search query: no such column: nosuchcolumn"},
+		{`H12 OR`, ""},
+		{`(H12`, ""},
+		{`NEAR(`, ""},
+		{`*`, ""},
+		{`H12 + ^`, ""},
+	}
+	for _, tt := range tests {
+		// The same answer whether or not the app has lines to search.
+		for _, app := range []string{"app", "empty"} {
+			t.Run(app+" "+tt.match, func(t *testing.T) {
+				_, err := a.Search(context.Background(), archive.Query{App: app, Match: tt.match})
+				if !errors.Is(err, archive.ErrBadQuery) {
+					t.Fatalf("err = %v, want ErrBadQuery", err)
+				}
+				msg := err.Error()
+				if tt.msg != "" && msg != tt.msg {
+					t.Errorf("message %q, want %q", msg, tt.msg)
+				}
+				if strings.Contains(msg, "SQL logic error") || strings.Contains(msg, "(1)") {
+					t.Errorf("message %q leaks driver noise", msg)
+				}
+			})
+		}
 	}
 	if _, err := a.Search(context.Background(), archive.Query{Match: "H12"}); !errors.Is(err, archive.ErrBadQuery) {
 		t.Errorf("no app: err = %v, want ErrBadQuery", err)

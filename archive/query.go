@@ -67,6 +67,9 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	where := []string{`app = ?`}
 	args := []any{q.App}
 	if q.Match != "" {
+		if err := a.checkMatch(ctx, q.Match); err != nil {
+			return nil, err
+		}
 		where = append(where, `id IN (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ?)`)
 		args = append(args, q.Match)
 	}
@@ -105,6 +108,22 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 		return nil, badQuery(err)
 	}
 	return lines, err
+}
+
+// checkMatch parses match by running it against the index alone. The search
+// itself may never evaluate it (an app with no lines), and a bad query must be
+// reported the same way whatever the data.
+func (a *Archive) checkMatch(ctx context.Context, match string) error {
+	rows, err := a.r.QueryContext(ctx, `SELECT rowid FROM lines_fts WHERE lines_fts MATCH ? LIMIT 1`, match)
+	if err == nil {
+		rows.Next() // the first step parses the query
+		err = rows.Err()
+		rows.Close()
+	}
+	if err != nil {
+		return badQuery(err)
+	}
+	return nil
 }
 
 // cursor returns the condition that keeps the lines after line id in

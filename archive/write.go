@@ -110,7 +110,8 @@ func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
 	if err := tx.StmtContext(ctx, a.stmts.readState).QueryRowContext(ctx).Scan(&applied, &last); err != nil {
 		return fmt.Errorf("archive write: read state: %w", err)
 	}
-	ins := &inserter{ctx: ctx, tx: tx, st: &a.stmts, next: last + 1, counts: map[string]*appCount{}}
+	ins := &inserter{ctx: ctx, tx: tx, st: &a.stmts, insert: tx.StmtContext(ctx, a.stmts.insert),
+		next: last + 1, counts: map[string]*appCount{}}
 	seq := applied
 	for _, e := range entries {
 		if e.Seq > math.MaxInt64 {
@@ -157,6 +158,7 @@ type inserter struct {
 	args   []any
 	rows   int
 	st     *stmts
+	insert *sql.Stmt // st.insert on this transaction
 	counts map[string]*appCount
 }
 
@@ -189,7 +191,7 @@ func (in *inserter) flush() error {
 	}
 	var err error
 	if in.rows == rowsPerInsert {
-		_, err = in.tx.StmtContext(in.ctx, in.st.insert).ExecContext(in.ctx, in.args...)
+		_, err = in.insert.ExecContext(in.ctx, in.args...)
 	} else {
 		_, err = in.tx.ExecContext(in.ctx, insertSQL(in.rows), in.args...)
 	}

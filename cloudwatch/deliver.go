@@ -107,7 +107,15 @@ func (s *Sink) deliver(ctx context.Context, g *group, d *delivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return failure
+	if failure != nil {
+		return failure
+	}
+	for _, sw := range d.streams {
+		if sw.done < len(sw.batches) { // a stream stopped without saying why: never report it delivered
+			return &permanentError{fmt.Errorf("stream %s: %d batches undelivered", sw.name, len(sw.batches)-sw.done)}
+		}
+	}
+	return nil
 }
 
 // putBatch delivers one batch: it creates the group and the stream when the put
@@ -136,7 +144,14 @@ func (s *Sink) putBatch(ctx context.Context, g *group, stream string, evs []even
 				}
 			}
 			if err := s.create(ctx, g, stream, classify(err)); err != nil {
-				return err
+				if errors.As(err, new(*permanentError)) || ctx.Err() != nil {
+					return err
+				}
+				// Gone again while being created (deleted meanwhile): start over.
+				if err := s.retryWait(ctx, &b); err != nil {
+					return err
+				}
+				continue
 			}
 			created = true
 		case kindInvalid:

@@ -102,7 +102,7 @@ func formatJSON(r *drainpipe.Record, max int) []string {
 // appendJSONRecord appends the JSON object of one event; part is 0 for a whole line.
 func appendJSONRecord(b []byte, r *drainpipe.Record, msg string, fields [][2]string, part, parts int) []byte {
 	b = append(b, `{"time":"`...)
-	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = eventTime(r).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	b = appendJSONField(b, "app", r.App)
 	b = appendJSONField(b, "drain", r.Drain)

@@ -341,3 +341,27 @@ func TestIdleEviction(t *testing.T) {
 		t.Errorf("status after idling %v, want only the last app", st)
 	}
 }
+
+// TestInvalidBatchSplit: a batch the service refuses as a whole is split until the
+// events at fault are found; those are counted invalid, the group is not parked.
+func TestInvalidBatchSplit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.sink(t, nil)
+	t0 := recent()
+	e.emu.FailGroup("/heroku/a", "InvalidParameterException", "Log events in a single PutLogEvents request must be in chronological order.")
+	s.write(t, entry(1, lines("a", t0, 0, 5)...))
+	if got := s.metric(t, "drainpipe_sink_rejected_lines_total", "sink", "cloudwatch", "reason", "invalid"); got != 5 {
+		t.Errorf("invalid lines %v, want 5", got)
+	}
+	if n := e.emu.Calls()["PutLogEvents"]; n != 9 {
+		t.Errorf("%d puts to find 5 bad events, want 9", n)
+	}
+	if got := s.Status()["a"]; got != "ok" {
+		t.Errorf("status %q", got)
+	}
+	e.emu.FailGroup("/heroku/a", "", "")
+	recs := lines("a", t0, 5, 5)
+	s.write(t, entry(2, recs...))
+	e.wantMessages(t, "/heroku/a", day(t0), recs)
+}

@@ -88,9 +88,9 @@ func (l *loader) stop() map[string]bool {
 // checkEveryAckedLine asserts that every acknowledged line is stored, and none twice.
 func checkEveryAckedLine(t *testing.T, s *server, app string, acked map[string]bool) {
 	t.Helper()
-	lines := s.waitLines(app, len(acked))
+	s.waitLines(app, len(acked))
 	time.Sleep(time.Second) // let a straggling duplicate, if any, arrive
-	lines = s.lines(app, len(acked)+10000)
+	lines := s.lines(app, len(acked)+10000)
 	seen := map[string]int{}
 	for _, l := range lines {
 		seen[l.Message]++
@@ -156,7 +156,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	u := s.addDrain("term")
 	l := startLoader(u, 8, 50)
 	time.Sleep(1500 * time.Millisecond)
-	err, took := s.stop()
+	took, err := s.stop()
 	acked := l.stop()
 	if err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.logText())

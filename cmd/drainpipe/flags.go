@@ -35,13 +35,6 @@ func (f *flags) string(name, def, help string) *string {
 	return f.String(name, def, help+" ("+envName(name)+")")
 }
 
-func (f *flags) bool(name string, def bool, help string) *bool {
-	if v, err := strconv.ParseBool(f.getenv(envName(name))); err == nil {
-		def = v
-	}
-	return f.Bool(name, def, help+" ("+envName(name)+")")
-}
-
 func (f *flags) int(name string, def int, help string) *int {
 	if v, err := strconv.Atoi(f.getenv(envName(name))); err == nil {
 		def = v

@@ -124,8 +124,8 @@ func (s *server) kill() {
 	}
 }
 
-// stop sends SIGTERM and returns the exit error and how long the process took.
-func (s *server) stop() (error, time.Duration) {
+// stop sends SIGTERM and returns how long the process took to exit, and its exit error.
+func (s *server) stop() (time.Duration, error) {
 	start := time.Now()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -133,7 +133,7 @@ func (s *server) stop() (error, time.Duration) {
 	case <-time.After(30 * time.Second):
 		s.t.Fatalf("server still running 30s after SIGTERM\n%s", s.logText())
 	}
-	return s.err, time.Since(start)
+	return time.Since(start), s.err
 }
 
 // cli runs a client command against s and returns its stdout, stderr and exit code.

@@ -155,7 +155,7 @@ func (d *Drains) Add(ctx context.Context, dr drainpipe.Drain) (drainpipe.Drain, 
 
 // Update replaces a stored drain (its Heroku registration, its overrides).
 func (d *Drains) Update(ctx context.Context, dr drainpipe.Drain) error {
-	if _, ok := d.Get(dr.ID); !ok {
+	if _, ok := d.Drain(dr.ID); !ok {
 		return fmt.Errorf("update drain %s: %w", dr.ID, drainpipe.ErrNotFound)
 	}
 	return d.put(ctx, dr)
@@ -179,7 +179,7 @@ func (d *Drains) lookupApp(ctx context.Context, app string) (drainpipe.Drain, er
 		return drainpipe.Drain{}, fmt.Errorf("look up app %s: %w", app, err)
 	}
 	id := string(e.Value())
-	if dr, ok := d.Get(id); ok {
+	if dr, ok := d.Drain(id); ok {
 		return dr, nil
 	}
 	e, err = d.kv.Get(ctx, drainKeyPrefix+id)
@@ -197,7 +197,7 @@ func (d *Drains) lookupApp(ctx context.Context, app string) (drainpipe.Drain, er
 // Remove deletes the drain; its secret stops working at once on this node and as
 // soon as the watch delivers the deletion on the others.
 func (d *Drains) Remove(ctx context.Context, id string) error {
-	dr, ok := d.Get(id)
+	dr, ok := d.Drain(id)
 	if !ok {
 		return fmt.Errorf("remove drain %s: %w", id, drainpipe.ErrNotFound)
 	}
@@ -214,8 +214,8 @@ func (d *Drains) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-// Get returns the drain with the given id.
-func (d *Drains) Get(id string) (drainpipe.Drain, bool) {
+// Drain returns the drain with the given id.
+func (d *Drains) Drain(id string) (drainpipe.Drain, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	dr, ok := d.byID[id]

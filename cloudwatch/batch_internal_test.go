@@ -92,3 +92,22 @@ func repeat(n, size int, ts func(int) int64) []event {
 	}
 	return evs
 }
+
+func TestUTCDay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		t    time.Time
+		want int64
+	}{
+		{time.Unix(0, 0), 0},
+		{time.Unix(86399, 0), 0},
+		{time.Unix(86400, 0), 1},
+		{time.Unix(-1, 0), -1},
+		{time.Unix(-86400, 0), -1},
+		{time.Unix(-86401, 0), -2},
+	} {
+		if got := utcDay(tt.t); got != tt.want {
+			t.Errorf("utcDay(%v) = %d, want %d", tt.t.UTC(), got, tt.want)
+		}
+	}
+}

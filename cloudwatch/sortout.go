@@ -1,6 +1,10 @@
 package cloudwatch
 
-import "github.com/drainpipe/drainpipe"
+import (
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
 
 // groupWork is one Write's lines for one log group, by stream.
 type groupWork struct {
@@ -16,6 +20,7 @@ func (s *Sink) sortOut(entries []drainpipe.Entry) []*groupWork {
 		work      []*groupWork
 		byName    = map[string]*groupWork{}
 		overrides = map[string]template{}
+		names     = map[nameKey][2]string{} // group and stream of each kind of line
 		ord       int
 	)
 	for _, e := range entries {
@@ -28,7 +33,14 @@ func (s *Sink) sortOut(entries []drainpipe.Entry) []*groupWork {
 				if r.Drain == "" {
 					r.Drain = b.Drain
 				}
-				name := GroupName(s.groupTemplate(r.Drain, overrides).expand(&r))
+				ts := eventTime(&r)
+				key := nameKey{r.Drain, r.App, r.Source, r.Dyno, utcDay(ts)}
+				n, ok := names[key]
+				if !ok {
+					n = [2]string{GroupName(s.groupTemplate(r.Drain, overrides).expand(&r)), StreamName(s.streamTmpl.expand(&r))}
+					names[key] = n
+				}
+				name, stream := n[0], n[1]
 				w := byName[name]
 				if w == nil {
 					w = &groupWork{name: name, streams: map[string][]event{}, apps: map[string]bool{}}
@@ -36,16 +48,22 @@ func (s *Sink) sortOut(entries []drainpipe.Entry) []*groupWork {
 					work = append(work, w)
 				}
 				w.apps[r.App] = true
-				stream := StreamName(s.streamTmpl.expand(&r))
-				ts := eventTime(&r).UnixMilli()
+				ms := ts.UnixMilli()
 				for j, msg := range s.format(&r, maxEventBytes) {
-					w.streams[stream] = append(w.streams[stream], event{ts: ts, msg: msg, app: r.App, ord: ord, line: j == 0})
+					w.streams[stream] = append(w.streams[stream], event{ts: ms, msg: msg, app: r.App, ord: ord, line: j == 0})
 					ord++
 				}
 			}
 		}
 	}
 	return work
+}
+
+// nameKey is everything a line's group and stream names depend on: the
+// placeholders' values, and the UTC day for {date}.
+type nameKey struct {
+	drain, app, source, dyno string
+	day                      int64
 }
 
 // groupTemplate is the group template for a drain: its override, or the default.
@@ -62,4 +80,14 @@ func (s *Sink) groupTemplate(drain string, cache map[string]template) template {
 	}
 	cache[drain] = t
 	return t
+}
+
+// utcDay numbers the UTC day of t, counting from the epoch, rounding down.
+func utcDay(t time.Time) int64 {
+	secs := t.Unix()
+	day := secs / 86400
+	if secs%86400 < 0 {
+		day--
+	}
+	return day
 }

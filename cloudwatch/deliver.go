@@ -172,6 +172,7 @@ func (s *Sink) putInvalid(ctx context.Context, g *group, stream string, evs []ev
 	if len(evs) == 1 {
 		s.log.Warn("cloudwatch refused an event", "group", g.name, "stream", stream, "err", describe(cause))
 		s.reject(reasonInvalid, evs[0])
+		s.rejects.flush(false)
 		return nil
 	}
 	half := len(evs) / 2
@@ -207,6 +208,7 @@ func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo
 			s.reject(r, evs[i])
 		}
 	}
+	s.rejects.flush(false)
 	if s.cfg.RetentionDays != 0 && g.needsRetention() {
 		select {
 		case s.retention <- g:

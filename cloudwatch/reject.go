@@ -56,7 +56,7 @@ func newRejectLog(log *slog.Logger, every time.Duration) *rejectLog {
 	return &rejectLog{log: log, limit: rate.NewLimiter(rate.Every(every), 1), counts: map[string]int{}, apps: map[string]bool{}}
 }
 
-// add records one rejected line and logs the summary when it is time to.
+// add records one rejected line.
 func (l *rejectLog) add(reason, app string, ts int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -68,7 +68,14 @@ func (l *rejectLog) add(reason, app string, ts int64) {
 		l.oldest = ts
 	}
 	l.newest = max(l.newest, ts)
-	if !l.limit.Allow() {
+}
+
+// flush logs the lines recorded since the last summary, if it is time to (or
+// always, with force).
+func (l *rejectLog) flush(force bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.counts) == 0 || !force && !l.limit.Allow() {
 		return
 	}
 	attrs := []any{

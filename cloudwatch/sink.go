@@ -163,6 +163,7 @@ func (s *Sink) Status() map[string]string {
 func (s *Sink) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	s.rejects.flush(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error

@@ -3,6 +3,7 @@ package cloudwatch_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -234,7 +235,11 @@ func TestLongLineSplit(t *testing.T) {
 func TestRejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	s := e.sink(t, func(c *cloudwatch.Config) { c.StreamTemplate = "{dyno}"; c.RetentionDays = 3 })
+	var log syncBuffer
+	s := e.sink(t, func(c *cloudwatch.Config) {
+		c.StreamTemplate, c.RetentionDays = "{dyno}", 3
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
 	now := time.Now()
 	ok := rec("a", now.Add(-time.Hour), "fine")
 	s.write(t, entry(1, ok)) // creates the group; retention follows
@@ -253,6 +258,27 @@ func TestRejected(t *testing.T) {
 			t.Errorf("rejected %s = %v, want %v", reason, got, want)
 		}
 	}
+	if l := log.String(); !strings.Contains(l, "too_old=2") || !strings.Contains(l, "drainpipe search") {
+		t.Errorf("no summary of the rejected lines in the log:\n%s", l)
+	}
+}
+
+// syncBuffer is a log destination safe for the sink's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func groupOf(e *env, name string) cwlemu.Group {

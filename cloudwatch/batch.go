@@ -18,8 +18,7 @@ type event struct {
 	ts  int64  // milliseconds since the epoch: the line's own time
 	msg string // never empty, at most maxEventBytes
 	app string
-	seq uint64 // journal sequence of the entry that held the line
-	ord int    // position in the order the lines arrived in
+	ord int // position in the order the lines arrived in
 	// line marks the first event of its line, so a split line counts once.
 	line bool
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -169,6 +171,18 @@ func (s *Sink) putBatch(ctx context.Context, g *group, stream string, evs []even
 // putInvalid handles a batch the service refused as a whole: halves are retried
 // on their own until the one event at fault is found and counted as invalid.
 func (s *Sink) putInvalid(ctx context.Context, g *group, stream string, evs []event, cause error, stop *atomic.Bool) error {
+	if len(evs) == 1 && strings.Contains(strings.ToLower(describe(cause)), "too large") && len(evs[0].msg) >= 2*utf8.UTFMax {
+		// The per-event limit is smaller than thought (it was 256 KB until 2025):
+		// split the event rather than lose the line.
+		e := evs[0]
+		cut := len(e.msg) / 2
+		for !utf8.RuneStart(e.msg[cut]) {
+			cut--
+		}
+		second := e
+		e.msg, second.msg, second.line = e.msg[:cut], e.msg[cut:], false
+		return s.putInvalid(ctx, g, stream, []event{e, second}, cause, stop)
+	}
 	if len(evs) == 1 {
 		s.log.Warn("cloudwatch refused an event", "group", g.name, "stream", stream, "err", describe(cause))
 		s.reject(reasonInvalid, evs[0])

@@ -370,24 +370,38 @@ func TestIdleEviction(t *testing.T) {
 
 // TestInvalidBatchSplit: a batch the service refuses as a whole is split until the
 // events at fault are found; those are counted invalid, the group is not parked.
+// An event refused as too large is split too, before it is given up.
 func TestInvalidBatchSplit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	s := e.sink(t, nil)
-	t0 := recent()
-	e.emu.FailGroup("/heroku/a", "InvalidParameterException", "Log events in a single PutLogEvents request must be in chronological order.")
-	s.write(t, entry(1, lines("a", t0, 0, 5)...))
-	if got := s.metric(t, "drainpipe_sink_rejected_lines_total", "sink", "cloudwatch", "reason", "invalid"); got != 5 {
-		t.Errorf("invalid lines %v, want 5", got)
+	tests := []struct {
+		name     string
+		msg      string
+		wantPuts func(n int) bool
+	}{
+		{"order", "Log events in a single PutLogEvents request must be in chronological order.", func(n int) bool { return n == 9 }},
+		{"event too large", "Log event too large: 292824 bytes exceeds limit of 262144", func(n int) bool { return n > 9 }},
 	}
-	if n := e.emu.Calls()["PutLogEvents"]; n != 9 {
-		t.Errorf("%d puts to find 5 bad events, want 9", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			s := e.sink(t, nil)
+			t0 := recent()
+			e.emu.FailGroup("/heroku/a", "InvalidParameterException", tt.msg)
+			s.write(t, entry(1, lines("a", t0, 0, 5)...))
+			if got := s.metric(t, "drainpipe_sink_rejected_lines_total", "sink", "cloudwatch", "reason", "invalid"); got != 5 {
+				t.Errorf("invalid lines %v, want 5", got)
+			}
+			if n := e.emu.Calls()["PutLogEvents"]; !tt.wantPuts(n) {
+				t.Errorf("%d puts to find 5 bad events", n)
+			}
+			if got := s.Status()["a"]; got != "ok" {
+				t.Errorf("status %q", got)
+			}
+			e.emu.FailGroup("/heroku/a", "", "")
+			recs := lines("a", t0, 5, 5)
+			s.write(t, entry(2, recs...))
+			e.wantMessages(t, "/heroku/a", day(t0), recs)
+		})
 	}
-	if got := s.Status()["a"]; got != "ok" {
-		t.Errorf("status %q", got)
-	}
-	e.emu.FailGroup("/heroku/a", "", "")
-	recs := lines("a", t0, 5, 5)
-	s.write(t, entry(2, recs...))
-	e.wantMessages(t, "/heroku/a", day(t0), recs)
 }

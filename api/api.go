@@ -30,6 +30,19 @@ type Drain struct {
 	Malformed int64 `json:"malformed"`
 	// LastLine is the time of the newest line stored, if any.
 	LastLine *time.Time `json:"last_line,omitempty"`
+	// CloudWatchGroup overrides the CloudWatch log group template for this drain.
+	CloudWatchGroup string `json:"cloudwatch_group,omitempty"`
+	// Sinks holds each sink's status for this drain's app ("ok", "parked: ..."),
+	// for the sinks that report one and have seen the app since they started.
+	Sinks map[string]string `json:"sinks,omitempty"`
+}
+
+// AddDrainRequest is the body of POST /api/drains.
+type AddDrainRequest struct {
+	App string `json:"app"`
+	// CloudWatchGroup, when set, overrides the log group template for this drain
+	// (also on an existing drain).
+	CloudWatchGroup string `json:"cloudwatch_group,omitempty"`
 }
 
 // Line is one stored log line.

@@ -26,10 +26,10 @@ func NewClient(base, token string) *Client {
 	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{}}
 }
 
-// AddDrain adds a drain for app, or returns its existing one (Existing set).
-func (c *Client) AddDrain(ctx context.Context, app string) (Drain, error) {
+// AddDrain adds a drain, or returns the app's existing one (Existing set).
+func (c *Client) AddDrain(ctx context.Context, req AddDrainRequest) (Drain, error) {
 	var d Drain
-	err := c.do(ctx, http.MethodPost, "/api/drains", map[string]string{"app": app}, &d)
+	err := c.do(ctx, http.MethodPost, "/api/drains", req, &d)
 	return d, err
 }
 

@@ -14,9 +14,7 @@ import (
 )
 
 func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		App string `json:"app"`
-	}
+	var req api.AddDrainRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "request body: want {\"app\": \"NAME\"}")
 		return
@@ -26,7 +24,12 @@ func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	d.CloudWatchGroup = req.CloudWatchGroup
 	stored, created, err := s.cfg.Drains.Add(r.Context(), d)
+	if err == nil && !created && req.CloudWatchGroup != "" && stored.CloudWatchGroup != req.CloudWatchGroup {
+		stored.CloudWatchGroup = req.CloudWatchGroup
+		err = s.cfg.Drains.Update(r.Context(), stored)
+	}
 	if err != nil {
 		s.log.Error("add drain", "app", req.App, "err", err)
 		writeError(w, http.StatusInternalServerError, "could not store the drain: "+err.Error())
@@ -109,7 +112,15 @@ func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (ap
 	if err != nil {
 		return api.Drain{}, err
 	}
-	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created}
+	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created, CloudWatchGroup: d.CloudWatchGroup}
+	for _, sink := range s.cfg.Sinks {
+		if st, ok := sink.Status()[d.App]; ok {
+			if out.Sinks == nil {
+				out.Sinks = map[string]string{}
+			}
+			out.Sinks[sink.Name()] = st
+		}
+	}
 	if s.cfg.Archive != nil {
 		st, err := s.cfg.Archive.Stats(r.Context(), d.App)
 		if err != nil {

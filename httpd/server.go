@@ -29,7 +29,15 @@ type Drains interface {
 	ByApp(app string) (drainpipe.Drain, bool)
 	List() []drainpipe.Drain
 	Add(ctx context.Context, d drainpipe.Drain) (drainpipe.Drain, bool, error)
+	Update(ctx context.Context, d drainpipe.Drain) error
 	Remove(ctx context.Context, id string) error
+}
+
+// StatusReporter is a sink that tells how each app's delivery goes.
+type StatusReporter interface {
+	Name() string
+	// Status maps app to "ok" or a sentence saying what is wrong.
+	Status() map[string]string
 }
 
 // Archive answers the admin API's queries.
@@ -46,6 +54,8 @@ type Config struct {
 	Journal Journal
 	Drains  Drains
 	Archive Archive
+	// Sinks report their per-app status in the drain listing.
+	Sinks []StatusReporter
 	// AdminTokenHash is the SHA-256 of the admin token.
 	AdminTokenHash []byte
 	// PublicURL is the base of the drain URLs handed out (https://logs.example.com).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,6 +49,10 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	f := newFlags("drains "+args[0], stderr)
 	cf := addClientFlags(f)
+	var group *string
+	if args[0] == "add" {
+		group = f.String("cloudwatch-group", "", "CloudWatch log group for this drain's lines, instead of --cloudwatch-group's template")
+	}
 	pos, err := f.parse(args[1:])
 	if err != nil {
 		return err
@@ -61,7 +66,7 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if len(pos) != 1 {
 			return usagef("usage: drainpipe drains add APP")
 		}
-		d, err := c.AddDrain(ctx, pos[0])
+		d, err := c.AddDrain(ctx, api.AddDrainRequest{App: pos[0], CloudWatchGroup: *group})
 		if err != nil {
 			return fmt.Errorf("add drain: %w", err)
 		}
@@ -112,15 +117,28 @@ func printDrains(w io.Writer, ds []api.Drain, asJSON bool) error {
 		return json.NewEncoder(w).Encode(ds)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tDRAIN\tLINES\tMALFORMED\tLAST LINE\tURL")
+	fmt.Fprintln(tw, "APP\tDRAIN\tLINES\tMALFORMED\tLAST LINE\tSINKS\tURL")
 	for _, d := range ds {
 		last := "-"
 		if d.LastLine != nil {
 			last = d.LastLine.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, last, d.URL)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, last, sinkStatus(d.Sinks), d.URL)
 	}
 	return tw.Flush()
+}
+
+// sinkStatus prints sink statuses as "cloudwatch=ok", sorted by sink.
+func sinkStatus(m map[string]string) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
 }
 
 func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {

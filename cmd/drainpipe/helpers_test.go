@@ -50,6 +50,7 @@ type server struct {
 	data string
 	url  string // http://127.0.0.1:PORT
 	args []string
+	env  []string
 	mu   sync.Mutex
 	logs bytes.Buffer
 	done chan struct{}
@@ -62,10 +63,16 @@ var addrRe = regexp.MustCompile(`msg="drainpipe serving" addr=(\S+)`)
 // dir when empty) and waits until it serves.
 func startServer(t *testing.T, data string, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, data, nil, args...)
+}
+
+// startServerEnv is startServer with extra environment variables.
+func startServerEnv(t *testing.T, data string, env []string, args ...string) *server {
+	t.Helper()
 	if data == "" {
 		data = t.TempDir()
 	}
-	s := &server{t: t, data: data, args: args, done: make(chan struct{})}
+	s := &server{t: t, data: data, args: args, env: env, done: make(chan struct{})}
 	s.start()
 	t.Cleanup(func() { s.kill() })
 	return s
@@ -75,7 +82,7 @@ func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = append(os.Environ(), "PORT=")
+	s.cmd.Env = append(append(os.Environ(), "PORT="), s.env...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -235,4 +242,31 @@ func readFixture(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// metric returns the sum of the samples of a metric whose line contains every
+// one of the label matchers, as the server's /metrics shows them.
+func (s *server) metric(name string, labels ...string) float64 {
+	s.t.Helper()
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); ok && err == nil {
+			sum += v
+		}
+	}
+	return sum
 }

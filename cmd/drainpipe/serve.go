@@ -18,6 +18,7 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,9 @@ type serveConfig struct {
 	maxBody, journalMaxBytes         int64
 	journalMaxAge, retention         time.Duration
 	logLevel, logFormat              string
+	debugListen                      string
+	cloudwatch                       bool
+	cwConfig                         cloudwatch.Config
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -49,6 +53,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines")
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")
+	cw := addCloudWatchFlags(f)
+	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -57,7 +63,12 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("serve takes no arguments, got %q", pos)
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
-		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format}
+		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
+	if c.cloudwatch = *cw.enabled; c.cloudwatch {
+		if c.cwConfig, err = cw.config(c.data); err != nil {
+			return c, err
+		}
+	}
 	if c.publicURL == "" {
 		c.publicURL = derivePublicURL(c.listen)
 	}
@@ -112,12 +123,19 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if c.debugListen != "" {
+		go servePprof(c.debugListen, log)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	sinkNames := []string{"archive"}
+	if c.cloudwatch {
+		sinkNames = append(sinkNames, "cloudwatch")
+	}
 	j, err := journal.Open(ctx, journal.Config{
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
-		MaxAge: c.journalMaxAge, Sinks: []string{"archive"}, Logger: log.With("part", "journal"), Registerer: reg,
+		MaxAge: c.journalMaxAge, Sinks: sinkNames, Logger: log.With("part", "journal"), Registerer: reg,
 	})
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
@@ -138,26 +156,45 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("open archive: %w", err)
 	}
 	defer arc.Close()
-
-	sinkCtx, stopSinks := context.WithCancel(context.Background())
-	var sinks sync.WaitGroup
-	sinks.Add(1)
-	go func() {
-		defer sinks.Done()
-		if err := j.Consume(sinkCtx, arc, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("archive sink stopped", "err", err)
+	sinks := []drainpipe.Sink{arc}
+	var reporters []httpd.StatusReporter
+	if c.cloudwatch {
+		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
+		if err != nil {
+			return err
 		}
-	}()
-	defer func() {
-		stopSinks()
-		sinks.Wait()
-	}()
+		defer cw.Close()
+		sinks = append(sinks, cw)
+		reporters = append(reporters, cw)
+	}
+	stopSinks := runSinks(j, sinks, log)
+	defer stopSinks()
 
 	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
+}
+
+// runSinks delivers the journal to each sink through its own durable consumer,
+// until the returned func is called; that func waits for the deliveries to stop.
+func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, s := range sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := j.Consume(ctx, s, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("sink stopped", "sink", s.Name(), "err", err)
+			}
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -15,15 +15,6 @@ import (
 
 var received = time.Date(2026, 11, 20, 12, 0, 0, 123456789, time.UTC)
 
-// records returns the lines' records.
-func records(lines []archive.Line) []drainpipe.Record {
-	out := make([]drainpipe.Record, len(lines))
-	for i, l := range lines {
-		out[i] = l.Record
-	}
-	return out
-}
-
 // sameRecord compares every field; times by instant, and returned times must be UTC.
 func sameRecord(t *testing.T, got, want drainpipe.Record) {
 	t.Helper()

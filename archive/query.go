@@ -64,34 +64,13 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	where := []string{`app = ?`}
-	args := []any{q.App}
+	where, args := q.filters()
 	if q.Match != "" {
 		if err := a.checkMatch(ctx, q.Match); err != nil {
 			return nil, err
 		}
 		where = append(where, `id IN (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ?)`)
 		args = append(args, q.Match)
-	}
-	if !q.Since.IsZero() {
-		where = append(where, `time >= ?`)
-		args = append(args, nanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, `time < ?`)
-		args = append(args, nanos(q.Until))
-	}
-	if q.Source != "" {
-		where = append(where, `source = ?`)
-		args = append(args, q.Source)
-	}
-	if q.Dyno != "" {
-		where = append(where, `dyno = ?`)
-		args = append(args, q.Dyno)
-	}
-	if q.Malformed != nil {
-		where = append(where, `malformed = ?`)
-		args = append(args, *q.Malformed)
 	}
 	if q.Before > 0 {
 		cond, cargs, err := a.cursor(ctx, q.Before)
@@ -108,6 +87,32 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 		return nil, badQuery(err)
 	}
 	return lines, err
+}
+
+// filters returns the conditions on the lines' own columns, and their arguments.
+func (q *Query) filters() ([]string, []any) {
+	where := []string{`app = ?`}
+	args := []any{q.App}
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if !q.Since.IsZero() {
+		add(`time >= ?`, nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add(`time < ?`, nanos(q.Until))
+	}
+	if q.Source != "" {
+		add(`source = ?`, q.Source)
+	}
+	if q.Dyno != "" {
+		add(`dyno = ?`, q.Dyno)
+	}
+	if q.Malformed != nil {
+		add(`malformed = ?`, *q.Malformed)
+	}
+	return where, args
 }
 
 // checkMatch parses match by running it against the index alone. The search

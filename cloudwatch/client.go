@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
-// Client is the part of the CloudWatch Logs API the sink calls.
+// Client is the part of the CloudWatch Logs API the sink calls: puts, and the
+// creations and retention a put may need. *cloudwatchlogs.Client implements it.
 type Client interface {
 	PutLogEvents(ctx context.Context, in *cloudwatchlogs.PutLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutLogEventsOutput, error)
 	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)

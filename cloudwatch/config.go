@@ -47,9 +47,13 @@ type Drains interface {
 // Rates are client-side limits in calls per second, one per API, that keep the sink
 // below the account's quotas (which are shared with everything else in the account).
 type Rates struct {
-	PutLogEvents       float64
-	CreateLogStream    float64
-	CreateLogGroup     float64
+	// PutLogEvents is the put rate (account default quota 5,000/s).
+	PutLogEvents float64
+	// CreateLogStream is the stream creation rate (quota 50/s).
+	CreateLogStream float64
+	// CreateLogGroup is the group creation rate (quota 10/s).
+	CreateLogGroup float64
+	// PutRetentionPolicy is the retention update rate (quota 5/s).
 	PutRetentionPolicy float64
 }
 

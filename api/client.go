@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drainpipe/drainpipe/metrics"
 )
 
 // Client talks to a drainpipe server's admin API.
@@ -151,4 +153,19 @@ func (e *StatusError) Error() string {
 		return fmt.Sprintf("the server answered %d %s", e.Code, http.StatusText(e.Code))
 	}
 	return e.Message
+}
+
+// Metrics returns app's metrics over [since, until), one series per name and
+// source, for names starting with prefix.
+func (c *Client) Metrics(ctx context.Context, app string, since, until time.Time, prefix string) ([]metrics.Series, error) {
+	v := url.Values{"name": {prefix}}
+	if !since.IsZero() {
+		v.Set("since", since.Format(time.RFC3339Nano))
+	}
+	if !until.IsZero() {
+		v.Set("until", until.Format(time.RFC3339Nano))
+	}
+	var out []metrics.Series
+	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/metrics?"+v.Encode(), nil, &out)
+	return out, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/metrics"
 )
 
 func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
@@ -245,4 +246,39 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, api.Error{Error: msg})
+}
+
+// metricsHistory serves `drainpipe metrics`: one series per (name, source),
+// merged over the window (default the last hour).
+func (s *Server) metricsHistory(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Metrics == nil {
+		writeError(w, http.StatusNotFound, "metrics are off on this server (--metrics=false)")
+		return
+	}
+	since, err := timeParam(r, "since")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if since.IsZero() {
+		since = s.cfg.Now().Add(-time.Hour)
+	}
+	until, err := timeParam(r, "until")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if until.IsZero() {
+		until = s.cfg.Now().Add(time.Minute)
+	}
+	series, err := s.cfg.Metrics.Query(r.Context(), r.PathValue("app"), since, until, r.URL.Query().Get("name"))
+	if err != nil {
+		s.log.Error("metrics query failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "metrics query failed: "+err.Error())
+		return
+	}
+	if series == nil {
+		series = []metrics.Series{}
+	}
+	writeJSON(w, http.StatusOK, series)
 }

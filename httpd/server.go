@@ -14,6 +14,7 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -49,6 +50,11 @@ type Archive interface {
 	Stats(ctx context.Context, app string) (archive.AppStats, error)
 }
 
+// MetricsHistory answers `drainpipe metrics`.
+type MetricsHistory interface {
+	Query(ctx context.Context, app string, since, until time.Time, namePrefix string) ([]metrics.Series, error)
+}
+
 // Config is what the server needs.
 type Config struct {
 	Journal Journal
@@ -56,6 +62,8 @@ type Config struct {
 	Archive Archive
 	// Sinks report their per-app status in the drain listing.
 	Sinks []StatusReporter
+	// Metrics holds the aggregated metrics; nil turns the endpoint off.
+	Metrics MetricsHistory
 	// AdminTokenHash is the SHA-256 of the admin token.
 	AdminTokenHash []byte
 	// PublicURL is the base of the drain URLs handed out (https://logs.example.com).
@@ -76,7 +84,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	metrics *metrics
+	metrics *receiverMetrics
 	mux     *http.ServeMux
 	ready   func() bool
 }
@@ -95,7 +103,7 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready}
 	s.routes()
 	return s
 }
@@ -114,6 +122,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
+	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
 }
 
 // ServeHTTP implements http.Handler.

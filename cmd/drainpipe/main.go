@@ -23,6 +23,7 @@ Usage:
   drainpipe drains remove APP                  remove a drain (its URL stops working at once)
   drainpipe tail APP [-n N] [--follow] [--json]
   drainpipe search APP QUERY [--since D] [--until T] [--limit N] [--json]
+  drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]   router, dyno and l2met metrics from the logs
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = tail(ctx, rest, stdout, stderr)
 	case "search":
 		err = search(ctx, rest, stdout, stderr)
+	case "metrics":
+		err = metricsCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

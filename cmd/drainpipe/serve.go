@@ -21,6 +21,7 @@ import (
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
+	"github.com/drainpipe/drainpipe/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -34,6 +35,7 @@ type serveConfig struct {
 	debugListen                      string
 	cloudwatch                       bool
 	cwConfig                         cloudwatch.Config
+	metrics                          metricsFlags
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -54,6 +56,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")
 	cw := addCloudWatchFlags(f)
+	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -64,6 +67,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
+	c.metrics = mf
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
@@ -133,6 +137,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if c.cloudwatch {
 		sinkNames = append(sinkNames, "cloudwatch")
 	}
+	if *c.metrics.enabled {
+		sinkNames = append(sinkNames, "metrics")
+	}
 	j, err := journal.Open(ctx, journal.Config{
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
 		MaxAge: c.journalMaxAge, Sinks: sinkNames, Logger: log.With("part", "journal"), Registerer: reg,
@@ -158,6 +165,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer arc.Close()
 	sinks := []drainpipe.Sink{arc}
 	var reporters []httpd.StatusReporter
+	var emf metrics.EMFWriter
 	if c.cloudwatch {
 		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
 		if err != nil {
@@ -166,12 +174,27 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		defer cw.Close()
 		sinks = append(sinks, cw)
 		reporters = append(reporters, cw)
+		emf = cw
+	}
+	var history httpd.MetricsHistory
+	if *c.metrics.enabled {
+		msink, store, closeStore, err := openMetrics(c.metrics, filepath.Join(c.data, "archive.db"), c.retention, emf, log.With("part", "metrics"), reg)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		mctx, stopFlush := context.WithCancel(context.Background())
+		flushed := make(chan struct{})
+		go func() { msink.Run(mctx); close(flushed) }()
+		defer func() { stopFlush(); <-flushed }()
+		sinks = append(sinks, msink)
+		history = store
 	}
 	stopSinks := runSinks(j, sinks, log)
 	defer stopSinks()
 
 	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)

@@ -8,7 +8,7 @@ import (
 
 // metrics of the receiver. Labels are bounded: app names come only from drains
 // an admin added, never from request data.
-type metrics struct {
+type receiverMetrics struct {
 	requests      *prometheus.CounterVec
 	lines         *prometheus.CounterVec
 	malformed     *prometheus.CounterVec
@@ -18,8 +18,8 @@ type metrics struct {
 	countMismatch prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
+func newReceiverMetrics(reg prometheus.Registerer) *receiverMetrics {
+	m := &receiverMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drainpipe_receiver_requests_total", Help: "Drain requests by HTTP status answered."}, []string{"code"}),
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) parsed(app string, st logplex.Stats, size int) {
+func (m *receiverMetrics) parsed(app string, st logplex.Stats, size int) {
 	m.bytes.Add(float64(size))
 	m.badTimestamps.Add(float64(st.BadTimestamps))
 	if st.Malformed > 0 {
@@ -49,7 +49,7 @@ func (m *metrics) parsed(app string, st logplex.Stats, size int) {
 	}
 }
 
-func (m *metrics) accepted(app string, b *drainpipe.Batch, duplicate bool) {
+func (m *receiverMetrics) accepted(app string, b *drainpipe.Batch, duplicate bool) {
 	if duplicate {
 		m.duplicates.Inc()
 		return

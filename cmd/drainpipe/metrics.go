@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/drainpipe/drainpipe/cloudwatch"
+	"github.com/drainpipe/drainpipe/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The CloudWatch sink puts the metrics' EMF documents into each app's log group.
+var _ metrics.EMFWriter = (*cloudwatch.Sink)(nil)
+
+// metricsFlags are the --metrics-* flags of `drainpipe serve`.
+type metricsFlags struct {
+	enabled                      *bool
+	interval                     *time.Duration
+	prefix, namespace, dims, env *string
+	maxSeries                    *int
+}
+
+func addMetricsFlags(f *flags) metricsFlags {
+	enabled := f.getenv(envName("metrics")) != "false"
+	return metricsFlags{
+		enabled:   f.Bool("metrics", enabled, "turn router, dyno, add-on and l2met metrics in the logs into numbers (DRAINPIPE_METRICS)"),
+		interval:  f.duration("metrics-interval", time.Minute, "aggregation interval"),
+		prefix:    f.string("metrics-prefix", "", "prefix of the exported Prometheus names (default drainpipe_log), e.g. us_east_prod for region.env.app.metric.agg naming"),
+		maxSeries: f.int("metrics-max-series", 1000, "series per app at most; samples of further series are counted and dropped"),
+		namespace: f.string("metrics-namespace", "drainpipe", "CloudWatch namespace of the EMF metrics (with --cloudwatch)"),
+		dims:      f.string("metrics-dimensions", "app,source", "EMF dimensions: app, source, or both"),
+		env:       f.string("metrics-static-dimensions", "", "EMF dimensions every metric carries: env=prod,region=eu"),
+	}
+}
+
+// openMetrics builds the aggregator (registered on reg for /metrics) and its
+// history store, a table in the archive's database opened on its own connection.
+func openMetrics(f metricsFlags, archivePath string, retention time.Duration, emf metrics.EMFWriter, log *slog.Logger, reg prometheus.Registerer) (*metrics.Sink, *metrics.Store, func(), error) {
+	agg, err := metrics.NewAggregator(metrics.Config{Interval: *f.interval, MaxSeriesPerApp: *f.maxSeries,
+		Prefix: *f.prefix, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, nil, nil, usagef("metrics: %v", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+archivePath+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("metrics store: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	store, err := metrics.OpenStore(db)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, fmt.Errorf("metrics store: %w", err)
+	}
+	static := map[string]string{}
+	for _, kv := range strings.Split(*f.env, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			static[k] = v
+		}
+	}
+	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
+		EMFOptions: metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static},
+		Interval: *f.interval, Logger: log})
+	return sink, store, func() { db.Close() }, nil
+}
+
+func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("metrics", stderr)
+	cf := addClientFlags(f)
+	since := f.String("since", "1h", "window start: a duration ago or RFC 3339")
+	until := f.String("until", "", "window end: a duration ago or RFC 3339 (default now)")
+	name := f.String("name", "", "only metrics whose name starts with this (router., memory_, dyno.errors.)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("usage: drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]")
+	}
+	from, err := parseWhen(*since, "--since")
+	if err != nil {
+		return err
+	}
+	to, err := parseWhen(*until, "--until")
+	if err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	series, err := c.Metrics(ctx, pos[0], from, to, *name)
+	if err != nil {
+		return fmt.Errorf("metrics %s: %w", pos[0], err)
+	}
+	if *cf.json {
+		if series == nil {
+			series = []metrics.Series{}
+		}
+		return json.NewEncoder(stdout).Encode(series)
+	}
+	return metrics.WriteTable(stdout, series)
+}

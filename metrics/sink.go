@@ -1,0 +1,139 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// EMFWriter puts Embedded Metric Format documents into an app's CloudWatch log
+// group; the CloudWatch sink implements it.
+type EMFWriter interface {
+	PutEMF(ctx context.Context, app string, docs [][]byte) error
+}
+
+// SinkConfig configures a Sink.
+type SinkConfig struct {
+	// Aggregator sums the samples; required.
+	Aggregator *Aggregator
+	// Store keeps closed intervals for `drainpipe metrics`; nil keeps none.
+	Store *Store
+	// Retention is how long the Store keeps intervals. Default 30 days.
+	Retention time.Duration
+	// EMF, when set, receives every closed interval as EMF documents.
+	EMF EMFWriter
+	// EMFOptions shape those documents.
+	EMFOptions EMFOptions
+	// Interval is how often closed intervals are flushed; the aggregator's interval.
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Sink is the journal consumer that turns lines into metrics. A line whose
+// metrics do not parse is counted by the aggregator and never holds back the
+// others, or any other sink. Metrics are derived data: the journal is
+// acknowledged as soon as lines are aggregated, so a crash loses at most the
+// interval being aggregated (the lines themselves are safe in the other sinks).
+type Sink struct {
+	cfg SinkConfig
+	log *slog.Logger
+}
+
+var _ drainpipe.Sink = (*Sink)(nil)
+
+// NewSink returns a metrics sink; call Run to flush its intervals.
+func NewSink(cfg SinkConfig) *Sink {
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sink{cfg: cfg, log: cfg.Logger}
+}
+
+// Name is the sink's journal consumer name.
+func (s *Sink) Name() string { return "metrics" }
+
+// Write aggregates every record of entries.
+func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
+	for _, e := range entries {
+		for _, b := range e.Batches {
+			for _, r := range b.Records {
+				if !r.Malformed {
+					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Run flushes closed intervals every Interval to the store and to EMF until ctx
+// ends, then flushes once more with every interval closed, and prunes the store
+// hourly.
+func (s *Sink) Run(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			// Far enough ahead that every open interval is closed.
+			s.flush(context.Background(), time.Now().Add(24*time.Hour))
+			return
+		case now := <-tick.C:
+			s.flush(ctx, now)
+			if s.cfg.Store != nil && now.Sub(lastPrune) > time.Hour {
+				if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
+					s.log.Warn("prune metric intervals", "err", err)
+				}
+				lastPrune = now
+			}
+		}
+	}
+}
+
+func (s *Sink) flush(ctx context.Context, now time.Time) {
+	intervals := s.cfg.Aggregator.Flush(now)
+	if len(intervals) == 0 {
+		return
+	}
+	if s.cfg.Store != nil {
+		if err := s.cfg.Store.Save(ctx, intervals); err != nil {
+			s.log.Warn("save metric intervals", "intervals", len(intervals), "err", err)
+		}
+	}
+	if s.cfg.EMF != nil {
+		if err := s.putEMF(ctx, intervals); err != nil {
+			s.log.Warn("put EMF", "err", err)
+		}
+	}
+}
+
+// putEMF writes each app's intervals as EMF documents into its log group.
+func (s *Sink) putEMF(ctx context.Context, intervals []Interval) error {
+	byApp := map[string][]Interval{}
+	for _, iv := range intervals {
+		byApp[iv.App] = append(byApp[iv.App], iv)
+	}
+	for app, ivs := range byApp {
+		docs, err := EMF(ivs, s.cfg.EMFOptions)
+		if err != nil {
+			s.log.Warn("some intervals cannot be sent as EMF", "app", app, "err", err)
+		}
+		if len(docs) == 0 {
+			continue
+		}
+		if err := s.cfg.EMF.PutEMF(ctx, app, docs); err != nil {
+			return fmt.Errorf("app %s: %w", app, err)
+		}
+	}
+	return nil
+}

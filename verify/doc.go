@@ -1,0 +1,29 @@
+// Package verify is the loss audit behind `drainpipe verify`: it sends numbered
+// begin/end pairs of log lines to a drain URL the way Heroku's logplex does, reads
+// them back from where they should have landed (drainpipe's archive through the
+// admin API, or CloudWatch Logs), and reports every pair that did not arrive whole,
+// every pair that arrived more than once, and how long delivery took.
+//
+// It is the proof some of our users once built by hand: many concurrent invocations
+// that each log a begin and an end line, then a list of every invocation whose pair
+// is incomplete. A shipper that drops the last line of some requests, a buffer that
+// rolls over, or a store that silently rejects lines all show up as missing ids.
+//
+// # Lines
+//
+// Each pair is two lines, "drainpipe-verify <run> <id> begin" and "... end", where
+// run is a random id unique to the run (so runs never mix and the stores can search
+// for it) and id counts from 1. The begin and end lines travel in separate batches,
+// the end one sent after the begin one is answered, as an invocation writes them:
+// a loss that takes one line but not the other (the last line of an invocation, a
+// batch lost between two others) then shows as an incomplete pair, where lines
+// sharing one batch would only ever live or die together.
+//
+// # Outcomes
+//
+// Every pair sent ends in exactly one of three counts: found (both lines read
+// back), missing (the drain acknowledged both batches but a line never showed up:
+// a silent loss) or unacknowledged (a batch never got a 2xx after logplex's three
+// tries and a line never showed up: a loss the sender knew about). Duplicates count
+// the pairs with a line read back more than once.
+package verify

@@ -1,0 +1,60 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// errPermanent marks read-back errors that asking again cannot mend (a refused
+// token, an unknown app): the run stops at once instead of waiting cfg.Wait.
+var errPermanent = errors.New("permanent")
+
+// permanent marks err as one that asking again cannot mend.
+func permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string        { return e.err.Error() }
+func (e *permanentError) Unwrap() error        { return e.err }
+func (e *permanentError) Is(target error) bool { return target == errPermanent }
+
+// readBack polls the reader until every pair sent is found whole or cfg.Wait
+// passes. When the drain acknowledged nothing at all there are no stragglers to
+// wait for, and one read settles it.
+func readBack(ctx context.Context, cfg *Config, t *tally, since time.Time) (Report, error) {
+	deadline := time.Now().Add(cfg.Wait)
+	if t.acked() == 0 {
+		deadline = time.Now()
+	}
+	for {
+		seen, err := cfg.Reader.Read(ctx, t.runID, since)
+		now := time.Now()
+		switch {
+		case ctx.Err() != nil:
+			return t.report(), ctx.Err()
+		case errors.Is(err, errPermanent):
+			return t.report(), fmt.Errorf("read back: %w", err)
+		case err != nil:
+			t.setError(fmt.Errorf("read back: %w", err))
+		default:
+			t.observe(seen, now)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(t.report())
+		}
+		if err == nil && t.complete() {
+			return t.report(), nil
+		}
+		if !now.Before(deadline) {
+			if err != nil {
+				return t.report(), fmt.Errorf("read back: %w", err)
+			}
+			return t.report(), nil
+		}
+		if !pause(ctx, min(pollInterval, deadline.Sub(now))) {
+			return t.report(), ctx.Err()
+		}
+	}
+}

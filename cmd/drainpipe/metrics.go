@@ -65,7 +65,7 @@ func openMetrics(f metricsFlags, archivePath string, retention time.Duration, em
 	}
 	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
 		EMFOptions: metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static},
-		Interval: *f.interval, Logger: log})
+		Interval:   *f.interval, Logger: log})
 	return sink, store, func() { db.Close() }, nil
 }
 

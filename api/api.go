@@ -6,6 +6,7 @@
 //	GET    /api/drains                                    list drains
 //	GET    /api/drains/{app}                              one drain
 //	DELETE /api/drains/{app}                              remove a drain: its secret stops working at once
+//	PUT    /api/drains/{app}/heroku   {"id","token"}      record the drain's registration on Heroku
 //	GET    /api/apps/{app}/tail?n=100                     the newest n lines, oldest first
 //	GET    /api/apps/{app}/lines?after=ID&wait=25s        lines after ID, oldest first, waiting for some
 //	GET    /api/apps/{app}/search?q=&since=&until=&limit=&before=ID   full-text search, newest first
@@ -14,7 +15,11 @@
 // Errors are JSON {"error": "one clear sentence"} with a 4xx or 5xx status.
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
 
 // Drain is a drain as the admin API shows it.
 type Drain struct {
@@ -33,6 +38,14 @@ type Drain struct {
 	LastLine *time.Time `json:"last_line,omitempty"`
 	// CloudWatchGroup overrides the CloudWatch log group template for this drain.
 	CloudWatchGroup string `json:"cloudwatch_group,omitempty"`
+	// Heroku is the drain's registration on Heroku, when drainpipe made it (or was told its token).
+	Heroku *drainpipe.HerokuDrain `json:"heroku,omitempty"`
+	// HerokuRegistered says whether Heroku still has the registration; set only by
+	// `drains list --check`, which asks Heroku.
+	HerokuRegistered *bool `json:"heroku_registered,omitempty"`
+	// DroppedByHeroku counts the lines Heroku (logplex, log-shuttle) reported it
+	// dropped before they reached drainpipe: L10/L12/L13 lines and drop headers.
+	DroppedByHeroku int64 `json:"dropped_by_heroku"`
 	// Sinks holds each sink's status for this drain's app ("ok", "parked: ..."),
 	// for the sinks that report one and have seen the app since they started.
 	Sinks map[string]string `json:"sinks,omitempty"`

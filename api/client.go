@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/metrics"
 )
 
@@ -32,6 +33,13 @@ func NewClient(base, token string) *Client {
 func (c *Client) AddDrain(ctx context.Context, req AddDrainRequest) (Drain, error) {
 	var d Drain
 	err := c.do(ctx, http.MethodPost, "/api/drains", req, &d)
+	return d, err
+}
+
+// SetHeroku records app's drain registration on Heroku.
+func (c *Client) SetHeroku(ctx context.Context, app string, h drainpipe.HerokuDrain) (Drain, error) {
+	var d Drain
+	err := c.do(ctx, http.MethodPut, "/api/drains/"+url.PathEscape(app)+"/heroku", h, &d)
 	return d, err
 }
 

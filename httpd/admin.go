@@ -98,6 +98,31 @@ func (s *Server) removeDrain(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// setHeroku records the drain's registration on Heroku (made by the CLI with the
+// user's own Heroku API key, which the server never sees).
+func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.drainOf(w, r)
+	if !ok {
+		return
+	}
+	var h drainpipe.HerokuDrain
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&h); err != nil || h.Token == "" {
+		writeError(w, http.StatusBadRequest, "request body: want {\"id\": \"...\", \"token\": \"d.<uuid>\"}")
+		return
+	}
+	d.Heroku = &h
+	if err := s.cfg.Drains.Update(r.Context(), d); err != nil {
+		writeError(w, http.StatusInternalServerError, "could not store the registration: "+err.Error())
+		return
+	}
+	out, err := s.apiDrain(r, d, "")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // drainOf finds the drain of the request's {app}, answering 404 when there is none.
 func (s *Server) drainOf(w http.ResponseWriter, r *http.Request) (drainpipe.Drain, bool) {
 	app := r.PathValue("app")
@@ -113,7 +138,7 @@ func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (ap
 	if err != nil {
 		return api.Drain{}, err
 	}
-	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created, CloudWatchGroup: d.CloudWatchGroup}
+	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created, CloudWatchGroup: d.CloudWatchGroup, Heroku: d.Heroku}
 	for _, sink := range s.cfg.Sinks {
 		if st, ok := sink.Status()[d.App]; ok {
 			if out.Sinks == nil {

@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/drains", s.admin(s.listDrains))
 	s.mux.Handle("GET /api/drains/{app}", s.admin(s.getDrain))
 	s.mux.Handle("DELETE /api/drains/{app}", s.admin(s.removeDrain))
+	s.mux.Handle("PUT /api/drains/{app}/heroku", s.admin(s.setHeroku))
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 )
 
@@ -49,9 +50,18 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	f := newFlags("drains "+args[0], stderr)
 	cf := addClientFlags(f)
-	var group *string
-	if args[0] == "add" {
+	var group, syslogURL, token *string
+	var onHeroku, keepHeroku, check *bool
+	switch args[0] {
+	case "add":
 		group = f.String("cloudwatch-group", "", "CloudWatch log group for this drain's lines, instead of --cloudwatch-group's template")
+		onHeroku = f.Bool("heroku", false, "also register the drain on Heroku (HEROKU_API_KEY, or ~/.netrc from `heroku login`)")
+		syslogURL = f.String("syslog", "", "with --heroku: register this syslog+tls:// (or syslog://) URL of drainpipe's syslog listener instead of the HTTPS URL")
+		token = f.String("heroku-token", "", "the Heroku drain token (d.<uuid>) of a syslog drain you registered yourself")
+	case "remove":
+		keepHeroku = f.Bool("keep-heroku", false, "leave the drain's registration on Heroku in place")
+	case "list":
+		check = f.Bool("check", false, "ask Heroku whether each registered drain is still there")
 	}
 	pos, err := f.parse(args[1:])
 	if err != nil {
@@ -70,16 +80,44 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return fmt.Errorf("add drain: %w", err)
 		}
+		switch {
+		case *onHeroku:
+			if d, err = addOnHeroku(ctx, c, d, *syslogURL, stderr); err != nil {
+				return fmt.Errorf("register %s on Heroku: %w", pos[0], err)
+			}
+		case *token != "":
+			url := d.URL
+			if d, err = c.SetHeroku(ctx, d.App, drainpipe.HerokuDrain{Token: *token}); err != nil {
+				return fmt.Errorf("store the Heroku token: %w", err)
+			}
+			d.URL = url
+		}
 		return printAdded(stdout, d, *cf.json)
 	case "list":
 		ds, err := c.Drains(ctx)
 		if err != nil {
 			return fmt.Errorf("list drains: %w", err)
 		}
+		if *check {
+			if err := checkOnHeroku(ctx, ds); err != nil {
+				return err
+			}
+		}
 		return printDrains(stdout, ds, *cf.json)
 	case "remove":
 		if len(pos) != 1 {
 			return usagef("usage: drainpipe drains remove APP")
+		}
+		ds, err := c.Drains(ctx)
+		if err != nil {
+			return fmt.Errorf("remove drain: %w", err)
+		}
+		for _, d := range ds {
+			if d.App == pos[0] && d.Heroku != nil && d.Heroku.ID != "" && !*keepHeroku {
+				if err := removeOnHeroku(ctx, d); err != nil {
+					return fmt.Errorf("remove %s's drain on Heroku: %w", d.App, err)
+				}
+			}
 		}
 		d, err := c.RemoveDrain(ctx, pos[0])
 		if err != nil {
@@ -89,7 +127,11 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return json.NewEncoder(stdout).Encode(d)
 		}
 		fmt.Fprintf(stdout, "Removed drain %s of %s: its URL is refused from now on. Stored lines stay until retention.\n", d.ID, d.App)
-		fmt.Fprintf(stdout, "On Heroku's side: heroku drains:remove '%s' -a %s\n", d.URL, d.App)
+		if d.Heroku == nil || *keepHeroku {
+			fmt.Fprintf(stdout, "On Heroku's side, if you added it there: heroku drains:remove <its URL or token> -a %s\n", d.App)
+		} else {
+			fmt.Fprintf(stdout, "Removed its Heroku drain %s too.\n", d.Heroku.Token)
+		}
 		return nil
 	}
 	return usagef("drains: unknown subcommand %q: want add, list or remove", args[0])
@@ -105,6 +147,10 @@ func printAdded(w io.Writer, d api.Drain, asJSON bool) error {
 		return nil
 	}
 	fmt.Fprintln(w, d.URL)
+	if d.Heroku != nil {
+		fmt.Fprintf(w, "\nRegistered on Heroku as drain %s.\n", d.Heroku.Token)
+		return nil
+	}
 	fmt.Fprintf(w, "\nGive it to Heroku (the URL holds the drain's secret: it is shown only now):\n  heroku drains:add '%s' -a %s\n", d.URL, d.App)
 	if !strings.HasPrefix(d.URL, "https://") {
 		fmt.Fprintf(w, "Note: Heroku needs a public HTTPS URL; run the server with --public-url https://... behind TLS.\n")
@@ -117,13 +163,13 @@ func printDrains(w io.Writer, ds []api.Drain, asJSON bool) error {
 		return json.NewEncoder(w).Encode(ds)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tDRAIN\tLINES\tMALFORMED\tLAST LINE\tSINKS\tURL")
+	fmt.Fprintln(tw, "APP\tDRAIN\tLINES\tMALFORMED\tDROPPED BY HEROKU\tLAST LINE\tHEROKU\tSINKS")
 	for _, d := range ds {
 		last := "-"
 		if d.LastLine != nil {
 			last = d.LastLine.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, last, sinkStatus(d.Sinks), d.URL)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, d.DroppedByHeroku, last, herokuColumn(d), sinkStatus(d.Sinks))
 	}
 	return tw.Flush()
 }

@@ -146,7 +146,14 @@ func (s *server) stop() (time.Duration, error) {
 // cli runs a client command against s and returns its stdout, stderr and exit code.
 func (s *server) cli(args ...string) (string, string, int) {
 	s.t.Helper()
+	return s.cliEnv(nil, args...)
+}
+
+// cliEnv is cli with extra environment variables.
+func (s *server) cliEnv(env []string, args ...string) (string, string, int) {
+	s.t.Helper()
 	cmd := exec.Command(binary, append(args, "--server", s.url, "--data", s.data)...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

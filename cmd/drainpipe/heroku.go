@@ -134,4 +134,3 @@ func herokuColumn(d api.Drain) string {
 		return d.Heroku.Token + " (MISSING on Heroku)"
 	}
 }
-

@@ -30,10 +30,11 @@ type Drains struct {
 	kv jetstream.KeyValue
 	w  jetstream.KeyWatcher
 
-	mu     sync.RWMutex
-	byID   map[string]drainpipe.Drain
-	byHash map[[sha256.Size]byte]string
-	byApp  map[string]string
+	mu      sync.RWMutex
+	byID    map[string]drainpipe.Drain
+	byHash  map[[sha256.Size]byte]string
+	byApp   map[string]string
+	byToken map[string]string // Heroku drain token → id
 	// removed holds the ids removed here: a watch that lags must not bring one back.
 	// Ids are random and never reused, so the set only grows by one per removal.
 	removed map[string]bool
@@ -61,6 +62,7 @@ func (j *Journal) Drains(ctx context.Context) (*Drains, error) {
 		byID:    make(map[string]drainpipe.Drain),
 		byHash:  make(map[[sha256.Size]byte]string),
 		byApp:   make(map[string]string),
+		byToken: make(map[string]string),
 		removed: make(map[string]bool),
 		ready:   make(chan struct{}),
 	}
@@ -106,14 +108,17 @@ func (d *Drains) remember(dr drainpipe.Drain) {
 	if d.removed[dr.ID] {
 		return
 	}
-	if old, ok := d.byID[dr.ID]; ok && len(old.SecretHash) == sha256.Size {
-		delete(d.byHash, [sha256.Size]byte(old.SecretHash))
+	if old, ok := d.byID[dr.ID]; ok {
+		d.unindex(old)
 	}
 	d.byID[dr.ID] = dr
 	if len(dr.SecretHash) == sha256.Size {
 		d.byHash[[sha256.Size]byte(dr.SecretHash)] = dr.ID
 	}
 	d.byApp[dr.App] = dr.ID
+	if dr.Heroku != nil && dr.Heroku.Token != "" {
+		d.byToken[dr.Heroku.Token] = dr.ID
+	}
 }
 
 func (d *Drains) forget(id string) {
@@ -124,11 +129,19 @@ func (d *Drains) forget(id string) {
 		return
 	}
 	delete(d.byID, id)
+	d.unindex(dr)
+}
+
+// unindex removes dr from the lookup maps that still point at it.
+func (d *Drains) unindex(dr drainpipe.Drain) {
 	if len(dr.SecretHash) == sha256.Size {
 		delete(d.byHash, [sha256.Size]byte(dr.SecretHash))
 	}
-	if d.byApp[dr.App] == id {
+	if d.byApp[dr.App] == dr.ID {
 		delete(d.byApp, dr.App)
+	}
+	if dr.Heroku != nil && d.byToken[dr.Heroku.Token] == dr.ID {
+		delete(d.byToken, dr.Heroku.Token)
 	}
 }
 
@@ -227,6 +240,19 @@ func (d *Drains) ByApp(app string) (drainpipe.Drain, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	dr, ok := d.byID[d.byApp[app]]
+	return dr, ok
+}
+
+// ByHerokuToken returns the drain that Heroku knows by token ("d.<uuid>"), the
+// HOSTNAME of its syslog lines.
+func (d *Drains) ByHerokuToken(token string) (drainpipe.Drain, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	id, ok := d.byToken[token]
+	if !ok {
+		return drainpipe.Drain{}, false
+	}
+	dr, ok := d.byID[id]
 	return dr, ok
 }
 

@@ -36,6 +36,8 @@ type serveConfig struct {
 	cloudwatch                       bool
 	cwConfig                         cloudwatch.Config
 	metrics                          metricsFlags
+	syslogListen, syslogTLSListen    string
+	tlsCert, tlsKey                  string
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -55,6 +57,10 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines")
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")
+	sl := f.string("syslog-listen", "", "TCP address for Heroku syslog:// drains, e.g. :6514 (off when empty)")
+	stl := f.string("syslog-tls-listen", "", "TCP address for Heroku syslog+tls:// drains (needs --tls-cert and --tls-key)")
+	cert := f.string("tls-cert", "", "PEM certificate (chain) for --syslog-tls-listen")
+	key := f.string("tls-key", "", "PEM private key for --syslog-tls-listen")
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
@@ -68,6 +74,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
+	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
@@ -192,6 +199,12 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	stopSinks := runSinks(j, sinks, log)
 	defer stopSinks()
+
+	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
+	if err != nil {
+		return err
+	}
+	defer stopSyslog()
 
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,

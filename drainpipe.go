@@ -54,6 +54,10 @@ type Batch struct {
 	Key string
 	// Received is when the batch was accepted.
 	Received time.Time
+	// Dropped is how many lines the sender said it dropped before this batch
+	// (log-shuttle's Logplex-Drop-Count and Logplex-Lost-Count headers): lines lost
+	// upstream, counted so that "no lost lines" can include Heroku's own losses.
+	Dropped int
 	// Records are the batch's lines in the order they arrived.
 	Records []Record
 }

@@ -14,7 +14,8 @@ import (
 // journal message holds one or more encoded batches back to back.
 //
 //	batch  = uvarint(len(body)) body
-//	body   = version(1) str(drain) str(app) str(key) varint(received ns) uvarint(n) record*n
+//	body   = version(1) str(drain) str(app) str(key) varint(received ns) uvarint(dropped)
+//	         uvarint(n) record*n
 //	record = flags(1) varint(time ns) varint(priority) str(host) str(source) str(dyno)
 //	         str(msgid) str(sd) str(message)
 //	str    = uvarint(len) bytes
@@ -37,6 +38,7 @@ func appendBatch(dst []byte, b *drainpipe.Batch) []byte {
 	dst = appendString(dst, b.App)
 	dst = appendString(dst, b.Key)
 	dst = binary.AppendVarint(dst, b.Received.UnixNano())
+	dst = binary.AppendUvarint(dst, uint64(max(b.Dropped, 0)))
 	dst = binary.AppendUvarint(dst, uint64(len(b.Records)))
 	for i := range b.Records {
 		dst = appendRecord(dst, &b.Records[i])
@@ -106,6 +108,7 @@ func (d *decoder) batch() (drainpipe.Batch, error) {
 	b.App = d.str()
 	b.Key = d.str()
 	b.Received = time.Unix(0, d.varint()).UTC()
+	b.Dropped = int(min(d.uvarint(), 1<<31))
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(d.s)-d.i) {
 		return b, fmt.Errorf("%w: record count", errCorrupt)

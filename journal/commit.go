@@ -98,6 +98,7 @@ func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
 	half := len(b.Records) / 2
 	left, right := *b, *b
 	left.Records, right.Records = b.Records[:half], b.Records[half:]
+	right.Dropped = 0 // counted once, with the first piece
 	return append(j.encode(&left), j.encode(&right)...)
 }
 

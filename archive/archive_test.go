@@ -341,3 +341,45 @@ func TestOddBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchManyMatches covers both ways Search runs a query, fetching the
+// matches (few) or walking the app's lines (many): same order, same lines.
+func TestSearchManyMatches(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []drainpipe.Record
+	for i := range 6000 {
+		msg := "common word"
+		if i%1000 == 1 {
+			msg = "common rare word"
+		}
+		recs = append(recs, drainpipe.Record{App: "app", Time: base.Add(time.Duration(i*7919%6000) * time.Millisecond), Received: received, Message: msg})
+	}
+	write(t, a, entry(1, recs...))
+	all, err := a.Search(context.Background(), archive.Query{App: "app", Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		match string
+		keep  func(archive.Line) bool
+	}{
+		{"common", func(archive.Line) bool { return true }},
+		{"rare", func(l archive.Line) bool { return strings.Contains(l.Message, "rare") }},
+	} {
+		var want []archive.Line
+		for _, l := range all {
+			if tt.keep(l) && len(want) < 20 {
+				want = append(want, l)
+			}
+		}
+		got, err := a.Search(context.Background(), archive.Query{App: "app", Match: tt.match, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Search %q: got %d lines, want %d, or in another order", tt.match, len(got), len(want))
+		}
+	}
+}

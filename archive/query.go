@@ -66,8 +66,16 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	}
 	where, args := q.filters()
 	if q.Match != "" {
-		if err := a.checkMatch(ctx, q.Match); err != nil {
+		n, err := a.countMatches(ctx, q.Match)
+		if err != nil {
 			return nil, err
+		}
+		if n < fewMatches {
+			// Few lines match in all: fetch them by id and sort them. The
+			// unary + keeps SQLite from walking the app's lines instead and
+			// checking each against the matches, which reads every line of
+			// the app when the matches are few or old.
+			where[0] = `+app = ?`
 		}
 		where = append(where, `id IN (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ?)`)
 		args = append(args, q.Match)
@@ -115,20 +123,23 @@ func (q *Query) filters() ([]string, []any) {
 	return where, args
 }
 
-// checkMatch parses match by running it against the index alone. The search
-// itself may never evaluate it (an app with no lines), and a bad query must be
-// reported the same way whatever the data.
-func (a *Archive) checkMatch(ctx context.Context, match string) error {
-	rows, err := a.r.QueryContext(ctx, `SELECT rowid FROM lines_fts WHERE lines_fts MATCH ? LIMIT 1`, match)
-	if err == nil {
-		rows.Next() // the first step parses the query
-		err = rows.Err()
-		rows.Close()
-	}
+// fewMatches is the number of matching lines (of all apps) under which Search
+// fetches the matches by id rather than walking the app's lines newest first;
+// see BenchmarkSearch.
+const fewMatches = 5000
+
+// countMatches counts the lines of all apps that match, up to fewMatches. It
+// also parses the query against the index alone: the search itself may never
+// evaluate it (an app with no lines), and a bad query must be reported the
+// same way whatever the data.
+func (a *Archive) countMatches(ctx context.Context, match string) (int, error) {
+	var n int
+	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ? LIMIT ?)`,
+		match, fewMatches).Scan(&n)
 	if err != nil {
-		return badQuery(err)
+		return 0, badQuery(err)
 	}
-	return nil
+	return n, nil
 }
 
 // cursor returns the condition that keeps the lines after line id in

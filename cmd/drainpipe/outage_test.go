@@ -35,7 +35,7 @@ func (s *server) rssBytes() int64 {
 func TestOutageFillsJournalToItsCap(t *testing.T) {
 	t.Parallel()
 	emu, url := startEmulator(t, cwlemu.Faults{Down: true})
-	const journalCap = 4 << 20
+	const journalCap = 2 << 20
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--journal-max-bytes", fmt.Sprint(journalCap), "--metrics=false")
 	u := s.addDrain("capped")
 	l := startLoader(u, 2, 100)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/cloudwatch/cwlemu"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -119,11 +120,14 @@ func checkEveryAckedLine(t *testing.T, s *server, app string, acked map[string]b
 }
 
 // TestCrashLosesNoAcknowledgedLine kills the server with SIGKILL under load at
-// random moments, restarts it on the same data, and checks every acknowledged line.
+// random moments, restarts it on the same data, and checks every acknowledged
+// line: in the archive exactly once, and in CloudWatch (the emulator) at least once.
+// DRAINPIPE_SOAK=1 makes it a longer soak (30 kills).
 func TestCrashLosesNoAcknowledgedLine(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := startServer(t, dir)
+	emu, url := startEmulator(t, cwlemu.Faults{})
+	s := startServerEnv(t, dir, awsEnv(url), "--cloudwatch")
 	u := s.addDrain("crash")
 	kills := 3
 	if os.Getenv("DRAINPIPE_SOAK") != "" {
@@ -145,6 +149,25 @@ func TestCrashLosesNoAcknowledgedLine(t *testing.T) {
 		t.Fatal("no batch was acknowledged")
 	}
 	checkEveryAckedLine(t, s, "crash", acked)
+	got := waitCloudWatch(t, emu, "/heroku/crash", len(acked))
+	inCW := map[string]int{}
+	dups := 0
+	for _, m := range got {
+		text := strings.TrimPrefix(m, "app[web.1]: ")
+		if inCW[text]++; inCW[text] == 2 {
+			dups++
+		}
+	}
+	missing := 0
+	for text := range acked {
+		if inCW[text] == 0 {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d acknowledged lines missing from CloudWatch", missing)
+	}
+	t.Logf("CloudWatch holds every acknowledged line: %d events, %d lines sent twice (a kill between a put and its journal ack)", len(got), dups)
 }
 
 // TestGracefulShutdownUnderLoad sends SIGTERM under load: the server exits 0 within

@@ -11,12 +11,16 @@ import (
 	"github.com/drainpipe/drainpipe/api"
 )
 
-// archivePage is the page size of the admin API's search.
-const archivePage = 10_000
+// DefaultPageSize is the number of lines an ArchiveReader asks for at a time.
+const DefaultPageSize = 10_000
 
 // ArchiveReader reads a run back from drainpipe's archive through the admin API's
 // search: a full-text match on the run id, paged newest first.
 type ArchiveReader struct {
+	// PageSize is the number of lines asked for at a time, at most the admin
+	// API's 100,000. Default DefaultPageSize.
+	PageSize int
+
 	c   *api.Client
 	app string
 }
@@ -31,7 +35,10 @@ func NewArchiveReader(c *api.Client, app string) *ArchiveReader {
 // Read implements Reader. A line's Visible is the time drainpipe received it.
 func (r *ArchiveReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
 	// The run id is one FTS5 token; quoted, it is a phrase whatever it holds.
-	q := api.SearchQuery{App: r.app, Match: strconv.Quote(runID), Since: since, Limit: archivePage}
+	q := api.SearchQuery{App: r.app, Match: strconv.Quote(runID), Since: since, Limit: r.PageSize}
+	if q.Limit <= 0 {
+		q.Limit = DefaultPageSize
+	}
 	var out []Seen
 	for {
 		lines, err := r.c.Search(ctx, q)

@@ -203,17 +203,41 @@ func (s *server) lines(app string, n int) []api.Line {
 	return lines
 }
 
+// allLines reads every stored line of app, oldest first, through the admin API
+// page by page (the lines endpoint that `tail --follow` uses), however many.
+func (s *server) allLines(app string) []api.Line {
+	s.t.Helper()
+	token, err := os.ReadFile(filepath.Join(s.data, "admin-token"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := api.NewClient(s.url, strings.TrimSpace(string(token)))
+	var all []api.Line
+	var after int64
+	for {
+		page, err := c.After(context.Background(), app, after, 0)
+		if err != nil {
+			s.t.Fatalf("read lines of %s: %v", app, err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].ID
+	}
+}
+
 // waitLines waits until app has at least n stored lines (the archive sink runs
 // behind the 2xx) and returns them.
 func (s *server) waitLines(app string, n int) []api.Line {
 	s.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		lines := s.lines(app, n+1000)
+		lines := s.allLines(app)
 		if len(lines) >= n || time.Now().After(deadline) {
 			return lines
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

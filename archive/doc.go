@@ -16,7 +16,8 @@
 //	lines_fts    FTS5 index of lines.message (external content, unicode61).
 //	state        one row: applied_seq, the highest journal entry stored, and
 //	             last_id, the highest line id ever assigned.
-//	app_counts   lines and malformed lines per app, kept with every write and prune.
+//	app_counts   lines, malformed lines and lines Heroku reported dropped (its L10/L12/L13
+//	             lines and the senders' drop headers) per app, kept with every write and prune.
 //
 // For example:
 //

@@ -13,6 +13,7 @@ type metrics struct {
 	writeDuration  prometheus.Histogram
 	rowsPruned     prometheus.Counter
 	dbSize         prometheus.GaugeFunc
+	herokuDropped  *prometheus.CounterVec
 
 	reg prometheus.Registerer
 }
@@ -36,6 +37,10 @@ func newMetrics(path string) *metrics {
 			Namespace: "drainpipe", Subsystem: "archive", Name: "rows_pruned_total",
 			Help: "Lines deleted by retention.",
 		}),
+		herokuDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "drainpipe_heroku_dropped_lines_total",
+			Help: "Lines Heroku reported it dropped before they reached drainpipe (L10/L12/L13 lines, Logplex-Drop-Count/Lost-Count headers), per app.",
+		}, []string{"app"}),
 		dbSize: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "database_size_bytes",
 			Help: "Size on disk of the archive database and its write-ahead log.",
@@ -52,7 +57,7 @@ func fileSize(path string) int64 {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.linesWritten, m.entriesSkipped, m.writeDuration, m.rowsPruned, m.dbSize}
+	return []prometheus.Collector{m.linesWritten, m.entriesSkipped, m.writeDuration, m.rowsPruned, m.dbSize, m.herokuDropped}
 }
 
 // register registers every collector on reg, or none of them.

@@ -57,7 +57,8 @@ var schema = []string{
 	`CREATE TABLE app_counts (
 		app       TEXT PRIMARY KEY,
 		lines     INTEGER NOT NULL,
-		malformed INTEGER NOT NULL
+		malformed INTEGER NOT NULL,
+		dropped   INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID`,
 }
 

@@ -12,6 +12,8 @@ import (
 type AppStats struct {
 	// Lines and Malformed count the stored lines, and those among them that did not parse.
 	Lines, Malformed int64
+	// Dropped counts the lines Heroku reported it dropped before they reached us.
+	Dropped int64
 	// First and Last are the oldest and newest line Time; zero when there are no lines.
 	First, Last time.Time
 	// LastReceived is when the most recently arrived line was received.
@@ -27,7 +29,7 @@ func (a *Archive) Stats(ctx context.Context, app string) (AppStats, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 	var s AppStats
-	err = tx.QueryRowContext(ctx, `SELECT lines, malformed FROM app_counts WHERE app = ?`, app).Scan(&s.Lines, &s.Malformed)
+	err = tx.QueryRowContext(ctx, `SELECT lines, malformed, dropped FROM app_counts WHERE app = ?`, app).Scan(&s.Lines, &s.Malformed, &s.Dropped)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && s.Lines == 0) {
 		return AppStats{}, nil
 	}

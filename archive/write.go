@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/heroku"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -47,8 +48,9 @@ func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.readState, `SELECT applied_seq, last_id FROM state WHERE id = 1`},
 		{&s.insert, insertSQL(rowsPerInsert)},
 		{&s.index, `INSERT INTO lines_fts (rowid, message) SELECT id, message FROM lines WHERE id > ?`},
-		{&s.count, `INSERT INTO app_counts (app, lines, malformed) VALUES (?, ?, ?)
-			ON CONFLICT (app) DO UPDATE SET lines = lines + excluded.lines, malformed = malformed + excluded.malformed`},
+		{&s.count, `INSERT INTO app_counts (app, lines, malformed, dropped) VALUES (?, ?, ?, ?)
+			ON CONFLICT (app) DO UPDATE SET lines = lines + excluded.lines, malformed = malformed + excluded.malformed,
+			dropped = dropped + excluded.dropped`},
 		{&s.writeState, `UPDATE state SET applied_seq = ?, last_id = ? WHERE id = 1`},
 	} {
 		var err error
@@ -123,6 +125,7 @@ func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
 		}
 		seq = int64(e.Seq)
 		for _, b := range e.Batches {
+			ins.count(b.App).dropped += int64(b.Dropped)
 			for i := range b.Records {
 				if err := ins.add(&b.Records[i]); err != nil {
 					return fmt.Errorf("archive write: %w", err)
@@ -141,6 +144,11 @@ func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
 	}
 	lines := ins.next - 1 - last
 	a.metrics.linesWritten.Add(float64(lines))
+	for app, c := range ins.counts {
+		if c.dropped > 0 {
+			a.metrics.herokuDropped.WithLabelValues(app).Add(float64(c.dropped))
+		}
+	}
 	a.metrics.writeDuration.Observe(time.Since(start).Seconds())
 	if lines > 0 {
 		a.notify.publish(ins.next - 1)
@@ -148,7 +156,10 @@ func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
 	return nil
 }
 
-type appCount struct{ lines, malformed int64 }
+// appCount is what one write adds to an app's counts. Dropped counts the lines
+// Heroku reported it lost before they reached us: its L10/L12/L13 lines and the
+// sender's drop headers.
+type appCount struct{ lines, malformed, dropped int64 }
 
 // inserter buffers lines into multi-row INSERTs within one transaction.
 type inserter struct {
@@ -171,17 +182,26 @@ func (in *inserter) add(r *drainpipe.Record) error {
 		int64(r.Priority), r.Host, r.Source, r.Dyno, r.MsgID, r.StructuredData, r.Message, malformed)
 	in.next++
 	in.rows++
-	c := in.counts[r.App]
-	if c == nil {
-		c = &appCount{}
-		in.counts[r.App] = c
-	}
+	c := in.count(r.App)
 	c.lines++
 	c.malformed += malformed
+	if n, ok := heroku.DroppedLines(*r); ok {
+		c.dropped += int64(n)
+	}
 	if in.rows == rowsPerInsert {
 		return in.flush()
 	}
 	return nil
+}
+
+// count returns the counts of app in this write.
+func (in *inserter) count(app string) *appCount {
+	c := in.counts[app]
+	if c == nil {
+		c = &appCount{}
+		in.counts[app] = c
+	}
+	return c
 }
 
 // flush inserts the buffered lines.
@@ -216,7 +236,7 @@ func (in *inserter) finish(last, seq int64) error {
 		}
 	}
 	for app, c := range in.counts {
-		if _, err := in.tx.StmtContext(in.ctx, in.st.count).ExecContext(in.ctx, app, c.lines, c.malformed); err != nil {
+		if _, err := in.tx.StmtContext(in.ctx, in.st.count).ExecContext(in.ctx, app, c.lines, c.malformed, c.dropped); err != nil {
 			return fmt.Errorf("count lines: %w", err)
 		}
 	}

@@ -152,7 +152,7 @@ func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (ap
 		if err != nil {
 			return api.Drain{}, err
 		}
-		out.Lines, out.Malformed = st.Lines, st.Malformed
+		out.Lines, out.Malformed, out.DroppedByHeroku = st.Lines, st.Malformed, st.Dropped
 		if !st.Last.IsZero() {
 			last := st.Last
 			out.LastLine = &last

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -112,5 +113,37 @@ func TestHerokuErrorsLeaveNothingBehind(t *testing.T) {
 	emu.SetFail(0, 0, "", "")
 	if n := len(emu.Drains("exists")); n != 0 {
 		t.Fatalf("Heroku has %d drains after failed adds", n)
+	}
+}
+
+// TestDroppedByHerokuIsCounted: Heroku's in-band loss reports (L10 and L12 lines
+// in the realistic body: 3 + 222) and log-shuttle's drop headers (5 + 7) are
+// counted per drain, in `drains list` and /metrics; the L-lines are kept too.
+func TestDroppedByHerokuIsCounted(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	u := s.addDrain("lossy")
+	if code := post(t, u, bytes.NewReader(readFixture(t, "heroku-drain-realistic.logplex")), logplexHeaders); code != 204 {
+		t.Fatalf("status %d", code)
+	}
+	h := map[string]string{"Logplex-Drop-Count": "5", "Logplex-Lost-Count": "7", "X-Request-Id": "shuttle-1"}
+	if code := post(t, u, bytes.NewReader(readFixture(t, "log-shuttle/req1.body.bin")), h); code != 204 {
+		t.Fatalf("status %d", code)
+	}
+	s.waitLines("lossy", 41)
+	out, _, code := s.cli("drains", "list", "--json")
+	var ds []api.Drain
+	if err := json.Unmarshal([]byte(out), &ds); code != 0 || err != nil || len(ds) != 1 {
+		t.Fatalf("list: exit %d %v %q", code, err, out)
+	}
+	if ds[0].DroppedByHeroku != 237 {
+		t.Fatalf("dropped_by_heroku = %d, want 237 (L10 3 + L12 222 + headers 12)", ds[0].DroppedByHeroku)
+	}
+	if n := s.metric("drainpipe_heroku_dropped_lines_total", `app="lossy"`); n != 237 {
+		t.Fatalf("drainpipe_heroku_dropped_lines_total = %v, want 237", n)
+	}
+	out, _, _ = s.cli("search", "lossy", "L10")
+	if !strings.Contains(out, "Error L10 (output buffer overflow)") {
+		t.Fatalf("the L10 line itself is not kept:\n%s", out)
 	}
 }

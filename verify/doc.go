@@ -19,11 +19,20 @@
 // batch lost between two others) then shows as an incomplete pair, where lines
 // sharing one batch would only ever live or die together.
 //
+// # Reading back
+//
+// A Reader returns the run's lines a store holds: ArchiveReader searches
+// drainpipe's archive through the admin API, CloudWatchReader searches a log
+// group with FilterLogEvents, CloudWatchStreamReader reads named streams with
+// GetLogEvents. Run asks again every 250 ms until every pair is found or
+// Config.Wait has passed since the last pair was sent.
+//
 // # Outcomes
 //
 // Every pair sent ends in exactly one of three counts: found (both lines read
 // back), missing (the drain acknowledged both batches but a line never showed up:
 // a silent loss) or unacknowledged (a batch never got a 2xx after logplex's three
 // tries and a line never showed up: a loss the sender knew about). Duplicates count
-// the pairs with a line read back more than once.
+// the pairs with a line read back more than once. Report.OK, the audit's verdict
+// (and the command's exit status), holds only when every pair sent was found.
 package verify

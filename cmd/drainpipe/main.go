@@ -24,6 +24,8 @@ Usage:
   drainpipe tail APP [-n N] [--follow] [--json]
   drainpipe search APP QUERY [--since D] [--until T] [--limit N] [--json]
   drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]   router, dyno and l2met metrics from the logs
+  drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
+                                               loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = search(ctx, rest, stdout, stderr)
 	case "metrics":
 		err = metricsCmd(ctx, rest, stdout, stderr)
+	case "verify":
+		err = verifyCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

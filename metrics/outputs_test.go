@@ -206,7 +206,6 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 	ctx := context.Background()
 	a := newAggregator(t, metrics.Config{})
-	var direct []metrics.Interval
 	for minute := range 3 {
 		for i := range 100 {
 			at := t0.Add(time.Duration(minute)*time.Minute + time.Duration(i)*time.Millisecond)
@@ -218,7 +217,6 @@ func TestStoreRoundTrip(t *testing.T) {
 		if err := st.Save(ctx, ivs); err != nil {
 			t.Fatal(err)
 		}
-		direct = append(direct, ivs...)
 	}
 	got, err := st.Query(ctx, "app", t0, t0.Add(time.Hour), "")
 	if err != nil {

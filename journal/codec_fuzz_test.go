@@ -1,0 +1,39 @@
+package journal
+
+import (
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
+
+// FuzzDecodeBatches feeds arbitrary bytes to the journal decoder: it must never
+// panic, and what it accepts must encode back to the same bytes.
+func FuzzDecodeBatches(f *testing.F) {
+	b := drainpipe.Batch{Drain: "d_1", App: "app", Key: "k", Received: time.Unix(1, 2), Dropped: 3,
+		Records: []drainpipe.Record{{Time: time.Unix(3, 4), Priority: 190, Host: "host", Source: "app",
+			Dyno: "web.1", Message: "hello\nworld", Malformed: true}}}
+	f.Add(appendBatch(nil, &b))
+	f.Add(appendBatch(appendBatch(nil, &b), &drainpipe.Batch{}))
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		batches, err := decodeBatches(data)
+		if err != nil {
+			return
+		}
+		var again []byte
+		for i := range batches {
+			again = appendBatch(again, &batches[i])
+		}
+		back, err := decodeBatches(again)
+		if err != nil || len(back) != len(batches) {
+			t.Fatalf("re-encoded batches do not decode: %v", err)
+		}
+		for i := range back {
+			if len(back[i].Records) != len(batches[i].Records) || back[i].Key != batches[i].Key {
+				t.Fatalf("batch %d changed in a round trip", i)
+			}
+		}
+	})
+}

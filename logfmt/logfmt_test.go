@@ -64,6 +64,37 @@ func TestPairs(t *testing.T) {
 	}
 }
 
+// TestEveryByte holds each of the 256 byte values to the documented rules, inside a
+// key and inside a value, so a faster scanner cannot quietly reclassify one.
+func TestEveryByte(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		b := string([]byte{byte(c)})
+		sep := c <= ' ' || c == 0x7f
+		var wantKey, wantValue []P
+		switch {
+		case sep:
+			wantKey = []P{{"k", ""}, {"j", "1"}}
+			wantValue = []P{{"a", "x"}, {"y", ""}}
+		case c == '=':
+			wantKey = []P{{"k", "j=1"}}
+		case c == '"':
+			wantKey = []P{{"k", ""}}
+		default:
+			wantKey = []P{{"k" + b + "j", "1"}}
+		}
+		if !sep {
+			wantValue = []P{{"a", "x" + b + "y"}}
+		}
+		if got := logfmt.Pairs("k" + b + "j=1"); !reflect.DeepEqual(got, wantKey) {
+			t.Errorf("byte %#x in a key: got %q, want %q", c, got, wantKey)
+		}
+		if got := logfmt.Pairs("a=x" + b + "y"); !reflect.DeepEqual(got, wantValue) {
+			t.Errorf("byte %#x in a value: got %q, want %q", c, got, wantValue)
+		}
+	}
+}
+
 func TestScanStops(t *testing.T) {
 	t.Parallel()
 	var keys []string

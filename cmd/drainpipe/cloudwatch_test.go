@@ -17,7 +17,7 @@ func awsEnv(url string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
 }
 
-func startEmulator(t *testing.T, f cwlemu.Faults) (*cwlemu.Server, string) {
+func startEmulator(t testing.TB, f cwlemu.Faults) (*cwlemu.Server, string) {
 	t.Helper()
 	emu := cwlemu.New(cwlemu.Options{Seed: 1})
 	emu.SetFaults(f)

@@ -45,7 +45,7 @@ const fixtures = "../../../shared/fixtures/heroku"
 
 // server is a running `drainpipe serve` process.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	data string
 	url  string // http://127.0.0.1:PORT
@@ -61,13 +61,13 @@ var addrRe = regexp.MustCompile(`msg="drainpipe serving" addr=(\S+)`)
 
 // startServer runs `drainpipe serve` on 127.0.0.1:0 with data in dir (a new temp
 // dir when empty) and waits until it serves.
-func startServer(t *testing.T, data string, args ...string) *server {
+func startServer(t testing.TB, data string, args ...string) *server {
 	t.Helper()
 	return startServerEnv(t, data, nil, args...)
 }
 
 // startServerEnv is startServer with extra environment variables.
-func startServerEnv(t *testing.T, data string, env []string, args ...string) *server {
+func startServerEnv(t testing.TB, data string, env []string, args ...string) *server {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()

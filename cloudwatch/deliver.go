@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"maps"
 	"slices"
 	"strings"
@@ -313,9 +314,9 @@ func (s *Sink) retry(ctx context.Context, op string, lim *rate.Limiter, f func(c
 	}
 }
 
-func (s *Sink) retryWait(ctx context.Context, b *backoff) error {
+func (s *Sink) retryWait(ctx context.Context, b *backoff.Backoff) error {
 	s.metrics.retries.Inc()
-	return b.wait(ctx)
+	return b.Wait(ctx)
 }
 
 // call makes one API call within its rate limit and counts its outcome.
@@ -328,6 +329,6 @@ func (s *Sink) call(ctx context.Context, op string, lim *rate.Limiter, f func(co
 	return err
 }
 
-func (s *Sink) backoff(max time.Duration) backoff {
-	return backoff{min: s.cfg.BackoffMin, max: max}
+func (s *Sink) backoff(max time.Duration) backoff.Backoff {
+	return backoff.Backoff{Min: s.cfg.BackoffMin, Max: max}
 }

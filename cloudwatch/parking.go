@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"path/filepath"
 	"time"
 )
@@ -51,7 +52,7 @@ func (s *Sink) parkGroup(g *group, recs []parkRecord, cause error) error {
 // while the group still fails, and removes the park once it is empty.
 func (s *Sink) drainPark(g *group, waitFirst bool) {
 	b := s.backoff(s.cfg.ParkBackoffMax)
-	if waitFirst && b.wait(s.ctx) != nil {
+	if waitFirst && b.Wait(s.ctx) != nil {
 		return
 	}
 	for s.ctx.Err() == nil {
@@ -66,7 +67,7 @@ func (s *Sink) drainPark(g *group, waitFirst bool) {
 		recs, next, bad, err := p.read(from, limit, parkChunkBytes)
 		if err != nil {
 			s.log.Error("cloudwatch park unreadable", "group", g.name, "err", err)
-			if b.wait(s.ctx) != nil {
+			if b.Wait(s.ctx) != nil {
 				return
 			}
 			continue
@@ -88,7 +89,7 @@ func (s *Sink) drainPark(g *group, waitFirst bool) {
 
 // deliverChunk delivers records read from a park, resuming after a failure where
 // it stopped. It reports false when the sink is closing.
-func (s *Sink) deliverChunk(g *group, recs []parkRecord, b *backoff) bool {
+func (s *Sink) deliverChunk(g *group, recs []parkRecord, b *backoff.Backoff) bool {
 	streams := map[string][]event{}
 	for i, r := range recs {
 		streams[r.Stream] = append(streams[r.Stream], event{ts: r.TS, msg: r.Msg, app: r.App, ord: i, line: r.Line})
@@ -97,7 +98,7 @@ func (s *Sink) deliverChunk(g *group, recs []parkRecord, b *backoff) bool {
 	for {
 		err := s.deliver(s.ctx, g, d)
 		if err == nil {
-			b.reset()
+			b.Reset()
 			return true
 		}
 		if s.ctx.Err() != nil {
@@ -106,7 +107,7 @@ func (s *Sink) deliverChunk(g *group, recs []parkRecord, b *backoff) bool {
 		g.mu.Lock()
 		g.failure = describe(err)
 		g.mu.Unlock()
-		if b.wait(s.ctx) != nil {
+		if b.Wait(s.ctx) != nil {
 			return false
 		}
 	}

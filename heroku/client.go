@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"io"
 	"log/slog"
 	"net/http"
@@ -169,7 +170,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 		wait := c.backoff(attempt, hdr)
 		c.log.Warn("heroku api call failed, retrying", "op", k.op, "app", k.app,
 			"attempt", attempt, "wait", wait, "err", result)
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w (after: %w)", k.op, err, result)
 		}
 	}

@@ -2,6 +2,7 @@ package heroku
 
 import (
 	"context"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -48,19 +49,7 @@ func retryAfter(hdr http.Header) time.Duration {
 // LowRemaining requests left, so the budget refills as fast as it is spent.
 func (c *Client) pace(ctx context.Context) error {
 	if r := c.remaining.Load(); r >= 0 && r < c.lowRemaining {
-		return sleep(ctx, c.minInterval)
+		return backoff.Sleep(ctx, c.minInterval)
 	}
 	return nil
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

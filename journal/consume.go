@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -51,7 +51,7 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 				break
 			}
 			j.log.Warn("journal fetch failed", "sink", name, "err", err)
-			sleep(ctx, time.Second)
+			_ = backoff.Sleep(ctx, time.Second)
 			continue
 		}
 		if len(msgs) == 0 {
@@ -146,7 +146,8 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 	}
 	stopHeartbeat := heartbeat(msgs, opt.AckWait/3)
 	defer stopHeartbeat()
-	for attempt := 0; ; attempt++ {
+	retry := backoff.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}
+	for {
 		err := sink.Write(ctx, entries)
 		if err == nil {
 			break
@@ -156,7 +157,7 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 		}
 		j.metrics.sinkErrors.WithLabelValues(sink.Name()).Inc()
 		j.log.Warn("sink write failed; retrying", "sink", sink.Name(), "entries", len(entries), "err", err)
-		sleep(ctx, backoff(attempt))
+		_ = retry.Wait(ctx)
 	}
 	stopHeartbeat()
 	for _, m := range msgs {
@@ -215,20 +216,5 @@ func heartbeat(msgs []jetstream.Msg, interval time.Duration) func() {
 			close(done)
 			<-stopped
 		}
-	}
-}
-
-// backoff is capped exponential backoff with full jitter.
-func backoff(attempt int) time.Duration {
-	d := min(100*time.Millisecond<<min(attempt, 10), 30*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -1,8 +1,8 @@
 package syslog
 
 import (
-	"context"
 	"errors"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"io"
 	"net"
 	"os"
@@ -134,14 +134,10 @@ func (c *conn) flush() error {
 	return nil
 }
 
-const (
-	minBackoff = 50 * time.Millisecond
-	maxBackoff = 2 * time.Second
-)
-
 func (c *conn) append(b *drainpipe.Batch) error {
 	ctx := c.s.appendCtx
-	wait := minBackoff
+	// The journal is full or unavailable: retry soon, then every 2 s at most.
+	wait := backoff.Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}
 	for attempt := 1; ; attempt++ {
 		err := c.s.app.Append(ctx, b)
 		if err == nil {
@@ -154,21 +150,9 @@ func (c *conn) append(b *drainpipe.Batch) error {
 			c.s.log.Warn("syslog append failed, holding the connection and retrying",
 				"drain", b.Drain, "lines", len(b.Records), "attempt", attempt, "err", err)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := wait.Wait(ctx); err != nil {
 			return err
 		}
-		wait = min(2*wait, maxBackoff)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

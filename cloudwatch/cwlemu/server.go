@@ -1,10 +1,10 @@
 package cwlemu
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -134,7 +134,7 @@ func (s *Server) serve(r *http.Request) (any, *apiError) {
 		return nil, clientError("UnknownOperationException", "")
 	}
 	faults := s.count(op)
-	if err := sleep(r.Context(), faults.Latency); err != nil {
+	if err := backoff.Sleep(r.Context(), faults.Latency); err != nil {
 		return nil, &apiError{status: http.StatusServiceUnavailable, code: "ServiceUnavailableException", msg: "Request cancelled"}
 	}
 	if faults.Down {
@@ -211,21 +211,6 @@ func (s *Server) requestID() string {
 	n := s.counter
 	s.mu.Unlock()
 	return fmt.Sprintf("cwlemu-%016x", n)
-}
-
-// sleep waits d, or until ctx ends (the client gave up or the listener closed).
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {

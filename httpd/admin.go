@@ -72,12 +72,7 @@ func (s *Server) getDrain(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out, err := s.apiDrain(r, d, "")
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeDrain(w, r, d)
 }
 
 func (s *Server) removeDrain(w http.ResponseWriter, r *http.Request) {
@@ -90,12 +85,7 @@ func (s *Server) removeDrain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("drain removed", "app", d.App, "drain", d.ID)
-	out, err := s.apiDrain(r, d, "")
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeDrain(w, r, d)
 }
 
 // setHeroku records the drain's registration on Heroku (made by the CLI with the
@@ -115,6 +105,11 @@ func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not store the registration: "+err.Error())
 		return
 	}
+	s.writeDrain(w, r, d)
+}
+
+// writeDrain answers with d as the admin API shows it (without its secret).
+func (s *Server) writeDrain(w http.ResponseWriter, r *http.Request, d drainpipe.Drain) {
 	out, err := s.apiDrain(r, d, "")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())

@@ -156,6 +156,7 @@ type StatusError struct {
 	Message string
 }
 
+// Error is the server's sentence, or the status when it sent none.
 func (e *StatusError) Error() string {
 	if e.Message == "" {
 		return fmt.Sprintf("the server answered %d %s", e.Code, http.StatusText(e.Code))

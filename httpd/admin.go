@@ -156,7 +156,25 @@ func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (ap
 	return out, nil
 }
 
+// knownApp answers 404 for an app with neither a drain nor stored lines, so a
+// mistyped name gets a sentence instead of an empty answer.
+func (s *Server) knownApp(w http.ResponseWriter, r *http.Request) bool {
+	app := r.PathValue("app")
+	if _, ok := s.cfg.Drains.ByApp(app); ok {
+		return true
+	}
+	st, err := s.cfg.Archive.Stats(r.Context(), app)
+	if err == nil && st.Lines > 0 {
+		return true
+	}
+	writeError(w, http.StatusNotFound, "no app "+strconv.Quote(app)+": it has no drain and no stored lines (`drainpipe drains list` shows the apps)")
+	return false
+}
+
 func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
+	if !s.knownApp(w, r) {
+		return
+	}
 	n, err := intParam(r, "n", 100)
 	if err != nil || n < 0 || n > 100_000 {
 		writeError(w, http.StatusBadRequest, "n: want a number of lines from 0 to 100000")
@@ -169,6 +187,9 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
 // lines serves `tail --follow`: the lines after a given id, waiting (long poll) up
 // to `wait` for the first one, so following needs no busy polling.
 func (s *Server) lines(w http.ResponseWriter, r *http.Request) {
+	if !s.knownApp(w, r) {
+		return
+	}
 	after, err := intParam(r, "after", 0)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "after: want a line id")
@@ -211,6 +232,9 @@ func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) 
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	if !s.knownApp(w, r) {
+		return
+	}
 	q := archive.Query{App: r.PathValue("app"), Match: r.URL.Query().Get("q"), Limit: 1000}
 	var err error
 	if q.Since, err = timeParam(r, "since"); err != nil {
@@ -273,6 +297,9 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 func (s *Server) metricsHistory(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Metrics == nil {
 		writeError(w, http.StatusNotFound, "metrics are off on this server (--metrics=false)")
+		return
+	}
+	if !s.knownApp(w, r) {
 		return
 	}
 	since, err := timeParam(r, "since")

@@ -298,6 +298,11 @@ func TestAdminTokenFileAndFlags(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "app name") {
 		t.Fatalf("invalid app: exit %d %q", code, errOut)
 	}
+	for _, cmd := range [][]string{{"tail", "nosuchapp"}, {"search", "nosuchapp", "x"}, {"metrics", "nosuchapp"}} {
+		if _, errOut, code := s.cli(cmd...); code != 1 || !strings.Contains(errOut, `no app "nosuchapp"`) {
+			t.Errorf("%v: exit %d %q, want a sentence about the unknown app", cmd, code, errOut)
+		}
+	}
 	_, errOut, code = s.cli("tail", "nosuchapp", "--follow=false", "-n", "x")
 	if code != 2 || errOut == "" {
 		t.Fatalf("bad flag: exit %d %q, want 2", code, errOut)

@@ -33,9 +33,7 @@ func Scan(line string, fn func(key, value string) bool) {
 			i = skipValue(line, i+1)
 		default:
 			start := i
-			for i < len(line) && class[line[i]]&keyEnd == 0 {
-				i++
-			}
+			i = keyEndAt(line, i)
 			key := line[start:i]
 			value := ""
 			if i < len(line) && line[i] == '=' {
@@ -53,11 +51,8 @@ func readValue(line string, i int) (string, int) {
 	if i < len(line) && line[i] == '"' {
 		return quoted(line, i)
 	}
-	start := i
-	for i < len(line) && class[line[i]]&space == 0 {
-		i++
-	}
-	return line[start:i], i
+	end := valueEnd(line, i)
+	return line[i:end], end
 }
 
 // skipValue steps over a value with no key so that its contents are not read as pairs.
@@ -70,6 +65,11 @@ func skipValue(line string, i int) int {
 // the index just past its closing quote (or len(line) when it is never closed).
 func quoted(line string, i int) (string, int) {
 	start := i + 1
+	if j := quoteOrBackslash(line, start); j == len(line) {
+		return line[start:], len(line)
+	} else if line[j] == '"' {
+		return line[start:j], j + 1
+	}
 	escaped := false
 	for j := start; j < len(line); j++ {
 		switch line[j] {

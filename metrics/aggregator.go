@@ -82,12 +82,14 @@ type seriesKey struct {
 type appSeries struct {
 	name    string
 	series  map[seriesKey]*series
-	warned  bool // the cap was logged since the last Flush
+	cache   seriesCache // emptied whenever series are deleted
+	warned  bool        // the cap was logged since the last Flush
 	dropped prometheus.Counter
 	failed  prometheus.Counter
 }
 
 type series struct {
+	key     seriesKey // the map's own copy, for the cache to check against
 	buckets []*bucket // open intervals, few
 }
 
@@ -154,17 +156,20 @@ func (a *Aggregator) addLocked(as *appSeries, s Sample) {
 		return
 	}
 	k := seriesKey{name: s.Name, unit: s.Unit, source: s.Source, kind: s.Kind}
-	sr := as.series[k]
+	sr, slot := as.cache.get(&k)
 	if sr == nil {
-		if len(as.series) >= a.cfg.MaxSeriesPerApp {
-			a.drop(as, k)
-			return
+		if sr = as.series[k]; sr == nil {
+			if len(as.series) >= a.cfg.MaxSeriesPerApp {
+				a.drop(as, k)
+				return
+			}
+			k = seriesKey{name: clone(s.Name), unit: clone(s.Unit), source: clone(s.Source), kind: s.Kind}
+			sr = &series{key: k}
+			as.series[k] = sr
 		}
-		k = seriesKey{name: clone(s.Name), unit: clone(s.Unit), source: clone(s.Source), kind: s.Kind}
-		sr = &series{}
-		as.series[k] = sr
+		as.cache[slot] = sr
 	}
-	a.bucket(as.name, k, sr, s.Time).add(s)
+	a.bucket(as.name, sr, s.Time).add(s)
 }
 
 func (a *Aggregator) app(app string) *appSeries {
@@ -192,7 +197,7 @@ func (a *Aggregator) drop(as *appSeries, k seriesKey) {
 }
 
 // bucket returns the open interval of sr that t falls in, opening it if need be.
-func (a *Aggregator) bucket(app string, k seriesKey, sr *series, t time.Time) *bucket {
+func (a *Aggregator) bucket(app string, sr *series, t time.Time) *bucket {
 	start := t.Truncate(a.cfg.Interval)
 	for _, b := range sr.buckets {
 		if b.start.Equal(start) {
@@ -204,6 +209,7 @@ func (a *Aggregator) bucket(app string, k seriesKey, sr *series, t time.Time) *b
 		a.ready = append(a.ready, oldest.closed())
 		sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool { return b == oldest })
 	}
+	k := &sr.key
 	b := &bucket{start: start, iv: Interval{
 		App: app, Name: k.name, Source: k.source, Unit: k.unit, Kind: k.kind,
 		Start: start.UTC(), Length: a.cfg.Interval,
@@ -259,6 +265,7 @@ func (a *Aggregator) Flush(now time.Time) []Interval {
 	a.ready = nil
 	for _, as := range a.apps {
 		as.warned = false
+		clear(as.cache[:])
 		for k, sr := range as.series {
 			sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool {
 				if b.start.Add(a.cfg.Interval).After(now) {

@@ -66,9 +66,16 @@ func (c Config) withDefaults() Config {
 type Aggregator struct {
 	cfg Config
 
-	mu       sync.Mutex
-	apps     map[string]*appSeries
-	ready    []Interval // closed early by MaxOpenIntervals, for the next Flush
+	mu    sync.Mutex
+	apps  map[string]*appSeries
+	ready []Interval // closed early by MaxOpenIntervals, for the next Flush
+	// lastTime is the time of the latest sample, without its monotonic reading, and
+	// lastStart its interval's start: a line's samples share its time, and working the
+	// start out again for each of them was a twentieth of a router line's cost.
+	lastTime, lastStart time.Time
+	// epoch changes whenever lastStart does and at every Flush, so a series' hot
+	// bucket from the same epoch is the open interval of lastStart.
+	epoch    uint64
 	coll     *collector
 	failures *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
@@ -91,6 +98,9 @@ type appSeries struct {
 type series struct {
 	key     seriesKey // the map's own copy, for the cache to check against
 	buckets []*bucket // open intervals, few
+	// hot is the bucket last used, still open if hotEpoch is the aggregator's epoch.
+	hot      *bucket
+	hotEpoch uint64
 }
 
 type bucket struct {
@@ -198,7 +208,16 @@ func (a *Aggregator) drop(as *appSeries, k seriesKey) {
 
 // bucket returns the open interval of sr that t falls in, opening it if need be.
 func (a *Aggregator) bucket(app string, sr *series, t time.Time) *bucket {
-	start := t.Truncate(a.cfg.Interval)
+	start := a.intervalStart(t)
+	if sr.hot != nil && sr.hotEpoch == a.epoch {
+		return sr.hot
+	}
+	sr.hot, sr.hotEpoch = a.openBucket(app, sr, start), a.epoch
+	return sr.hot
+}
+
+// openBucket returns the open interval of sr that starts at start, opening it if need be.
+func (a *Aggregator) openBucket(app string, sr *series, start time.Time) *bucket {
 	for _, b := range sr.buckets {
 		if b.start.Equal(start) {
 			return b
@@ -222,6 +241,20 @@ func (a *Aggregator) bucket(app string, sr *series, t time.Time) *bucket {
 	}
 	sr.buckets = append(sr.buckets, b)
 	return b
+}
+
+// intervalStart returns the start of the interval t falls in. The zero values agree:
+// the zero time is the start of its own interval.
+func (a *Aggregator) intervalStart(t time.Time) time.Time {
+	if t.Equal(a.lastTime) {
+		return a.lastStart
+	}
+	a.lastTime = t.Round(0)
+	if start := t.Truncate(a.cfg.Interval); !start.Equal(a.lastStart) {
+		a.lastStart = start
+		a.epoch++
+	}
+	return a.lastStart
 }
 
 func (b *bucket) add(s Sample) {
@@ -263,6 +296,7 @@ func (a *Aggregator) Flush(now time.Time) []Interval {
 	defer a.mu.Unlock()
 	out := a.ready
 	a.ready = nil
+	a.epoch++ // buckets are deleted below: no hot bucket stays valid
 	for _, as := range a.apps {
 		as.warned = false
 		clear(as.cache[:])

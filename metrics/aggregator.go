@@ -268,7 +268,8 @@ func (b *bucket) add(s Sample) {
 	if iv.Count == 0 {
 		iv.Min, iv.Max = v, v
 	} else {
-		iv.Min, iv.Max = math.Min(iv.Min, v), math.Max(iv.Max, v)
+		// The built-ins order -0 below +0 as math.Min and math.Max do, without a call.
+		iv.Min, iv.Max = min(iv.Min, v), max(iv.Max, v)
 	}
 	if iv.Count == 0 || !s.Time.Before(iv.LastAt) {
 		iv.Last, iv.LastAt = v, s.Time

@@ -391,3 +391,18 @@ func TestAddMatchesModel(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedZero: "-0" is a value a line can hold, and min and max keep its sign.
+func TestSignedZero(t *testing.T) {
+	t.Parallel()
+	for _, order := range [][]float64{{0, math.Copysign(0, -1)}, {math.Copysign(0, -1), 0}, {0, math.Copysign(0, -1), 0}} {
+		a := newAggregator(t, metrics.Config{})
+		for _, v := range order {
+			a.Add("app", metrics.Sample{Name: "x", Kind: metrics.Gauge, Value: v, Time: t0})
+		}
+		iv := a.Flush(t0.Add(time.Hour))[0]
+		if !math.Signbit(iv.Min) || math.Signbit(iv.Max) {
+			t.Errorf("%v: min %v max %v, want -0 and +0", order, iv.Min, iv.Max)
+		}
+	}
+}

@@ -163,12 +163,72 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("key %q is not from line %q", p.Key, line)
 			}
 		}
+		if want := referencePairs(line); len(pairs) != len(want) || (len(pairs) > 0 && !reflect.DeepEqual(pairs, want)) {
+			t.Fatalf("Pairs(%q)\n got %q\nwant %q (byte-at-a-time reference)", line, pairs, want)
+		}
 		// Canonical logfmt reads back as the same pairs.
 		again := logfmt.Pairs(encode(pairs))
 		if len(pairs) != len(again) || (len(pairs) > 0 && !reflect.DeepEqual(pairs, again)) {
 			t.Fatalf("round trip of %q:\n got %q\nwant %q", line, again, pairs)
 		}
 	})
+}
+
+// referencePairs reads line by the package's documented rules one byte at a time,
+// as plainly as possible, for FuzzScan to hold the word-at-a-time scanner to.
+func referencePairs(line string) []P {
+	isSpace := func(c byte) bool { return c <= ' ' || c == 0x7f }
+	// quoted returns the string opening at line[i] and the index after it.
+	quoted := func(i int) (string, int) {
+		var b []byte
+		for j := i + 1; j < len(line); j++ {
+			switch c := line[j]; {
+			case c == '"':
+				return string(b), j + 1
+			case c == '\\' && j+1 < len(line) && (line[j+1] == '"' || line[j+1] == '\\'):
+				j++
+				b = append(b, line[j])
+			case c == '\\' && j+1 < len(line):
+				b = append(b, c, line[j+1])
+				j++
+			default:
+				b = append(b, c)
+			}
+		}
+		return string(b), len(line)
+	}
+	value := func(i int) (string, int) {
+		if i < len(line) && line[i] == '"' {
+			return quoted(i)
+		}
+		start := i
+		for i < len(line) && !isSpace(line[i]) {
+			i++
+		}
+		return line[start:i], i
+	}
+	var pairs []P
+	for i := 0; i < len(line); {
+		switch c := line[i]; {
+		case isSpace(c):
+			i++
+		case c == '"':
+			_, i = quoted(i)
+		case c == '=':
+			_, i = value(i + 1)
+		default:
+			start := i
+			for i < len(line) && !isSpace(line[i]) && line[i] != '=' && line[i] != '"' {
+				i++
+			}
+			p := P{Key: line[start:i]}
+			if i < len(line) && line[i] == '=' {
+				p.Value, i = value(i + 1)
+			}
+			pairs = append(pairs, p)
+		}
+	}
+	return pairs
 }
 
 func BenchmarkScan(b *testing.B) {

@@ -110,9 +110,12 @@ func TestCloudWatchReaders(t *testing.T) {
 		{"named stream", verify.NewCloudWatchStreamReader(c, "/heroku/verify", stream), want, "GetLogEvents", 4},
 	}
 	for _, tt := range tests {
-		// A megabyte page over loopback now and then fails to read on this
-		// machine ("use of closed network connection"); Run's poll loop reads
-		// again, and so does this test, counting only the attempt that worked.
+		// A megabyte page now and then fails to read through the SDK with "use of
+		// closed network connection" (a known aws-sdk-go-v2 behaviour, issues #1825
+		// and #2737; raw HTTP reads of the same answers never fail). This client
+		// makes one attempt per call so that calls can be counted; the SDK's default
+		// retryer, and Run's poll loop, read again, and so does this test, counting
+		// only the attempt that worked.
 		var before int
 		var seen []verify.Seen
 		var err error

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -115,6 +116,17 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.lagDesc, prometheus.GaugeValue, lag.Seconds(), name)
 		ch <- prometheus.MustNewConstMetric(m.pendingDesc, prometheus.GaugeValue, float64(pending), name)
 	}
+}
+
+// Lag is how far behind the named sink is: the age of the oldest journal message
+// it has not acknowledged, 0 when it has taken everything.
+func (j *Journal) Lag(ctx context.Context, sink string) (time.Duration, error) {
+	c, err := j.stream.Consumer(ctx, sink)
+	if err != nil {
+		return 0, fmt.Errorf("sink %s: %w", sink, err)
+	}
+	lag, _, err := j.lag(ctx, c)
+	return lag, err
 }
 
 // lag is the age of the oldest message consumer c has not acknowledged.

@@ -291,7 +291,7 @@ func TestAdminTokenFileAndFlags(t *testing.T) {
 		t.Fatalf("adding an existing app: exit %d\n%s", code, out)
 	}
 	out, _, code = s.cli("drains", "list")
-	if code != 0 || !strings.Contains(out, "flagapp") {
+	if code != 0 || !strings.Contains(out, "flagapp") || !strings.Contains(out, "archive=ok") {
 		t.Fatalf("drains list: exit %d\n%s", code, out)
 	}
 	_, errOut, code := s.cli("drains", "add", "Not_Valid")

@@ -171,7 +171,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer arc.Close()
 	sinks := []drainpipe.Sink{arc}
-	var reporters []httpd.StatusReporter
+	reporters := []httpd.StatusReporter{lagStatus{name: arc.Name(), j: j, ds: ds}}
 	var emf metrics.EMFWriter
 	if c.cloudwatch {
 		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)

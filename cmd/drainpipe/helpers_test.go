@@ -152,7 +152,13 @@ func (s *server) cli(args ...string) (string, string, int) {
 // cliEnv is cli with extra environment variables.
 func (s *server) cliEnv(env []string, args ...string) (string, string, int) {
 	s.t.Helper()
-	cmd := exec.Command(binary, append(args, "--server", s.url, "--data", s.data)...)
+	return runDrainpipe(s.t, env, append(args, "--server", s.url, "--data", s.data)...)
+}
+
+// runDrainpipe runs the binary with args and returns its stdout, stderr and exit code.
+func runDrainpipe(t testing.TB, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -161,7 +167,7 @@ func (s *server) cliEnv(env []string, args ...string) (string, string, int) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		s.t.Fatalf("run %v: %v", args, err)
+		t.Fatalf("run %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
 }

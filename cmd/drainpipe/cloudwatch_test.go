@@ -67,9 +67,7 @@ func TestCloudWatchUnderFaults(t *testing.T) {
 	emu, url := startEmulator(t, cwlemu.Faults{ThrottleRate: 0.3, ServerErrorRate: 0.1})
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--cloudwatch-retention-days", "30")
 	u := s.addDrain("cwapp")
-	l := startLoader(u, 2, 50)
-	time.Sleep(time.Second)
-	acked := l.stop()
+	acked := startLoaderN(u, 2, 50, 60).wait() // 6,000 lines
 	got := waitCloudWatch(t, emu, "/heroku/cwapp", len(acked))
 	seen := map[string]int{}
 	for _, m := range got {
@@ -140,12 +138,12 @@ func TestCloudWatchOutageAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	s := startServerEnv(t, dir, awsEnv(url), "--cloudwatch")
 	u := s.addDrain("outage")
-	l := startLoader(u, 4, 50)
+	l := startLoaderN(u, 4, 50, 100) // 20,000 lines
 	time.Sleep(2 * time.Second)
 	if lag := s.metric("drainpipe_sink_lag_seconds", `sink="cloudwatch"`); lag < 0.5 {
 		t.Errorf("cloudwatch lag %v during the outage, want it visible", lag)
 	}
-	acked := l.stop()
+	acked := l.wait()
 	s.kill()
 	s.start()
 	emu.SetFaults(cwlemu.Faults{})

@@ -25,6 +25,7 @@ import (
 type loader struct {
 	url    string
 	lines  int
+	limit  int // batches per sender; 0 sends until stopped
 	mu     sync.Mutex
 	acked  map[string]bool // every acknowledged line's text
 	cancel context.CancelFunc
@@ -32,14 +33,20 @@ type loader struct {
 }
 
 func startLoader(url string, senders, lines int) *loader {
+	return startLoaderN(url, senders, lines, 0)
+}
+
+// startLoaderN is startLoader with each sender stopping after batches batches, so
+// that the volume does not depend on how fast the machine is.
+func startLoaderN(url string, senders, lines, batches int) *loader {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &loader{url: url, lines: lines, acked: map[string]bool{}, cancel: cancel}
+	l := &loader{url: url, lines: lines, limit: batches, acked: map[string]bool{}, cancel: cancel}
 	for s := range senders {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
 			client := &http.Client{Timeout: 5 * time.Second}
-			for b := 0; ctx.Err() == nil; b++ {
+			for b := 0; ctx.Err() == nil && (l.limit == 0 || b < l.limit); b++ {
 				l.sendUntilAcked(ctx, client, s, b)
 			}
 		}()
@@ -76,6 +83,12 @@ func (l *loader) sendUntilAcked(ctx context.Context, client *http.Client, sender
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// wait waits for the senders to send their batches, and returns what was acknowledged.
+func (l *loader) wait() map[string]bool {
+	l.wg.Wait()
+	return l.stop()
 }
 
 func (l *loader) stop() map[string]bool {

@@ -167,8 +167,10 @@ func checkSums(t *testing.T, rep verify.Report, count int) {
 	if rep.OK() != (rep.Found == count) {
 		t.Errorf("OK() = %v with %d of %d found", rep.OK(), rep.Found, count)
 	}
-	if rep.Found > 0 && (rep.P50Ms <= 0 || rep.P99Ms < rep.P50Ms) {
-		t.Errorf("latency p50 %v p99 %v: want 0 < p50 <= p99", rep.P50Ms, rep.P99Ms)
+	// CloudWatch's ingestion times are whole milliseconds, so on a fast machine a
+	// pair can be visible in under one: a latency may be 0, never negative.
+	if rep.Found > 0 && (rep.P50Ms < 0 || rep.P99Ms < rep.P50Ms) {
+		t.Errorf("latency p50 %v p99 %v: want 0 <= p50 <= p99", rep.P50Ms, rep.P99Ms)
 	}
 }
 

@@ -45,7 +45,7 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 	j.metrics.addSink(name, cons)
 	var lastSeq uint64 // highest sequence this run delivered: anything at or below it is a redelivery
 	for ctx.Err() == nil {
-		msgs, err := j.fetch(ctx, cons, opt, &lastSeq)
+		msgs, seqs, err := j.fetch(ctx, cons, opt, &lastSeq)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -57,7 +57,7 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 		if len(msgs) == 0 {
 			continue
 		}
-		if err := j.deliver(ctx, sink, msgs, opt); err != nil {
+		if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
 			break
 		}
 	}
@@ -102,9 +102,10 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	return j.stream.CreateConsumer(ctx, cfg)
 }
 
-// fetch returns the next messages in order. Messages the server offers again that
-// this run already delivered (their ack was lost) are acknowledged and left out.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, error) {
+// fetch returns the next messages in order, with their journal sequences. Messages
+// the server offers again that this run already delivered (their ack was lost) are
+// acknowledged and left out.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
@@ -113,9 +114,10 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	}
 	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var msgs []jetstream.Msg
+	var seqs []uint64
 	for msg := range batch.Messages() {
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -127,17 +129,18 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 		}
 		*lastSeq = meta.Sequence.Stream
 		msgs = append(msgs, msg)
+		seqs = append(seqs, meta.Sequence.Stream)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
-		return nil, err
+		return nil, nil, err
 	}
-	return msgs, nil
+	return msgs, seqs, nil
 }
 
 // deliver hands msgs to the sink until it takes them, then acknowledges them. It
 // returns an error only when ctx ends (the messages then go to the next run).
-func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, opt ConsumeOptions) error {
-	entries, lines, err := decodeEntries(msgs)
+func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, seqs []uint64, opt ConsumeOptions) error {
+	entries, lines, err := decodeEntries(msgs, seqs)
 	if err != nil {
 		// A message that does not decode is never skipped: stop this sink and say so.
 		j.log.Error("journal message does not decode; sink stopped", "sink", sink.Name(), "err", err)
@@ -169,22 +172,19 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 	return nil
 }
 
-func decodeEntries(msgs []jetstream.Msg) ([]drainpipe.Entry, int, error) {
+// decodeEntries decodes msgs, whose journal sequences fetch read, into entries.
+func decodeEntries(msgs []jetstream.Msg, seqs []uint64) ([]drainpipe.Entry, int, error) {
 	entries := make([]drainpipe.Entry, 0, len(msgs))
 	lines := 0
-	for _, m := range msgs {
-		meta, err := m.Metadata()
-		if err != nil {
-			return nil, 0, fmt.Errorf("metadata: %w", err)
-		}
+	for i, m := range msgs {
 		batches, err := decodeBatches(m.Data())
 		if err != nil {
-			return nil, 0, fmt.Errorf("message %d: %w", meta.Sequence.Stream, err)
+			return nil, 0, fmt.Errorf("message %d: %w", seqs[i], err)
 		}
 		for _, b := range batches {
 			lines += len(b.Records)
 		}
-		entries = append(entries, drainpipe.Entry{Seq: meta.Sequence.Stream, Batches: batches})
+		entries = append(entries, drainpipe.Entry{Seq: seqs[i], Batches: batches})
 	}
 	return entries, lines, nil
 }

@@ -43,6 +43,13 @@ func (c *Client) SetHeroku(ctx context.Context, app string, h drainpipe.HerokuDr
 	return d, err
 }
 
+// Drain returns app's drain.
+func (c *Client) Drain(ctx context.Context, app string) (Drain, error) {
+	var d Drain
+	err := c.do(ctx, http.MethodGet, "/api/drains/"+url.PathEscape(app), nil, &d)
+	return d, err
+}
+
 // Drains lists the drains.
 func (c *Client) Drains(ctx context.Context) ([]Drain, error) {
 	var ds []Drain

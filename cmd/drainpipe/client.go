@@ -108,18 +108,16 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if len(pos) != 1 {
 			return usagef("usage: drainpipe drains remove APP")
 		}
-		ds, err := c.Drains(ctx)
+		d, err := c.Drain(ctx, pos[0])
 		if err != nil {
 			return fmt.Errorf("remove drain: %w", err)
 		}
-		for _, d := range ds {
-			if d.App == pos[0] && d.Heroku != nil && d.Heroku.ID != "" && !*keepHeroku {
-				if err := removeOnHeroku(ctx, d); err != nil {
-					return fmt.Errorf("remove %s's drain on Heroku: %w", d.App, err)
-				}
+		if d.Heroku != nil && d.Heroku.ID != "" && !*keepHeroku {
+			if err := removeOnHeroku(ctx, d); err != nil {
+				return fmt.Errorf("remove %s's drain on Heroku: %w", d.App, err)
 			}
 		}
-		d, err := c.RemoveDrain(ctx, pos[0])
+		d, err = c.RemoveDrain(ctx, pos[0])
 		if err != nil {
 			return fmt.Errorf("remove drain: %w", err)
 		}

@@ -56,8 +56,9 @@ func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listDrains(w http.ResponseWriter, r *http.Request) {
 	out := []api.Drain{}
+	statuses := s.sinkStatuses()
 	for _, d := range s.cfg.Drains.List() {
-		ad, err := s.apiDrain(r, d, "")
+		ad, err := s.apiDrainWith(r, d, "", statuses)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
@@ -128,18 +129,34 @@ func (s *Server) drainOf(w http.ResponseWriter, r *http.Request) (drainpipe.Drai
 	return d, ok
 }
 
+// apiDrain is d as the admin API shows it, with its stored-line counts and the
+// sinks' status of its app.
 func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (api.Drain, error) {
+	return s.apiDrainWith(r, d, secret, s.sinkStatuses())
+}
+
+// sinkStatuses asks every sink for its status once: a listing of many drains
+// shares the answer (a sink's status may cost a round trip to the journal).
+func (s *Server) sinkStatuses() map[string]map[string]string {
+	out := make(map[string]map[string]string, len(s.cfg.Sinks))
+	for _, sink := range s.cfg.Sinks {
+		out[sink.Name()] = sink.Status()
+	}
+	return out
+}
+
+func (s *Server) apiDrainWith(r *http.Request, d drainpipe.Drain, secret string, statuses map[string]map[string]string) (api.Drain, error) {
 	u, err := drainpipe.DrainURL(s.cfg.PublicURL, d.ID, secret)
 	if err != nil {
 		return api.Drain{}, err
 	}
 	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created, CloudWatchGroup: d.CloudWatchGroup, Heroku: d.Heroku}
-	for _, sink := range s.cfg.Sinks {
-		if st, ok := sink.Status()[d.App]; ok {
+	for name, byApp := range statuses {
+		if st, ok := byApp[d.App]; ok {
 			if out.Sinks == nil {
 				out.Sinks = map[string]string{}
 			}
-			out.Sinks[sink.Name()] = st
+			out.Sinks[name] = st
 		}
 	}
 	if s.cfg.Archive != nil {

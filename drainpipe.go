@@ -40,6 +40,19 @@ type Record struct {
 	Message string
 	// Malformed reports that the frame did not parse as syslog; nothing was dropped.
 	Malformed bool
+	// Attrs are fields the sender gave explicitly, beside the message: OpenTelemetry
+	// log and resource attributes, trace and span ids. Fields that drainpipe reads out
+	// of the message itself (logfmt key=value pairs) are not kept here: the archive
+	// derives them. Nil for logplex and syslog lines.
+	Attrs []Attr
+}
+
+// Attr is one named field of a record, as its sender gave it.
+type Attr struct {
+	// Key is the field's name, e.g. "trace_id" or "http.route".
+	Key string
+	// Value is the field's value as text (structured values as JSON).
+	Value string
 }
 
 // Batch is what one request (or one run of a syslog connection) delivered: the unit
@@ -65,6 +78,11 @@ type Batch struct {
 // Entry is one journal message: the batches committed to disk together, at their
 // place in the journal.
 type Entry struct {
+	// Journal identifies the journal the entry comes from. Sequence numbers start
+	// again in a new journal (its directory was lost, or the deployment moved to or
+	// from an external NATS server), so a sink ties the position it stores to this
+	// identity: entries of a journal it has not seen are new, whatever their Seq.
+	Journal string
 	// Seq is the entry's journal sequence number; it grows with every entry, so a sink
 	// that stores the last Seq it applied can skip entries redelivered after a crash.
 	Seq uint64

@@ -17,9 +17,14 @@ import (
 //	body   = version(1) str(drain) str(app) str(key) varint(received ns) uvarint(dropped)
 //	         uvarint(n) record*n
 //	record = flags(1) varint(time ns) varint(priority) str(host) str(source) str(dyno)
-//	         str(msgid) str(sd) str(message)
+//	         str(msgid) str(sd) str(message) attrs
+//	attrs  = uvarint(n) (str(key) str(value))*n     (version 2 only)
 //	str    = uvarint(len) bytes
-const codecVersion = 1
+//
+// Version 1 bodies (written before records had attributes) have no attrs; they are
+// still read, because a journal written by an older drainpipe is delivered after an
+// upgrade.
+const codecVersion = 2
 
 const flagMalformed = 1
 
@@ -63,7 +68,13 @@ func appendRecord(dst []byte, r *drainpipe.Record) []byte {
 	dst = appendString(dst, r.Dyno)
 	dst = appendString(dst, r.MsgID)
 	dst = appendString(dst, r.StructuredData)
-	return appendString(dst, r.Message)
+	dst = appendString(dst, r.Message)
+	dst = binary.AppendUvarint(dst, uint64(len(r.Attrs)))
+	for _, a := range r.Attrs {
+		dst = appendString(dst, a.Key)
+		dst = appendString(dst, a.Value)
+	}
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -100,9 +111,10 @@ type decoder struct {
 
 func (d *decoder) batch() (drainpipe.Batch, error) {
 	var b drainpipe.Batch
-	if d.i >= len(d.s) || d.s[d.i] != codecVersion {
+	if d.i >= len(d.s) || (d.s[d.i] != 1 && d.s[d.i] != codecVersion) {
 		return b, fmt.Errorf("%w: unknown version", errCorrupt)
 	}
+	version := d.s[d.i]
 	d.i++
 	b.Drain = d.str()
 	b.App = d.str()
@@ -115,7 +127,7 @@ func (d *decoder) batch() (drainpipe.Batch, error) {
 	}
 	b.Records = make([]drainpipe.Record, n)
 	for i := range b.Records {
-		d.record(&b.Records[i], &b)
+		d.record(&b.Records[i], &b, version)
 	}
 	if d.err != nil {
 		return b, d.err
@@ -123,7 +135,7 @@ func (d *decoder) batch() (drainpipe.Batch, error) {
 	return b, nil
 }
 
-func (d *decoder) record(r *drainpipe.Record, b *drainpipe.Batch) {
+func (d *decoder) record(r *drainpipe.Record, b *drainpipe.Batch, version byte) {
 	if d.i >= len(d.s) {
 		d.err = fmt.Errorf("%w: truncated record", errCorrupt)
 		return
@@ -140,6 +152,25 @@ func (d *decoder) record(r *drainpipe.Record, b *drainpipe.Batch) {
 	r.MsgID = d.str()
 	r.StructuredData = d.str()
 	r.Message = d.str()
+	if version >= 2 {
+		d.attrs(r)
+	}
+}
+
+// attrs reads a record's attributes; most records have none and allocate nothing.
+func (d *decoder) attrs(r *drainpipe.Record) {
+	n := d.uvarint()
+	if d.err != nil || n == 0 {
+		return
+	}
+	if n > uint64(len(d.s)-d.i)/2 { // each attribute takes at least two bytes
+		d.err = fmt.Errorf("%w: attribute count", errCorrupt)
+		return
+	}
+	r.Attrs = make([]drainpipe.Attr, n)
+	for i := range r.Attrs {
+		r.Attrs[i] = drainpipe.Attr{Key: d.str(), Value: d.str()}
+	}
 }
 
 func (d *decoder) uvarint() uint64 {

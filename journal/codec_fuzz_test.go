@@ -1,6 +1,8 @@
 package journal
 
 import (
+	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -15,6 +17,11 @@ func FuzzDecodeBatches(f *testing.F) {
 			Dyno: "web.1", Message: "hello\nworld", Malformed: true}}}
 	f.Add(appendBatch(nil, &b))
 	f.Add(appendBatch(appendBatch(nil, &b), &drainpipe.Batch{}))
+	b.Records[0].Attrs = []drainpipe.Attr{{Key: "trace_id", Value: "abc"}}
+	f.Add(appendBatch(nil, &b))
+	if v1, err := os.ReadFile("testdata/batch-v1.bin"); err == nil {
+		f.Add(v1)
+	}
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -31,8 +38,8 @@ func FuzzDecodeBatches(f *testing.F) {
 			t.Fatalf("re-encoded batches do not decode: %v", err)
 		}
 		for i := range back {
-			if len(back[i].Records) != len(batches[i].Records) || back[i].Key != batches[i].Key {
-				t.Fatalf("batch %d changed in a round trip", i)
+			if !reflect.DeepEqual(back[i], batches[i]) {
+				t.Fatalf("batch %d changed in a round trip:\n%+v\n%+v", i, back[i], batches[i])
 			}
 		}
 	})

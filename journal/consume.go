@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drainpipe/drainpipe/internal/backoff"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -140,7 +140,7 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 // deliver hands msgs to the sink until it takes them, then acknowledges them. It
 // returns an error only when ctx ends (the messages then go to the next run).
 func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, seqs []uint64, opt ConsumeOptions) error {
-	entries, lines, err := decodeEntries(msgs, seqs)
+	entries, lines, err := decodeEntries(j.id, msgs, seqs)
 	if err != nil {
 		// A message that does not decode is never skipped: stop this sink and say so.
 		j.log.Error("journal message does not decode; sink stopped", "sink", sink.Name(), "err", err)
@@ -173,7 +173,7 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 }
 
 // decodeEntries decodes msgs, whose journal sequences fetch read, into entries.
-func decodeEntries(msgs []jetstream.Msg, seqs []uint64) ([]drainpipe.Entry, int, error) {
+func decodeEntries(journal string, msgs []jetstream.Msg, seqs []uint64) ([]drainpipe.Entry, int, error) {
 	entries := make([]drainpipe.Entry, 0, len(msgs))
 	lines := 0
 	for i, m := range msgs {
@@ -184,7 +184,7 @@ func decodeEntries(msgs []jetstream.Msg, seqs []uint64) ([]drainpipe.Entry, int,
 		for _, b := range batches {
 			lines += len(b.Records)
 		}
-		entries = append(entries, drainpipe.Entry{Seq: seqs[i], Batches: batches})
+		entries = append(entries, drainpipe.Entry{Journal: journal, Seq: seqs[i], Batches: batches})
 	}
 	return entries, lines, nil
 }

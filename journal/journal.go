@@ -15,6 +15,8 @@ package journal
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +36,8 @@ const (
 	subject     = "drainpipe.logs"
 	keyHeader   = "Drainpipe-Key"
 	embeddedMax = 8 << 20 // max_payload of the embedded server
+	// idKey names the journal's identity in the stream's metadata.
+	idKey = "drainpipe_journal_id"
 )
 
 // Config says where the journal lives and how big it may grow.
@@ -103,6 +107,7 @@ type Journal struct {
 	metrics *metrics
 	dedup   *dedup
 
+	id      string     // the journal's identity, kept in the stream's metadata
 	maxMsg  int        // largest journal message, from the server's max_payload
 	purgeMu sync.Mutex // held by a purge, and while a sink's cursor is recreated
 	reqs    chan *appendReq
@@ -190,6 +195,10 @@ func (j *Journal) setup(ctx context.Context) error {
 	if j.srv != nil {
 		replicas = 1
 	}
+	id, err := j.identity(ctx)
+	if err != nil {
+		return err
+	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        streamName,
 		Description: "drainpipe: accepted log batches, kept until every sink delivered them",
@@ -201,13 +210,41 @@ func (j *Journal) setup(ctx context.Context) error {
 		MaxAge:      j.cfg.MaxAge,
 		Replicas:    replicas,
 		Duplicates:  time.Second, // de-duplication is ours, per batch, not per message
+		Metadata:    map[string]string{idKey: id},
 	})
 	if err != nil {
 		return fmt.Errorf("create stream: %w", err)
 	}
-	j.stream = stream
+	j.stream, j.id = stream, id
 	return j.deleteUnknownConsumers(ctx)
 }
+
+// identity returns the identity of the existing stream, or a new one for a stream
+// about to be created. A stream made by a drainpipe older than identities gets a new
+// one; sinks then see a journal they do not know and start from its beginning,
+// which is what its sequences (their only position so far) already said.
+func (j *Journal) identity(ctx context.Context) (string, error) {
+	stream, err := j.js.Stream(ctx, streamName)
+	switch {
+	case err == nil:
+		if id := stream.CachedInfo().Config.Metadata[idKey]; id != "" {
+			return id, nil
+		}
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return "", fmt.Errorf("stream info: %w", err)
+	}
+	buf := make([]byte, 16)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("journal identity: %w", err)
+	}
+	id := hex.EncodeToString(buf)
+	j.log.Info("new journal: sinks start from its beginning", "journal", id)
+	return id, nil
+}
+
+// ID is the journal's identity: it stays the same for the life of the stream and is
+// new when the stream is (see drainpipe.Entry.Journal).
+func (j *Journal) ID() string { return j.id }
 
 // deleteUnknownConsumers drops the durable consumers of sinks this deployment no
 // longer runs, so their cursors do not keep the journal from being purged.

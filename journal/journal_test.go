@@ -418,3 +418,40 @@ func TestDrainStore(t *testing.T) {
 		t.Fatalf("second init: %q %v %v, want the first hash kept", h, created, err)
 	}
 }
+
+// TestJournalIdentity: a journal keeps its identity across restarts and gets a new
+// one when its directory is lost, and every delivered entry carries it, so sinks can
+// tell restarted sequence numbers from entries they already applied.
+func TestJournalIdentity(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j1, err := journal.Open(context.Background(), journal.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := j1.ID()
+	if len(first) != 32 {
+		t.Fatalf("identity %q: want 32 hex digits", first)
+	}
+	if _, err := j1.Append(context.Background(), batch("d1", "", 2)); err != nil {
+		t.Fatal(err)
+	}
+	j1.Close()
+
+	j2 := open(t, journal.Config{Dir: dir})
+	if j2.ID() != first {
+		t.Fatalf("identity after restart %q, want %q", j2.ID(), first)
+	}
+	c := &collector{name: "test"}
+	consumeUntil(t, j2, c, 2)
+	for _, e := range c.got {
+		if e.Journal != first {
+			t.Fatalf("entry %d carries journal %q, want %q", e.Seq, e.Journal, first)
+		}
+	}
+
+	lost := open(t, journal.Config{Dir: t.TempDir()})
+	if lost.ID() == first || lost.ID() == "" {
+		t.Fatalf("a new journal has identity %q (old %q): want a new one", lost.ID(), first)
+	}
+}

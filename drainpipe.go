@@ -131,6 +131,9 @@ type HerokuDrain struct {
 var (
 	// ErrNotFound means the thing asked for does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change asked for clashes with what is stored (a Heroku
+	// drain token that another drain holds).
+	ErrConflict = errors.New("conflict")
 	// ErrJournalFull means the journal has reached its disk cap; senders should retry later.
 	ErrJournalFull = errors.New("journal full")
 	// ErrUnavailable means the journal cannot take writes now; senders should retry later.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func sameRecord(t *testing.T, got, want drainpipe.Record) {
 		t.Errorf("times not in UTC: %v, %v", got.Time, got.Received)
 	}
 	got.Time, got.Received, want.Time, want.Received = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("record =\n%+v\nwant\n%+v", got, want)
 	}
 }
@@ -59,7 +60,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(after, tail) {
+	if !reflect.DeepEqual(after, tail) {
 		t.Errorf("After(0) differs from Tail")
 	}
 	found, err := a.Search(context.Background(), archive.Query{App: "cryptic-cliffs", Match: "ID47 OR loaded"})
@@ -378,7 +379,7 @@ func TestSearchManyMatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, want) {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Search %q: got %d lines, want %d, or in another order", tt.match, len(got), len(want))
 		}
 	}

@@ -102,7 +102,10 @@ func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Heroku = &h
-	if err := s.cfg.Drains.Update(r.Context(), d); err != nil {
+	if err := s.cfg.Drains.Update(r.Context(), d); errors.Is(err, drainpipe.ErrConflict) {
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	} else if err != nil {
 		writeError(w, http.StatusInternalServerError, "could not store the registration: "+err.Error())
 		return
 	}

@@ -32,8 +32,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	drain, ok := s.authenticate(r)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Basic realm="drainpipe"`)
-		s.reject(w, http.StatusUnauthorized, "missing or wrong drain credentials")
+		s.unauthenticated(w)
 		return
 	}
 	if code, msg := checkContentType(r.Header.Get("Content-Type")); code != 0 {
@@ -48,7 +47,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, code, err.Error())
 		return
 	}
-	b := s.parse(r, drain, body)
+	b, stats := s.parse(r, drain, body)
 	if len(b.Records) > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AppendTimeout)
 		dup, err := s.cfg.Journal.Append(ctx, b)
@@ -57,7 +56,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 			s.unavailable(w, err)
 			return
 		}
-		s.metrics.accepted(drain.App, b, dup)
+		s.metrics.accepted(drain.App, b, stats, dup)
 	}
 	s.metrics.requests.WithLabelValues("204").Inc()
 	w.WriteHeader(http.StatusNoContent)
@@ -79,6 +78,19 @@ func (s *Server) authenticate(r *http.Request) (drainpipe.Drain, bool) {
 		return s.cfg.Drains.Authenticate(strings.TrimSpace(secret))
 	}
 	return drainpipe.Drain{}, false
+}
+
+// unauthenticated answers credentials that name no drain: 401, which logplex takes
+// as final, unless the drain store lost drains it had (see package drains), when
+// the credentials may be good ones the store forgot: then 503, which it retries.
+func (s *Server) unauthenticated(w http.ResponseWriter) {
+	if err := s.cfg.Drains.Health(); err != nil {
+		w.Header().Set("Retry-After", "60")
+		s.reject(w, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="drainpipe"`)
+	s.reject(w, http.StatusUnauthorized, "missing or wrong drain credentials")
 }
 
 // checkContentType accepts the logplex media types, and a missing one (be liberal:
@@ -144,7 +156,7 @@ func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
 // parse turns the body into a batch. Which fields a message has depends on the
 // sender: logplex (Logplex-Frame-Id, User-Agent Logplex/...) sends no
 // STRUCTURED-DATA; log-shuttle and the others send "- -".
-func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) *drainpipe.Batch {
+func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainpipe.Batch, logplex.Stats) {
 	frameID := r.Header.Get("Logplex-Frame-Id")
 	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
 	now := s.cfg.Now().UTC()
@@ -156,7 +168,7 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) *drainpi
 	if key == "" {
 		key = r.Header.Get("X-Request-Id")
 	}
-	s.metrics.parsed(d.App, stats, len(body))
+	s.metrics.bytes.Add(float64(len(body)))
 	if want := r.Header.Get("Logplex-Msg-Count"); want != "" {
 		if n, err := strconv.Atoi(want); err == nil && n != len(recs) {
 			// Counted, never fatal: Vector rejects such batches and logplex drops them for good.
@@ -167,7 +179,7 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) *drainpi
 	// The sender's own loss report travels with the batch; the archive counts it
 	// with the L10/L12/L13 lines as the app's dropped_by_heroku.
 	return &drainpipe.Batch{Drain: d.ID, App: d.App, Key: batchKey(key), Received: now, Records: recs,
-		Dropped: heroku.DroppedHeader(r.Header)}
+		Dropped: heroku.DroppedHeader(r.Header)}, stats
 }
 
 // batchKey keeps a sender's batch id only if it is a sane token, so a hostile

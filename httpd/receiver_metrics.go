@@ -41,18 +41,16 @@ func newReceiverMetrics(reg prometheus.Registerer) *receiverMetrics {
 	return m
 }
 
-func (m *receiverMetrics) parsed(app string, st logplex.Stats, size int) {
-	m.bytes.Add(float64(size))
-	m.badTimestamps.Add(float64(st.BadTimestamps))
-	if st.Malformed > 0 {
-		m.malformed.WithLabelValues(app).Add(float64(st.Malformed))
-	}
-}
-
-func (m *receiverMetrics) accepted(app string, b *drainpipe.Batch, duplicate bool) {
+// accepted counts a journaled batch's lines. A retried batch that the journal
+// recognised was counted when it first came: only the retry itself is counted.
+func (m *receiverMetrics) accepted(app string, b *drainpipe.Batch, st logplex.Stats, duplicate bool) {
 	if duplicate {
 		m.duplicates.Inc()
 		return
 	}
 	m.lines.WithLabelValues(app).Add(float64(len(b.Records)))
+	m.badTimestamps.Add(float64(st.BadTimestamps))
+	if st.Malformed > 0 {
+		m.malformed.WithLabelValues(app).Add(float64(st.Malformed))
+	}
 }

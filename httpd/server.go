@@ -27,6 +27,9 @@ type Journal interface {
 // Drains is the drain store.
 type Drains interface {
 	Authenticate(secret string) (drainpipe.Drain, bool)
+	// Health is nil while the store can be trusted to say a secret is unknown; a
+	// store that lost its drains makes unknown credentials a 503, not a 401.
+	Health() error
 	ByApp(app string) (drainpipe.Drain, bool)
 	List() []drainpipe.Drain
 	Add(ctx context.Context, d drainpipe.Drain) (drainpipe.Drain, bool, error)
@@ -134,6 +137,10 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 		return
 	}
+	if err := s.cfg.Drains.Health(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 }
@@ -143,7 +150,7 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(token))
-		if !ok || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
+		if !ok || token == "" || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: pass --token or DRAINPIPE_TOKEN, or run on the server's machine where <data>/admin-token is read")
 			return

@@ -2,7 +2,6 @@ package journal_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -352,70 +351,6 @@ func TestUnconfiguredSinkCursorIsDeleted(t *testing.T) {
 	}
 	if got := consumeUntil(t, j2, &collector{name: "old"}, 2); len(got) != 2 {
 		t.Fatalf("recreated cursor got %d, want 2", len(got))
-	}
-}
-
-func TestDrainStore(t *testing.T) {
-	t.Parallel()
-	j := open(t, journal.Config{})
-	ctx := context.Background()
-	ds, err := j.Drains(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	secret := "s3cret-with-128-bits-of-entropy-at-least"
-	sum := sha256.Sum256([]byte(secret))
-	d := drainpipe.Drain{ID: "d_one", App: "myapp", SecretHash: sum[:], Created: time.Now().UTC()}
-	got, created, err := ds.Add(ctx, d)
-	if err != nil || !created || got.ID != "d_one" {
-		t.Fatalf("add: %+v %v %v", got, created, err)
-	}
-	again, created, err := ds.Add(ctx, drainpipe.Drain{ID: "d_two", App: "myapp"})
-	if err != nil || created || again.ID != "d_one" {
-		t.Fatalf("add existing app: %+v created=%v err=%v, want the existing drain", again, created, err)
-	}
-	if dr, ok := ds.Authenticate(secret); !ok || dr.ID != "d_one" {
-		t.Fatalf("authenticate: %+v %v", dr, ok)
-	}
-	if _, ok := ds.Authenticate(secret + "x"); ok {
-		t.Fatal("wrong secret authenticated")
-	}
-	if dr, ok := ds.ByApp("myapp"); !ok || dr.ID != "d_one" {
-		t.Fatalf("by app: %+v %v", dr, ok)
-	}
-	if err := ds.Remove(ctx, "d_one"); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := ds.Authenticate(secret); ok {
-		t.Fatal("removed drain still authenticates")
-	}
-	if err := ds.Remove(ctx, "d_one"); !errors.Is(err, drainpipe.ErrNotFound) {
-		t.Fatalf("remove twice: %v", err)
-	}
-	if _, created, err := ds.Add(ctx, drainpipe.Drain{ID: "d_three", App: "myapp"}); err != nil || !created {
-		t.Fatalf("re-add after remove: created=%v err=%v", created, err)
-	}
-	if n := len(ds.List()); n != 1 {
-		t.Fatalf("list has %d drains, want 1", n)
-	}
-
-	// A second view of the same store (another node) sees the same drains.
-	ds2, err := j.Drains(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds2.Close()
-	if _, ok := ds2.ByApp("myapp"); !ok {
-		t.Fatal("second view does not see the drain")
-	}
-	h, created, err := ds.InitAdminToken(ctx, []byte("hash-1"))
-	if err != nil || !created || string(h) != "hash-1" {
-		t.Fatalf("init admin token: %q %v %v", h, created, err)
-	}
-	h, created, err = ds2.InitAdminToken(ctx, []byte("hash-2"))
-	if err != nil || created || string(h) != "hash-1" {
-		t.Fatalf("second init: %q %v %v, want the first hash kept", h, created, err)
 	}
 }
 

@@ -6,6 +6,7 @@ package logplex
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func checkAccounting(t *testing.T, s string, recs []drainpipe.Record, st Stats, 
 		} else if !timeOK {
 			want.BadTimestamps++
 		}
-		if r != wantRec {
+		if !reflect.DeepEqual(r, wantRec) {
 			t.Fatalf("record %d = %+v, want %+v", n-1, r, wantRec)
 		}
 	}
@@ -147,7 +148,7 @@ func FuzzParseMessage(f *testing.F) {
 			return
 		}
 		recs, _ := AppendRecords(nil, AppendFrame(nil, []byte(msg)), opt)
-		if len(recs) != 1 || recs[0] != r {
+		if len(recs) != 1 || !reflect.DeepEqual(recs[0], r) {
 			t.Fatalf("framed %q gave %+v, want %+v", msg, recs, r)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func TestRealisticLines(t *testing.T) {
 func recordsEqual(a, b drainpipe.Record) bool {
 	ta, tb := a.Time, b.Time
 	a.Time, b.Time = time.Time{}, time.Time{}
-	return a == b && ta.Equal(tb)
+	return reflect.DeepEqual(a, b) && ta.Equal(tb)
 }
 
 func rel(p string) string {

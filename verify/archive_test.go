@@ -13,6 +13,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/verify"
@@ -31,7 +32,7 @@ func startDrainpipe(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := j.Drains(ctx)
+	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream()})
 	if err != nil {
 		t.Fatal(err)
 	}

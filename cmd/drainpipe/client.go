@@ -44,7 +44,7 @@ func (c clientFlags) client() (*api.Client, error) {
 	return api.NewClient(*c.server, token), nil
 }
 
-func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func drainsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("drains: want add, list or remove")
 	}

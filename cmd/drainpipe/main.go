@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(ctx, rest, stdout, stderr)
 	case "drains":
-		err = drains(ctx, rest, stdout, stderr)
+		err = drainsCmd(ctx, rest, stdout, stderr)
 	case "tail":
 		err = tail(ctx, rest, stdout, stderr)
 	case "search":

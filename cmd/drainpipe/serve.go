@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -12,13 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/cloudwatch"
+	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
@@ -155,12 +153,13 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("open journal: %w", err)
 	}
 	defer j.Close()
-	ds, err := j.Drains(ctx)
+	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), StateFile: filepath.Join(c.data, "drains.state"),
+		Logger: log.With("part", "drains"), Registerer: reg})
 	if err != nil {
 		return err
 	}
 	defer ds.Close()
-	tokenHash, err := adminToken(ctx, c.data, ds, log)
+	tokenHash, err := ds.AdminToken(ctx, filepath.Join(c.data, "admin-token"))
 	if err != nil {
 		return err
 	}
@@ -257,45 +256,4 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.
 		log.Warn("requests still in flight at shutdown", "err", err)
 	}
 	return nil
-}
-
-// adminToken makes sure an admin token exists and returns its hash. The node that
-// creates it writes it to <data>/admin-token (0600) for the CLI on this machine;
-// only its hash is stored in the shared drain store.
-func adminToken(ctx context.Context, data string, ds *journal.Drains, log *slog.Logger) ([]byte, error) {
-	path := filepath.Join(data, "admin-token")
-	raw, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		token := strings.TrimSpace(string(raw))
-		stored, _, err := ds.InitAdminToken(ctx, drainpipe.HashSecret(token))
-		if err != nil {
-			return nil, err
-		}
-		if string(stored) != string(drainpipe.HashSecret(token)) {
-			log.Warn("the admin-token file does not match the admin token this journal was set up with; the file's token will be refused", "file", path)
-		}
-		return stored, nil
-	case errors.Is(err, os.ErrNotExist):
-		if stored, err := ds.AdminTokenHash(ctx); err == nil {
-			log.Info("the admin token was made by another node; copy its admin-token file here to use the CLI on this machine", "file", path)
-			return stored, nil
-		}
-		buf := make([]byte, 32)
-		if _, err := rand.Read(buf); err != nil {
-			return nil, fmt.Errorf("admin token: %w", err)
-		}
-		token := base64.RawURLEncoding.EncodeToString(buf)
-		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("write admin token: %w", err)
-		}
-		stored, _, err := ds.InitAdminToken(ctx, drainpipe.HashSecret(token))
-		if err != nil {
-			return nil, err
-		}
-		log.Info("admin token written", "file", path)
-		return stored, nil
-	default:
-		return nil, fmt.Errorf("read admin token: %w", err)
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 )
@@ -15,7 +16,7 @@ import (
 type lagStatus struct {
 	name string
 	j    *journal.Journal
-	ds   *journal.Drains
+	ds   *drains.Store
 }
 
 var _ httpd.StatusReporter = lagStatus{}

@@ -8,13 +8,14 @@ import (
 	"log/slog"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/syslog"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // syslogDrains finds a syslog line's drain by the Heroku token in its HOSTNAME.
-type syslogDrains struct{ ds *journal.Drains }
+type syslogDrains struct{ ds *drains.Store }
 
 func (s syslogDrains) Drain(token string) (drainpipe.Drain, bool) { return s.ds.ByHerokuToken(token) }
 
@@ -34,7 +35,7 @@ var (
 
 // startSyslog starts the syslog listeners asked for; the returned func stops them
 // after they appended what they had read.
-func startSyslog(c serveConfig, j *journal.Journal, ds *journal.Drains, log *slog.Logger, reg prometheus.Registerer) (func(), error) {
+func startSyslog(c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg prometheus.Registerer) (func(), error) {
 	var servers []*syslog.Server
 	stop := func() {
 		for _, s := range servers {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/heroku"
+	"github.com/drainpipe/drainpipe/herokulog"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -125,7 +125,7 @@ func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
 		}
 		seq = int64(e.Seq)
 		for _, b := range e.Batches {
-			ins.count(b.App).dropped += int64(b.Dropped)
+			ins.count(b.App).dropped += int64(herokulog.BatchLoss(&b).Total)
 			for i := range b.Records {
 				if err := ins.add(&b.Records[i]); err != nil {
 					return fmt.Errorf("archive write: %w", err)
@@ -185,9 +185,6 @@ func (in *inserter) add(r *drainpipe.Record) error {
 	c := in.count(r.App)
 	c.lines++
 	c.malformed += malformed
-	if n, ok := heroku.DroppedLines(*r); ok {
-		c.dropped += int64(n)
-	}
 	if in.rows == rowsPerInsert {
 		return in.flush()
 	}

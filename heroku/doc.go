@@ -1,7 +1,7 @@
 // Package heroku speaks to Heroku on drainpipe's behalf: a small client of the
 // Platform API's log-drain endpoints (add, list, look up and remove the drains that
-// point Heroku's logs at drainpipe), the lookup of the user's API key, and the
-// recognition of the loss reports Heroku sends in-band when it drops lines.
+// point Heroku's logs at drainpipe) and the lookup of the user's API key. Heroku's
+// words inside the log stream (its loss reports) are package herokulog's.
 //
 // The client is ours rather than heroku-go because it needs only four endpoints,
 // and because the things that matter to operators (rate limits that back off instead

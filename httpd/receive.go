@@ -13,7 +13,7 @@ import (
 	"sync"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/heroku"
+	"github.com/drainpipe/drainpipe/herokulog"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -176,10 +176,10 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 			s.log.Debug("Logplex-Msg-Count differs from the frames parsed", "drain", d.ID, "header", n, "parsed", len(recs))
 		}
 	}
-	// The sender's own loss report travels with the batch; the archive counts it
-	// with the L10/L12/L13 lines as the app's dropped_by_heroku.
+	// The sender's own loss report travels with the batch; the sinks count it with
+	// the batch's L10/L12/L13 lines, once (herokulog.BatchLoss).
 	return &drainpipe.Batch{Drain: d.ID, App: d.App, Key: batchKey(key), Received: now, Records: recs,
-		Dropped: heroku.DroppedHeader(r.Header)}, stats
+		Dropped: herokulog.DropHeaders(r.Header)}, stats
 }
 
 // batchKey keeps a sender's batch id only if it is a sane token, so a hostile

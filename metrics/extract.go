@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/herokulog"
 	"github.com/drainpipe/drainpipe/logfmt"
 )
 
@@ -29,7 +30,7 @@ func Extract(r drainpipe.Record, fn func(Sample)) error {
 			return nil
 		}
 	}
-	if r.Source != "app" && extractDropped(r, fn) {
+	if extractDropped(r, fn) {
 		return nil
 	}
 	return extractL2met(r, fn)
@@ -148,38 +149,15 @@ func extractDynoError(r drainpipe.Record, fn func(Sample)) {
 	fn(Sample{Name: codeName("dyno.errors.", code), Source: r.Dyno, Kind: Counter, Value: 1, Time: r.Time})
 }
 
-// extractDropped reads logplex's and log-shuttle's reports of lines they dropped:
-// "Error L10 (output buffer overflow): 3 messages dropped since ...",
-// "Error L12: 222 messages dropped since ...", and
-// "drain 'd.…' dropped 3 messages since ...". It reports whether the line was one.
+// extractDropped counts Heroku's reports of lines it lost (herokulog.LossReport)
+// as logplex.dropped for the reporting dyno. It reports whether the line was one.
 func extractDropped(r drainpipe.Record, fn func(Sample)) bool {
-	msg := r.Message
-	var rest string
-	switch {
-	case strings.HasPrefix(msg, "Error L"):
-		i := strings.Index(msg, ": ")
-		if i < 0 {
-			return false
-		}
-		rest = msg[i+2:]
-	case strings.HasPrefix(msg, "drain '"):
-		i := strings.Index(msg, "' dropped ")
-		if i < 0 {
-			return false
-		}
-		rest = msg[i+len("' dropped "):]
-	default:
-		return false
+	n, ok := herokulog.LossReport(r)
+	if ok {
+		fn(Sample{Name: droppedName, Source: r.Dyno, Kind: Counter, Value: float64(n), Time: r.Time})
 	}
-	sp := strings.IndexByte(rest, ' ')
-	if sp < 0 || !(strings.HasPrefix(rest[sp:], " messages dropped") || strings.HasPrefix(rest[sp:], " messages lost") ||
-		strings.HasPrefix(rest[sp:], " messages since")) {
-		return false
-	}
-	n, unit, ok := parseValue(rest[:sp])
-	if !ok || unit != "" || n < 0 {
-		return false
-	}
-	fn(Sample{Name: "logplex.dropped", Source: r.Dyno, Kind: Counter, Value: n, Time: r.Time})
-	return true
+	return ok
 }
+
+// droppedName is the metric of Heroku's loss reports.
+const droppedName = "logplex.dropped"

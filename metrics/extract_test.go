@@ -16,7 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-const fixture = "../../shared/fixtures/heroku/heroku-drain-realistic.lines.txt"
+// fixture is a copy of the shared fixtures/heroku/heroku-drain-realistic.lines.txt.
+const fixture = "testdata/heroku-drain-realistic.lines.txt"
 
 // parseLine reads the fixture's RFC 5424 lines as a drain receiver would: HTTPS drains
 // send no STRUCTURED-DATA, log-shuttle sends "- -".

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/herokulog"
 )
 
 // EMFWriter puts Embedded Metric Format documents into an app's CloudWatch log
@@ -61,13 +62,22 @@ func NewSink(cfg SinkConfig) *Sink {
 // Name is the sink's journal consumer name.
 func (s *Sink) Name() string { return "metrics" }
 
-// Write aggregates every record of entries.
+// Write aggregates every record of entries. A loss that a batch's drop headers
+// report beyond its report lines (herokulog.BatchLoss) is added to logplex.dropped
+// with no source, at the batch's receive time, so each loss counts once.
 func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
 	for _, e := range entries {
-		for _, b := range e.Batches {
+		for i := range e.Batches {
+			b := &e.Batches[i]
 			for _, r := range b.Records {
 				if !r.Malformed {
 					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
+				}
+			}
+			if b.Dropped > 0 {
+				if loss := herokulog.BatchLoss(b); loss.Total > loss.InLines {
+					s.cfg.Aggregator.Add(b.App, Sample{Name: droppedName, Kind: Counter,
+						Value: float64(loss.Total - loss.InLines), Time: b.Received})
 				}
 			}
 		}

@@ -3,11 +3,14 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/heroku/herokuemu"
+	"github.com/drainpipe/drainpipe/metrics"
 )
 
 func startHeroku(t *testing.T, apps ...string) (*herokuemu.Server, []string) {
@@ -118,10 +121,12 @@ func TestHerokuErrorsLeaveNothingBehind(t *testing.T) {
 
 // TestDroppedByHerokuIsCounted: Heroku's in-band loss reports (L10 and L12 lines
 // in the realistic body: 3 + 222) and log-shuttle's drop headers (5 + 7) are
-// counted per drain, in `drains list` and /metrics; the L-lines are kept too.
+// counted per drain, in `drains list`, /metrics and the logplex.dropped metric; the
+// L-lines are kept too. log-shuttle reports one loss both ways in one request (an
+// L12 line and Logplex-Drop-Count): it is counted once (herokulog.BatchLoss).
 func TestDroppedByHerokuIsCounted(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
+	s := startServer(t, "", "--metrics-interval", "1s")
 	u := s.addDrain("lossy")
 	if code := post(t, u, bytes.NewReader(readFixture(t, "heroku-drain-realistic.logplex")), logplexHeaders); code != 204 {
 		t.Fatalf("status %d", code)
@@ -130,20 +135,57 @@ func TestDroppedByHerokuIsCounted(t *testing.T) {
 	if code := post(t, u, bytes.NewReader(readFixture(t, "log-shuttle/req1.body.bin")), h); code != 204 {
 		t.Fatalf("status %d", code)
 	}
-	s.waitLines("lossy", 41)
+	l12 := "<172>1 2026-11-22T03:38:43.986107+00:00 myhost token log-shuttle - - Error L12: 40 messages dropped since 2026-11-22T03:38:40.000000+00:00"
+	both := fmt.Sprintf("%d %s", len(l12), l12)
+	h = map[string]string{"Logplex-Drop-Count": "40", "X-Request-Id": "shuttle-2"}
+	if code := post(t, u, strings.NewReader(both), h); code != 204 {
+		t.Fatalf("status %d", code)
+	}
+	s.waitLines("lossy", 42)
+	const want = 3 + 222 + 5 + 7 + 40
 	out, _, code := s.cli("drains", "list", "--json")
 	var ds []api.Drain
 	if err := json.Unmarshal([]byte(out), &ds); code != 0 || err != nil || len(ds) != 1 {
 		t.Fatalf("list: exit %d %v %q", code, err, out)
 	}
-	if ds[0].DroppedByHeroku != 237 {
-		t.Fatalf("dropped_by_heroku = %d, want 237 (L10 3 + L12 222 + headers 12)", ds[0].DroppedByHeroku)
+	if ds[0].DroppedByHeroku != want {
+		t.Fatalf("dropped_by_heroku = %d, want %d (L10 3 + L12 222 + headers 12 + L12 with its header 40)", ds[0].DroppedByHeroku, want)
 	}
-	if n := s.metric("drainpipe_heroku_dropped_lines_total", `app="lossy"`); n != 237 {
-		t.Fatalf("drainpipe_heroku_dropped_lines_total = %v, want 237", n)
+	if n := s.metric("drainpipe_heroku_dropped_lines_total", `app="lossy"`); n != want {
+		t.Fatalf("drainpipe_heroku_dropped_lines_total = %v, want %d", n, want)
+	}
+	if got := waitMetricSum(t, s, "lossy", "logplex.dropped", want); got != want {
+		t.Fatalf("logplex.dropped = %v, want %d", got, want)
 	}
 	out, _, _ = s.cli("search", "lossy", "L10")
 	if !strings.Contains(out, "Error L10 (output buffer overflow)") {
 		t.Fatalf("the L10 line itself is not kept:\n%s", out)
+	}
+}
+
+// waitMetricSum waits until the sum of app's series named name, over all time, is
+// want (the metrics sink flushes each interval after it ends), and returns it.
+func waitMetricSum(t *testing.T, s *server, app, name string, want float64) float64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, errOut, code := s.cli("metrics", app, "--since", "200000h", "--name", name, "--json")
+		if code != 0 {
+			t.Fatalf("metrics: exit %d %s", code, errOut)
+		}
+		var series []metrics.Series
+		if err := json.Unmarshal([]byte(out), &series); err != nil {
+			t.Fatalf("metrics --json: %v: %q", err, out)
+		}
+		sum := 0.0
+		for _, sr := range series {
+			if sr.Name == name {
+				sum += sr.Sum
+			}
+		}
+		if sum >= want || time.Now().After(deadline) {
+			return sum
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -1,4 +1,4 @@
-package heroku
+package herokulog
 
 import (
 	"math"
@@ -9,19 +9,18 @@ import (
 	"github.com/drainpipe/drainpipe"
 )
 
-// Heroku never retries lines it has dropped: it tells the drain afterwards, with a
-// line of its own or a request header. These functions turn those reports into
-// numbers so drainpipe can count what was lost before it reached us.
-
-// DroppedLines reports whether r is one of Heroku's in-band loss reports and, if so,
+// LossReport reports whether r is one of Heroku's in-band loss reports and, if so,
 // how many lines it says were lost. It recognises:
 //
 //   - logplex's "Error L10 (output buffer overflow): N messages dropped since T."
 //   - logplex's newer "drain 'd.…' dropped N messages since T"
 //   - logplex's syslog-drain "Logplex drain buffer overflowed. N messages lost since T."
-//   - log-shuttle's (Shield spaces) "Error L12: N messages dropped since T" (local
-//     buffer overflow) and "Error L13: N messages lost since T." (local delivery
-//     error), with or without a parenthesised title after the code.
+//   - log-shuttle's "Error L12: N messages dropped since T" (local buffer overflow)
+//     and "Error L13: N messages lost since T." (local delivery error), with or
+//     without a parenthesised title after the code.
+//
+// Other L codes are not losses of drained lines: L11 and L15 are about a `heroku
+// logs --tail` session's buffer, L14 a TLS certificate that did not validate.
 //
 // A report without a count, or with one too large for an int, counts as 1: it is
 // known that lines were lost, not how many. Only lines from the platform count: a
@@ -29,7 +28,7 @@ import (
 // texts, and a malformed record is not a report. A leading "- " is skipped: it is
 // log-shuttle's empty STRUCTURED-DATA, left in the message by a parser that expects
 // logplex's frames, which have none.
-func DroppedLines(r drainpipe.Record) (n int, ok bool) {
+func LossReport(r drainpipe.Record) (n int, ok bool) {
 	if r.Malformed || r.Source == "app" {
 		return 0, false
 	}
@@ -46,8 +45,7 @@ func DroppedLines(r drainpipe.Record) (n int, ok bool) {
 }
 
 // lossCode reads "L10 (output buffer overflow): N messages dropped since T." and
-// its L12 and L13 kin; other L codes (L11 is a tail session's loss, L14 a TLS
-// failure) are not reports of drained lines lost.
+// its L12 and L13 kin.
 func lossCode(m string) (int, bool) {
 	code, rest := m[:min(3, len(m))], m[min(3, len(m)):]
 	if code != "L10" && code != "L12" && code != "L13" {
@@ -110,11 +108,12 @@ func atoiOr1(digits string) int {
 	return n
 }
 
-// DroppedHeader returns the lines a sender says it dropped before this request:
-// the sum of the Logplex-Drop-Count and Logplex-Lost-Count headers that log-shuttle
+// DropHeaders returns the lines a sender says it dropped before this request: the
+// sum of the Logplex-Drop-Count and Logplex-Lost-Count headers that log-shuttle
 // sends (repeated headers and comma-separated lists are summed). Values that are not
-// non-negative integers are ignored; the sum saturates rather than overflows.
-func DroppedHeader(h http.Header) int {
+// non-negative integers are ignored; the sum saturates rather than overflows. The
+// receiver puts it in drainpipe.Batch.Dropped.
+func DropHeaders(h http.Header) int {
 	total := 0
 	for _, name := range []string{"Logplex-Drop-Count", "Logplex-Lost-Count"} {
 		for _, v := range h.Values(name) {
@@ -123,12 +122,37 @@ func DroppedHeader(h http.Header) int {
 				if err != nil || n < 0 {
 					continue
 				}
-				if n > math.MaxInt-total {
-					return math.MaxInt
-				}
-				total += n
+				total = addSat(total, n)
 			}
 		}
 	}
 	return total
+}
+
+// Loss is what a batch says Heroku lost before it.
+type Loss struct {
+	// Total is the batch's loss, each loss counted once (see the package doc).
+	Total int
+	// InLines is the part of Total that the batch's report lines state; the rest
+	// (Total - InLines) only its headers do.
+	InLines int
+}
+
+// BatchLoss applies the one rule of the package doc to b: the larger of its drop
+// headers (b.Dropped) and the sum of its report lines.
+func BatchLoss(b *drainpipe.Batch) Loss {
+	inLines := 0
+	for i := range b.Records {
+		if n, ok := LossReport(b.Records[i]); ok {
+			inLines = addSat(inLines, n)
+		}
+	}
+	return Loss{Total: max(inLines, b.Dropped), InLines: inLines}
+}
+
+func addSat(a, b int) int {
+	if b > math.MaxInt-a {
+		return math.MaxInt
+	}
+	return a + b
 }

@@ -1,4 +1,4 @@
-package heroku_test
+package herokulog_test
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/heroku"
+	"github.com/drainpipe/drainpipe/herokulog"
 )
 
 // fixtureRecords reads testdata/heroku-drain-realistic.lines.txt (a copy of the
@@ -42,28 +42,28 @@ func fixtureRecords(t testing.TB) []drainpipe.Record {
 	return recs
 }
 
-// TestDroppedLinesFixtures runs every line of the realistic fixture: only the L10
+// TestLossReportFixtures runs every line of the realistic fixture: only the L10
 // (line 32) and L12 (line 33) lines are loss reports, and nothing else is.
-func TestDroppedLinesFixtures(t *testing.T) {
+func TestLossReportFixtures(t *testing.T) {
 	t.Parallel()
 	want := map[int]int{32: 3, 33: 222}
 	for i, r := range fixtureRecords(t) {
 		line := i + 1
-		n, ok := heroku.DroppedLines(r)
+		n, ok := herokulog.LossReport(r)
 		wantN, wantOK := want[line]
 		if ok != wantOK || n != wantN {
-			t.Errorf("line %d (%s %s %.40q): DroppedLines = %d, %v; want %d, %v",
+			t.Errorf("line %d (%s %s %.40q): LossReport = %d, %v; want %d, %v",
 				line, r.Source, r.Dyno, r.Message, n, ok, wantN, wantOK)
 		}
 		// The same text from the app's own output is not Heroku's report.
 		r.Source = "app"
-		if n, ok := heroku.DroppedLines(r); ok {
-			t.Errorf("line %d as app output: DroppedLines = %d, true", line, n)
+		if n, ok := herokulog.LossReport(r); ok {
+			t.Errorf("line %d as app output: LossReport = %d, true", line, n)
 		}
 	}
 }
 
-func TestDroppedLines(t *testing.T) {
+func TestLossReport(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
@@ -99,18 +99,18 @@ func TestDroppedLines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		r := drainpipe.Record{Source: tc.source, Dyno: "logplex", Message: tc.message}
-		n, ok := heroku.DroppedLines(r)
+		n, ok := herokulog.LossReport(r)
 		if n != tc.n || ok != tc.ok {
-			t.Errorf("%s: DroppedLines(%q) = %d, %v; want %d, %v", tc.name, tc.message, n, ok, tc.n, tc.ok)
+			t.Errorf("%s: LossReport(%q) = %d, %v; want %d, %v", tc.name, tc.message, n, ok, tc.n, tc.ok)
 		}
 	}
 	malformed := drainpipe.Record{Source: "heroku", Message: "Error L10 (output buffer overflow): 3 messages dropped since T.", Malformed: true}
-	if _, ok := heroku.DroppedLines(malformed); ok {
+	if _, ok := herokulog.LossReport(malformed); ok {
 		t.Error("a malformed record counted as a loss report")
 	}
 }
 
-func TestDroppedHeader(t *testing.T) {
+func TestDropHeaders(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
@@ -131,13 +131,13 @@ func TestDroppedHeader(t *testing.T) {
 		{"other headers", http.Header{"Logplex-Msg-Count": {"10"}}, 0},
 	}
 	for _, tc := range cases {
-		if got := heroku.DroppedHeader(tc.h); got != tc.want {
-			t.Errorf("%s: DroppedHeader = %d, want %d", tc.name, got, tc.want)
+		if got := herokulog.DropHeaders(tc.h); got != tc.want {
+			t.Errorf("%s: DropHeaders = %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }
 
-func FuzzDroppedLines(f *testing.F) {
+func FuzzLossReport(f *testing.F) {
 	for _, r := range fixtureRecords(f) {
 		f.Add(r.Source, r.Message)
 	}
@@ -146,9 +146,9 @@ func FuzzDroppedLines(f *testing.F) {
 	f.Add("token", "- Error L13: 5 messages lost since T.")
 	f.Fuzz(func(t *testing.T, source, message string) {
 		r := drainpipe.Record{Source: source, Message: message}
-		n, ok := heroku.DroppedLines(r)
+		n, ok := herokulog.LossReport(r)
 		if n < 0 || (!ok && n != 0) {
-			t.Fatalf("DroppedLines = %d, %v", n, ok)
+			t.Fatalf("LossReport = %d, %v", n, ok)
 		}
 		if ok && source == "app" {
 			t.Fatal("app output counted as a loss report")
@@ -159,28 +159,28 @@ func FuzzDroppedLines(f *testing.F) {
 	})
 }
 
-func BenchmarkDroppedLines(b *testing.B) {
+func BenchmarkLossReport(b *testing.B) {
 	recs := fixtureRecords(b)
 	b.ReportAllocs()
 	lines := 0
 	for b.Loop() {
 		for _, r := range recs {
-			heroku.DroppedLines(r)
+			herokulog.LossReport(r)
 		}
 		lines += len(recs)
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
 }
 
-func FuzzDroppedHeader(f *testing.F) {
+func FuzzDropHeaders(f *testing.F) {
 	f.Add("2", "5")
 	f.Add("1, 2", "-3")
 	f.Add("9223372036854775807", "9")
 	f.Add("many", "")
 	f.Fuzz(func(t *testing.T, drop, lost string) {
 		h := http.Header{"Logplex-Drop-Count": {drop}, "Logplex-Lost-Count": {lost}}
-		if n := heroku.DroppedHeader(h); n < 0 {
-			t.Fatalf("DroppedHeader(%q, %q) = %d", drop, lost, n)
+		if n := herokulog.DropHeaders(h); n < 0 {
+			t.Fatalf("DropHeaders(%q, %q) = %d", drop, lost, n)
 		}
 	})
 }

@@ -1,20 +1,13 @@
 package logplex
 
 import (
-	"time"
-
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
-// Options say how to read the messages of one body; the receiver chooses them by sender.
-type Options struct {
-	// Received is stamped on every record, and used as Time when a timestamp does not parse.
-	Received time.Time
-	// StructuredData is false for HTTPS logplex, whose messages have no STRUCTURED-DATA
-	// field ("<PRI>1 TS HOST APP PROCID MSGID MSG"), and true for log-shuttle and syslog
-	// drains, which send "- -" for MSGID and STRUCTURED-DATA.
-	StructuredData bool
-}
+// Options say how to read the messages of one body; the receiver chooses them by
+// sender (see rfc5424.Options).
+type Options = rfc5424.Options
 
 // Stats count what a body held.
 type Stats struct {
@@ -50,11 +43,11 @@ func AppendRecords(dst []drainpipe.Record, body []byte, opt Options) ([]drainpip
 		rec := &dst[len(dst)-1]
 		st.Frames++
 		if u.msg < 0 {
-			*rec = MalformedRecord(s[u.start:u.end], opt.Received)
+			*rec = rfc5424.Malformed(s[u.start:u.end], opt.Received)
 			st.Malformed++
 			continue
 		}
-		valid, timeOK := parseMessage(rec, s[u.msg:u.end], opt)
+		valid, timeOK := rfc5424.ParseInto(rec, s[u.msg:u.end], opt)
 		switch {
 		case !valid:
 			st.Malformed++

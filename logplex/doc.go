@@ -10,7 +10,7 @@
 //   - Spaces, CR and LF between frames are skipped.
 //   - A count is one or more ASCII digits followed by one space; leading zeros are
 //     accepted ("0066 "). A count of zero yields no record and is counted in Stats.Empty.
-//   - A frame whose message parses as RFC 5424 (see ParseMessage) becomes a record. A frame
+//   - A frame whose message parses as RFC 5424 (package rfc5424) becomes a record. A frame
 //     that is counted correctly but whose message does not parse becomes a record with
 //     Malformed set and Message holding the frame's raw message bytes (count excluded).
 //   - A bad unit (no count where a frame should start, a count that is not digits and a
@@ -22,6 +22,6 @@
 //     not whitespace), a space and '<'. Parsing then carries on from that line, so a
 //     valid frame after a bad one still comes out as a valid record.
 //
-// Invalid UTF-8 is never dropped either: ValidUTF8 writes each invalid byte as the four
-// characters `\xNN`.
+// Invalid UTF-8 is never dropped either: rfc5424.ValidUTF8 writes each invalid byte as
+// the four characters `\xNN`.
 package logplex

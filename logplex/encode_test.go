@@ -56,22 +56,3 @@ func TestAppendFrame(t *testing.T) {
 		t.Errorf("AppendFrame of nothing = %q", got)
 	}
 }
-
-func TestValidUTF8(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"plain", "plain"},
-		{"café ☕", "café ☕"},
-		{"caf\xe9", `caf\xe9`},
-		{"\xff\xfe", `\xff\xfe`},
-		{"\xe2\x98", `\xe2\x98`},         // a truncated rune: each byte on its own
-		{"a\x00\x1b[0m", "a\x00\x1b[0m"}, // control bytes are valid UTF-8, kept
-		{"\xed\xa0\x80", `\xed\xa0\x80`}, // a surrogate is not valid UTF-8
-	}
-	for _, tt := range tests {
-		if got := logplex.ValidUTF8([]byte(tt.in)); got != tt.want {
-			t.Errorf("ValidUTF8(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

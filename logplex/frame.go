@@ -66,6 +66,8 @@ func looksLikeFrame(s string) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\r' || c == '\n' }
 
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
 // AppendFrame appends msg framed as "<len> <msg>", as logplex sends it.
 func AppendFrame(dst, msg []byte) []byte {
 	dst = strconv.AppendInt(dst, int64(len(msg)), 10)

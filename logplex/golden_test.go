@@ -15,6 +15,7 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/logplex"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -115,7 +116,7 @@ func TestRealisticLines(t *testing.T) {
 		t.Errorf("stats %+v, want 38 frames and none malformed", st)
 	}
 	for i, line := range lines {
-		want, ok := logplex.ParseMessage(line, opt)
+		want, ok := rfc5424.Parse(line, opt)
 		if !ok {
 			t.Fatalf("line %d does not parse: %q", i+1, line)
 		}

@@ -15,12 +15,12 @@
 //
 // # Messages
 //
-// RFC 5424 messages are read by logplex.ParseMessage with STRUCTURED-DATA ("- -" from
+// RFC 5424 messages are read by rfc5424.Parse with STRUCTURED-DATA ("- -" from
 // Heroku). Otherwise an RFC 3164 message, "<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG", maps
 // TAG to Source and PID to Dyno; its timestamp has no year and no zone, so it is read as
 // UTC in the year of the receive time (the previous year when that would put it more
 // than a month ahead). What is neither is a malformed record holding the raw frame.
-// Invalid UTF-8 is escaped by logplex.ValidUTF8.
+// Invalid UTF-8 is escaped by rfc5424.ValidUTF8.
 //
 // # Drains
 //

@@ -5,12 +5,12 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/logplex"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
 // parse reads one frame as RFC 5424, else as RFC 3164, else keeps it as malformed.
 func parse(frame string, received time.Time) drainpipe.Record {
-	rec, ok := logplex.ParseMessage(frame, logplex.Options{Received: received, StructuredData: true})
+	rec, ok := rfc5424.Parse(frame, rfc5424.Options{Received: received, StructuredData: true})
 	if ok {
 		return rec
 	}
@@ -44,9 +44,9 @@ func parse3164(s string, received time.Time) (drainpipe.Record, bool) {
 		return drainpipe.Record{}, false
 	}
 	rec.Host = host
-	rec.Message = logplex.ValidUTF8([]byte(after))
+	rec.Message = rfc5424.ValidUTF8([]byte(after))
 	if tag, pid, msg, ok := cutTag(after); ok {
-		rec.Source, rec.Dyno, rec.Message = tag, pid, logplex.ValidUTF8([]byte(msg))
+		rec.Source, rec.Dyno, rec.Message = tag, pid, rfc5424.ValidUTF8([]byte(msg))
 	}
 	return rec, true
 }

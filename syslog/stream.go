@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/logplex"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
 // DefaultMaxFrame is the frame size above which a frame is cut into malformed records.
@@ -128,7 +128,7 @@ func (p *Parser) overChunk(prefix []byte, received time.Time) (drainpipe.Record,
 		}
 		return p.partial(append(prefix, b...), received, err), nil
 	}
-	rec := logplex.MalformedRecord(string(append(prefix, b...)), received)
+	rec := rfc5424.Malformed(string(append(prefix, b...)), received)
 	_, _ = p.r.Discard(n)
 	p.over -= n
 	return rec, nil
@@ -142,7 +142,7 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
 		p.inLine = true
-		return logplex.MalformedRecord(string(append(prefix, b...)), received), nil
+		return rfc5424.Malformed(string(append(prefix, b...)), received), nil
 	case err != nil:
 		p.inLine = false
 		if len(prefix)+len(b) == 0 {
@@ -161,7 +161,7 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 		return p.Next(received) // the over-long line ended right at a piece's end
 	}
 	if cont || len(frame) > p.maxFrame {
-		return logplex.MalformedRecord(string(frame), received), nil
+		return rfc5424.Malformed(string(frame), received), nil
 	}
 	return parse(string(frame), received), nil
 }
@@ -169,7 +169,7 @@ func (p *Parser) line(prefix []byte, received time.Time) (drainpipe.Record, erro
 // partial keeps the bytes of a frame that the stream ended inside of.
 func (p *Parser) partial(b []byte, received time.Time, err error) drainpipe.Record {
 	p.err = err
-	return logplex.MalformedRecord(string(b), received)
+	return rfc5424.Malformed(string(b), received)
 }
 
 func (p *Parser) fail(err error) error {

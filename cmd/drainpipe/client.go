@@ -311,5 +311,11 @@ func formatLine(l api.Line) string {
 	if l.Malformed {
 		return fmt.Sprintf("%s drainpipe[malformed]: %s", l.Received.UTC().Format(herokuTime), l.Message)
 	}
-	return fmt.Sprintf("%s %s[%s]: %s", l.Time.UTC().Format(herokuTime), l.Source, l.Dyno, l.Message)
+	switch {
+	case l.Dyno != "":
+		return fmt.Sprintf("%s %s[%s]: %s", l.Time.UTC().Format(herokuTime), l.Source, l.Dyno, l.Message)
+	case l.Source != "":
+		return fmt.Sprintf("%s %s: %s", l.Time.UTC().Format(herokuTime), l.Source, l.Message)
+	}
+	return fmt.Sprintf("%s %s", l.Time.UTC().Format(herokuTime), l.Message)
 }

@@ -94,10 +94,7 @@ func TestSyslogDrains(t *testing.T) {
 	// the machine's host name in HOSTNAME: register that as a token.
 	logger, err := exec.LookPath("logger")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("util-linux logger is missing: scripts/test installs it (bsdutils)")
-		}
-		t.Skip("logger not installed")
+		t.Fatal("util-linux logger is missing: install bsdutils (Debian, Ubuntu) or util-linux; scripts/test installs it")
 	}
 	host, _ := os.Hostname()
 	if _, errOut, code := s.cli("drains", "add", "loggerapp", "--heroku-token", host); code != 0 {
@@ -110,7 +107,12 @@ func TestSyslogDrains(t *testing.T) {
 		t.Fatalf("logger: %v %s", err, out)
 	}
 	got := s.waitLines("loggerapp", 1)
-	if len(got) != 1 || got[0].Message != "hello from logger" || got[0].Source != "app" {
+	if len(got) != 1 || got[0].Message != "hello from logger" || got[0].Source != "app" || got[0].Dyno != "" {
 		t.Fatalf("logger line: %+v", got)
+	}
+	// logger sent no PROCID ("-"): the line prints as `app:`, as `heroku logs` would.
+	printed, _, _ := s.cli("tail", "loggerapp")
+	if !strings.HasSuffix(strings.TrimSpace(printed), " app: hello from logger") {
+		t.Fatalf("tail printed %q, want it to end in \" app: hello from logger\"", printed)
 	}
 }

@@ -1,4 +1,4 @@
-package logplex
+package rfc5424
 
 import (
 	"strings"
@@ -7,8 +7,18 @@ import (
 	"github.com/drainpipe/drainpipe"
 )
 
-// ParseMessage parses one RFC 5424 message (no octet count), as AppendRecords does for
-// each frame. One trailing "\n" or "\r\n" is stripped from the message text.
+// Options say how to read a message; a receiver chooses them by sender.
+type Options struct {
+	// Received is stamped on the record, and used as Time when a timestamp does not parse.
+	Received time.Time
+	// StructuredData is false for HTTPS logplex, whose messages have no STRUCTURED-DATA
+	// field ("<PRI>1 TS HOST APP PROCID MSGID MSG"), and true for log-shuttle and syslog
+	// drains, which send "- -" for MSGID and STRUCTURED-DATA.
+	StructuredData bool
+}
+
+// Parse parses one RFC 5424 message (no octet count or other framing). One trailing
+// "\n" or "\r\n" is stripped from the message text.
 //
 // The header is read strictly: "<PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP
 // PROCID SP MSGID", PRI at most 191, each field one or more printable ASCII characters.
@@ -18,25 +28,27 @@ import (
 //
 // ok is false when the header does not parse; rec is then a Malformed record holding
 // msg as is (invalid UTF-8 escaped), which the caller may keep.
-func ParseMessage(msg string, opt Options) (rec drainpipe.Record, ok bool) {
-	ok, _ = parseMessage(&rec, msg, opt)
+func Parse(msg string, opt Options) (rec drainpipe.Record, ok bool) {
+	ok, _ = ParseInto(&rec, msg, opt)
 	return rec, ok
 }
 
-// parseMessage fills rec from msg and reports whether the header parsed and whether its
-// timestamp did. The strings in rec are slices of msg, so parsing a body allocates nothing
-// per field.
-func parseMessage(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bool) {
+// ParseInto is Parse into a record the caller holds (an element of a slice it is
+// filling), and also reports whether the timestamp parsed. The strings in rec are
+// slices of msg, so parsing a body allocates nothing per field.
+func ParseInto(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bool) {
 	h, ok := parseHeader(trimNewline(msg), opt.StructuredData)
 	if !ok {
-		*rec = MalformedRecord(msg, opt.Received)
+		*rec = Malformed(msg, opt.Received)
 		return false, false
 	}
 	*rec = drainpipe.Record{Received: opt.Received, Time: opt.Received, Priority: h.pri}
-	rec.Host, rec.Source, rec.Dyno = h.host, h.app, h.procID
+	// APP-NAME, PROCID and MSGID may be "-", syslog's nil value: a line from
+	// `logger` without a PID has no dyno, not a dyno called "-".
+	rec.Host, rec.Source, rec.Dyno = h.host, nilValue(h.app), nilValue(h.procID)
 	rec.MsgID = nilValue(h.msgID)
-	rec.StructuredData = validString(nilValue(h.sd))
-	rec.Message = validString(h.msg)
+	rec.StructuredData = ValidString(nilValue(h.sd))
+	rec.Message = ValidString(h.msg)
 	if t, ok := parseTimestamp(h.timestamp); ok {
 		rec.Time = t
 		return true, true
@@ -44,15 +56,15 @@ func parseMessage(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bo
 	return true, false
 }
 
-// MalformedRecord is the record that keeps bytes that did not parse, so that nothing is
-// lost: Message holds them (invalid UTF-8 escaped by ValidUTF8), Priority is -1 and Time
-// is received.
-func MalformedRecord(raw string, received time.Time) drainpipe.Record {
+// Malformed is the record that keeps bytes that did not parse, so that nothing is
+// lost: Message holds them (invalid UTF-8 escaped by ValidString), Priority is -1 and
+// Time is received.
+func Malformed(raw string, received time.Time) drainpipe.Record {
 	return drainpipe.Record{
 		Received:  received,
 		Time:      received,
 		Priority:  -1,
-		Message:   validString(raw),
+		Message:   ValidString(raw),
 		Malformed: true,
 	}
 }

@@ -1,4 +1,4 @@
-package logplex
+package rfc5424
 
 import (
 	"unicode/utf8"
@@ -15,9 +15,9 @@ func ValidUTF8(b []byte) string {
 	return string(appendEscaped(make([]byte, 0, len(b)+16), b))
 }
 
-// validString is ValidUTF8 for a string already in hand; a valid string is returned
+// ValidString is ValidUTF8 for a string already in hand; a valid string is returned
 // as is, without a copy, which is the common case on the hot path.
-func validString(s string) string {
+func ValidString(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}

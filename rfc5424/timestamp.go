@@ -1,4 +1,4 @@
-package logplex
+package rfc5424
 
 import "time"
 

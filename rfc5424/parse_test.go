@@ -1,14 +1,15 @@
-package logplex_test
+package rfc5424_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/logplex"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
-func TestParseMessage(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	ts := time.Date(2022, 6, 13, 14, 52, 23, 621815000, time.UTC)
 	rec := func(pri int, msgID, sd, msg string) drainpipe.Record {
@@ -32,6 +33,10 @@ func TestParseMessage(t *testing.T) {
 		{"one newline stripped", hdr + "- a\n\n", false, rec(190, "", "", "a\n"), true},
 		{"crlf stripped", hdr + "- a\r\n", false, rec(190, "", "", "a"), true},
 		{"lone cr kept", hdr + "- a\r", false, rec(190, "", "", "a\r"), true},
+		{"no procid (logger without a PID)", "<190>1 2022-06-13T14:52:23.621815+00:00 host app - - hi", false,
+			drainpipe.Record{Received: received, Time: ts, Priority: 190, Host: "host", Source: "app", Message: "hi"}, true},
+		{"no app-name", "<190>1 2022-06-13T14:52:23.621815+00:00 host - web.1 - hi", false,
+			drainpipe.Record{Received: received, Time: ts, Priority: 190, Host: "host", Dyno: "web.1", Message: "hi"}, true},
 		{"pri zero", "<0>1 2022-06-13T14:52:23.621815Z host app web.1 - a", false, rec(0, "", "", "a"), true},
 		{"sd nil", hdr + "- - hi", true, rec(190, "", "", "hi"), true},
 		{"sd nil no message", hdr + "- -", true, rec(190, "", "", ""), true},
@@ -56,19 +61,28 @@ func TestParseMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok := logplex.ParseMessage(tt.msg, logplex.Options{Received: received, StructuredData: tt.sd})
+			got, ok := rfc5424.Parse(tt.msg, rfc5424.Options{Received: received, StructuredData: tt.sd})
 			if ok != tt.wantOK || !recordsEqual(got, tt.want) {
-				t.Errorf("ParseMessage(%q) =\n %+v, %v\nwant %+v, %v", tt.msg, got, ok, tt.want, tt.wantOK)
+				t.Errorf("Parse(%q) =\n %+v, %v\nwant %+v, %v", tt.msg, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
+}
+
+// received is the receive time stamped on every record in the tests.
+var received = time.Date(2026, 11, 22, 4, 0, 0, 123456000, time.UTC)
+
+func recordsEqual(a, b drainpipe.Record) bool {
+	ta, tb := a.Time, b.Time
+	a.Time, b.Time = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b) && ta.Equal(tb)
 }
 
 func malformedRec(msg string) drainpipe.Record {
 	return drainpipe.Record{Received: received, Time: received, Priority: -1, Message: msg, Malformed: true}
 }
 
-func TestParseMessageTimestamps(t *testing.T) {
+func TestParseTimestamps(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		ts   string
@@ -97,7 +111,7 @@ func TestParseMessageTimestamps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.ts, func(t *testing.T) {
 			t.Parallel()
-			rec, ok := logplex.ParseMessage("<13>1 "+tt.ts+" host app web.1 - m", logplex.Options{Received: received})
+			rec, ok := rfc5424.Parse("<13>1 "+tt.ts+" host app web.1 - m", rfc5424.Options{Received: received})
 			if !ok {
 				t.Fatalf("header did not parse: %+v", rec)
 			}

@@ -326,6 +326,7 @@ func (s *Sink) call(ctx context.Context, op string, lim *rate.Limiter, f func(co
 	}
 	err := f(ctx)
 	s.metrics.calls.WithLabelValues(op, outcome(err)).Inc()
+	s.lastErr.note(ctx, op, err)
 	return err
 }
 

@@ -27,6 +27,7 @@ type Sink struct {
 	log        *slog.Logger
 	sem        chan struct{} // bounds the streams delivered at once
 	retention  chan *group   // groups whose retention is to be enforced
+	lastErr    lastError     // the last failed call, for the status
 
 	mu        sync.Mutex
 	groups    map[string]*group

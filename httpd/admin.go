@@ -56,7 +56,7 @@ func (s *Server) addDrain(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listDrains(w http.ResponseWriter, r *http.Request) {
 	out := []api.Drain{}
-	statuses := s.sinkStatuses()
+	statuses := s.sinkStatuses(r.Context())
 	for _, d := range s.cfg.Drains.List() {
 		ad, err := s.apiDrainWith(r, d, "", statuses)
 		if err != nil {
@@ -135,32 +135,33 @@ func (s *Server) drainOf(w http.ResponseWriter, r *http.Request) (drainpipe.Drai
 // apiDrain is d as the admin API shows it, with its stored-line counts and the
 // sinks' status of its app.
 func (s *Server) apiDrain(r *http.Request, d drainpipe.Drain, secret string) (api.Drain, error) {
-	return s.apiDrainWith(r, d, secret, s.sinkStatuses())
+	return s.apiDrainWith(r, d, secret, s.sinkStatuses(r.Context()))
 }
 
 // sinkStatuses asks every sink for its status once: a listing of many drains
 // shares the answer (a sink's status may cost a round trip to the journal).
-func (s *Server) sinkStatuses() map[string]map[string]string {
-	out := make(map[string]map[string]string, len(s.cfg.Sinks))
+func (s *Server) sinkStatuses(ctx context.Context) map[string]SinkStatus {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out := make(map[string]SinkStatus, len(s.cfg.Sinks))
 	for _, sink := range s.cfg.Sinks {
-		out[sink.Name()] = sink.Status()
+		out[sink.Name()] = sink.Status(ctx)
 	}
 	return out
 }
 
-func (s *Server) apiDrainWith(r *http.Request, d drainpipe.Drain, secret string, statuses map[string]map[string]string) (api.Drain, error) {
+func (s *Server) apiDrainWith(r *http.Request, d drainpipe.Drain, secret string, statuses map[string]SinkStatus) (api.Drain, error) {
 	u, err := drainpipe.DrainURL(s.cfg.PublicURL, d.ID, secret)
 	if err != nil {
 		return api.Drain{}, err
 	}
 	out := api.Drain{ID: d.ID, App: d.App, URL: u, Created: d.Created, CloudWatchGroup: d.CloudWatchGroup, Heroku: d.Heroku}
-	for name, byApp := range statuses {
-		if st, ok := byApp[d.App]; ok {
-			if out.Sinks == nil {
-				out.Sinks = map[string]string{}
-			}
-			out.Sinks[name] = st
+	now := s.cfg.Now()
+	for name, st := range statuses {
+		if out.Sinks == nil {
+			out.Sinks = map[string]string{}
 		}
+		out.Sinks[name] = st.forApp(d.App, now)
 	}
 	if s.cfg.Archive != nil {
 		st, err := s.cfg.Archive.Stats(r.Context(), d.App)

@@ -37,13 +37,6 @@ type Drains interface {
 	Remove(ctx context.Context, id string) error
 }
 
-// StatusReporter is a sink that tells how each app's delivery goes.
-type StatusReporter interface {
-	Name() string
-	// Status maps app to "ok" or a sentence saying what is wrong.
-	Status() map[string]string
-}
-
 // Archive answers the admin API's queries.
 type Archive interface {
 	Search(ctx context.Context, q archive.Query) ([]archive.Line, error)
@@ -63,7 +56,7 @@ type Config struct {
 	Journal Journal
 	Drains  Drains
 	Archive Archive
-	// Sinks report their per-app status in the drain listing.
+	// Sinks report their status in the drain listing.
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
 	Metrics MetricsHistory

@@ -153,12 +153,13 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 	for {
 		err := sink.Write(ctx, entries)
 		if err == nil {
+			j.metrics.writeSucceeded(sink.Name())
 			break
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		j.metrics.sinkErrors.WithLabelValues(sink.Name()).Inc()
+		j.metrics.writeFailed(sink.Name(), err)
 		j.log.Warn("sink write failed; retrying", "sink", sink.Name(), "entries", len(entries), "err", err)
 		_ = retry.Wait(ctx)
 	}

@@ -24,8 +24,9 @@ type metrics struct {
 	delivered       *prometheus.CounterVec
 	sinkErrors      *prometheus.CounterVec
 
-	mu    sync.Mutex
-	sinks map[string]jetstream.Consumer
+	mu         sync.Mutex
+	sinks      map[string]jetstream.Consumer
+	lastErrors map[string]writeError // a sink's failed Write, until one succeeds
 
 	lagDesc, bytesDesc, msgsDesc, pendingDesc *prometheus.Desc
 }
@@ -54,6 +55,7 @@ func newMetrics(reg prometheus.Registerer, j *Journal) *metrics {
 		sinkErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drainpipe_sink_write_errors_total", Help: "Failed sink writes; the entries are delivered again."}, []string{"sink"}),
 		sinks:       make(map[string]jetstream.Consumer),
+		lastErrors:  make(map[string]writeError),
 		lagDesc:     prometheus.NewDesc("drainpipe_sink_lag_seconds", "Age of the oldest line a sink has not yet delivered (0 when caught up).", []string{"sink"}, nil),
 		pendingDesc: prometheus.NewDesc("drainpipe_sink_pending_messages", "Journal messages a sink has not yet delivered.", []string{"sink"}, nil),
 		bytesDesc:   prometheus.NewDesc("drainpipe_journal_bytes", "Bytes the journal holds on disk.", nil, nil),

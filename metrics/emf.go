@@ -67,6 +67,13 @@ func EMF(intervals []Interval, opt EMFOptions) ([][]byte, error) {
 	return docs, errors.Join(errs...)
 }
 
+// Validate reports what EMF would refuse in o, so a mistake in the configuration
+// stops a server at start rather than failing every flush.
+func (o EMFOptions) Validate() error {
+	_, err := o.withDefaults()
+	return err
+}
+
 func (o EMFOptions) withDefaults() (EMFOptions, error) {
 	if o.Namespace == "" {
 		o.Namespace = "drainpipe"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	_ "modernc.org/sqlite"
 
 	"github.com/drainpipe/drainpipe/metrics"
 )
@@ -192,18 +192,8 @@ func TestEMFLimits(t *testing.T) {
 
 func TestStoreRoundTrip(t *testing.T) {
 	t.Parallel()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := metrics.OpenStore(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metrics.OpenStore(db); err != nil { // idempotent
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "metrics.db")
+	st := openStore(t, metrics.StoreConfig{Path: path})
 	ctx := context.Background()
 	a := newAggregator(t, metrics.Config{})
 	for minute := range 3 {
@@ -260,6 +250,96 @@ func TestStoreRoundTrip(t *testing.T) {
 }
 
 func abs(v float64) float64 { return max(v, -v) }
+
+func openStore(t *testing.T, cfg metrics.StoreConfig) *metrics.Store {
+	t.Helper()
+	st, err := metrics.OpenStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// TestStoreFile: the store makes its own file, readable by its owner only.
+func TestStoreFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "metrics.db")
+	openStore(t, metrics.StoreConfig{Path: path})
+	openStore(t, metrics.StoreConfig{Path: path}) // opening again is fine
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("metrics.db: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+}
+
+// TestStoreCopiesLegacyHistory: the history that lived in archive.db is copied into
+// metrics.db on the store's first start, once, and archive.db is left as it was.
+func TestStoreCopiesLegacyHistory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "archive.db")
+	old, err := metrics.OpenStore(context.Background(), metrics.StoreConfig{Path: legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAggregator(t, metrics.Config{})
+	for i := range 10 {
+		a.Add("app", metrics.Sample{Name: "router.requests", Kind: metrics.Counter, Value: 1, Time: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if err := old.Save(context.Background(), a.Flush(t0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	before, err := os.ReadFile(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := metrics.StoreConfig{Path: filepath.Join(dir, "metrics.db"), Legacy: legacy}
+	sum := func(st *metrics.Store) float64 {
+		got, err := st.Query(context.Background(), "app", t0.Add(-time.Hour), t0.Add(time.Hour), "")
+		if err != nil || len(got) != 1 {
+			t.Fatalf("query: %+v %v", got, err)
+		}
+		return got[0].Sum
+	}
+	st, err := metrics.OpenStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sum(st); got != 10 {
+		t.Fatalf("copied history sums %v, want 10", got)
+	}
+	st.Close()
+	if got := sum(openStore(t, cfg)); got != 10 {
+		t.Fatalf("after a restart the history sums %v, want 10 (copied once)", got)
+	}
+	if after, _ := os.ReadFile(legacy); !bytes.Equal(before, after) {
+		t.Error("archive.db changed")
+	}
+}
+
+// TestStoreLegacyWithoutHistory: an archive.db without the table, or none at all,
+// copies nothing and is no error.
+func TestStoreLegacyWithoutHistory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	other := filepath.Join(dir, "archive.db")
+	db, err := sql.Open("sqlite", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE lines (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, legacy := range []string{other, filepath.Join(dir, "missing.db")} {
+		st := openStore(t, metrics.StoreConfig{Path: filepath.Join(t.TempDir(), "metrics.db"), Legacy: legacy})
+		if got, err := st.Query(context.Background(), "app", t0.Add(-time.Hour), t0.Add(time.Hour), ""); err != nil || len(got) != 0 {
+			t.Errorf("legacy %s: %+v %v, want nothing", legacy, got, err)
+		}
+	}
+}
 
 func TestWriteTable(t *testing.T) {
 	t.Parallel()

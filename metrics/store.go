@@ -9,9 +9,8 @@ import (
 	"time"
 )
 
-// Store keeps closed intervals in a SQLite database, for history: `drainpipe
-// metrics`, graphs. It owns one table, metric_intervals, in a database its caller
-// opened (driver "sqlite", modernc.org/sqlite).
+// Store keeps closed intervals in a SQLite database file of its own, for history:
+// `drainpipe metrics`, graphs. It holds one table, metric_intervals.
 type Store struct {
 	db *sql.DB
 }
@@ -55,14 +54,6 @@ CREATE TABLE IF NOT EXISTS metric_intervals (
 CREATE INDEX IF NOT EXISTS metric_intervals_app_start ON metric_intervals (app, start_ms);
 CREATE INDEX IF NOT EXISTS metric_intervals_end ON metric_intervals (end_ms);
 `
-
-// OpenStore creates the store's table in db if it is not there.
-func OpenStore(db *sql.DB) (*Store, error) {
-	if _, err := db.Exec(schema); err != nil {
-		return nil, fmt.Errorf("create metric_intervals: %w", err)
-	}
-	return &Store{db: db}, nil
-}
 
 // Save appends intervals, all or none. An interval saved twice counts twice, and a
 // late interval with the same start as a saved one is merged with it by Query.

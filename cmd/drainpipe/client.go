@@ -167,13 +167,13 @@ func printDrains(w io.Writer, ds []api.Drain, asJSON bool) error {
 		if d.LastLine != nil {
 			last = d.LastLine.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, d.DroppedByHeroku, last, herokuColumn(d), sinkStatus(d.Sinks))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, d.DroppedByHeroku, last, herokuColumn(d), sinksColumn(d.Sinks))
 	}
 	return tw.Flush()
 }
 
-// sinkStatus prints sink statuses as "cloudwatch=ok", sorted by sink.
-func sinkStatus(m map[string]string) string {
+// sinksColumn prints sink statuses as "cloudwatch=ok", sorted by sink.
+func sinksColumn(m map[string]string) string {
 	if len(m) == 0 {
 		return "-"
 	}

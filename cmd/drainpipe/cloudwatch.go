@@ -20,12 +20,8 @@ type cloudwatchFlags struct {
 }
 
 func addCloudWatchFlags(f *flags) cloudwatchFlags {
-	enabled := false
-	if v := f.getenv(envName("cloudwatch")); v == "true" || v == "1" {
-		enabled = true
-	}
 	return cloudwatchFlags{
-		enabled:     f.Bool("cloudwatch", enabled, "deliver every line to CloudWatch Logs; credentials and region from the AWS SDK's default chain (DRAINPIPE_CLOUDWATCH)"),
+		enabled:     f.bool("cloudwatch", false, "deliver every line to CloudWatch Logs; credentials and region from the AWS SDK's default chain"),
 		group:       f.string("cloudwatch-group", cloudwatch.DefaultGroupTemplate, "log group template; placeholders {app} {drain} {source} {dyno} {date}"),
 		stream:      f.string("cloudwatch-stream", cloudwatch.DefaultStreamTemplate, "log stream template; {date} is the line's UTC date"),
 		format:      f.string("cloudwatch-format", cloudwatch.FormatText, "event format: text (`app[web.1]: msg`) or json (for Logs Insights)"),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,10 +14,12 @@ import (
 
 // flags is a command's flag set in which every flag defaults to its environment
 // variable: --public-url reads DRAINPIPE_PUBLIC_URL. Configuration is read here,
-// in cmd/, and nowhere else.
+// in cmd/, and nowhere else. An environment value that does not parse is an error
+// of the command line, reported by parse, never silently ignored.
 type flags struct {
 	*flag.FlagSet
-	getenv func(string) string
+	getenv  func(string) string
+	envErrs []error
 }
 
 func newFlags(name string, stderr io.Writer) *flags {
@@ -29,33 +32,63 @@ func envName(flagName string) string {
 	return "DRAINPIPE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-func (f *flags) string(name, def, help string) *string {
-	if v := f.getenv(envName(name)); v != "" {
-		def = v
+// fromEnv sets a flag's default from its environment variable, when that is set;
+// a value that does not parse is kept as an error for parse to report.
+func (f *flags) fromEnv(name string, set func(string) error) {
+	v := f.getenv(envName(name))
+	if v == "" {
+		return
 	}
+	if err := set(v); err != nil {
+		f.envErrs = append(f.envErrs, fmt.Errorf("%s=%q: %v", envName(name), v, err))
+	}
+}
+
+func (f *flags) string(name, def, help string) *string {
+	f.fromEnv(name, func(v string) error { def = v; return nil })
 	return f.String(name, def, help+" ("+envName(name)+")")
 }
 
 func (f *flags) int(name string, def int, help string) *int {
-	if v, err := strconv.Atoi(f.getenv(envName(name))); err == nil {
-		def = v
-	}
+	f.fromEnv(name, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		def = n
+		return nil
+	})
 	return f.Int(name, def, help+" ("+envName(name)+")")
 }
 
+func (f *flags) bool(name string, def bool, help string) *bool {
+	f.fromEnv(name, func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		def = b
+		return nil
+	})
+	return f.Bool(name, def, help+" ("+envName(name)+")")
+}
+
 func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {
-	if v, err := time.ParseDuration(f.getenv(envName(name))); err == nil {
-		def = v
-	}
+	f.fromEnv(name, func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return errors.New("want a duration such as 90s, 24h")
+		}
+		def = d
+		return nil
+	})
 	return f.Duration(name, def, help+" ("+envName(name)+")")
 }
 
 // bytes is a size flag that takes 8MiB, 4GiB, 100KB or a plain number of bytes.
 func (f *flags) bytes(name string, def int64, help string) *int64 {
 	v := &byteSize{n: def}
-	if env := f.getenv(envName(name)); env != "" {
-		_ = v.Set(env)
-	}
+	f.fromEnv(name, v.Set)
 	f.Var(v, name, help+" ("+envName(name)+")")
 	return &v.n
 }
@@ -87,6 +120,9 @@ func (b *byteSize) Set(s string) error {
 // parse parses args with flags allowed before, between and after the positional
 // arguments (`drainpipe tail myapp -n 100`), and returns the positional ones.
 func (f *flags) parse(args []string) ([]string, error) {
+	if len(f.envErrs) > 0 {
+		return nil, usageError{errors.Join(f.envErrs...).Error()}
+	}
 	var pos []string
 	for {
 		if err := f.Parse(args); err != nil {

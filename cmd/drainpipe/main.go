@@ -27,6 +27,7 @@ Usage:
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+  drainpipe --version                          the module version and commit this binary was built from
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
 DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
@@ -64,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "drainpipe: unknown command %q\n\n%s", cmd, usage)

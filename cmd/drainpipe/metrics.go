@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,9 +27,8 @@ type metricsFlags struct {
 }
 
 func addMetricsFlags(f *flags) metricsFlags {
-	enabled := f.getenv(envName("metrics")) != "false"
 	return metricsFlags{
-		enabled:   f.Bool("metrics", enabled, "turn router, dyno, add-on and l2met metrics in the logs into numbers (DRAINPIPE_METRICS)"),
+		enabled:   f.bool("metrics", true, "turn router, dyno, add-on and l2met metrics in the logs into numbers"),
 		interval:  f.duration("metrics-interval", time.Minute, "aggregation interval"),
 		prefix:    f.string("metrics-prefix", "", "prefix of the exported Prometheus names (default drainpipe_log), e.g. us_east_prod for region.env.app.metric.agg naming"),
 		maxSeries: f.int("metrics-max-series", 1000, "series per app at most; samples of further series are counted and dropped"),
@@ -39,34 +38,50 @@ func addMetricsFlags(f *flags) metricsFlags {
 	}
 }
 
+// emfOptions reads the EMF flags; a mistake stops the server at start.
+func (f metricsFlags) emfOptions() (metrics.EMFOptions, error) {
+	static := map[string]string{}
+	for _, kv := range strings.Split(*f.env, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return metrics.EMFOptions{}, usagef("--metrics-static-dimensions: %q: want name=value, as in env=prod,region=eu", kv)
+		}
+		if _, dup := static[k]; dup {
+			return metrics.EMFOptions{}, usagef("--metrics-static-dimensions: %q is given twice", k)
+		}
+		static[k] = v
+	}
+	opt := metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static}
+	if err := opt.Validate(); err != nil {
+		return opt, usagef("--metrics-*: %v", err)
+	}
+	return opt, nil
+}
+
 // openMetrics builds the aggregator (registered on reg for /metrics) and its
-// history store, a table in the archive's database opened on its own connection.
-func openMetrics(f metricsFlags, archivePath string, retention time.Duration, emf metrics.EMFWriter, log *slog.Logger, reg prometheus.Registerer) (*metrics.Sink, *metrics.Store, func(), error) {
+// history store, <data>/metrics.db, which takes over the history an older
+// drainpipe kept in <data>/archive.db.
+func openMetrics(ctx context.Context, f metricsFlags, data string, retention time.Duration, emf metrics.EMFWriter, log *slog.Logger, reg prometheus.Registerer) (*metrics.Sink, *metrics.Store, error) {
+	emfOpt, err := f.emfOptions()
+	if err != nil {
+		return nil, nil, err
+	}
 	agg, err := metrics.NewAggregator(metrics.Config{Interval: *f.interval, MaxSeriesPerApp: *f.maxSeries,
 		Prefix: *f.prefix, Registerer: reg, Logger: log})
 	if err != nil {
-		return nil, nil, nil, usagef("metrics: %v", err)
+		return nil, nil, usagef("metrics: %v", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+archivePath+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	store, err := metrics.OpenStore(ctx, metrics.StoreConfig{Path: filepath.Join(data, "metrics.db"),
+		Legacy: filepath.Join(data, "archive.db"), Logger: log})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("metrics store: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	store, err := metrics.OpenStore(db)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, fmt.Errorf("metrics store: %w", err)
-	}
-	static := map[string]string{}
-	for _, kv := range strings.Split(*f.env, ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			static[k] = v
-		}
+		return nil, nil, err
 	}
 	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
-		EMFOptions: metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static},
-		Interval:   *f.interval, Logger: log})
-	return sink, store, func() { db.Close() }, nil
+		EMFOptions: emfOpt, Interval: *f.interval, Logger: log})
+	return sink, store, nil
 }
 
 func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -40,13 +40,9 @@ type serveConfig struct {
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	f := newFlags("serve", stderr)
-	listen := ":8080"
-	if port := os.Getenv("PORT"); port != "" {
-		listen = ":" + port
-	}
 	var c serveConfig
-	data := f.string("data", "./drainpipe-data", "directory for the journal, the archive and the admin token")
-	addr := f.string("listen", listen, "HTTP listen address (default :$PORT, else :8080)")
+	data := f.string("data", "./drainpipe-data", "directory for the journal, the archive, the metrics history and the admin token")
+	addr := f.string("listen", "", "HTTP listen address (default :$PORT, else :8080)")
 	pub := f.string("public-url", "", "base URL of drain URLs, as Heroku reaches this server (default derived from --listen)")
 	nats := f.string("nats", "", "URL of an external NATS JetStream server or cluster (default: embedded)")
 	maxBody := f.bytes("max-body", 8<<20, "largest drain request body, after decompression")
@@ -68,6 +64,12 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if len(pos) > 0 {
 		return c, usagef("serve takes no arguments, got %q", pos)
+	}
+	if *addr == "" {
+		*addr = ":8080"
+		if port := os.Getenv("PORT"); port != "" {
+			*addr = ":" + port
+		}
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
@@ -137,17 +139,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	sinkNames := []string{"archive"}
-	if c.cloudwatch {
-		sinkNames = append(sinkNames, "cloudwatch")
-	}
-	if *c.metrics.enabled {
-		sinkNames = append(sinkNames, "metrics")
-	}
 	j, err := journal.Open(ctx, journal.Config{
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
-		MaxAge: c.journalMaxAge, Sinks: sinkNames, Logger: log.With("part", "journal"), Registerer: reg,
+		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
 	})
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
@@ -163,58 +157,92 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
-		Logger: log.With("part", "archive"), Registerer: reg})
+	ss, err := openSinks(ctx, c, j, ds, log, reg)
+	defer ss.close()
 	if err != nil {
-		return fmt.Errorf("open archive: %w", err)
+		return err
 	}
-	defer arc.Close()
-	sinks := []drainpipe.Sink{arc}
-	reporters := []httpd.StatusReporter{lagStatus{name: arc.Name(), j: j, ds: ds}}
-	var emf metrics.EMFWriter
-	if c.cloudwatch {
-		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
-		if err != nil {
-			return err
-		}
-		defer cw.Close()
-		sinks = append(sinks, cw)
-		reporters = append(reporters, cw)
-		emf = cw
+	stopSinks, err := runSinks(ctx, j, ss.sinks, log)
+	if err != nil {
+		return err
 	}
-	var history httpd.MetricsHistory
-	if *c.metrics.enabled {
-		msink, store, closeStore, err := openMetrics(c.metrics, filepath.Join(c.data, "archive.db"), c.retention, emf, log.With("part", "metrics"), reg)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		mctx, stopFlush := context.WithCancel(context.Background())
-		flushed := make(chan struct{})
-		go func() { msink.Run(mctx); close(flushed) }()
-		defer func() { stopFlush(); <-flushed }()
-		sinks = append(sinks, msink)
-		history = store
-	}
-	stopSinks := runSinks(j, sinks, log)
 	defer stopSinks()
-
 	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
 	if err != nil {
 		return err
 	}
 	defer stopSyslog()
-
 	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
-		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
+		PublicURL: c.publicURL, MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
 }
 
+// sinkSet is the sinks `serve` runs, and what else they serve.
+type sinkSet struct {
+	sinks     []drainpipe.Sink
+	reporters []httpd.StatusReporter
+	archive   *archive.Archive
+	history   httpd.MetricsHistory
+	closers   []func()
+}
+
+// close stops and closes the sinks, the last opened first.
+func (s *sinkSet) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// openSinks opens the archive, and CloudWatch and the metrics when they are on.
+// On error, what was opened is in the set for close.
+func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
+	ss := &sinkSet{}
+	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
+		Logger: log.With("part", "archive"), Registerer: reg})
+	if err != nil {
+		return ss, fmt.Errorf("open archive: %w", err)
+	}
+	ss.closers = append(ss.closers, func() { arc.Close() })
+	ss.archive, ss.sinks = arc, append(ss.sinks, arc)
+	var emf metrics.EMFWriter
+	if c.cloudwatch {
+		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
+		if err != nil {
+			return ss, err
+		}
+		ss.closers = append(ss.closers, func() { cw.Close() })
+		ss.sinks, emf = append(ss.sinks, cw), cw
+	}
+	if *c.metrics.enabled {
+		msink, store, err := openMetrics(ctx, c.metrics, c.data, c.retention, emf, log.With("part", "metrics"), reg)
+		if err != nil {
+			return ss, err
+		}
+		mctx, stopFlush := context.WithCancel(context.Background())
+		flushed := make(chan struct{})
+		go func() { msink.Run(mctx); close(flushed) }()
+		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; store.Close() })
+		ss.sinks, ss.history = append(ss.sinks, msink), store
+	}
+	for _, s := range ss.sinks {
+		ss.reporters = append(ss.reporters, newSinkStatus(s, j))
+	}
+	return ss, nil
+}
+
 // runSinks delivers the journal to each sink through its own durable consumer,
 // until the returned func is called; that func waits for the deliveries to stop.
-func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func() {
+// The journal forgets the cursors of sinks that are no longer run.
+func runSinks(start context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) (func(), error) {
+	names := make([]string, len(sinks))
+	for i, s := range sinks {
+		names[i] = s.Name()
+	}
+	if err := j.KeepSinks(start, names); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, s := range sinks {
@@ -229,7 +257,7 @@ func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func
 	return func() {
 		cancel()
 		wg.Wait()
-	}
+	}, nil
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -2,42 +2,42 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/drainpipe/drainpipe/drains"
+	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 )
 
-// lagStatus reports a journal sink's status for `drains list`: "ok" while it
-// keeps up, else how far behind it is. The lag is the sink's, not per app: every
-// app's lines wait in the same journal.
-type lagStatus struct {
-	name string
+// sinkStatus gives `drains list` a sink's status: its lag and last failed Write
+// from the journal, and what the sink itself says, when it says something:
+// per-app notes (CloudWatch's parked groups) and its last failed call (CloudWatch
+// retries its calls inside Write, so the journal never sees those fail).
+type sinkStatus struct {
+	sink drainpipe.Sink
 	j    *journal.Journal
-	ds   *drains.Store
 }
 
-var _ httpd.StatusReporter = lagStatus{}
+var _ httpd.StatusReporter = sinkStatus{}
 
-// behindAfter is the lag past which a sink is reported behind rather than ok.
-const behindAfter = time.Minute
+func newSinkStatus(s drainpipe.Sink, j *journal.Journal) sinkStatus { return sinkStatus{sink: s, j: j} }
 
-func (l lagStatus) Name() string { return l.name }
+func (s sinkStatus) Name() string { return s.sink.Name() }
 
-func (l lagStatus) Status() map[string]string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	status := "ok"
-	if lag, err := l.j.Lag(ctx, l.name); err != nil {
-		status = "unknown: " + err.Error()
-	} else if lag > behindAfter {
-		status = fmt.Sprintf("behind %s", lag.Round(time.Second))
+func (s sinkStatus) Status(ctx context.Context) httpd.SinkStatus {
+	var st httpd.SinkStatus
+	if js, err := s.j.SinkStatus(ctx, s.sink.Name()); err != nil {
+		st.LastError, st.LastErrorAt = "status unknown: "+err.Error(), time.Now()
+	} else {
+		st.Lag, st.LastError, st.LastErrorAt = js.Lag, js.LastError, js.LastErrorAt
 	}
-	out := map[string]string{}
-	for _, d := range l.ds.List() {
-		out[d.App] = status
+	if r, ok := s.sink.(interface{ Status() map[string]string }); ok {
+		st.Apps = r.Status()
 	}
-	return out
+	if r, ok := s.sink.(interface{ LastError() (string, time.Time) }); ok {
+		if msg, at := r.LastError(); msg != "" && at.After(st.LastErrorAt) {
+			st.LastError, st.LastErrorAt = msg, at
+		}
+	}
+	return st
 }

@@ -294,7 +294,7 @@ func (s *Store) claimToken(ctx context.Context, token, id string) error {
 }
 
 func tokenTaken(token string, holder drainpipe.Drain) error {
-	return fmt.Errorf("Heroku drain token %s belongs to the drain of app %s already: %w", token, holder.App, drainpipe.ErrConflict)
+	return fmt.Errorf("the Heroku drain token %s belongs to the drain of app %s already: %w", token, holder.App, drainpipe.ErrConflict)
 }
 
 func (s *Store) put(ctx context.Context, dr drainpipe.Drain) error {

@@ -81,7 +81,7 @@ func TestListLogDrainsIncludesAddonDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].Addon == nil || *list[0].Addon != *addon.Addon {
+	if len(list) != 1 || list[0].Addon == nil || list[0].Addon.ID != addon.Addon.ID || list[0].Addon.Name != addon.Addon.Name {
 		t.Fatalf("list = %+v, want the add-on drain %+v", list, addon)
 	}
 }
@@ -352,7 +352,7 @@ func TestEnsureLogDrainRace(t *testing.T) {
 	t.Parallel()
 	var (
 		raced  atomic.Bool
-		theirs heroku.LogDrain
+		theirs herokuemu.Drain
 	)
 	var e *env
 	e = newEnv(t, envOptions{wrap: func(next http.Handler) http.Handler {

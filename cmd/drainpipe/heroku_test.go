@@ -189,3 +189,49 @@ func waitMetricSum(t *testing.T, s *server, app, name string, want float64) floa
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestDrainsSayWhatTheyDid: `drains add` and `remove` mention Heroku only when
+// they called it, and a syslog drain is shown by its syslog address, never by an
+// HTTPS URL holding its secret (issue 9 items 9 and 15).
+func TestDrainsSayWhatTheyDid(t *testing.T) {
+	t.Parallel()
+	emu, env := startHeroku(t, "syslogapp")
+	s := startServer(t, "")
+	const token = "d.6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	out, errOut, code := s.cli("drains", "add", "tokenapp", "--heroku-token", token)
+	if code != 0 {
+		t.Fatalf("add --heroku-token: exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, "Registered on Heroku") || strings.Contains(out, "http://") || !strings.Contains(out, token) {
+		t.Errorf("add --heroku-token printed:\n%s\nwant the token, no Heroku registration and no HTTPS URL", out)
+	}
+	// The same token on a second drain is refused, and the new drain is not kept.
+	_, errOut, code = s.cli("drains", "add", "otherapp", "--heroku-token", token)
+	if code == 0 || !strings.Contains(errOut, "tokenapp") {
+		t.Errorf("second drain with the same token: exit %d: %s; want a refusal naming tokenapp", code, errOut)
+	}
+	if list, _, _ := s.cli("drains", "list"); strings.Contains(list, "otherapp") {
+		t.Errorf("the refused drain was kept:\n%s", list)
+	}
+	out, _, code = s.cli("drains", "remove", "tokenapp")
+	if code != 0 || strings.Contains(out, "Removed its Heroku drain") || !strings.Contains(out, "heroku drains:remove "+token) {
+		t.Errorf("remove printed:\n%s\nwant no Heroku removal, and how to remove the user's own drain", out)
+	}
+
+	const syslogURL = "syslog+tls://logs.example.com:6514"
+	out, errOut, code = s.cliEnv(env, "drains", "add", "syslogapp", "--heroku", "--syslog", syslogURL)
+	if code != 0 {
+		t.Fatalf("add --heroku --syslog: exit %d: %s", code, errOut)
+	}
+	hd := emu.Drains("syslogapp")
+	if len(hd) != 1 || hd[0].URL != syslogURL {
+		t.Fatalf("Heroku has %+v, want the syslog URL", hd)
+	}
+	if !strings.Contains(out, syslogURL) || !strings.Contains(out, hd[0].Token) || strings.Contains(out, "http://") {
+		t.Errorf("add --heroku --syslog printed:\n%s\nwant the syslog address and Heroku's token, no HTTPS URL", out)
+	}
+	out, errOut, code = s.cliEnv(env, "drains", "remove", "syslogapp")
+	if code != 0 || !strings.Contains(out, "Removed its Heroku drain "+hd[0].Token) || len(emu.Drains("syslogapp")) != 0 {
+		t.Errorf("remove: exit %d %s\n%s", code, errOut, out)
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/drainpipe/drainpipe/heroku"
 )
 
 // routes wires the endpoints behind the checks every Platform API request passes.
@@ -93,9 +91,9 @@ func acceptsV3(values []string) bool {
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	a, ok := s.apps[r.PathValue("app")]
-	var ds []heroku.LogDrain
+	var ds []Drain
 	if ok {
-		ds = append([]heroku.LogDrain{}, a.drains...)
+		ds = append([]Drain{}, a.drains...)
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -106,9 +104,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		URL *string `json:"url"`
-	}
+	var body createBody
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "Invalid JSON.")
 		return
@@ -136,7 +132,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	a, ok := s.apps[r.PathValue("app")]
 	i := -1
-	var d heroku.LogDrain
+	var d Drain
 	if ok {
 		if i = find(a, r.PathValue("drain")); i >= 0 {
 			d = a.drains[i]
@@ -207,7 +203,7 @@ func writeDrainNotFound(w http.ResponseWriter) {
 }
 
 func writeError(w http.ResponseWriter, status int, id, message string) {
-	writeJSON(w, status, map[string]string{"id": id, "message": message})
+	writeJSON(w, status, apiError{ID: id, Message: message})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

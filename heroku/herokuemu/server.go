@@ -1,5 +1,6 @@
 // Package herokuemu is a test double of Heroku's Platform API log-drain endpoints,
-// faithful to what drainpipe relies on (../../../shared/reference/heroku-platform-api.md):
+// faithful to what drainpipe relies on (the project's copy of Heroku's documentation,
+// heroku/testdata/heroku-platform-api.md):
 // Bearer key check, the version-3 Accept header, apps, drains by id, URL or token,
 // add-on drains that cannot be deleted, a rate limit with RateLimit-Remaining on
 // every answer, and injected faults. Tests drive it with the real heroku.Client over
@@ -38,8 +39,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/drainpipe/drainpipe/heroku"
 )
 
 // Config configures a Server. Only APIKey is required.
@@ -68,7 +67,7 @@ type Server struct {
 
 type app struct {
 	id, name string
-	drains   []heroku.LogDrain
+	drains   []Drain
 }
 
 // fault is an answer forced on the next n requests.
@@ -142,15 +141,15 @@ func (s *Server) AddApp(name string) string {
 
 // AddAddonDrain adds to app a drain owned by the add-on addonName, as provisioning
 // an add-on such as Papertrail does; such a drain cannot be deleted through the API.
-func (s *Server) AddAddonDrain(appName, addonName, drainURL string) (heroku.LogDrain, error) {
+func (s *Server) AddAddonDrain(appName, addonName, drainURL string) (Drain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.apps[appName]
 	if !ok {
-		return heroku.LogDrain{}, fmt.Errorf("add add-on drain: no app %q", appName)
+		return Drain{}, fmt.Errorf("add add-on drain: no app %q", appName)
 	}
 	d := s.newDrain(a, drainURL)
-	d.Addon = &heroku.AddonRef{ID: newUUID(), Name: addonName}
+	d.Addon = &Addon{ID: newUUID(), Name: addonName, App: App{ID: a.id, Name: a.name}}
 	a.drains = append(a.drains, d)
 	return d, nil
 }
@@ -164,7 +163,7 @@ func (s *Server) SetFail(n, status int, id, message string) {
 }
 
 // Drains returns app's drains in creation order, nil for an unknown app.
-func (s *Server) Drains(appName string) []heroku.LogDrain {
+func (s *Server) Drains(appName string) []Drain {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.apps[appName]
@@ -182,13 +181,13 @@ func (s *Server) Requests() int {
 }
 
 // newDrain builds a drain of a for drainURL; the caller holds s.mu.
-func (s *Server) newDrain(a *app, drainURL string) heroku.LogDrain {
+func (s *Server) newDrain(a *app, drainURL string) Drain {
 	now := time.Now().UTC().Truncate(time.Second)
-	return heroku.LogDrain{
+	return Drain{
 		ID:        newUUID(),
 		URL:       drainURL,
 		Token:     "d." + newUUID(),
-		App:       heroku.AppRef{ID: a.id, Name: a.name},
+		App:       App{ID: a.id, Name: a.name},
 		CreatedAt: now,
 		UpdatedAt: now,
 	}

@@ -24,6 +24,10 @@ type Client struct {
 	http  *http.Client
 }
 
+// callTimeout bounds a call whose context has no deadline of its own: a server
+// that stops answering fails the call instead of hanging the command.
+const callTimeout = 2 * time.Minute
+
 // NewClient returns a client of the server at base (http://127.0.0.1:8080).
 func NewClient(base, token string) *Client {
 	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{}}
@@ -74,6 +78,8 @@ func (c *Client) Tail(ctx context.Context, app string, n int) ([]Line, error) {
 // After returns app's lines after the line with id after, oldest first, waiting up
 // to wait for the first of them.
 func (c *Client) After(ctx context.Context, app string, after int64, wait time.Duration) ([]Line, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait+time.Minute)
+	defer cancel()
 	q := url.Values{"after": {strconv.FormatInt(after, 10)}, "wait": {wait.String()}}
 	var ls Lines
 	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/lines?"+q.Encode(), nil, &ls)
@@ -112,6 +118,11 @@ func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Line, error) {
 // do sends one request and decodes the answer into out; an error answer becomes an
 // error holding the server's sentence.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+	}
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)

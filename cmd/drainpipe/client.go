@@ -72,21 +72,17 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if latest, err := c.Tail(ctx, pos[0], 1); err == nil && len(latest) > 0 {
 		last = latest[0].ID
 	}
-	for {
-		more, err := c.After(ctx, pos[0], last, 25*time.Second)
-		if ctx.Err() != nil {
-			return nil // interrupted: following ends normally
-		}
+	err = c.Follow(ctx, pos[0], last, p.print, func(err error) {
 		if err != nil {
-			return fmt.Errorf("follow %s: %w", pos[0], err)
+			fmt.Fprintf(stderr, "drainpipe: lost the server (%v); following again when it is back\n", err)
+		} else {
+			fmt.Fprintln(stderr, "drainpipe: the server is back; following from the last line printed")
 		}
-		if err := p.print(more); err != nil {
-			return err
-		}
-		if len(more) > 0 {
-			last = more[len(more)-1].ID
-		}
+	})
+	if err != nil {
+		return fmt.Errorf("follow %s: %w", pos[0], err)
 	}
+	return nil
 }
 
 func search(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,99 @@
+package main_test
+
+import (
+	"bufio"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// logplexBody frames one app line per message.
+func logplexBody(msgs ...string) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		line := "<190>1 2026-11-22T10:00:00.000000+00:00 host app web.1 - " + m
+		fmt.Fprintf(&b, "%d %s", len(line), line)
+	}
+	return b.String()
+}
+
+// TestTailFollowsAcrossARestart: `tail -f` keeps following when the server
+// restarts, and prints every line once, in order (issue 9 item 19). The server's
+// port changes at each start: the client reaches it through a forwarder on a fixed
+// port, as it would through a load balancer.
+func TestTailFollowsAcrossARestart(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	proxy := newForwarder(t)
+	proxy.to(s.url)
+	u := strings.Replace(s.addDrain("follow"), strings.TrimPrefix(s.url, "http://"), proxy.addr, 1)
+	send := func(msgs ...string) {
+		t.Helper()
+		if code := post(t, u, strings.NewReader(logplexBody(msgs...)), logplexHeaders); code != 204 {
+			t.Fatalf("post %v: status %d", msgs, code)
+		}
+	}
+	send("before-1", "before-2")
+	s.waitLines("follow", 2)
+
+	cmd := exec.Command(binary, "tail", "follow", "-f", "--server", "http://"+proxy.addr, "--data", s.data)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	printed := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			printed <- sc.Text()
+		}
+		close(printed)
+	}()
+	var got []string
+	readUntil := func(marker string) {
+		t.Helper()
+		deadline := time.After(60 * time.Second)
+		for {
+			select {
+			case line, ok := <-printed:
+				if !ok {
+					t.Fatalf("tail -f exited; printed %q; stderr %s", got, stderr.String())
+				}
+				_, msg, _ := strings.Cut(line, "app[web.1]: ")
+				got = append(got, msg)
+				if msg == marker {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %q after 60 s; printed %q; stderr %s", marker, got, stderr.String())
+			}
+		}
+	}
+	readUntil("before-2")
+	send("during-1")
+	readUntil("during-1")
+
+	if _, err := s.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	s.start()
+	proxy.to(s.url)
+	send("after-1", "after-2")
+	send("end") // the closing marker: every line before it has been printed once
+	readUntil("end")
+	want := []string{"before-1", "before-2", "during-1", "after-1", "after-2", "end"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("tail -f printed %q, want %q", got, want)
+	}
+	if !strings.Contains(stderr.String(), "the server is back") {
+		t.Errorf("tail -f did not say it lost the server and found it again: %s", stderr.String())
+	}
+}

@@ -13,20 +13,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-const fixtures = "../../shared/fixtures/heroku/"
-
 // fixtureRecords parses a logplex fixture as the receiver would.
 func fixtureRecords(t testing.TB, name string) []drainpipe.Record {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := testfixtures.Read(t, name)
 	recs, _ := logplex.AppendRecords(nil, body, logplex.Options{Received: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)})
 	for i := range recs {
 		recs[i].App, recs[i].Drain = "cryptic-cliffs-27764", "d_1"

@@ -2,28 +2,24 @@ package herokulog_test
 
 import (
 	"bufio"
+	"bytes"
 	"math"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 )
 
-// fixtureRecords reads testdata/heroku-drain-realistic.lines.txt (a copy of the
-// shared fixture) into records. Its parse is the bare minimum for these lines:
+// fixtureRecords reads the realistic fixture's lines (internal/testfixtures) into
+// records. Its parse is the bare minimum for these lines:
 // the header's six fields, then the rest as the message, STRUCTURED-DATA and all.
 func fixtureRecords(t testing.TB) []drainpipe.Record {
 	t.Helper()
-	f, err := os.Open("testdata/heroku-drain-realistic.lines.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var recs []drainpipe.Record
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(t, "heroku-drain-realistic.lines.txt")))
 	for sc.Scan() {
 		fields := strings.SplitN(sc.Text(), " ", 7)
 		if len(fields) != 7 {

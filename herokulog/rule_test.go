@@ -2,31 +2,27 @@ package herokulog_test
 
 import (
 	"bufio"
+	"bytes"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
-// TestEveryLoggingCode reads every L code of testdata/error-codes.tsv (a copy of the
-// shared list of Heroku's error codes) and checks how its wording is read: the codes
+// TestEveryLoggingCode reads every L code of error-codes.tsv (internal/testfixtures:
+// the list of Heroku's error codes) and checks how its wording is read: the codes
 // that report drained lines lost give their count, the others give nothing. A code
 // added to the list fails here until it is classified.
 func TestEveryLoggingCode(t *testing.T) {
 	t.Parallel()
 	want := map[string]bool{"L10": true, "L11": false, "L12": true, "L13": true, "L14": false, "L15": false}
-	f, err := os.Open("testdata/error-codes.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(t, "error-codes.tsv")))
 	for sc.Scan() {
 		code, title, _ := strings.Cut(sc.Text(), "\t")
 		title, _, _ = strings.Cut(title, "\t")
@@ -55,7 +51,7 @@ func TestEveryLoggingCode(t *testing.T) {
 	}
 	for code := range want {
 		if !seen[code] {
-			t.Errorf("%s is not in testdata/error-codes.tsv any more", code)
+			t.Errorf("%s is not in error-codes.tsv any more", code)
 		}
 	}
 }
@@ -107,10 +103,7 @@ func TestFramedFixtures(t *testing.T) {
 		{"syslog-drain-stream.rfc6587", true, 500},
 	}
 	for _, tt := range tests {
-		body, err := os.ReadFile("testdata/" + tt.file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		body := testfixtures.Read(t, tt.file)
 		recs, _ := logplex.AppendRecords(nil, body, logplex.Options{Received: time.Now(), StructuredData: tt.sd})
 		loss := herokulog.BatchLoss(&drainpipe.Batch{Records: recs})
 		if loss.Total != tt.want || loss.InLines != tt.want {

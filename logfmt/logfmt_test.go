@@ -2,15 +2,14 @@ package logfmt_test
 
 import (
 	"bufio"
-	"os"
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/logfmt"
 )
-
-const fixture = "../../shared/fixtures/heroku/heroku-drain-realistic.lines.txt"
 
 type P = logfmt.Pair
 
@@ -252,13 +251,8 @@ func BenchmarkScan(b *testing.B) {
 // syslog header's "- ").
 func fixtureLines(tb testing.TB) []string {
 	tb.Helper()
-	f, err := os.Open(fixture)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(tb, "heroku-drain-realistic.lines.txt")))
 	for sc.Scan() {
 		line := sc.Text()
 		if i := strings.Index(line, " - "); i >= 0 {

@@ -4,8 +4,7 @@ package logplex
 // units the framing cut, which the API does not expose.
 
 import (
-	"os"
-	"path/filepath"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,18 +12,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
 var fuzzReceived = time.Date(2026, 11, 22, 4, 0, 0, 123456000, time.UTC)
 
-// addFixtureSeeds seeds f with every fixture body, whole and as single messages.
+// addFixtureSeeds seeds f with every fixture file (internal/testfixtures).
 func addFixtureSeeds(f *testing.F, add func(body []byte)) {
-	err := filepath.WalkDir("testdata/fixtures", func(path string, d os.DirEntry, err error) error {
+	err := fs.WalkDir(testfixtures.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := os.ReadFile(path)
+		b, err := fs.ReadFile(testfixtures.FS, path)
 		if err != nil {
 			return err
 		}

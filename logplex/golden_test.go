@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/logplex"
 	"github.com/drainpipe/drainpipe/rfc5424"
 )
@@ -23,9 +24,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // received is the receive time stamped on every record in the tests.
 var received = time.Date(2026, 11, 22, 4, 0, 0, 123456000, time.UTC)
 
-// fixtureDir holds copies of ../shared/fixtures/heroku, so the tests run from any clone.
-const fixtureDir = "testdata/fixtures"
-
 // golden is what a golden file holds for one fixture body.
 type golden struct {
 	Options logplex.Options
@@ -33,25 +31,19 @@ type golden struct {
 	Records []drainpipe.Record
 }
 
-// fixtureBodies returns every request body among the fixtures, by path under fixtureDir.
+// fixtureBodies returns every request body among the fixtures (internal/testfixtures),
+// by fixture name.
 func fixtureBodies(t testing.TB) map[string][]byte {
 	t.Helper()
 	bodies := map[string][]byte{}
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.logplex"))
-	if err != nil {
-		t.Fatal(err)
+	names := append(testfixtures.Glob(t, "*.logplex"), testfixtures.Glob(t, "edge-cases/*.logplex")...)
+	names = append(names, "log-shuttle/req1.body.bin", "log-shuttle/req3.body.bin")
+	for _, name := range names {
+		bodies[name] = testfixtures.Read(t, name)
 	}
-	edge, _ := filepath.Glob(filepath.Join(fixtureDir, "edge-cases", "*.logplex"))
-	paths = append(paths, edge...)
-	paths = append(paths,
-		filepath.Join(fixtureDir, "log-shuttle", "req1.body.bin"),
-		filepath.Join(fixtureDir, "log-shuttle", "req3.body.bin"))
-	for _, p := range paths {
-		bodies[rel(p)] = readFile(t, p)
-	}
-	bodies["log-shuttle/req2.body"] = gunzip(t, readFile(t, filepath.Join(fixtureDir, "log-shuttle", "req2.body.bin")))
+	bodies["log-shuttle/req2.body"] = gunzip(t, testfixtures.Read(t, "log-shuttle/req2.body.bin"))
 	// The README's example is a whole HTTP request: its body follows the blank line.
-	req := readFile(t, filepath.Join(fixtureDir, "logplex-readme-example.http"))
+	req := testfixtures.Read(t, "logplex-readme-example.http")
 	_, body, ok := bytes.Cut(req, []byte("\r\n\r\n"))
 	if !ok {
 		t.Fatal("logplex-readme-example.http: no end of headers")
@@ -107,8 +99,8 @@ func TestGolden(t *testing.T) {
 func TestRealisticLines(t *testing.T) {
 	t.Parallel()
 	opt := logplex.Options{Received: received}
-	recs, st := logplex.AppendRecords(nil, readFile(t, filepath.Join(fixtureDir, "heroku-drain-realistic.logplex")), opt)
-	lines := strings.Split(strings.TrimSuffix(string(readFile(t, filepath.Join(fixtureDir, "heroku-drain-realistic.lines.txt"))), "\n"), "\n")
+	recs, st := logplex.AppendRecords(nil, testfixtures.Read(t, "heroku-drain-realistic.logplex"), opt)
+	lines := strings.Split(strings.TrimSuffix(string(testfixtures.Read(t, "heroku-drain-realistic.lines.txt")), "\n"), "\n")
 	if len(lines) != 38 || len(recs) != 38 {
 		t.Fatalf("got %d records and %d lines, want 38 of each", len(recs), len(lines))
 	}
@@ -133,14 +125,6 @@ func recordsEqual(a, b drainpipe.Record) bool {
 	ta, tb := a.Time, b.Time
 	a.Time, b.Time = time.Time{}, time.Time{}
 	return reflect.DeepEqual(a, b) && ta.Equal(tb)
-}
-
-func rel(p string) string {
-	r, err := filepath.Rel(fixtureDir, p)
-	if err != nil {
-		panic(err)
-	}
-	return filepath.ToSlash(r)
 }
 
 func readFile(t testing.TB, path string) []byte {

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,13 +12,11 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/metrics"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// fixture is a copy of the shared fixtures/heroku/heroku-drain-realistic.lines.txt.
-const fixture = "testdata/heroku-drain-realistic.lines.txt"
 
 // parseLine reads the fixture's RFC 5424 lines as a drain receiver would: HTTPS drains
 // send no STRUCTURED-DATA, log-shuttle sends "- -".
@@ -40,13 +39,8 @@ func parseLine(tb testing.TB, line string) drainpipe.Record {
 
 func fixtureRecords(tb testing.TB) []drainpipe.Record {
 	tb.Helper()
-	f, err := os.Open(fixture)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	var recs []drainpipe.Record
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(tb, "heroku-drain-realistic.lines.txt")))
 	for sc.Scan() {
 		recs = append(recs, parseLine(tb, sc.Text()))
 	}

@@ -2,13 +2,14 @@ package rfc5424_test
 
 import (
 	"bufio"
-	"os"
+	"bytes"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
@@ -16,12 +17,7 @@ import (
 // record holding the whole message (escaped) exactly when the header does not
 // parse, and header fields that are printable tokens.
 func FuzzParse(f *testing.F) {
-	file, err := os.Open("testdata/heroku-drain-realistic.lines.txt")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer file.Close()
-	sc := bufio.NewScanner(file)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(f, "heroku-drain-realistic.lines.txt")))
 	for sc.Scan() {
 		f.Add(sc.Text(), false)
 		f.Add(sc.Text()+"\r\n", true)

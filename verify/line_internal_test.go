@@ -2,9 +2,11 @@ package verify
 
 import (
 	"bufio"
-	"os"
+	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 )
 
 const testRun = "0123456789abcdef"
@@ -80,13 +82,8 @@ func FuzzParseLine(f *testing.F) {
 
 // fixtureLines are the messages of the realistic Heroku fixture, one per line.
 func fixtureLines(f *testing.F) []string {
-	file, err := os.Open("../../shared/fixtures/heroku/heroku-drain-realistic.lines.txt")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer file.Close()
 	var out []string
-	sc := bufio.NewScanner(file)
+	sc := bufio.NewScanner(bytes.NewReader(testfixtures.Read(f, "heroku-drain-realistic.lines.txt")))
 	for sc.Scan() {
 		out = append(out, sc.Text())
 	}

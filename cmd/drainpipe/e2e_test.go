@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -24,14 +25,11 @@ var logplexHeaders = map[string]string{"Content-Type": "application/logplex-1", 
 func TestFixturesEndToEnd(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "")
-	files, _ := filepath.Glob(filepath.Join(fixtures, "*.logplex"))
-	edge, _ := filepath.Glob(filepath.Join(fixtures, "edge-cases", "*.logplex"))
-	files = append(files, edge...)
+	files := append(testfixtures.Glob(t, "*.logplex"), testfixtures.Glob(t, "edge-cases/*.logplex")...)
 	if len(files) < 27 {
 		t.Fatalf("found %d fixtures, want the 3 bodies and 24 edge cases", len(files))
 	}
-	for i, f := range files {
-		name, _ := filepath.Rel(fixtures, f)
+	for i, name := range files {
 		t.Run(name, func(t *testing.T) {
 			app := fmt.Sprintf("fixture-%d", i)
 			u := s.addDrain(app)

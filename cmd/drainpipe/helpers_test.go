@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/internal/testfixtures"
 )
 
 // binary is the drainpipe binary under test, built once by TestMain: the end-to-end
@@ -40,8 +41,6 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
-
-const fixtures = "../../../shared/fixtures/heroku"
 
 // server is a running `drainpipe serve` process.
 type server struct {
@@ -272,13 +271,10 @@ func post(t *testing.T, url string, body io.Reader, headers map[string]string) i
 	return resp.StatusCode
 }
 
+// readFixture returns one of the Heroku drain fixtures (internal/testfixtures).
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testfixtures.Read(t, name)
 }
 
 // metric returns the sum of the samples of a metric whose line contains every

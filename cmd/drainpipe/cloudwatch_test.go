@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,22 @@ func waitCloudWatch(t *testing.T, emu *cwlemu.Server, group string, n int) []str
 		got := cloudwatchLines(emu, group)
 		if len(got) >= n || time.Now().After(deadline) {
 			return got
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitCloudWatchFor waits until group holds the event msg, and returns every event.
+func waitCloudWatchFor(t *testing.T, emu *cwlemu.Server, group, msg string) []string {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got := cloudwatchLines(emu, group)
+		if slices.Contains(got, msg) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not in %s after 90 s (%d events)", msg, group, len(got))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -139,19 +156,17 @@ func TestCloudWatchOutageAndRestart(t *testing.T) {
 	s := startServerEnv(t, dir, awsEnv(url), "--cloudwatch")
 	u := s.addDrain("outage")
 	l := startLoaderN(u, 4, 50, 100) // 20,000 lines
-	time.Sleep(2 * time.Second)
-	if lag := s.metric("drainpipe_sink_lag_seconds", `sink="cloudwatch"`); lag < 0.5 {
-		t.Errorf("cloudwatch lag %v during the outage, want it visible", lag)
-	}
+	waitMetric(t, s, "drainpipe_sink_lag_seconds", `sink="cloudwatch"`, 0.5)
 	acked := l.wait()
 	s.kill()
 	s.start()
 	emu.SetFaults(cwlemu.Faults{})
-	waitCloudWatch(t, emu, "/heroku/outage", len(acked))
-	time.Sleep(500 * time.Millisecond) // a duplicate, if any, would be in by now
-	got := cloudwatchLines(emu, "/heroku/outage")
-	if len(got) < len(acked) {
-		t.Fatalf("%d of %d lines in CloudWatch after the outage", len(got), len(acked))
+	// The sink delivers in journal order: once the closing marker is in CloudWatch,
+	// every line before it is too, and so is any duplicate.
+	marker := s.closingMarker(u, "outage")
+	got := waitCloudWatchFor(t, emu, "/heroku/outage", "app[web.1]: "+marker)
+	if len(got) < len(acked)+1 {
+		t.Fatalf("%d of %d lines in CloudWatch after the outage", len(got)-1, len(acked))
 	}
 	seen := map[string]int{}
 	for _, m := range got {

@@ -169,9 +169,9 @@ func TestRetriedBatchIsStoredOnce(t *testing.T) {
 	}
 	h["Logplex-Frame-Id"] = "another"
 	post(t, u, bytes.NewReader(body), h)
-	time.Sleep(500 * time.Millisecond)
-	if got := s.waitLines("retry", 20); len(got) != 20 {
-		t.Fatalf("stored %d lines, want 20: a retried Frame-Id is stored once", len(got))
+	s.closingMarker(u, "retry")
+	if got := s.allLines("retry"); len(got) != 21 {
+		t.Fatalf("stored %d lines, want 20 and the closing marker: a retried Frame-Id is stored once", len(got))
 	}
 }
 
@@ -211,12 +211,12 @@ func TestLogShuttleCaptures(t *testing.T) {
 		recs, _ := logplex.AppendRecords(nil, raw, logplex.Options{StructuredData: true, Received: time.Now()})
 		total += len(recs)
 	}
-	s.waitLines("shuttle", total)
-	time.Sleep(300 * time.Millisecond) // a line stored twice would show up by now
+	marker := s.closingMarker(u.String(), "shuttle")
 	got := s.lines("shuttle", 1000)
-	if len(got) != total {
-		t.Fatalf("stored %d lines, want %d", len(got), total)
+	if len(got) != total+1 || got[len(got)-1].Message != marker {
+		t.Fatalf("stored %d lines, want %d and the closing marker", len(got), total)
 	}
+	got = got[:total]
 	long := 0
 	for _, l := range got {
 		if l.Malformed {

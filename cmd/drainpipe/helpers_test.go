@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,8 +247,39 @@ func (s *server) waitLines(app string, n int) []api.Line {
 	}
 }
 
+// closingMarker posts a last line, "closing marker <n>", to the drain at drainURL
+// (its host moved to the server's current address) and waits until app has it.
+// The archive stores the journal in order, so when the marker is stored every line
+// acknowledged before it is too, and so is any line stored twice: a test then
+// counts what it sent without sleeping on the chance that more arrives. It returns
+// the marker's message.
+func (s *server) closingMarker(drainURL, app string) string {
+	s.t.Helper()
+	u, err := url.Parse(drainURL)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u.Host = strings.TrimPrefix(s.url, "http://")
+	msg := fmt.Sprintf("closing marker %d", time.Now().UnixNano())
+	line := "<190>1 2026-11-22T10:00:00.000000+00:00 host app web.1 - " + msg
+	if code := post(s.t, u.String(), strings.NewReader(fmt.Sprintf("%d %s", len(line), line)), nil); code != http.StatusNoContent {
+		s.t.Fatalf("closing marker: status %d", code)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		lines := s.allLines(app)
+		if len(lines) > 0 && lines[len(lines)-1].Message == msg {
+			return msg
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the closing marker of %s was not stored within 60 s", app)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // post sends body to a drain URL with headers and returns the status code.
-func post(t *testing.T, url string, body io.Reader, headers map[string]string) int {
+func post(t testing.TB, url string, body io.Reader, headers map[string]string) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -275,6 +307,23 @@ func post(t *testing.T, url string, body io.Reader, headers map[string]string) i
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
 	return testfixtures.Read(t, name)
+}
+
+// waitMetric waits until the metric (summed over the samples matching labels) is
+// at least min, and fails the test after 60 s.
+func waitMetric(t *testing.T, s *server, name, labels string, min float64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v := s.metric(name, labels)
+		if v >= min {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s{%s} = %v after 60 s, want ≥ %v", name, labels, v, min)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // metric returns the sum of the samples of a metric whose line contains every

@@ -75,7 +75,7 @@ func TestOutageFillsJournalToItsCap(t *testing.T) {
 			t.Fatalf("line %q delivered %d times after the outage, want once", text, seen[text])
 		}
 	}
-	checkEveryAckedLine(t, s, "capped", acked)
+	checkEveryAckedLine(t, s, u, "capped", acked)
 	t.Logf("%d lines acknowledged; journal peaked at %.1f MB (cap %d MB), RSS at %.0f MB",
 		len(acked), peakJournal/(1<<20), journalCap>>20, peakRSS/(1<<20))
 }

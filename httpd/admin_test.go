@@ -1,0 +1,181 @@
+package httpd_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/httpd"
+)
+
+func admin() http.Header {
+	return http.Header{"Authorization": {"Bearer " + adminToken}}
+}
+
+// TestAdminToken: the admin API answers the admin token only, compared by hash;
+// an empty token is refused even where the stored hash is that of "" (an older
+// drainpipe stored it from an empty file).
+func TestAdminToken(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, nil)
+	emptyHash := newTestServer(t, func(c *httpd.Config) { c.AdminTokenHash = drainpipe.HashSecret("") })
+	for _, tt := range []struct {
+		name string
+		url  string
+		h    http.Header
+		code int
+	}{
+		{"token", ts.url, admin(), 200},
+		{"none", ts.url, nil, 401},
+		{"wrong", ts.url, http.Header{"Authorization": {"Bearer nope"}}, 401},
+		{"basic", ts.url, basicAuth("admin", adminToken), 401},
+		{"empty, over the hash of empty", emptyHash.url, http.Header{"Authorization": {"Bearer "}}, 401},
+	} {
+		resp, text := do(t, "GET", tt.url+"/api/drains", "", tt.h)
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: status %d %q, want %d", tt.name, resp.StatusCode, text, tt.code)
+		}
+		if tt.code == 401 && !strings.Contains(text, `"error"`) {
+			t.Errorf("%s: error answer %q is not {\"error\": ...}", tt.name, text)
+		}
+	}
+}
+
+func TestAdminDrains(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, nil)
+	resp, text := do(t, "POST", ts.url+"/api/drains", `{"app": "myapp"}`, admin())
+	var added api.Drain
+	if resp.StatusCode != 201 || json.Unmarshal([]byte(text), &added) != nil {
+		t.Fatalf("add: %d %s", resp.StatusCode, text)
+	}
+	if !strings.HasPrefix(added.URL, "https://"+added.ID+":") || !strings.HasSuffix(added.URL, "@logs.example.com/logs") {
+		t.Fatalf("added URL %q, want https://ID:SECRET@logs.example.com/logs", added.URL)
+	}
+	resp, text = do(t, "POST", ts.url+"/api/drains", `{"app": "myapp"}`, admin())
+	var again api.Drain
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(text), &again) != nil || !again.Existing || again.ID != added.ID ||
+		strings.Contains(again.URL, ":"+strings.Split(strings.TrimPrefix(added.URL, "https://"+added.ID+":"), "@")[0]) {
+		t.Fatalf("add again: %d %s; want the drain without its secret", resp.StatusCode, text)
+	}
+	for _, tt := range []struct{ method, path, body string }{
+		{"POST", "/api/drains", `{"app": "Not An App"}`},
+		{"POST", "/api/drains", `not json`},
+		{"PUT", "/api/drains/myapp/heroku", `{"id": "x"}`},
+	} {
+		if resp, text := do(t, tt.method, ts.url+tt.path, tt.body, admin()); resp.StatusCode != 400 {
+			t.Errorf("%s %s %s: %d %s, want 400", tt.method, tt.path, tt.body, resp.StatusCode, text)
+		}
+	}
+	if resp, _ := do(t, "GET", ts.url+"/api/drains/nosuchapp", "", admin()); resp.StatusCode != 404 {
+		t.Errorf("unknown app: %d, want 404", resp.StatusCode)
+	}
+	if resp, text := do(t, "DELETE", ts.url+"/api/drains/myapp", "", admin()); resp.StatusCode != 200 || !strings.Contains(text, added.ID) {
+		t.Errorf("remove: %d %s", resp.StatusCode, text)
+	}
+	if _, ok := ts.drains.ByApp("myapp"); ok {
+		t.Error("the drain is still stored after remove")
+	}
+}
+
+// TestAdminHerokuTokenTaken: a Heroku token another drain holds is a 409 naming the
+// conflict (issue 9 item 9).
+func TestAdminHerokuTokenTaken(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, nil)
+	ts.drains.add(t, "appb")
+	ts.drains.add(t, "appc")
+	const token = `{"id": "", "token": "d.0b4c3a6e-2f55-4d6b-9a43-8c6f0e7d5a21"}`
+	if resp, text := do(t, "PUT", ts.url+"/api/drains/appc/heroku", token, admin()); resp.StatusCode != 200 {
+		t.Fatalf("appc: %d %s", resp.StatusCode, text)
+	}
+	if resp, text := do(t, "PUT", ts.url+"/api/drains/appb/heroku", token, admin()); resp.StatusCode != 409 {
+		t.Fatalf("appb with appc's token: %d %s, want 409", resp.StatusCode, text)
+	}
+}
+
+// TestAdminSinkStatus: each drain shows each sink's status: ok, or its lag and
+// last error, and what the sink says of the app.
+func TestAdminSinkStatus(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ts := newTestServer(t, func(c *httpd.Config) {
+		c.Now = func() time.Time { return now }
+		c.Sinks = []httpd.StatusReporter{
+			fakeSink{name: "archive", st: httpd.SinkStatus{Lag: 36400 * time.Millisecond}},
+			fakeSink{name: "cloudwatch", st: httpd.SinkStatus{Lag: 2 * time.Minute, LastError: "PutLogEvents: dial tcp: connection refused",
+				LastErrorAt: now.Add(-5 * time.Second), Apps: map[string]string{"parked": "parked: AccessDeniedException: no"}}},
+			fakeSink{name: "metrics", st: httpd.SinkStatus{Lag: 200 * time.Millisecond}},
+		}
+	})
+	ts.drains.add(t, "myapp")
+	ts.drains.add(t, "parked")
+	_, text := do(t, "GET", ts.url+"/api/drains", "", admin())
+	var ds []api.Drain
+	if err := json.Unmarshal([]byte(text), &ds); err != nil || len(ds) != 2 {
+		t.Fatalf("list: %v %s", err, text)
+	}
+	want := map[string]map[string]string{
+		"myapp": {"archive": "lag 36s", "cloudwatch": "lag 2m0s; last error 5s ago: PutLogEvents: dial tcp: connection refused", "metrics": "ok"},
+		"parked": {"archive": "lag 36s", "cloudwatch": "parked: AccessDeniedException: no; lag 2m0s; last error 5s ago: PutLogEvents: dial tcp: connection refused",
+			"metrics": "ok"},
+	}
+	for _, d := range ds {
+		for sink, w := range want[d.App] {
+			if d.Sinks[sink] != w {
+				t.Errorf("%s %s = %q, want %q", d.App, sink, d.Sinks[sink], w)
+			}
+		}
+	}
+}
+
+func TestAdminLines(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *httpd.Config) { c.Metrics = fakeHistory{} })
+	ts.drains.add(t, "myapp")
+	for i := range 5 {
+		ts.archive.lines = append(ts.archive.lines, archive.Line{ID: int64(i + 1),
+			Record: drainpipe.Record{App: "myapp", Message: "line " + string(rune('a'+i)), Source: "app", Dyno: "web.1"}})
+	}
+	ts.archive.stats["gone"] = archive.AppStats{Lines: 1} // lines, but no drain any more
+	for _, tt := range []struct {
+		path string
+		code int
+		n    int
+	}{
+		{"/api/apps/myapp/tail?n=2", 200, 2},
+		{"/api/apps/myapp/lines?after=3&wait=0s", 200, 2},
+		{"/api/apps/myapp/lines?after=5&wait=50ms", 200, 0},
+		{"/api/apps/myapp/search?q=line+c", 200, 1},
+		{"/api/apps/gone/tail", 200, 0},
+		{"/api/apps/nosuchapp/tail", 404, 0},
+		{"/api/apps/myapp/tail?n=-1", 400, 0},
+		{"/api/apps/myapp/lines?wait=1h", 400, 0},
+		{"/api/apps/myapp/search?since=yesterday", 400, 0},
+		{"/api/apps/myapp/search?limit=0", 400, 0},
+		{"/api/apps/myapp/search?q=%22open", 400, 0},
+	} {
+		resp, text := do(t, "GET", ts.url+tt.path, "", admin())
+		var ls api.Lines
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: %d %s, want %d", tt.path, resp.StatusCode, text, tt.code)
+			continue
+		}
+		if tt.code == 200 && (json.Unmarshal([]byte(text), &ls) != nil || len(ls.Lines) != tt.n) {
+			t.Errorf("%s: %s, want %d lines", tt.path, text, tt.n)
+		}
+	}
+	if resp, text := do(t, "GET", ts.url+"/api/apps/myapp/metrics?since=1h", "", admin()); resp.StatusCode != 200 || !strings.Contains(text, "router.requests") {
+		t.Errorf("metrics: %d %s", resp.StatusCode, text)
+	}
+	off := newTestServer(t, nil)
+	off.drains.add(t, "myapp")
+	if resp, _ := do(t, "GET", off.url+"/api/apps/myapp/metrics", "", admin()); resp.StatusCode != 404 {
+		t.Errorf("metrics when off: %d, want 404", resp.StatusCode)
+	}
+}

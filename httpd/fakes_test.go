@@ -1,0 +1,270 @@
+package httpd_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/httpd"
+	"github.com/drainpipe/drainpipe/metrics"
+)
+
+// The fakes stand in for the journal, the drain store, the archive and the sinks:
+// the receiver and the admin API are tested on their own, over real HTTP.
+
+// fakeJournal keeps the batches appended; a batch whose key it saw is a duplicate.
+type fakeJournal struct {
+	mu      sync.Mutex
+	batches []*drainpipe.Batch
+	keys    map[string]bool
+	err     error         // returned by every Append when set
+	delay   time.Duration // Append waits this long (or until ctx ends)
+}
+
+func (j *fakeJournal) Append(ctx context.Context, b *drainpipe.Batch) (bool, error) {
+	if j.delay > 0 {
+		select {
+		case <-time.After(j.delay):
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return false, j.err
+	}
+	if b.Key != "" {
+		if j.keys == nil {
+			j.keys = map[string]bool{}
+		}
+		if j.keys[b.Drain+"/"+b.Key] {
+			return true, nil
+		}
+		j.keys[b.Drain+"/"+b.Key] = true
+	}
+	j.batches = append(j.batches, b)
+	return false, nil
+}
+
+func (j *fakeJournal) appended() []*drainpipe.Batch {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]*drainpipe.Batch{}, j.batches...)
+}
+
+// fakeDrains is a drain store in a map.
+type fakeDrains struct {
+	mu     sync.Mutex
+	byID   map[string]drainpipe.Drain
+	health error
+}
+
+func newFakeDrains() *fakeDrains { return &fakeDrains{byID: map[string]drainpipe.Drain{}} }
+
+// add stores a new drain for app and returns its secret.
+func (d *fakeDrains) add(t *testing.T, app string) (drainpipe.Drain, string) {
+	t.Helper()
+	dr, secret, err := drainpipe.NewDrain(app, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	d.byID[dr.ID] = dr
+	d.mu.Unlock()
+	return dr, secret
+}
+
+func (d *fakeDrains) Authenticate(secret string) (drainpipe.Drain, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, dr := range d.byID {
+		if string(dr.SecretHash) == string(drainpipe.HashSecret(secret)) {
+			return dr, true
+		}
+	}
+	return drainpipe.Drain{}, false
+}
+
+func (d *fakeDrains) Health() error { return d.health }
+
+func (d *fakeDrains) ByApp(app string) (drainpipe.Drain, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, dr := range d.byID {
+		if dr.App == app {
+			return dr, true
+		}
+	}
+	return drainpipe.Drain{}, false
+}
+
+func (d *fakeDrains) List() []drainpipe.Drain {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []drainpipe.Drain
+	for _, dr := range d.byID {
+		out = append(out, dr)
+	}
+	return out
+}
+
+func (d *fakeDrains) Add(_ context.Context, dr drainpipe.Drain) (drainpipe.Drain, bool, error) {
+	if old, ok := d.ByApp(dr.App); ok {
+		return old, false, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.byID[dr.ID] = dr
+	return dr, true, nil
+}
+
+func (d *fakeDrains) Update(_ context.Context, dr drainpipe.Drain) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.byID[dr.ID]; !ok {
+		return drainpipe.ErrNotFound
+	}
+	for _, other := range d.byID {
+		if other.ID != dr.ID && other.Heroku != nil && dr.Heroku != nil && other.Heroku.Token == dr.Heroku.Token {
+			return drainpipe.ErrConflict
+		}
+	}
+	d.byID[dr.ID] = dr
+	return nil
+}
+
+func (d *fakeDrains) Remove(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.byID[id]; !ok {
+		return drainpipe.ErrNotFound
+	}
+	delete(d.byID, id)
+	return nil
+}
+
+// fakeArchive answers from a fixed list of lines.
+type fakeArchive struct {
+	lines []archive.Line
+	stats map[string]archive.AppStats
+}
+
+func (a *fakeArchive) Search(_ context.Context, q archive.Query) ([]archive.Line, error) {
+	if strings.HasPrefix(q.Match, `"`) && !strings.HasSuffix(q.Match, `"`) {
+		return nil, errors.Join(archive.ErrBadQuery, errors.New("unterminated string"))
+	}
+	var out []archive.Line
+	for _, l := range a.lines {
+		if l.App == q.App && strings.Contains(l.Message, q.Match) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func (a *fakeArchive) Tail(_ context.Context, app string, n int) ([]archive.Line, error) {
+	var out []archive.Line
+	for _, l := range a.lines {
+		if l.App == app {
+			out = append(out, l)
+		}
+	}
+	return out[max(0, len(out)-n):], nil
+}
+
+func (a *fakeArchive) After(_ context.Context, app string, after int64, limit int) ([]archive.Line, error) {
+	var out []archive.Line
+	for _, l := range a.lines {
+		if l.App == app && l.ID > after && len(out) < limit {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func (a *fakeArchive) Wait(ctx context.Context, _ int64) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (a *fakeArchive) Stats(_ context.Context, app string) (archive.AppStats, error) {
+	return a.stats[app], nil
+}
+
+// fakeSink reports a fixed status.
+type fakeSink struct {
+	name string
+	st   httpd.SinkStatus
+}
+
+func (s fakeSink) Name() string                            { return s.name }
+func (s fakeSink) Status(context.Context) httpd.SinkStatus { return s.st }
+
+// fakeHistory is a metrics history with one series.
+type fakeHistory struct{}
+
+func (fakeHistory) Query(context.Context, string, time.Time, time.Time, string) ([]metrics.Series, error) {
+	return []metrics.Series{{Name: "router.requests", Sum: 3}}, nil
+}
+
+const adminToken = "an-admin-token-for-the-tests"
+
+// testServer is an httpd.Server on 127.0.0.1 over the fakes.
+type testServer struct {
+	url     string
+	journal *fakeJournal
+	drains  *fakeDrains
+	archive *fakeArchive
+	reg     *prometheus.Registry
+}
+
+func newTestServer(t *testing.T, mod func(*httpd.Config)) *testServer {
+	t.Helper()
+	ts := &testServer{journal: &fakeJournal{}, drains: newFakeDrains(), archive: &fakeArchive{stats: map[string]archive.AppStats{}},
+		reg: prometheus.NewRegistry()}
+	cfg := httpd.Config{
+		Journal: ts.journal, Drains: ts.drains, Archive: ts.archive, AdminTokenHash: drainpipe.HashSecret(adminToken),
+		PublicURL: "https://logs.example.com", MaxBody: 1 << 16, AppendTimeout: 200 * time.Millisecond,
+		Registerer: ts.reg, Gatherer: ts.reg,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv := httptest.NewServer(httpd.New(cfg, func() bool { return true }))
+	t.Cleanup(srv.Close)
+	ts.url = srv.URL
+	return ts
+}
+
+// do sends a request and returns the answer, its body read.
+func do(t *testing.T, method, url string, body string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/tick"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -111,20 +112,7 @@ func progress(cfg *Config, c *counters, start time.Time) func() {
 	if cfg.Progress == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				cfg.Progress(c.result(time.Since(start)))
-			}
-		}
-	}()
-	return func() { close(done) }
+	return tick.Every(time.Second, func() { cfg.Progress(c.result(time.Since(start))) })
 }
 
 // send is one connection's loop: bodies are built once (8 of them, with distinct

@@ -200,8 +200,8 @@ func TestReceiveCountsARetriedBatchOnce(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]float64{
-		"drainpipe_receiver_malformed_lines_total":  1,
-		"drainpipe_receiver_lines_total":            3,
+		"drainpipe_receiver_malformed_lines_total":   1,
+		"drainpipe_receiver_lines_total":             3,
 		"drainpipe_receiver_duplicate_batches_total": 2,
 	} {
 		if got := gathered(t, ts, name); got != want {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/internal/backoff"
+	"github.com/drainpipe/drainpipe/internal/tick"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -193,29 +194,9 @@ func decodeEntries(journal string, msgs []jetstream.Msg, seqs []uint64) ([]drain
 // heartbeat tells the server, every interval, that msgs are still being worked on,
 // so a slow sink keeps its messages; the returned func stops it (idempotently).
 func heartbeat(msgs []jetstream.Msg, interval time.Duration) func() {
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				for _, m := range msgs {
-					_ = m.InProgress()
-				}
-			}
+	return tick.Every(interval, func() {
+		for _, m := range msgs {
+			_ = m.InProgress()
 		}
-	}()
-	var once bool
-	return func() {
-		if !once {
-			once = true
-			close(done)
-			<-stopped
-		}
-	}
+	})
 }

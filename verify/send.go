@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/tick"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -74,21 +75,7 @@ func sendProgress(progress func(Report), t *tally) (stop func()) {
 	if progress == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(pollInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				progress(t.sending())
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
+	return tick.Every(pollInterval, func() { progress(t.sending()) })
 }
 
 // sender is one concurrent sender, standing for one dyno.

@@ -92,12 +92,11 @@ func (s *Server) putRetentionPolicy(_ *call, in *putRetentionPolicyInput) (any, 
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.groups[in.LogGroupName]
-	if g == nil {
-		return nil, groupNotFound()
+	g, aerr := s.lockGroup(in.LogGroupName)
+	if aerr != nil {
+		return nil, aerr
 	}
+	defer s.mu.Unlock()
 	g.retention = *in.RetentionInDays
 	return nil, nil
 }
@@ -186,11 +185,10 @@ func (s *Server) withGroup(name string, f func(g *group) *apiError) *apiError {
 	if err := v.err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.groups[name]
-	if g == nil {
-		return groupNotFound()
+	g, aerr := s.lockGroup(name)
+	if aerr != nil {
+		return aerr
 	}
+	defer s.mu.Unlock()
 	return f(g)
 }

@@ -53,16 +53,11 @@ func (s *Server) putLogEvents(_ *call, in *putLogEventsInput) (any, *apiError) {
 			return nil, invalidParameter("Log events in a single PutLogEvents request must be in chronological order.")
 		}
 	}
-	s.mu.Lock()
+	g, st, aerr := s.lockStream(in.LogGroupName, in.LogStreamName)
+	if aerr != nil {
+		return nil, aerr
+	}
 	defer s.mu.Unlock()
-	g := s.groups[in.LogGroupName]
-	if g == nil {
-		return nil, groupNotFound()
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, streamNotFound()
-	}
 	now := s.now()
 	w := classify(in.LogEvents, now, g.retention)
 	if w.lo < w.hi {

@@ -50,16 +50,11 @@ func (s *Server) getLogEvents(_ *call, in *getLogEventsInput) (any, *apiError) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
+	_, st, aerr := s.lockStream(name, in.LogStreamName)
+	if aerr != nil {
+		return nil, aerr
+	}
 	defer s.mu.Unlock()
-	g := s.groups[name]
-	if g == nil {
-		return nil, groupNotFound()
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, streamNotFound()
-	}
 	evs := inTimeOrder(st.events, in.StartTime, in.EndTime, false)
 	forward, pos, aerr := readPosition(in.NextToken, in.StartFromHead, len(evs))
 	if aerr != nil {
@@ -174,16 +169,11 @@ func (s *Server) filterLogEvents(_ *call, in *filterLogEventsInput) (any, *apiEr
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != "" {
 		return nil, invalidParameter("You cannot specify both logStreamNames and logStreamNamePrefix.")
 	}
-	start, aerr := decodeOffset(in.NextToken)
+	g, start, aerr := s.lockPage(name, in.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.groups[name]
-	if g == nil {
-		return nil, groupNotFound()
-	}
 	all := in.search(g)
 	if start >= len(all) {
 		return &filterLogEventsOutput{Events: []filteredEvent{}}, nil

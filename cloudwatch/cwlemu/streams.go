@@ -42,12 +42,11 @@ func (s *Server) withStream(in *streamName, f func(g *group) *apiError) *apiErro
 	if err := v.err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.groups[in.LogGroupName]
-	if g == nil {
-		return groupNotFound()
+	g, aerr := s.lockGroup(in.LogGroupName)
+	if aerr != nil {
+		return aerr
 	}
+	defer s.mu.Unlock()
 	return f(g)
 }
 
@@ -121,16 +120,11 @@ func (s *Server) describeLogStreams(_ *call, in *describeLogStreamsInput) (any, 
 	if in.OrderBy == "LastEventTime" && in.LogStreamNamePrefix != "" {
 		return nil, invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
-	start, aerr := decodeOffset(in.NextToken)
+	g, start, aerr := s.lockPage(name, in.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.groups[name]
-	if g == nil {
-		return nil, groupNotFound()
-	}
 	all := sortedStreams(g, in.LogStreamNamePrefix, in.OrderBy == "LastEventTime", in.Descending)
 	page, next := pageOf(all, start, limitOr(in.Limit, maxDescribeLimit))
 	out := &describeLogStreamsOutput{LogStreams: make([]logStreamOutput, 0, len(page)), NextToken: next}

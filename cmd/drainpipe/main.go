@@ -40,6 +40,20 @@ func main() {
 	os.Exit(code)
 }
 
+// command is one of drainpipe's commands: it gets the arguments after its name.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// commands are drainpipe's commands by name.
+var commands = map[string]command{
+	"serve":   serve,
+	"drains":  drainsCmd,
+	"tail":    tail,
+	"search":  search,
+	"metrics": metricsCmd,
+	"verify":  verifyCmd,
+	"bench":   benchCmd,
+}
+
 // run executes one command and returns the process's exit code: 0 on success,
 // 1 when the command failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,32 +61,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		err = serve(ctx, rest, stdout, stderr)
-	case "drains":
-		err = drainsCmd(ctx, rest, stdout, stderr)
-	case "tail":
-		err = tail(ctx, rest, stdout, stderr)
-	case "search":
-		err = search(ctx, rest, stdout, stderr)
-	case "metrics":
-		err = metricsCmd(ctx, rest, stdout, stderr)
-	case "verify":
-		err = verifyCmd(ctx, rest, stdout, stderr)
-	case "bench":
-		err = benchCmd(ctx, rest, stdout, stderr)
+	switch args[0] {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return 0
-	default:
-		fmt.Fprintf(stderr, "drainpipe: unknown command %q\n\n%s", cmd, usage)
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "drainpipe: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	err := cmd(ctx, args[1:], stdout, stderr)
 	var u usageError
 	switch {
 	case err == nil:

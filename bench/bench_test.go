@@ -1,0 +1,126 @@
+package bench_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe/bench"
+	"github.com/drainpipe/drainpipe/logplex"
+)
+
+// drain is a small fake drain: it checks the credentials, parses every body as
+// the receiver would, and counts what it took.
+type drain struct {
+	mu       sync.Mutex
+	lines    int
+	requests int
+	frameIDs map[string]bool
+	bad      []string
+}
+
+func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pass, ok := r.BasicAuth(); !ok || pass != "s3cret" {
+		http.Error(w, "missing or wrong drain credentials", http.StatusUnauthorized)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	recs, st := logplex.AppendRecords(nil, body, logplex.Options{Received: time.Now()})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.requests++
+	d.lines += len(recs)
+	if d.frameIDs == nil {
+		d.frameIDs = map[string]bool{}
+	}
+	id := r.Header.Get("Logplex-Frame-Id")
+	switch {
+	case st.Malformed > 0:
+		d.bad = append(d.bad, "malformed frames")
+	case r.Header.Get("Logplex-Msg-Count") != strconv.Itoa(len(recs)):
+		d.bad = append(d.bad, "Logplex-Msg-Count "+r.Header.Get("Logplex-Msg-Count")+" for "+strconv.Itoa(len(recs))+" frames")
+	case id == "" || d.frameIDs[id]:
+		d.bad = append(d.bad, "frame id "+id+" missing or repeated")
+	case r.Header.Get("Content-Type") != "application/logplex-1":
+		d.bad = append(d.bad, "content type "+r.Header.Get("Content-Type"))
+	}
+	d.frameIDs[id] = true
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	d := &drain{}
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	u := strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs"
+	var progress int
+	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: 1500 * time.Millisecond, Connections: 3, BatchLines: 20, LineBytes: 120,
+		Progress: func(bench.Result) { progress++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.bad) > 0 {
+		t.Fatalf("the drain saw bad requests: %v", d.bad[:min(5, len(d.bad))])
+	}
+	// A request cut by the end of the run reaches the drain but is not counted.
+	if r.Requests == 0 || r.Errors != 0 || r.Requests > int64(d.requests) || r.Requests < int64(d.requests)-3 {
+		t.Fatalf("result %+v; the drain took %d requests", r, d.requests)
+	}
+	if r.Lines != r.Requests*20 || r.LinesPerSec <= 0 || r.MBPerSec <= 0 || r.P50Ms <= 0 || r.P99Ms < r.P50Ms {
+		t.Fatalf("result %+v", r)
+	}
+	if progress == 0 {
+		t.Error("no progress report in 1.5 s")
+	}
+}
+
+func TestRunWrongSecret(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&drain{})
+	t.Cleanup(srv.Close)
+	u := strings.Replace(srv.URL, "http://", "http://d_bench:wrong@", 1) + "/logs"
+	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 0 || r.Errors == 0 || !strings.Contains(r.LastError, "401") {
+		t.Fatalf("result %+v, want every request refused with 401", r)
+	}
+}
+
+func TestRunBadURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"", "ftp://host/logs", "not a url", "http:///logs"} {
+		if _, err := bench.Run(t.Context(), bench.Config{URL: u}); err == nil {
+			t.Errorf("URL %q accepted", u)
+		}
+	}
+}
+
+// TestBody: a generated body parses back into n well-formed router lines of about
+// the size asked for.
+func TestBody(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	body := bench.Body(7, 50, 250, now)
+	recs, st := logplex.AppendRecords(nil, body, logplex.Options{Received: now})
+	if len(recs) != 50 || st.Malformed != 0 {
+		t.Fatalf("%d records, stats %+v", len(recs), st)
+	}
+	if per := len(body) / 50; per < 230 || per > 270 {
+		t.Errorf("%d bytes a frame, want about 250", per)
+	}
+	for _, r := range recs {
+		if r.Source != "heroku" || r.Dyno != "router" || !r.Time.Equal(now) || !strings.HasPrefix(r.Message, "at=info method=GET") {
+			t.Fatalf("record %+v", r)
+		}
+	}
+}

@@ -29,7 +29,10 @@ func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong drain credentials", http.StatusUnauthorized)
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return // the run ended mid-request: the sender went away
+	}
 	recs, st := logplex.AppendRecords(nil, body, logplex.Options{Received: time.Now()})
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -3,7 +3,8 @@
 // themselves, and the errors the parts use to talk to each other.
 //
 // The packages below it each speak one protocol or wrap one dependency (logplex,
-// syslog, journal, archive, cloudwatch, metrics, heroku); cmd/drainpipe wires them.
+// rfc5424, syslog, journal, drains, archive, cloudwatch, metrics, herokulog,
+// heroku); cmd/drainpipe wires them. docs/architecture.md has the package map.
 package drainpipe
 
 import (

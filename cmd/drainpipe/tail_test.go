@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,8 +44,8 @@ func TestTailFollowsAcrossARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,29 @@ func TestTailFollowsAcrossARestart(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("tail -f printed %q, want %q", got, want)
 	}
-	if !strings.Contains(stderr.String(), "the server is back") {
-		t.Errorf("tail -f did not say it lost the server and found it again: %s", stderr.String())
+	// stderr is copied from the process's pipe: wait for the line, do not assume it.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "the server is back"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("tail -f did not say it lost the server and found it again: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// lockedBuffer is a buffer that a process's output is copied into while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -55,3 +55,18 @@ func BenchmarkSeriesMemory(b *testing.B) {
 		runtime.KeepAlive(a)
 	}
 }
+
+// BenchmarkExtractFixture measures Extract on every line of the realistic fixture:
+// router, runtime, add-on, app and l2met lines, and Heroku's loss reports, which it
+// reads with herokulog.LossReport.
+func BenchmarkExtractFixture(b *testing.B) {
+	recs := fixtureRecords(b)
+	n, samples := 0, 0
+	for b.Loop() {
+		for _, r := range recs {
+			_ = metrics.Extract(r, func(metrics.Sample) { samples++ })
+		}
+		n += len(recs)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+}

@@ -51,13 +51,14 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f := newFlags("drains "+args[0], stderr)
 	cf := addClientFlags(f)
 	var group, syslogURL, token *string
-	var onHeroku, keepHeroku, check *bool
+	var onHeroku, keepHeroku, check, fir *bool
 	switch args[0] {
 	case "add":
 		group = f.String("cloudwatch-group", "", "CloudWatch log group for this drain's lines, instead of --cloudwatch-group's template")
 		onHeroku = f.Bool("heroku", false, "also register the drain on Heroku (HEROKU_API_KEY, or ~/.netrc from `heroku login`)")
 		syslogURL = f.String("syslog", "", "with --heroku: register this syslog+tls:// (or syslog://) URL of drainpipe's syslog listener instead of the HTTPS URL")
 		token = f.String("heroku-token", "", "the Heroku drain token (d.<uuid>) of a syslog drain you registered yourself")
+		fir = f.Bool("fir", false, "print the `heroku telemetry:add` command for a Fir app's OpenTelemetry logs and metrics instead of a drain URL")
 	case "remove":
 		keepHeroku = f.Bool("keep-heroku", false, "leave the drain's registration on Heroku in place")
 	case "list":
@@ -76,9 +77,15 @@ func drains(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if len(pos) != 1 {
 			return usagef("usage: drainpipe drains add APP")
 		}
+		if *fir && (*onHeroku || *syslogURL != "" || *token != "") {
+			return usagef("--fir prints the telemetry drain command to run; --heroku, --syslog and --heroku-token are for logplex and syslog drains")
+		}
 		d, err := c.AddDrain(ctx, api.AddDrainRequest{App: pos[0], CloudWatchGroup: *group})
 		if err != nil {
 			return fmt.Errorf("add drain: %w", err)
+		}
+		if *fir {
+			return printFir(stdout, d, *cf.json)
 		}
 		switch {
 		case *onHeroku:

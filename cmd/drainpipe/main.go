@@ -19,6 +19,7 @@ const usage = `drainpipe keeps every line of your Heroku apps' logs.
 Usage:
   drainpipe serve [flags]                      run the server (embedded journal and archive)
   drainpipe drains add APP [--json]            add a drain; prints the URL to give Heroku
+  drainpipe drains add APP --fir               the same for a Fir app: prints its heroku telemetry:add command
   drainpipe drains list [--json]               list drains with their line counts
   drainpipe drains remove APP                  remove a drain (its URL stops working at once)
   drainpipe tail APP [-n N] [--follow] [--json]

@@ -3,11 +3,13 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	otellog "go.opentelemetry.io/otel/log"
@@ -141,4 +143,45 @@ func sendMetrics(t *testing.T, ctx context.Context, endpoint string, headers map
 		t.Fatalf("export metrics: %v", err)
 	}
 	_ = mp.Shutdown(ctx)
+}
+
+var grpcAddrRe = regexp.MustCompile(`msg="OTLP/gRPC listening" .*addr=(\S+)`)
+
+// TestOTLPGRPCListener: with --otlp-grpc-listen, the SDK's OTLP/gRPC exporter
+// delivers to the archive too, and SIGTERM still stops the server within 10 s.
+func TestOTLPGRPCListener(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--otlp-grpc-listen", "127.0.0.1:0", "--metrics=false")
+	m := grpcAddrRe.FindStringSubmatch(s.logText())
+	if m == nil {
+		t.Fatalf("no OTLP/gRPC address in the server's log:\n%s", s.logText())
+	}
+	out, errOut, code := s.cli("drains", "add", "grpcapp", "--fir", "--json")
+	if code != 0 {
+		t.Fatalf("drains add --fir: exit %d %s", code, errOut)
+	}
+	var td telemetryDrain
+	if err := json.Unmarshal([]byte(out), &td); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	exp, err := otlploggrpc.New(ctx, otlploggrpc.WithEndpoint(m[1]), otlploggrpc.WithInsecure(), otlploggrpc.WithHeaders(td.Headers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)),
+		sdklog.WithResource(resource.NewSchemaless(attribute.String("heroku.dyno", "worker.3"))))
+	var r otellog.Record
+	r.SetBody(attribute.StringValue("over gRPC"))
+	lp.Logger("grpc").Emit(ctx, r)
+	if err := lp.ForceFlush(ctx); err != nil {
+		t.Fatalf("export over gRPC: %v", err)
+	}
+	_ = lp.Shutdown(ctx)
+	if lines := s.waitLines("grpcapp", 1); len(lines) != 1 || lines[0].Message != "over gRPC" || lines[0].Dyno != "worker.3" {
+		t.Fatalf("stored %+v", lines)
+	}
+	if took, err := s.stop(); err != nil || took > 10*time.Second {
+		t.Fatalf("SIGTERM: exit %v after %v", err, took)
+	}
 }

@@ -27,7 +27,7 @@ Usage:
   drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]   router, dyno and l2met metrics from the logs
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
-  drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+  drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--otlp] [--json]
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
 DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.

@@ -185,3 +185,29 @@ func TestOTLPGRPCListener(t *testing.T) {
 		t.Fatalf("SIGTERM: exit %v after %v", err, took)
 	}
 }
+
+// TestBenchCommandOTLP runs `drainpipe bench --otlp` against the real server: every
+// log record it counts as acknowledged is stored, and a wrong secret is reported.
+func TestBenchCommandOTLP(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--metrics=false")
+	u := s.addDrain("otlpbench")
+	out, errOut, code := runDrainpipe(t, nil, "bench", "--otlp", "--url", u, "--duration", "2s", "--connections", "2", "--batch-lines", "50", "--json")
+	if code != 0 {
+		t.Fatalf("bench --otlp: exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Lines  int64 `json:"lines"`
+		Errors int64 `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Lines == 0 || r.Errors != 0 {
+		t.Fatalf("bench --otlp --json: %v %q", err, out)
+	}
+	if got := s.waitLines("otlpbench", int(r.Lines)); len(got) < int(r.Lines) || got[0].Source != "app" || !strings.Contains(got[0].Message, "at=info") {
+		t.Fatalf("bench counted %d acknowledged records, %d stored", r.Lines, len(got))
+	}
+	_, errOut, code = runDrainpipe(t, nil, "bench", "--otlp", "--url", strings.Replace(u, "@", "x@", 1), "--duration", "1s", "--connections", "1")
+	if code == 0 || !strings.Contains(errOut, "401") {
+		t.Fatalf("bench --otlp with a wrong secret: exit %d %q", code, errOut)
+	}
+}

@@ -3,7 +3,6 @@ package httpd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -24,8 +23,9 @@ func (s *Server) otlpMetrics(w http.ResponseWriter, r *http.Request) {
 
 // otlpExport answers as the OTLP/HTTP specification says: 200 with an export
 // response (a partial success when some records were refused) once the records are
-// journaled; 400 for a body that does not decode, 401, 413, 415; 429 when the
-// journal is full and 503 when it cannot answer in time, both with Retry-After,
+// journaled; 400 for a body that does not decode, 401, 413 (over MaxBody, or over
+// otlp.MaxRecords or MaxFields), 415; 429 when the journal is full and 503 when it
+// or a decoding slot cannot be had in time, both with Retry-After,
 // which exporters retry. Error bodies are a google.rpc.Status in the request's encoding.
 func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Signal) {
 	enc, err := otlp.ParseContentType(r.Header.Get("Content-Type"))
@@ -50,7 +50,7 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 	res, err := s.otlpJournal(r.Context(), drain, sig, body, enc)
 	if err != nil {
 		code, retry := otlpErrorCode(err)
-		if code == http.StatusBadRequest {
+		if code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge {
 			s.log.Debug("OTLP request does not decode", "drain", drain.ID, "signal", sig, "err", err)
 		} else {
 			s.log.Warn("OTLP export not journaled", "drain", drain.ID, "signal", sig, "err", err)
@@ -71,23 +71,12 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 	_, _ = w.Write(out)
 }
 
-// errBadPayload marks a body that does not decode as an OTLP request.
-var errBadPayload = errors.New("bad payload")
-
 // otlpJournal decodes body and journals its records.
 func (s *Server) otlpJournal(ctx context.Context, d drainpipe.Drain, sig otlp.Signal, body []byte, enc otlp.Encoding) (otlp.Result, error) {
 	if sig == otlp.Metrics {
-		md, err := otlp.DecodeMetrics(body, enc)
-		if err != nil {
-			return otlp.Result{}, fmt.Errorf("%w: %w", errBadPayload, err)
-		}
-		return s.otlp.ExportMetrics(ctx, d, md)
+		return s.otlp.ExportMetricsBody(ctx, d, body, enc)
 	}
-	ld, err := otlp.DecodeLogs(body, enc)
-	if err != nil {
-		return otlp.Result{}, fmt.Errorf("%w: %w", errBadPayload, err)
-	}
-	return s.otlp.ExportLogs(ctx, d, ld)
+	return s.otlp.ExportLogsBody(ctx, d, body, enc)
 }
 
 // otlpAuthenticate finds the drain whose secret the request carries: in
@@ -111,8 +100,10 @@ func (s *Server) otlpAuthenticate(r *http.Request) (drainpipe.Drain, bool) {
 // otlpErrorCode maps an export's failure to its HTTP status and Retry-After.
 func otlpErrorCode(err error) (int, string) {
 	switch {
-	case errors.Is(err, errBadPayload):
+	case errors.Is(err, otlp.ErrBadPayload):
 		return http.StatusBadRequest, ""
+	case errors.Is(err, otlp.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, ""
 	case errors.Is(err, drainpipe.ErrJournalFull):
 		// The sinks are behind: a retry within a second would only be refused again.
 		return http.StatusTooManyRequests, "5"

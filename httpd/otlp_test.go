@@ -171,14 +171,8 @@ func TestOTLPFullJournalIsRetriedLater(t *testing.T) {
 	if st := readStatus(t, resp); codes.Code(st.Code) != codes.ResourceExhausted {
 		t.Fatalf("status %v %q", codes.Code(st.Code), st.Message)
 	}
-	// A journal that is gone answers 503, also to be retried.
-	e.j.Close()
-	resp = e.post(t, "/v1/metrics", protobuf, nil)
-	if resp.StatusCode != 200 { // an empty request has nothing to journal
-		t.Fatalf("empty export: %d", resp.StatusCode)
-	}
-	resp = e.post(t, "/v1/logs", protobuf, logsBody(t, 1, "z"))
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("closed journal: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	// An empty request has nothing to journal: it is answered at once.
+	if resp = e.post(t, "/v1/metrics", protobuf, nil); resp.StatusCode != 200 {
+		t.Fatalf("empty export to a full journal: %d", resp.StatusCode)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -14,7 +15,9 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip" // exporters may compress with gzip
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/drainpipe/drainpipe"
@@ -53,6 +56,8 @@ func NewGRPCServer(cfg GRPCConfig, opts ...grpc.ServerOption) *grpc.Server {
 	if cfg.MaxStreams == 0 {
 		cfg.MaxStreams = 64
 	}
+	g := &grpcTransport{cfg: cfg}
+	opts = append(opts, grpc.InTapHandle(g.tap), grpc.StatsHandler(g))
 	s := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessage),
 		grpc.MaxConcurrentStreams(cfg.MaxStreams),
@@ -60,7 +65,6 @@ func NewGRPCServer(cfg GRPCConfig, opts ...grpc.ServerOption) *grpc.Server {
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 2 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}, opts...)...)
-	g := &grpcTransport{cfg: cfg}
 	plogotlp.RegisterGRPCServer(s, &grpcLogs{g: g})
 	pmetricotlp.RegisterGRPCServer(s, &grpcMetrics{g: g})
 	return s
@@ -131,16 +135,80 @@ func first1(vs []string) string {
 	return vs[0]
 }
 
-// fail maps a journal failure to a retryable status with a RetryInfo.
+// fail maps a failure to its status: a request over the caps is refused for good,
+// a journal failure gets a retryable status with a RetryInfo.
 func (g *grpcTransport) fail(sig Signal, err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		g.cfg.Receiver.Answered("grpc", sig, int(codes.ResourceExhausted))
+		return status.Error(codes.ResourceExhausted, err.Error())
+	}
 	code, delay := codes.Unavailable, time.Second
 	if errors.Is(err, drainpipe.ErrJournalFull) {
 		code, delay = codes.ResourceExhausted, 5*time.Second
 	}
 	g.cfg.Receiver.Answered("grpc", sig, int(code))
-	st, derr := status.New(code, err.Error()).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
-	if derr != nil {
-		return status.Error(code, err.Error())
+	return retryable(code, err.Error(), delay)
+}
+
+// retryable is a status that tells the exporter to retry after delay.
+func retryable(code codes.Code, msg string, delay time.Duration) error {
+	st, err := status.New(code, msg).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
+	if err != nil {
+		return status.Error(code, msg)
 	}
 	return st.Err()
 }
+
+// releaseKey holds, in a call's context, the decoding slot its tap took.
+type releaseKey struct{}
+
+// callTimeout bounds how long a call may hold its decoding slot, so that a client
+// that trickles its message in cannot keep it: exporters give up after 10 s.
+const callTimeout = 15 * time.Second
+
+// tap takes a decoding slot for each call before its message is read, so that only
+// MaxDecoding requests are held decoded at once (see MaxRecords), and gives the
+// call callTimeout. It must not block: with no slot free the call is refused as
+// Unavailable, which exporters retry.
+func (g *grpcTransport) tap(ctx context.Context, _ *tap.Info) (context.Context, error) {
+	release, ok := g.cfg.Receiver.tryAdmit()
+	if !ok {
+		return ctx, retryable(codes.Unavailable, "too many OTLP requests being decoded; retry", time.Second)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	ctx = context.WithValue(ctx, cancelKey{}, cancel)
+	var once sync.Once
+	return context.WithValue(ctx, releaseKey{}, func() { once.Do(release) }), nil
+}
+
+// cancelKey holds, in a call's context, the cancel func of its callTimeout.
+type cancelKey struct{}
+
+// HandleRPC gives a call's decoding slot back when it ends, however it ends (the
+// Receiver gives it back earlier, once the records are made).
+func (g *grpcTransport) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if _, end := s.(*stats.End); end {
+		releaseSlot(ctx)
+		if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+			cancel()
+		}
+	}
+}
+
+// releaseSlot gives back the decoding slot ctx holds, if any; again is harmless.
+func releaseSlot(ctx context.Context) {
+	if release, ok := ctx.Value(releaseKey{}).(func()); ok {
+		release()
+	}
+}
+
+// TagRPC, TagConn and HandleConn complete stats.Handler; they do nothing.
+func (g *grpcTransport) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+
+// TagConn does nothing.
+func (g *grpcTransport) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+
+// HandleConn does nothing.
+func (g *grpcTransport) HandleConn(context.Context, stats.ConnStats) {}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -45,6 +46,9 @@ type ReceiverConfig struct {
 	// context.DeadlineExceeded and the sender is told to retry. Default 4 s, as for
 	// logplex: OpenTelemetry exporters wait 10 s.
 	AppendTimeout time.Duration
+	// MaxDecoding is how many requests are decoded at once (see MaxRecords);
+	// default GOMAXPROCS, at least 2: decoding is CPU-bound.
+	MaxDecoding int
 	// Now is the clock; default time.Now.
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -54,6 +58,7 @@ type ReceiverConfig struct {
 // Receiver journals OTLP exports for both transports.
 type Receiver struct {
 	cfg      ReceiverConfig
+	slots    chan struct{} // decoding slots
 	requests *prometheus.CounterVec
 	records  *prometheus.CounterVec
 	rejected *prometheus.CounterVec
@@ -71,7 +76,10 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	rc := &Receiver{cfg: cfg,
+	if cfg.MaxDecoding <= 0 {
+		cfg.MaxDecoding = max(2, runtime.GOMAXPROCS(0))
+	}
+	rc := &Receiver{cfg: cfg, slots: make(chan struct{}, cfg.MaxDecoding),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drainpipe_otlp_requests_total",
 			Help: "OTLP export requests by transport, signal and answer (HTTP status, or gRPC code)."}, []string{"transport", "signal", "code"}),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drainpipe_otlp_records_total",
@@ -91,22 +99,100 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	return rc, nil
 }
 
-// ExportLogs journals the log records of ld for drain d.
-func (rc *Receiver) ExportLogs(ctx context.Context, d drainpipe.Drain, ld plog.Logs) (Result, error) {
-	now := rc.cfg.Now().UTC()
-	return rc.journal(ctx, d, Logs, now, LogRecords(ld, d, now))
+// ExportLogsBody decodes an OTLP/HTTP logs request and journals its records. It
+// waits for a decoding slot at most AppendTimeout, and lets the decoded request go
+// before waiting for the journal. Errors wrap ErrBusy, ErrBadPayload, ErrTooLarge,
+// or the journal's (drainpipe.ErrJournalFull, ErrUnavailable, context errors).
+func (rc *Receiver) ExportLogsBody(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Result, error) {
+	m, err := rc.decodeLogs(ctx, d, body, enc)
+	if err != nil {
+		return Result{}, err
+	}
+	return rc.journal(ctx, d, Logs, m)
 }
 
-// ExportMetrics journals the data points of md for drain d.
+func (rc *Receiver) decodeLogs(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Mapped, error) {
+	release, err := rc.admitFor(ctx)
+	if err != nil {
+		return Mapped{}, err
+	}
+	defer release()
+	ld, err := DecodeLogs(body, enc)
+	if err != nil {
+		return Mapped{}, fmt.Errorf("%w: %w", ErrBadPayload, err)
+	}
+	if err := checkLogs(ld); err != nil {
+		return Mapped{}, err
+	}
+	return LogRecords(ld, d, rc.cfg.Now().UTC()), nil
+}
+
+// ExportMetricsBody is ExportLogsBody for a metrics request.
+func (rc *Receiver) ExportMetricsBody(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Result, error) {
+	m, err := rc.decodeMetrics(ctx, d, body, enc)
+	if err != nil {
+		return Result{}, err
+	}
+	return rc.journal(ctx, d, Metrics, m)
+}
+
+func (rc *Receiver) decodeMetrics(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Mapped, error) {
+	release, err := rc.admitFor(ctx)
+	if err != nil {
+		return Mapped{}, err
+	}
+	defer release()
+	md, err := DecodeMetrics(body, enc)
+	if err != nil {
+		return Mapped{}, fmt.Errorf("%w: %w", ErrBadPayload, err)
+	}
+	if err := checkMetrics(md); err != nil {
+		return Mapped{}, err
+	}
+	return MetricRecords(md, d, rc.cfg.Now().UTC()), nil
+}
+
+// admitFor waits for a decoding slot at most AppendTimeout.
+func (rc *Receiver) admitFor(ctx context.Context) (func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, rc.cfg.AppendTimeout)
+	defer cancel()
+	return rc.admit(ctx)
+}
+
+// ExportLogs journals the log records of ld, decoded already (by gRPC) for drain
+// d. The decoding slot the call's context holds, if any, is given back once the
+// records are made, before the wait for the journal.
+func (rc *Receiver) ExportLogs(ctx context.Context, d drainpipe.Drain, ld plog.Logs) (Result, error) {
+	err := checkLogs(ld)
+	var m Mapped
+	if err == nil {
+		m = LogRecords(ld, d, rc.cfg.Now().UTC())
+	}
+	releaseSlot(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return rc.journal(ctx, d, Logs, m)
+}
+
+// ExportMetrics journals the data points of md for drain d, as ExportLogs.
 func (rc *Receiver) ExportMetrics(ctx context.Context, d drainpipe.Drain, md pmetric.Metrics) (Result, error) {
-	now := rc.cfg.Now().UTC()
-	return rc.journal(ctx, d, Metrics, now, MetricRecords(md, d, now))
+	err := checkMetrics(md)
+	var m Mapped
+	if err == nil {
+		m = MetricRecords(md, d, rc.cfg.Now().UTC())
+	}
+	releaseSlot(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return rc.journal(ctx, d, Metrics, m)
 }
 
 // journal appends the mapped records as one batch. An error is the journal's
 // (drainpipe.ErrJournalFull, ErrUnavailable, or the context's), and means none of
 // the records was accepted.
-func (rc *Receiver) journal(ctx context.Context, d drainpipe.Drain, sig Signal, now time.Time, m Mapped) (Result, error) {
+func (rc *Receiver) journal(ctx context.Context, d drainpipe.Drain, sig Signal, m Mapped) (Result, error) {
 	if m.Rejected > 0 {
 		rc.rejected.WithLabelValues(d.App, string(sig)).Add(float64(m.Rejected))
 		rc.cfg.Logger.Debug("OTLP records rejected", "app", d.App, "signal", sig, "rejected", m.Rejected, "reason", m.Reason)
@@ -117,7 +203,7 @@ func (rc *Receiver) journal(ctx context.Context, d drainpipe.Drain, sig Signal, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, rc.cfg.AppendTimeout)
 	defer cancel()
-	b := &drainpipe.Batch{Drain: d.ID, App: d.App, Received: now, Records: m.Records}
+	b := &drainpipe.Batch{Drain: d.ID, App: d.App, Received: m.Records[0].Received, Records: m.Records}
 	if _, err := rc.cfg.Journal.Append(ctx, b); err != nil {
 		return Result{}, fmt.Errorf("journal OTLP %s: %w", sig, err)
 	}

@@ -50,10 +50,10 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 	res, err := s.otlpJournal(r.Context(), drain, sig, body, enc)
 	if err != nil {
 		code, retry := otlpErrorCode(err)
-		if code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge {
-			s.log.Debug("OTLP request does not decode", "drain", drain.ID, "signal", sig, "err", err)
-		} else {
+		if code == http.StatusServiceUnavailable && !errors.Is(err, otlp.ErrBusy) && !errors.Is(err, context.DeadlineExceeded) {
 			s.log.Warn("OTLP export not journaled", "drain", drain.ID, "signal", sig, "err", err)
+		} else { // the sender's to mend, or back pressure: counted, not worth a line each
+			s.log.Debug("OTLP export refused", "drain", drain.ID, "signal", sig, "code", code, "err", err)
 		}
 		if retry != "" {
 			w.Header().Set("Retry-After", retry)

@@ -22,9 +22,13 @@ type PointType string
 
 // The OpenTelemetry metric types drainpipe aggregates.
 const (
-	PointGauge        PointType = "gauge"
-	PointSum          PointType = "sum"
-	PointHistogram    PointType = "histogram"
+	// PointGauge is a gauge's point: a value.
+	PointGauge PointType = "gauge"
+	// PointSum is a sum's point: a value, delta or cumulative, monotonic or not.
+	PointSum PointType = "sum"
+	// PointHistogram is an explicit-bucket histogram's point.
+	PointHistogram PointType = "histogram"
+	// PointExpHistogram is an exponential (base-2) histogram's point.
 	PointExpHistogram PointType = "exponential_histogram"
 )
 
@@ -32,6 +36,7 @@ const (
 // more than a few kilobytes: OpenTelemetry SDKs send at most 160 exponential
 // buckets a side and a few dozen explicit bounds.
 const (
+	// MaxPointBuckets bounds a histogram point's buckets (a side, for exponential ones).
 	MaxPointBuckets = 4096
 	// MaxLabelsBytes bounds a point's attributes as rendered in its series name.
 	MaxLabelsBytes = 1024
@@ -118,7 +123,9 @@ func IsPointKey(key string) bool {
 
 // Errors of Validate and ParsePoint.
 var (
+	// ErrNotPoint means the record is not of PointMsgID, or carries no attributes.
 	ErrNotPoint = errors.New("record is not a metric data point")
+	// ErrBadPoint means the point's fields do not parse or do not hold together.
 	ErrBadPoint = errors.New("invalid metric data point")
 )
 

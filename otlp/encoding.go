@@ -52,34 +52,33 @@ func ParseContentType(ct string) (Encoding, error) {
 	return 0, fmt.Errorf("content type %q: send application/x-protobuf or application/json", mt)
 }
 
-// DecodeLogs reads an ExportLogsServiceRequest.
+// DecodeLogs reads an ExportLogsServiceRequest; an error wraps ErrBadPayload.
 func DecodeLogs(body []byte, enc Encoding) (plog.Logs, error) {
 	req := plogotlp.NewExportRequest()
-	var err error
-	if enc == JSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return plog.Logs{}, fmt.Errorf("decode OTLP logs request: %w", err)
+	if err := unmarshal(req, body, enc); err != nil {
+		return plog.Logs{}, fmt.Errorf("%w: decode OTLP logs request: %w", ErrBadPayload, err)
 	}
 	return req.Logs(), nil
 }
 
-// DecodeMetrics reads an ExportMetricsServiceRequest.
+// DecodeMetrics reads an ExportMetricsServiceRequest; an error wraps ErrBadPayload.
 func DecodeMetrics(body []byte, enc Encoding) (pmetric.Metrics, error) {
 	req := pmetricotlp.NewExportRequest()
-	var err error
-	if enc == JSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return pmetric.Metrics{}, fmt.Errorf("decode OTLP metrics request: %w", err)
+	if err := unmarshal(req, body, enc); err != nil {
+		return pmetric.Metrics{}, fmt.Errorf("%w: decode OTLP metrics request: %w", ErrBadPayload, err)
 	}
 	return req.Metrics(), nil
+}
+
+// unmarshal reads body into req, in enc.
+func unmarshal(req interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
+}, body []byte, enc Encoding) error {
+	if enc == JSON {
+		return req.UnmarshalJSON(body)
+	}
+	return req.UnmarshalProto(body)
 }
 
 // LogsResponse is the answer to a logs export, with a partial success when records

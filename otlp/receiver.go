@@ -104,52 +104,44 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 // before waiting for the journal. Errors wrap ErrBusy, ErrBadPayload, ErrTooLarge,
 // or the journal's (drainpipe.ErrJournalFull, ErrUnavailable, context errors).
 func (rc *Receiver) ExportLogsBody(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Result, error) {
-	m, err := rc.decodeLogs(ctx, d, body, enc)
-	if err != nil {
-		return Result{}, err
-	}
-	return rc.journal(ctx, d, Logs, m)
-}
-
-func (rc *Receiver) decodeLogs(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Mapped, error) {
-	release, err := rc.admitFor(ctx)
-	if err != nil {
-		return Mapped{}, err
-	}
-	defer release()
-	ld, err := DecodeLogs(body, enc)
-	if err != nil {
-		return Mapped{}, fmt.Errorf("%w: %w", ErrBadPayload, err)
-	}
-	if err := checkLogs(ld); err != nil {
-		return Mapped{}, err
-	}
-	return LogRecords(ld, d, rc.cfg.Now().UTC()), nil
+	return rc.exportBody(ctx, d, Logs, func(now time.Time) (Mapped, error) {
+		ld, err := DecodeLogs(body, enc)
+		if err == nil {
+			err = checkLogs(ld)
+		}
+		if err != nil {
+			return Mapped{}, err
+		}
+		return LogRecords(ld, d, now), nil
+	})
 }
 
 // ExportMetricsBody is ExportLogsBody for a metrics request.
 func (rc *Receiver) ExportMetricsBody(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Result, error) {
-	m, err := rc.decodeMetrics(ctx, d, body, enc)
+	return rc.exportBody(ctx, d, Metrics, func(now time.Time) (Mapped, error) {
+		md, err := DecodeMetrics(body, enc)
+		if err == nil {
+			err = checkMetrics(md)
+		}
+		if err != nil {
+			return Mapped{}, err
+		}
+		return MetricRecords(md, d, now), nil
+	})
+}
+
+// exportBody runs decode in a decoding slot, then journals what it made.
+func (rc *Receiver) exportBody(ctx context.Context, d drainpipe.Drain, sig Signal, decode func(time.Time) (Mapped, error)) (Result, error) {
+	release, err := rc.admitFor(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	return rc.journal(ctx, d, Metrics, m)
-}
-
-func (rc *Receiver) decodeMetrics(ctx context.Context, d drainpipe.Drain, body []byte, enc Encoding) (Mapped, error) {
-	release, err := rc.admitFor(ctx)
+	m, err := decode(rc.cfg.Now().UTC())
+	release()
 	if err != nil {
-		return Mapped{}, err
+		return Result{}, err
 	}
-	defer release()
-	md, err := DecodeMetrics(body, enc)
-	if err != nil {
-		return Mapped{}, fmt.Errorf("%w: %w", ErrBadPayload, err)
-	}
-	if err := checkMetrics(md); err != nil {
-		return Mapped{}, err
-	}
-	return MetricRecords(md, d, rc.cfg.Now().UTC()), nil
+	return rc.journal(ctx, d, sig, m)
 }
 
 // admitFor waits for a decoding slot at most AppendTimeout.

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/otlp"
 )
 
@@ -26,7 +25,7 @@ const maxGRPCConns = 1024
 // --tls-key). The gRPC server stops when ctx ends, finishing the exports in flight
 // within 7 s as the HTTP server does, or when the returned func is called, which
 // waits for it.
-func startOTLP(ctx context.Context, c serveConfig, j *journal.Journal, ds *journal.Drains, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(), error) {
+func startOTLP(ctx context.Context, c serveConfig, j otlp.Journal, ds otlp.Authenticator, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(), error) {
 	rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: j, Logger: log, Registerer: reg})
 	if err != nil {
 		return nil, nil, err

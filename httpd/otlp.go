@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -23,10 +24,11 @@ func (s *Server) otlpMetrics(w http.ResponseWriter, r *http.Request) {
 
 // otlpExport answers as the OTLP/HTTP specification says: 200 with an export
 // response (a partial success when some records were refused) once the records are
-// journaled; 400 for a body that does not decode, 401, 413 (over MaxBody, or over
-// otlp.MaxRecords or MaxFields), 415; 429 when the journal is full and 503 when it
-// or a decoding slot cannot be had in time, both with Retry-After,
-// which exporters retry. Error bodies are a google.rpc.Status in the request's encoding.
+// journaled; 400 for a body that does not decode, 401 (503 while the drain store
+// lost drains), 413 (over MaxBody, or over otlp.MaxRecords or MaxFields), 415; 429
+// when the journal is full and 503 when it or a decoding slot cannot be had in
+// time, both with Retry-After, which exporters retry. Error bodies are a
+// google.rpc.Status in the request's encoding.
 func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Signal) {
 	enc, err := otlp.ParseContentType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -35,8 +37,7 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 	}
 	drain, ok := s.otlpAuthenticate(r)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe"`)
-		s.otlpFail(w, sig, enc, http.StatusUnauthorized, "missing or wrong drain token: send the drain's secret as x-drainpipe-token or Authorization: Bearer")
+		s.otlpUnauthenticated(w, sig, enc)
 		return
 	}
 	bufp := bufPool.Get().(*[]byte)
@@ -95,6 +96,20 @@ func (s *Server) otlpAuthenticate(r *http.Request) (drainpipe.Drain, bool) {
 		return drainpipe.Drain{}, false
 	}
 	return s.cfg.Drains.Authenticate(secret)
+}
+
+// otlpUnauthenticated answers a token that names no drain: 401, which exporters
+// take as final, unless the drain store lost drains it had (see package drains),
+// when the token may be a good one the store forgot: then 503, which they retry,
+// as /logs does.
+func (s *Server) otlpUnauthenticated(w http.ResponseWriter, sig otlp.Signal, enc otlp.Encoding) {
+	if err := s.cfg.Drains.Health(); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(otlp.LostStoreRetry.Seconds())))
+		s.otlpFail(w, sig, enc, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe"`)
+	s.otlpFail(w, sig, enc, http.StatusUnauthorized, "missing or wrong drain token: send the drain's secret as x-drainpipe-token or Authorization: Bearer")
 }
 
 // otlpErrorCode maps an export's failure to its HTTP status and Retry-After.

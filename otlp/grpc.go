@@ -27,6 +27,10 @@ import (
 // (the secret's hash is compared in constant time).
 type Authenticator interface {
 	Authenticate(secret string) (drainpipe.Drain, bool)
+	// Health is nil while the store can be trusted to say a secret is unknown; a
+	// store that lost its drains makes unknown credentials Unavailable (retried),
+	// not Unauthenticated (dropped), as /logs answers them 503, not 401.
+	Health() error
 }
 
 // GRPCConfig configures the OTLP/gRPC transport.
@@ -44,9 +48,10 @@ type GRPCConfig struct {
 
 // NewGRPCServer returns a gRPC server with OTLP's logs and metrics services
 // (opentelemetry.proto.collector.{logs,metrics}.v1), answering as OTLP/gRPC says:
-// OK with a partial success when some records were refused, Unauthenticated,
-// InvalidArgument for a message over MaxMessage, ResourceExhausted (journal full)
-// and Unavailable (journal slow or down) with a RetryInfo, which exporters retry.
+// OK with a partial success when some records were refused, Unauthenticated (but
+// Unavailable with a RetryInfo while the drain store lost drains), InvalidArgument
+// for a message over MaxMessage, ResourceExhausted (journal full) and Unavailable
+// (journal slow or down) with a RetryInfo, which exporters retry.
 // opts add to the server's options (TLS credentials). Serve it on a listener whose
 // connections are capped; GracefulStop it.
 func NewGRPCServer(cfg GRPCConfig, opts ...grpc.ServerOption) *grpc.Server {
@@ -123,6 +128,10 @@ func (g *grpcTransport) authenticate(ctx context.Context, sig Signal) (drainpipe
 			return d, nil
 		}
 	}
+	if err := g.cfg.Drains.Health(); err != nil {
+		g.cfg.Receiver.Answered("grpc", sig, int(codes.Unavailable))
+		return drainpipe.Drain{}, retryable(codes.Unavailable, "the drain store is unavailable; retry later", LostStoreRetry)
+	}
 	g.cfg.Receiver.Answered("grpc", sig, int(codes.Unauthenticated))
 	return drainpipe.Drain{}, status.Error(codes.Unauthenticated,
 		"missing or wrong drain token: send the drain's secret as x-drainpipe-token or authorization: Bearer metadata")
@@ -158,6 +167,11 @@ func retryable(code codes.Code, msg string, delay time.Duration) error {
 	}
 	return st.Err()
 }
+
+// LostStoreRetry is the delay an exporter is asked to wait when credentials are
+// unknown to a drain store that lost drains: they may be good ones it forgot, and
+// the store comes back only when an operator restores it (as /logs' Retry-After: 60).
+const LostStoreRetry = 60 * time.Second
 
 // releaseKey holds, in a call's context, the decoding slot its tap took.
 type releaseKey struct{}

@@ -19,6 +19,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/cloudwatch"
+	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
@@ -134,6 +135,11 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	lock, err := datadir.Acquire(c.data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	if c.debugListen != "" {
 		go servePprof(c.debugListen, log)
 	}

@@ -213,7 +213,7 @@ func (j *Journal) setup(ctx context.Context) error {
 		Metadata:    map[string]string{idKey: id},
 	})
 	if err != nil {
-		return fmt.Errorf("create stream: %w", err)
+		return fmt.Errorf("create stream: %w", j.diskTooSmall(err))
 	}
 	j.stream, j.id = stream, id
 	return j.deleteUnknownConsumers(ctx)

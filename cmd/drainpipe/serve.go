@@ -158,7 +158,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		MaxAge: c.journalMaxAge, Sinks: sinkNames, Logger: log.With("part", "journal"), Registerer: reg,
 	})
 	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
+		return fmt.Errorf("open journal: %w", journalAdvice(err))
 	}
 	defer j.Close()
 	ds, err := j.Drains(ctx)
@@ -217,6 +217,18 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
+}
+
+// journalAdvice says which flag mends a journal that does not fit its disk.
+func journalAdvice(err error) error {
+	var small *journal.DiskTooSmallError
+	switch {
+	case !errors.As(err, &small):
+		return err
+	case small.Fits > 0:
+		return fmt.Errorf("%w; lower --journal-max-bytes to %dMiB or less (leave room for the archive on the same disk), or free disk space", err, small.Fits>>20)
+	}
+	return fmt.Errorf("%w; lower --journal-max-bytes, or give the NATS server more storage", err)
 }
 
 // runSinks delivers the journal to each sink through its own durable consumer,

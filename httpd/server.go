@@ -1,6 +1,6 @@
 // Package httpd is drainpipe's HTTP side: the Heroku drain receiver (POST /logs),
-// the admin API (/api/..., see package api), health (/healthz) and Prometheus
-// metrics (/metrics).
+// the admin API (/api/..., see package api), liveness (/healthz), readiness
+// (/readyz) and Prometheus metrics (/metrics).
 package httpd
 
 import (
@@ -78,6 +78,9 @@ type Config struct {
 	Gatherer      prometheus.Gatherer
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Ready says whether drains can be taken now: nil, or why not (the journal
+	// cannot write). /readyz answers 503 with that reason; nil Ready is always ready.
+	Ready func() error
 }
 
 // Server serves drainpipe's HTTP endpoints.
@@ -112,6 +115,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/logs", s.receive)
 	s.mux.HandleFunc("/logs/", s.receive)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if s.cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -136,6 +140,28 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz says whether a drain request would be taken now. /healthz says the
+// process is alive (restart it when that fails); /readyz says whether to send it
+// traffic, and why not: the journal is full or its disk is.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.ready != nil && !s.ready() {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("starting\n"))
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
 }
 
 // admin wraps h with the admin token check.

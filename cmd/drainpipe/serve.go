@@ -214,7 +214,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
-		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg, Ready: j.Ready,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
 }

@@ -132,6 +132,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	clock := newShutdownClock(ctx, log)
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -160,7 +161,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("open journal: %w", journalAdvice(err))
 	}
-	defer j.Close()
+	defer clock.run("journal", journalDone, j.Shutdown)
 	ds, err := j.Drains(ctx)
 	if err != nil {
 		return err
@@ -196,15 +197,15 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 		defer closeStore()
-		mctx, stopFlush := context.WithCancel(context.Background())
+		mctx, stopFlush := context.WithCancel(ctx)
 		flushed := make(chan struct{})
 		go func() { msink.Run(mctx); close(flushed) }()
-		defer func() { stopFlush(); <-flushed }()
+		defer func() { stopFlush(); <-flushed; clock.run("metrics", sinksDone, msink.Close) }()
 		sinks = append(sinks, msink)
 		history = store
 	}
-	stopSinks := runSinks(j, sinks, log)
-	defer stopSinks()
+	stopSinks := runSinks(ctx, j, sinks, log)
+	defer clock.run("sinks", sinksDone, stopSinks)
 
 	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
 	if err != nil {
@@ -216,7 +217,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg, Ready: j.Ready,
 	}, nil)
-	return listenAndServe(ctx, c.listen, srv, log)
+	return listenAndServe(ctx, clock, c.listen, srv, log)
 }
 
 // journalAdvice says which flag mends a journal that does not fit its disk.
@@ -232,9 +233,11 @@ func journalAdvice(err error) error {
 }
 
 // runSinks delivers the journal to each sink through its own durable consumer,
-// until the returned func is called; that func waits for the deliveries to stop.
-func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func() {
-	ctx, cancel := context.WithCancel(context.Background())
+// until ctx ends (the server is asked to stop: what is undelivered stays in the
+// journal) or the returned func is called; that func waits for the deliveries to
+// stop, or for its own context to end.
+func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func(context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, s := range sinks {
 		wg.Add(1)
@@ -245,16 +248,23 @@ func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func
 			}
 		}()
 	}
-	return func() {
+	return func(wctx context.Context) error {
 		cancel()
-		wg.Wait()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-wctx.Done():
+			return fmt.Errorf("sinks still writing: %w", wctx.Err())
+		}
 	}
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
-// and returns within the 10 s a platform gives a process to stop.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// and returns within the shutdown budget's ingest part.
+func listenAndServe(ctx context.Context, clock *shutdownClock, addr string, h http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -269,7 +279,7 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	sctx, cancel := clock.by(ingestDone)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at shutdown", "err", err)

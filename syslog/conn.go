@@ -2,7 +2,6 @@ package syslog
 
 import (
 	"errors"
-	"github.com/drainpipe/drainpipe/internal/backoff"
 	"io"
 	"net"
 	"os"
@@ -10,14 +9,17 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 )
 
-// conn is one sender's connection. Everything but stopped is used by its own
-// goroutine only: the parser, and the batches it is filling.
+// conn is one sender's connection. Everything but stopped and draining is used by
+// its own goroutine only: the parser, and the batches it is filling.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	stopped atomic.Bool
+	s        *Server
+	nc       net.Conn
+	stopped  atomic.Bool // the shutdown's time is up: read no more
+	draining atomic.Bool // the server is shutting down: read until quiet
+	lines    int         // lines read, for the log of a cut connection
 
 	pending  []*drainpipe.Batch // one per drain, in the order their first line came
 	flushAt  time.Time          // when the oldest pending line has waited FlushInterval
@@ -38,6 +40,23 @@ func (c *conn) stop() {
 	_ = c.nc.SetReadDeadline(time.Now())
 }
 
+// halfCloser is a connection whose sending side can be closed on its own.
+type halfCloser interface{ CloseWrite() error }
+
+// shutDown tells the sender the server is going, by closing the sending side (TCP
+// FIN, or TLS close_notify), and makes the reader read on until the connection is
+// quiet or the shutdown's reading time is up.
+func (c *conn) shutDown() {
+	if c.draining.Swap(true) {
+		return
+	}
+	if hc, ok := c.nc.(halfCloser); ok {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = hc.CloseWrite() // a TLS connection still in its handshake refuses: it is closed later
+	}
+	_ = c.nc.SetReadDeadline(time.Now()) // wake the reader to take the new deadlines
+}
+
 func (c *conn) serve() {
 	defer c.s.untrack(c)
 	defer c.nc.Close()
@@ -51,6 +70,7 @@ func (c *conn) serve() {
 			c.ended(err)
 			break
 		}
+		c.lines++
 		if b := c.add(rec); b != nil && len(b.Records) >= c.s.cfg.BatchLines {
 			if c.flush() != nil {
 				return
@@ -63,7 +83,11 @@ func (c *conn) serve() {
 // ended logs why the connection ended, unless it is an ordinary end.
 func (c *conn) ended(err error) {
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, errStopped):
+	case errors.Is(err, io.EOF), errors.Is(err, errStopped), errors.Is(err, errQuiet):
+	case errors.Is(err, errCut):
+		c.s.m.cut.Inc()
+		c.s.log.Warn("syslog connection cut at shutdown while still sending; the sender sees it reset",
+			"remote", c.nc.RemoteAddr().String(), "lines_read", c.lines)
 	case errors.Is(err, errIdle):
 		c.s.m.idleTimeouts.Inc()
 		c.s.log.Info("syslog connection idle, closing", "remote", c.nc.RemoteAddr().String())
@@ -156,21 +180,31 @@ func (c *conn) append(b *drainpipe.Batch) error {
 	}
 }
 
-// connReader reads the connection with deadlines: the idle timeout, and the time the
-// pending batches are due, when it flushes them before reading on.
+// connReader reads the connection with deadlines: the idle timeout, the time the
+// pending batches are due (it flushes them before reading on) and, while the server
+// shuts down, the quiet time and the end of the shutdown's reading time.
 type connReader struct{ c *conn }
 
 func (r connReader) Read(b []byte) (int, error) {
 	c := r.c
 	for {
-		idleAt := c.lastData.Add(c.s.cfg.IdleTimeout)
+		draining := c.draining.Load()
+		idleAt, quietAt, cutAt := c.lastData.Add(c.s.cfg.IdleTimeout), time.Time{}, time.Time{}
 		deadline := idleAt
 		if len(c.pending) > 0 && c.flushAt.Before(deadline) {
 			deadline = c.flushAt
 		}
+		if draining {
+			quietAt, cutAt = c.lastData.Add(c.s.cfg.DrainQuiet), c.s.readCutoff()
+			deadline = earliest(deadline, quietAt, cutAt)
+		}
 		_ = c.nc.SetReadDeadline(deadline)
-		if c.stopped.Load() { // after setting the deadline, so stop's deadline wins
+		// After setting the deadline, so that stop's and drain's deadlines win.
+		if c.stopped.Load() {
 			return 0, errStopped
+		}
+		if draining != c.draining.Load() {
+			continue
 		}
 		n, err := c.nc.Read(b)
 		if n > 0 {
@@ -183,12 +217,26 @@ func (r connReader) Read(b []byte) (int, error) {
 		switch now := time.Now(); {
 		case c.stopped.Load():
 			return 0, errStopped
+		case draining && !now.Before(quietAt):
+			return 0, errQuiet
+		case draining && !cutAt.IsZero() && !now.Before(cutAt):
+			return 0, errCut
 		case len(c.pending) > 0 && !now.Before(c.flushAt):
 			if c.flush() != nil {
-				return 0, errStopped // flush fails only once the shutdown timeout ran out
+				return 0, errStopped // flush fails only once the shutdown's time is up
 			}
 		case !now.Before(idleAt):
 			return 0, errIdle
 		}
 	}
+}
+
+// earliest is the earliest of the times that are set.
+func earliest(t time.Time, more ...time.Time) time.Time {
+	for _, m := range more {
+		if !m.IsZero() && m.Before(t) {
+			t = m
+		}
+	}
+	return t
 }

@@ -36,6 +36,15 @@
 // The lines of a connection are grouped per drain into batches of up to BatchLines,
 // appended at the latest FlushInterval after their first line. While an append fails
 // (the journal is full or unavailable) the connection is not read, so TCP pushes back on
-// the sender, and the append is retried; nothing read is dropped. On shutdown the server
-// stops reading and appends what it has read, retrying for up to ShutdownTimeout.
+// the sender, and the append is retried; nothing read is dropped.
+//
+// # Shutdown
+//
+// Shutdown stops accepting and closes the sending side of every open connection (TCP
+// FIN, TLS close_notify: a client such as rsyslog then reconnects elsewhere), but keeps
+// reading each until it ends or sends nothing for DrainQuiet (1 s), so the lines already
+// on their way are journaled, not lost. Reading stops shortly before the shutdown's
+// deadline, leaving time to append what was read: a connection still sending then is
+// cut (drainpipe_syslog_cut_connections_total, and a log line naming it), and lines read
+// but not appended by the deadline are counted in drainpipe_syslog_lost_lines_total.
 package syslog

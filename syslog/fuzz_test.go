@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
@@ -38,7 +39,7 @@ func FuzzStream(f *testing.F) {
 			t.Fatalf("%d records read whole, %d read a byte at a time", len(whole), len(bytewise))
 		}
 		for i, r := range whole {
-			if r != bytewise[i] {
+			if !reflect.DeepEqual(r, bytewise[i]) {
 				t.Fatalf("record %d: %+v read whole, %+v a byte at a time", i, r, bytewise[i])
 			}
 			for _, s := range []string{r.Host, r.Source, r.Dyno, r.MsgID, r.StructuredData, r.Message} {

@@ -211,7 +211,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer stopSyslog()
+	// Syslog connections drain from the signal on, beside the HTTP requests in flight.
+	context.AfterFunc(ctx, func() { clock.run("syslog", ingestDone, stopSyslog) })
+	defer clock.run("syslog", ingestDone, stopSyslog)
 
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,

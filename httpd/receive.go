@@ -8,9 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/heroku"
@@ -27,24 +29,32 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.reject(w, http.StatusMethodNotAllowed, "drain endpoint: use POST")
+		s.refuse(w, http.StatusMethodNotAllowed, "drain endpoint: use POST")
 		return
 	}
 	drain, ok := s.authenticate(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="drainpipe"`)
-		s.reject(w, http.StatusUnauthorized, "missing or wrong drain credentials")
+		s.refuse(w, http.StatusUnauthorized, "missing or wrong drain credentials")
 		return
 	}
 	if code, msg := checkContentType(r.Header.Get("Content-Type")); code != 0 {
-		s.reject(w, code, msg)
+		s.refuse(w, code, msg)
 		return
 	}
+	// Only an authenticated sender may make us wait for a body, and not forever.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	bufp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bufp)
 	body, code, err := s.readBody(r, (*bufp)[:0])
 	*bufp = body[:0]
+	_ = rc.SetReadDeadline(time.Time{}) // the body is in: the wait for the journal has its own bound
 	if err != nil {
+		if code == http.StatusRequestTimeout {
+			s.refuse(w, code, err.Error())
+			return
+		}
 		s.reject(w, code, err.Error())
 		return
 	}
@@ -135,6 +145,9 @@ func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
 			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) && r.Header.Get("Content-Encoding") != "" {
 				return buf, http.StatusBadRequest, fmt.Errorf("gzip body is corrupt: %v", err)
 			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return buf, http.StatusRequestTimeout, fmt.Errorf("body not received within %v", s.cfg.BodyTimeout)
+			}
 			// The sender went away mid-body: nothing is stored and nobody reads the answer.
 			return buf, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
 		}
@@ -196,6 +209,23 @@ func (s *Server) unavailable(w http.ResponseWriter, err error) {
 		s.log.Warn("journal append failed", "err", err)
 		s.reject(w, http.StatusServiceUnavailable, "journal unavailable; retry")
 	}
+}
+
+// refuse is reject for a request whose body is not read: the connection is closed
+// after the answer, which is sent at once instead of after waiting for a body that
+// may never come (a client holding connections open with a Content-Length and no
+// body, say).
+func (s *Server) refuse(w http.ResponseWriter, code int, msg string) {
+	dropBody(w)
+	s.reject(w, code, msg)
+}
+
+// dropBody makes the server close the connection after the answer instead of
+// reading the request's body: net/http otherwise reads up to 256 KiB of it, with
+// no deadline, before closing or reusing the connection.
+func dropBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // what is left unread fails at once
 }
 
 // reject answers an error with a plain-text sentence and counts it.

@@ -73,9 +73,12 @@ type Config struct {
 	// AppendTimeout bounds the wait for the journal, below logplex's 5 s, so a slow
 	// journal is answered with a 503 that logplex retries. Default 4 s.
 	AppendTimeout time.Duration
-	Logger        *slog.Logger
-	Registerer    prometheus.Registerer
-	Gatherer      prometheus.Gatherer
+	// BodyTimeout bounds reading an authenticated drain request's body; an
+	// unauthenticated one is answered 401 without reading it. Default 30 s.
+	BodyTimeout time.Duration
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+	Gatherer    prometheus.Gatherer
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 	// Ready says whether drains can be taken now: nil, or why not (the journal
@@ -99,6 +102,9 @@ func New(cfg Config, ready func() bool) *Server {
 	}
 	if cfg.AppendTimeout == 0 {
 		cfg.AppendTimeout = 4 * time.Second
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -171,6 +177,8 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		sum := sha256.Sum256([]byte(token))
 		if !ok || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)
+			dropBody(w) // answered without reading the body
+
 			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: pass --token or DRAINPIPE_TOKEN, or run on the server's machine where <data>/admin-token is read")
 			return
 		}

@@ -51,6 +51,7 @@ type server struct {
 	url  string // http://127.0.0.1:PORT
 	args []string
 	env  []string
+	wrap []string // a command that runs the binary, such as prlimit with its flags
 	mu   sync.Mutex
 	logs bytes.Buffer
 	done chan struct{}
@@ -81,7 +82,11 @@ func startServerEnv(t testing.TB, data string, env []string, args ...string) *se
 func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
-	s.cmd = exec.Command(binary, args...)
+	name := binary
+	if len(s.wrap) > 0 {
+		name, args = s.wrap[0], append(append(append([]string(nil), s.wrap[1:]...), binary), args...)
+	}
+	s.cmd = exec.Command(name, args...)
 	s.cmd.Env = append(append(os.Environ(), "PORT="), s.env...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

@@ -39,6 +39,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	maxConns, syslogMaxConns         int
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -65,6 +66,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
+	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -75,6 +77,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
+	c.maxConns = *maxConns
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
@@ -219,7 +222,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg, Ready: j.Ready,
 	}, nil)
-	return listenAndServe(ctx, clock, c.listen, srv, log)
+	return listenAndServe(ctx, clock, httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}, srv, log)
 }
 
 // journalAdvice says which flag mends a journal that does not fit its disk.
@@ -266,15 +269,14 @@ func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, l
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
 // and returns within the shutdown budget's ingest part.
-func listenAndServe(ctx context.Context, clock *shutdownClock, addr string, h http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger) error {
+	hs, err := httpd.Listen(lc, h)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("drainpipe serving", "addr", ln.Addr().String())
+	go func() { errc <- hs.Serve() }()
+	log.Info("drainpipe serving", "addr", hs.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -1,7 +1,10 @@
 package syslog
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -22,6 +25,7 @@ type conn struct {
 	lines    int         // lines read, for the log of a cut connection
 
 	pending  []*drainpipe.Batch // one per drain, in the order their first line came
+	bytes    int                // what the pending lines hold, roughly
 	flushAt  time.Time          // when the oldest pending line has waited FlushInterval
 	lastData time.Time          // when the sender last sent bytes
 
@@ -63,6 +67,10 @@ func (c *conn) serve() {
 	c.s.m.connections.Inc()
 	c.s.m.open.Inc()
 	defer c.s.m.open.Dec()
+	if err := c.handshake(); err != nil {
+		c.ended(err)
+		return
+	}
 	p := NewParser(connReader{c}, c.s.cfg.MaxFrame)
 	for {
 		rec, err := p.Next(time.Now())
@@ -71,13 +79,28 @@ func (c *conn) serve() {
 			break
 		}
 		c.lines++
-		if b := c.add(rec); b != nil && len(b.Records) >= c.s.cfg.BatchLines {
+		if b := c.add(rec); b != nil && (len(b.Records) >= c.s.cfg.BatchLines || c.bytes >= c.s.cfg.BatchBytes) {
 			if c.flush() != nil {
 				return
 			}
 		}
 	}
 	_ = c.flush()
+}
+
+// handshake completes a TLS handshake within HandshakeTimeout: a stalled one is
+// not held until the idle timeout. Shutdown's stop ends it too.
+func (c *conn) handshake() error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	return nil
 }
 
 // ended logs why the connection ended, unless it is an ordinary end.
@@ -117,6 +140,7 @@ func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
 	rec.Drain, rec.App = c.drain.ID, c.drain.App
 	b := c.batchFor(c.drain, rec.Received)
 	b.Records = append(b.Records, rec)
+	c.bytes += len(rec.Message) + len(rec.StructuredData) + 128 // the other fields, about
 	return b
 }
 
@@ -149,12 +173,12 @@ func (c *conn) flush() error {
 			c.s.m.lost.Add(float64(lost))
 			c.s.log.Error("syslog lines not stored: shutdown timeout ran out while the journal refused them",
 				"remote", c.nc.RemoteAddr().String(), "lines", lost, "err", err)
-			c.pending = nil
+			c.pending, c.bytes = nil, 0
 			return err
 		}
 		c.pending = c.pending[1:]
 	}
-	c.pending = nil
+	c.pending, c.bytes = nil, 0
 	return nil
 }
 

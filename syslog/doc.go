@@ -38,6 +38,15 @@
 // (the journal is full or unavailable) the connection is not read, so TCP pushes back on
 // the sender, and the append is retried; nothing read is dropped.
 //
+// # Limits
+//
+// What a stranger can make the server hold is bounded: at most MaxConns connections per
+// listener (at the cap the quietest is closed for a newcomer), a TLS handshake within
+// HandshakeTimeout, an idle connection closed after IdleTimeout, and each connection's
+// read buffer grows only as the frame being read needs, up to MaxFrame: MaxConns ×
+// MaxFrame bytes at most. A batch is appended once it holds BatchLines lines or
+// BatchBytes bytes.
+//
 // # Shutdown
 //
 // Shutdown stops accepting and closes the sending side of every open connection (TCP

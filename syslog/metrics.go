@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drainpipe/drainpipe/internal/connlimit"
 )
 
 // metrics are the server's counters, registered on the Config's Registerer.
@@ -59,4 +61,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// watch registers the connection cap's metrics.
+func (m *metrics) watch(reg prometheus.Registerer, ln *connlimit.Listener, maxConns int) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "drainpipe_syslog_connections_max",
+			Help: "Syslog connections open at most."}, func() float64 { return float64(maxConns) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "drainpipe_syslog_connections_evicted_total",
+			Help: "Quiet syslog connections closed at the cap to make room for new ones."}, func() float64 { return float64(ln.Evicted()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register syslog metrics: %w", err)
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/connlimit"
 )
 
 // Drains finds the drain that a syslog HOSTNAME token ("d.<uuid>") belongs to.
@@ -34,10 +35,21 @@ type Config struct {
 	// MaxFrame is the largest frame kept whole (default DefaultMaxFrame); longer frames
 	// are cut into malformed records.
 	MaxFrame int
-	// IdleTimeout closes a connection that sent nothing for this long (default 10m).
+	// IdleTimeout closes a connection that sent nothing for this long (default 1m).
+	// Heroku's logplex reconnects when a drain's connection is closed, so a quiet
+	// app costs a reconnect; a stalled stranger is held at most this long.
 	IdleTimeout time.Duration
+	// HandshakeTimeout bounds a TLS handshake (default 10s).
+	HandshakeTimeout time.Duration
+	// MaxConns caps the connections open at once (default 1024, or a quarter of the
+	// process's file limit when lower). At the cap the connection quiet the longest is
+	// closed for a new one (see package connlimit). With MaxFrame, it bounds the
+	// memory strangers can make the server hold: MaxConns × MaxFrame at most.
+	MaxConns int
 	// BatchLines is the most lines in one batch (default 1000).
 	BatchLines int
+	// BatchBytes appends a batch once its lines hold this many bytes (default 1 MiB).
+	BatchBytes int
 	// FlushInterval is the longest a line waits for its batch to fill (default 200ms).
 	FlushInterval time.Duration
 	// ShutdownTimeout bounds Close: the draining of the open connections and the
@@ -58,10 +70,19 @@ func (c *Config) setDefaults() {
 		c.MaxFrame = DefaultMaxFrame
 	}
 	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 10 * time.Minute
+		c.IdleTimeout = time.Minute
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = connlimit.DefaultMax(1024)
 	}
 	if c.BatchLines <= 0 {
 		c.BatchLines = 1000
+	}
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = 1 << 20
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 200 * time.Millisecond
@@ -105,10 +126,16 @@ func NewServer(cfg Config, drains Drains, app Appender) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("syslog listen: %w", err)
 	}
+	capped := connlimit.New(tcp, cfg.MaxConns)
+	if err := m.watch(cfg.Registerer, capped, cfg.MaxConns); err != nil {
+		tcp.Close()
+		return nil, err
+	}
+	var ln net.Listener = capped
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}

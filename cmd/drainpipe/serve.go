@@ -67,6 +67,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
+	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -77,7 +78,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
-	c.maxConns = *maxConns
+	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {

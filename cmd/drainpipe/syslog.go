@@ -49,7 +49,7 @@ func startSyslog(c serveConfig, j *journal.Journal, ds *journal.Drains, log *slo
 	}
 	stop := func() { _ = shutdown(context.Background()) }
 	listen := func(addr, kind string, tlsCfg *tls.Config) error {
-		s, err := syslog.NewServer(syslog.Config{Addr: addr, TLS: tlsCfg, Logger: log.With("listener", kind),
+		s, err := syslog.NewServer(syslog.Config{Addr: addr, TLS: tlsCfg, MaxConns: c.syslogMaxConns, Logger: log.With("listener", kind),
 			Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"listener": kind}, reg)},
 			syslogDrains{ds}, journalAppender{j})
 		if err != nil {

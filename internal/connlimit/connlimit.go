@@ -11,6 +11,7 @@ package connlimit
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -111,6 +112,15 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.last.Store(time.Now().UnixNano())
 	}
 	return n, err
+}
+
+// CloseWrite closes the sending side, as *net.TCPConn does, when the connection
+// has one to close on its own.
+func (c *Conn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // Close closes the connection and frees its place.

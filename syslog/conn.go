@@ -133,6 +133,7 @@ func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
 		d, ok := c.s.drains.Drain(rec.Host)
 		if !ok {
 			c.s.m.unknownToken.Inc()
+			c.s.tokens.unknown(rec.Host, rec.Source, rec.Dyno, c.nc.RemoteAddr().String())
 			return nil
 		}
 		c.token, c.drain = rec.Host, &d

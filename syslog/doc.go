@@ -26,7 +26,10 @@
 //
 // Heroku puts the drain token ("d.<uuid>") in HOSTNAME, and syslog has no other
 // authentication: a line whose token names no drain is counted in
-// drainpipe_syslog_unknown_token_lines_total and not stored. A malformed frame has no
+// drainpipe_syslog_unknown_token_lines_total and not stored, and its token is logged
+// (once per token per minute, at most 100 tokens a minute) so a misconfigured sender
+// can be found. The token is an identifier, not a credential Heroku keeps secret: it is
+// in the HOSTNAME of every line Heroku sends and in `heroku drains`. A malformed frame has no
 // readable token: it is stored on the drain of the connection's last good line, and
 // counted in drainpipe_syslog_malformed_lines_total{stored="false"} and dropped when the
 // connection has had none yet.

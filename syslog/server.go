@@ -106,6 +106,7 @@ type Server struct {
 	ln     net.Listener
 	m      *metrics
 	log    *slog.Logger
+	tokens *tokenLog
 
 	// appendCtx outlives the Serve context until the shutdown's own context ends,
 	// so that what was read before and during the shutdown can still be appended.
@@ -141,7 +142,7 @@ func NewServer(cfg Config, drains Drains, app Appender) (*Server, error) {
 	}
 	appendCtx, giveUp := context.WithCancel(context.Background())
 	return &Server{
-		cfg: cfg, drains: drains, app: app, ln: ln, m: m, log: cfg.Logger,
+		cfg: cfg, drains: drains, app: app, ln: ln, m: m, log: cfg.Logger, tokens: newTokenLog(cfg.Logger),
 		appendCtx: appendCtx, giveUp: giveUp, conns: map[*conn]struct{}{},
 	}, nil
 }

@@ -41,7 +41,6 @@ func send(ctx context.Context, cfg *Config, t *tally) error {
 			}
 		})
 	}
-	stop := sendProgress(cfg.Progress, t)
 feed:
 	for id := 1; id <= cfg.Count; id++ {
 		select {
@@ -52,7 +51,6 @@ feed:
 	}
 	close(ids)
 	wg.Wait()
-	stop()
 	return ctx.Err()
 }
 
@@ -67,28 +65,6 @@ func newHTTPClient(conns int) *http.Client {
 		Timeout:       requestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-// sendProgress calls progress a few times a second until the returned stop is called.
-func sendProgress(progress func(Report), t *tally) (stop func()) {
-	if progress == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(pollInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				progress(t.sending())
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
 }
 
 // sender is one concurrent sender, standing for one dyno.
@@ -106,14 +82,12 @@ type sender struct {
 // its begin was lost.
 func (s *sender) pair(ctx context.Context, id int) {
 	okBegin := s.batch(ctx, id, begin)
-	endSent := time.Now()
+	s.t.endSending(id, time.Now())
 	okEnd := s.batch(ctx, id, end)
 	if ctx.Err() != nil {
 		return // cut short: the pair was not sent in full
 	}
-	p := &s.t.pairs[id]
-	p.sent, p.acked, p.endSent = true, okBegin && okEnd, endSent
-	s.t.sent.Add(1)
+	s.t.pairSent(id, okBegin && okEnd)
 }
 
 // batch posts one half of a pair in its own batch, with logplex's retries, and

@@ -14,18 +14,21 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/internal/tmpfs"
 	"github.com/drainpipe/drainpipe/journal"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestFullDisk fills the real disk under the journal (a 32 MB tmpfs) until the
 // embedded server's writes fail with ENOSPC. Every Append must still answer within
 // its context's deadline, with a retryable error; Ready must say the journal cannot
 // write; once space returns the journal recovers by itself (no restart), takes new
-// batches, delivers every acknowledged one, and closes promptly.
+// batches, delivers every acknowledged one, purges them, and closes promptly.
 func TestFullDisk(t *testing.T) {
 	t.Parallel()
 	disk := tmpfs.Mount(t, "32m")
+	reg := prometheus.NewRegistry()
 	j, err := journal.Open(context.Background(), journal.Config{Dir: filepath.Join(disk, "journal"), MaxBytes: 16 << 20,
-		Sinks: []string{"c"}, PublishTimeout: time.Second, HealthInterval: 100 * time.Millisecond})
+		Sinks: []string{"c"}, PublishTimeout: time.Second, HealthInterval: 100 * time.Millisecond,
+		DedupWindow: time.Millisecond, PurgeInterval: 100 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +92,9 @@ func TestFullDisk(t *testing.T) {
 			t.Errorf("acknowledged batch %s not delivered (%d records delivered)", k, len(got))
 		}
 	}
+	waitFor(t, 10*time.Second, "the delivered batches to be purged", func() bool {
+		return counterValue(t, reg, "drainpipe_journal_messages") == 0
+	})
 	start = time.Now()
 	j.Close()
 	closed = true

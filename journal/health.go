@@ -62,17 +62,19 @@ func (h *health) broken() error {
 	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, h.err)
 }
 
-func (h *health) state() (error, bool, time.Time) {
+// state is why the journal cannot write (nil when it can), since when, and
+// whether the server itself reported it.
+func (h *health) state() (since time.Time, known bool, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.err, h.known, h.since
+	return h.since, h.known, h.err
 }
 
 // Ready is nil when the journal can take writes, else why not: it is full (its
 // cap, or its disk), or its server cannot write or does not answer. It turns nil
 // again by itself once the cause is gone (the sinks made room, space returned).
 func (j *Journal) Ready() error {
-	err, _, since := j.health.state()
+	since, _, err := j.health.state()
 	if err == nil {
 		return nil
 	}
@@ -130,7 +132,7 @@ func (j *Journal) serverWriteError() error {
 // probe clears a failure that is over: the journal is under its cap again, or
 // the server answers again.
 func (j *Journal) probe() {
-	err, known, _ := j.health.state()
+	_, known, err := j.health.state()
 	if err == nil {
 		return
 	}

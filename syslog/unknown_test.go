@@ -59,7 +59,7 @@ func TestUnknownTokenLogged(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		logs := &records{}
-		s, client, reg := pipeServer(t, syslog.Config{Logger: slog.New(logs)}, newCollector(0))
+		s, client, reg := pipeServer(t, syslog.Config{Logger: slog.New(logs), IdleTimeout: time.Hour}, newCollector(0))
 		const wrong, other = "d.00000000-0000-0000-0000-00000000beef", "d.11111111-0000-0000-0000-000000000000"
 		for i := range 50 {
 			if _, err := client.Write([]byte(tokenLine(wrong, i))); err != nil {

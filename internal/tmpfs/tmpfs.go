@@ -6,6 +6,7 @@
 package tmpfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -29,7 +30,8 @@ func Mount(t testing.TB, size string) string {
 }
 
 // Fill writes a file in dir that leaves about leave bytes free on its file
-// system, and returns its path: remove it to give the space back.
+// system (less if others write meanwhile: it stops when the disk is full), and
+// returns its path: remove it to give the space back.
 func Fill(t testing.TB, dir string, leave int64) string {
 	t.Helper()
 	var st syscall.Statfs_t
@@ -45,7 +47,9 @@ func Fill(t testing.TB, dir string, leave int64) string {
 	defer f.Close()
 	chunk := make([]byte, 1<<20)
 	for n := free - leave; n > 0; n -= int64(len(chunk)) {
-		if _, err := f.Write(chunk[:min(int64(len(chunk)), n)]); err != nil {
+		if _, err := f.Write(chunk[:min(int64(len(chunk)), n)]); errors.Is(err, syscall.ENOSPC) {
+			break // someone else took the rest meanwhile
+		} else if err != nil {
 			t.Fatalf("fill %s: %v", dir, err)
 		}
 	}

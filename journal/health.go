@@ -89,6 +89,8 @@ func (j *Journal) healthLoop() {
 	defer j.wg.Done()
 	t := time.NewTicker(j.cfg.HealthInterval)
 	defer t.Stop()
+	// Free space is checked at every tick; a restart that failed with space free
+	// is tried again after a growing pause.
 	retry := backoff.Backoff{Min: j.cfg.HealthInterval, Max: time.Minute}
 	var nextRestart time.Time
 	waited := false // "waiting for space" was logged in this outage
@@ -98,22 +100,39 @@ func (j *Journal) healthLoop() {
 			return
 		case <-t.C:
 		}
-		if err := j.serverWriteError(); err != nil {
-			if j.health.failing(err, true) {
-				j.log.Error("journal cannot write; appends are answered 503 until it can", "err", err)
-			}
-			if time.Now().After(nextRestart) {
-				if j.restartJetStream(!waited) {
-					retry.Reset()
-				}
-				waited = true
-				nextRestart = time.Now().Add(retry.Next())
-			}
+		err := j.serverWriteError()
+		if err == nil {
+			waited = false
+			j.probe()
 			continue
 		}
-		waited = false
-		j.probe()
+		if j.health.failing(err, true) {
+			j.log.Error("journal cannot write; appends are answered 503 until it can", "err", err)
+		}
+		if !j.roomToRestart(!waited) {
+			waited = true
+			continue
+		}
+		if time.Now().After(nextRestart) {
+			if j.restartJetStream() {
+				retry.Reset()
+			}
+			nextRestart = time.Now().Add(retry.Next())
+		}
 	}
+}
+
+// roomToRestart reports whether the embedded server's disk has room again: a
+// restart on a disk still full would fail the same way. logWait logs the wait.
+func (j *Journal) roomToRestart(logWait bool) bool {
+	free, ok := freeBytes(j.cfg.Dir)
+	if !ok || free >= recoverFree {
+		return true
+	}
+	if logWait {
+		j.log.Warn("journal waits for free disk space to restart", "dir", j.cfg.Dir, "free_bytes", free, "needs", recoverFree)
+	}
+	return false
 }
 
 // serverWriteError is the embedded server's report of a stream or consumer that
@@ -152,18 +171,10 @@ func (j *Journal) probe() {
 }
 
 // restartJetStream turns the embedded JetStream off and on again, which reloads
-// the streams from their files and clears their write errors. It waits for free
-// space first: a restart on a disk still full would fail the same way. It reports
-// whether the restart succeeded; logWait logs that it waits for space.
-func (j *Journal) restartJetStream(logWait bool) bool {
-	free, ok := freeBytes(j.cfg.Dir)
-	if ok && free < recoverFree {
-		if logWait {
-			j.log.Warn("journal waits for free disk space to restart", "dir", j.cfg.Dir, "free_bytes", free, "needs", recoverFree)
-		}
-		return false
-	}
-	j.log.Warn("restarting the embedded JetStream to clear its write error", "free_bytes", free)
+// the streams from their files and clears their write errors. It reports whether
+// the restart succeeded.
+func (j *Journal) restartJetStream() bool {
+	j.log.Warn("restarting the embedded JetStream to clear its write error")
 	if err := j.srv.ShutdownJetStream(); err != nil {
 		j.log.Error("stop JetStream", "err", err)
 	}

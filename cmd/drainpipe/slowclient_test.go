@@ -15,10 +15,10 @@ import (
 	"time"
 )
 
-// TestUnauthenticatedBodyIsNotAwaited opens 200 connections that send a drain
-// request's headers with Content-Length: 200000 and no credentials, and never the
-// body. Each must be answered 401 and closed at once, not held open waiting; a
-// real drain keeps getting 204 meanwhile.
+// TestUnauthenticatedBodyIsNotAwaited opens 200 connections that send a drain (or
+// admin API) request's headers with Content-Length: 200000 and no credentials, and
+// never the body. Each must be answered 401 and closed at once, not held open
+// waiting; a real drain keeps getting 204 meanwhile.
 func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "", "--metrics=false")
@@ -35,7 +35,11 @@ func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			fmt.Fprintf(c, "POST /logs HTTP/1.1\r\nHost: %s\r\nContent-Type: application/logplex-1\r\nContent-Length: 200000\r\n\r\n", addr)
+			path := "/logs"
+			if i%4 == 0 {
+				path = "/api/drains"
+			}
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/logplex-1\r\nContent-Length: 200000\r\n\r\n", path, addr)
 			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
 			resp, err := io.ReadAll(c) // the answer, then the server's close
 			switch {

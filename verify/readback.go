@@ -50,7 +50,7 @@ func readBack(ctx context.Context, cfg *Config, t *tally, since time.Time, sent 
 		case err != nil:
 			t.setError(fmt.Errorf("read back: %w", err))
 		default:
-			t.observe(seen, now)
+			t.observe(seen, now, !deadline.IsZero())
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(t.report())

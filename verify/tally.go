@@ -56,8 +56,10 @@ func (t *tally) pairSent(id int, acked bool) {
 
 // observe takes in one read of the store, which ended at now: the lines it
 // returned were readable by then. A line of a pair still being sent counts too:
-// the pair is reported once its sender is done.
-func (t *tally) observe(seen []Seen, now time.Time) {
+// the pair is reported once its sender is done. Copies are counted only from
+// reads made once every pair was sent (counted): a store paged while lines are
+// still being written into it may return a line on two pages of one read.
+func (t *tally) observe(seen []Seen, now time.Time, counted bool) {
 	counts := make(map[[2]int]int)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -70,6 +72,9 @@ func (t *tally) observe(seen []Seen, now time.Time) {
 		if p := &t.pairs[id]; p.visible[half].IsZero() {
 			p.visible[half] = now
 		}
+	}
+	if !counted {
+		return
 	}
 	for k, n := range counts {
 		p := &t.pairs[k[0]]

@@ -19,7 +19,7 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		t.observe(seen, now)
+		t.observe(seen, now, true)
 	}
 	if !t.complete() {
 		b.Fatal("not every pair observed")

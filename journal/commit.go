@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -17,7 +18,7 @@ type appendReq struct {
 	data    []byte // encoded batch
 	key     string // de-duplication key, "" for none
 	records int
-	done    chan error
+	w       *write // the Append this piece belongs to
 }
 
 // commit is a group of requests written as one journal message.
@@ -28,15 +29,55 @@ type commit struct {
 	start  time.Time
 }
 
+// write is one Append's pieces on their way to disk. It settles when the last
+// piece does, whether or not the Append that made it is still waiting: a request
+// whose deadline passed returns at once, and the outcome still decides what a
+// retry of the same batch finds (committed, or free to write again).
+type write struct {
+	j     *Journal
+	key   string
+	lines int
+	done  chan struct{} // closed when every piece has settled
+
+	mu   sync.Mutex
+	left int
+	err  error // the first failure
+}
+
+// settle records the outcome of n pieces.
+func (w *write) settle(n int, err error) {
+	w.mu.Lock()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.left -= n
+	last := w.left == 0
+	w.mu.Unlock()
+	if !last {
+		return
+	}
+	if w.err == nil {
+		w.j.metrics.appendedLines.Add(float64(w.lines))
+		w.j.metrics.appendedBatches.Inc()
+	}
+	if w.key != "" {
+		w.j.dedup.settle(w.key, w.err)
+	}
+	close(w.done)
+}
+
 // Append writes b to the journal and returns once it is on disk (fsynced by the
 // embedded server, or stored as the external server's configuration promises).
 // A batch whose Key was already committed for the same drain within the
 // de-duplication window is not written again: Append reports duplicate and nil.
 // Errors are drainpipe.ErrJournalFull or drainpipe.ErrUnavailable (both wrapped),
-// or ctx's error.
+// or ctx's error: Append returns when ctx ends, whatever the journal is doing.
 func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error) {
+	if err := j.health.broken(); err != nil {
+		return false, err
+	}
 	if b.Key == "" {
-		return false, j.write(ctx, b, "")
+		return false, j.await(ctx, j.write(ctx, b, ""))
 	}
 	key := b.Drain + "/" + b.Key
 	for {
@@ -46,9 +87,7 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 			return true, nil
 		}
 		if owned {
-			err := j.write(ctx, b, key)
-			j.dedup.settle(key, err)
-			return false, err
+			return false, j.await(ctx, j.write(ctx, b, key))
 		}
 		// Another request is writing the same batch (a retry that overtook a slow
 		// first try): its outcome decides ours.
@@ -60,33 +99,34 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 	}
 }
 
-// write splits b into pieces that fit a journal message and waits for all of them.
-func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) error {
+// await waits for w to settle, or for ctx to end.
+func (j *Journal) await(ctx context.Context, w *write) error {
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// write splits b into pieces that fit a journal message and queues them; the
+// returned write settles (and, with a key, settles the key) once all have.
+func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *write {
 	pieces := j.encode(b)
-	done := make(chan error, len(pieces))
-	for _, p := range pieces {
-		p.key, p.done = key, done
+	w := &write{j: j, key: key, lines: len(b.Records), left: len(pieces), done: make(chan struct{})}
+	for i, p := range pieces {
+		p.key, p.w = key, w
 		select {
 		case j.reqs <- p:
+			continue
 		case <-j.stop:
-			return fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+			w.settle(len(pieces)-i, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable))
 		case <-ctx.Done():
-			return ctx.Err()
+			w.settle(len(pieces)-i, ctx.Err())
 		}
+		break
 	}
-	var first error
-	for range pieces {
-		// Wait for every piece even after a failure: a piece still queued must not
-		// outlive the request that owns it unnoticed.
-		if err := <-done; err != nil && first == nil {
-			first = err
-		}
-	}
-	if first == nil {
-		j.metrics.appendedLines.Add(float64(len(b.Records)))
-		j.metrics.appendedBatches.Inc()
-	}
-	return first
+	return w
 }
 
 // encode returns b as one or more encoded pieces, each under the message limit.
@@ -176,11 +216,16 @@ func (j *Journal) finish(c *commit) {
 	records := 0
 	for _, r := range c.reqs {
 		records += r.records
-		r.done <- err
+		r.w.settle(1, err)
 	}
 	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), err)
-	if err != nil {
-		j.log.Warn("journal append failed", "batches", len(c.reqs), "err", err)
+	switch news := j.health.committed(err); {
+	case err == nil && news:
+		j.log.Info("journal writes again")
+	case err != nil && news:
+		j.log.Warn("journal append failed; appends are answered 503 until it writes again", "batches", len(c.reqs), "err", err)
+	case err != nil:
+		j.log.Debug("journal append failed", "batches", len(c.reqs), "err", err)
 	}
 }
 
@@ -189,7 +234,7 @@ func (j *Journal) failQueued() {
 	for {
 		select {
 		case r := <-j.reqs:
-			r.done <- fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+			r.w.settle(1, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable))
 		default:
 			return
 		}

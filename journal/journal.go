@@ -66,6 +66,13 @@ type Config struct {
 	CommitDepth int
 	// PurgeInterval is how often delivered messages are purged. Default 10 s.
 	PurgeInterval time.Duration
+	// PublishTimeout bounds the wait for the server to acknowledge one group
+	// commit. A server that cannot write (a full disk) does not answer at all; the
+	// commit then fails with drainpipe.ErrUnavailable. Default 5 s.
+	PublishTimeout time.Duration
+	// HealthInterval is how often the journal checks that it can write, and
+	// mends what it can (see Ready). Default 2 s.
+	HealthInterval time.Duration
 	// Logger receives the journal's logs.
 	Logger *slog.Logger
 	// Registerer receives the journal's metrics; nil registers nothing.
@@ -91,6 +98,12 @@ func (c *Config) setDefaults() {
 	if c.PurgeInterval == 0 {
 		c.PurgeInterval = 10 * time.Second
 	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 5 * time.Second
+	}
+	if c.HealthInterval == 0 {
+		c.HealthInterval = 2 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -100,12 +113,14 @@ func (c *Config) setDefaults() {
 type Journal struct {
 	cfg     Config
 	log     *slog.Logger
-	srv     *server.Server // nil with an external server
+	srv     *server.Server         // nil with an external server
+	jsCfg   server.JetStreamConfig // the embedded JetStream's, to restart it with
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	metrics *metrics
 	dedup   *dedup
+	health  health
 
 	id      string     // the journal's identity, kept in the stream's metadata
 	maxMsg  int        // largest journal message, from the server's max_payload
@@ -113,7 +128,10 @@ type Journal struct {
 	reqs    chan *appendReq
 	wg      sync.WaitGroup
 	stop    chan struct{}
+	life    context.Context // ends when the journal closes: bounds background calls
+	endLife context.CancelFunc
 	closed  sync.Once
+	down    chan struct{} // closed once Close is done
 }
 
 // Open starts (or connects to) the NATS server, creates or updates the stream and
@@ -122,7 +140,8 @@ type Journal struct {
 // stored once.
 func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	cfg.setDefaults()
-	j := &Journal{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	j := &Journal{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), down: make(chan struct{})}
+	j.life, j.endLife = context.WithCancel(context.Background())
 	if err := j.connect(); err != nil {
 		return nil, err
 	}
@@ -137,9 +156,10 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("recover de-duplication keys: %w", err)
 	}
 	j.reqs = make(chan *appendReq, 1024)
-	j.wg.Add(2)
+	j.wg.Add(3)
 	go j.commitLoop()
 	go j.purgeLoop()
+	go j.healthLoop()
 	return j, nil
 }
 
@@ -178,11 +198,16 @@ func (j *Journal) connect() error {
 		return fmt.Errorf("connect to embedded nats: %w", err)
 	}
 	j.srv, j.nc = srv, nc
+	if cfg := srv.JetStreamConfig(); cfg != nil {
+		j.jsCfg = *cfg
+	}
 	return nil
 }
 
 func (j *Journal) setup(ctx context.Context) error {
-	js, err := jetstream.New(j.nc)
+	// Publishes are bounded: a server that cannot write never answers them.
+	js, err := jetstream.New(j.nc, jetstream.WithPublishAsyncTimeout(j.cfg.PublishTimeout),
+		jetstream.WithPublishAsyncMaxPending(2*j.cfg.CommitDepth))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -213,7 +238,7 @@ func (j *Journal) setup(ctx context.Context) error {
 		Metadata:    map[string]string{idKey: id},
 	})
 	if err != nil {
-		return fmt.Errorf("create stream: %w", err)
+		return fmt.Errorf("create stream: %w", j.diskTooSmall(err))
 	}
 	j.stream, j.id = stream, id
 	return j.deleteUnknownConsumers(ctx)
@@ -278,20 +303,37 @@ func (j *Journal) deleteUnknownConsumers(ctx context.Context) error {
 // JetStream gives other parts of drainpipe (the drain store) the same engine.
 func (j *Journal) JetStream() jetstream.JetStream { return j.js }
 
-// Close stops the committer after the appends in flight are answered, then closes
-// the connection and, when embedded, shuts the server down cleanly.
+// Close stops the committer after the appends in flight are answered (each
+// within PublishTimeout), then closes the connection and, when embedded, shuts
+// the server down cleanly.
 func (j *Journal) Close() error {
 	j.closed.Do(func() {
 		close(j.stop)
+		j.endLife()
 		j.wg.Wait()
 		j.shutdownNATS()
+		close(j.down)
 	})
+	<-j.down
 	return nil
+}
+
+// Shutdown is Close within ctx: when ctx ends first it returns ctx's error and
+// leaves the rest of the closing to run on (the process may exit meanwhile: every
+// acknowledged batch was fsynced when it was acknowledged).
+func (j *Journal) Shutdown(ctx context.Context) error {
+	go j.Close()
+	select {
+	case <-j.down:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close journal: %w", ctx.Err())
+	}
 }
 
 func (j *Journal) shutdownNATS() {
 	if j.nc != nil {
-		_ = j.nc.Flush()
+		_ = j.nc.FlushTimeout(time.Second)
 		j.nc.Close()
 	}
 	if j.srv != nil {

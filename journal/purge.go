@@ -22,7 +22,7 @@ func (j *Journal) purgeLoop() {
 		case <-j.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(j.life, 30*time.Second)
 			if err := j.purge(ctx); err != nil {
 				j.log.Warn("journal purge failed", "err", err)
 			}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -86,8 +87,7 @@ func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
 }
 
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
-// ends, then flushes once more with every interval closed, and prunes the store
-// hourly.
+// ends, and prunes the store hourly. Close then flushes the intervals still open.
 func (s *Sink) Run(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
@@ -95,11 +95,11 @@ func (s *Sink) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			// Far enough ahead that every open interval is closed.
-			s.flush(context.Background(), time.Now().Add(24*time.Hour))
 			return
 		case now := <-tick.C:
-			s.flush(ctx, now)
+			if err := s.flush(ctx, now); err != nil {
+				s.log.Warn("flush metric intervals", "err", err)
+			}
 			if s.cfg.Store != nil && now.Sub(lastPrune) > time.Hour {
 				if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
 					s.log.Warn("prune metric intervals", "err", err)
@@ -110,21 +110,34 @@ func (s *Sink) Run(ctx context.Context) {
 	}
 }
 
-func (s *Sink) flush(ctx context.Context, now time.Time) {
+// Close flushes every interval, the open ones included, to the store and to EMF,
+// within ctx; call it once Run has returned. At shutdown ctx is what is left of
+// the process's budget: EMF documents CloudWatch has not taken when it ends are
+// dropped (metrics are derived data: the intervals are in the store, and the
+// lines in the journal and the other sinks).
+func (s *Sink) Close(ctx context.Context) error {
+	// Far enough ahead that every open interval is closed.
+	return s.flush(ctx, time.Now().Add(24*time.Hour))
+}
+
+// flush saves the intervals closed by now and puts them as EMF.
+func (s *Sink) flush(ctx context.Context, now time.Time) error {
 	intervals := s.cfg.Aggregator.Flush(now)
 	if len(intervals) == 0 {
-		return
+		return nil
 	}
+	var errs []error
 	if s.cfg.Store != nil {
 		if err := s.cfg.Store.Save(ctx, intervals); err != nil {
-			s.log.Warn("save metric intervals", "intervals", len(intervals), "err", err)
+			errs = append(errs, fmt.Errorf("save %d intervals: %w", len(intervals), err))
 		}
 	}
 	if s.cfg.EMF != nil {
 		if err := s.putEMF(ctx, intervals); err != nil {
-			s.log.Warn("put EMF", "err", err)
+			errs = append(errs, fmt.Errorf("put EMF: %w", err))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // putEMF writes each app's intervals as EMF documents into its log group.

@@ -16,10 +16,12 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/cloudwatch"
+	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
+	"github.com/drainpipe/drainpipe/otlp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -37,6 +39,7 @@ type serveConfig struct {
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
 	otlpGRPCListen                   string
+	maxConns, syslogMaxConns         int
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -60,6 +63,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
+	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
+	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -76,6 +81,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
+	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	c.otlpGRPCListen = *grpcListen
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
@@ -134,22 +140,22 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	clock := newShutdownClock(ctx, log)
+	lock, err := lockData(c.data)
+	if err != nil {
+		return err
 	}
+	defer lock.Release()
 	if c.debugListen != "" {
 		go servePprof(c.debugListen, log)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	j, err := journal.Open(ctx, journal.Config{
-		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
-		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
-	})
+	j, err := openJournal(ctx, c, log, reg)
 	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
+		return err
 	}
-	defer j.Close()
+	defer clock.run("journal", journalDone, j.Shutdown)
 	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), StateFile: filepath.Join(c.data, "drains.state"),
 		Logger: log.With("part", "drains"), Registerer: reg})
 	if err != nil {
@@ -160,7 +166,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ss, err := openSinks(ctx, c, j, ds, log, reg)
+	ss, err := openSinks(ctx, clock, c, j, ds, log, reg)
 	defer ss.close()
 	if err != nil {
 		return err
@@ -169,22 +175,78 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer stopSinks()
-	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
+	defer clock.run("sinks", sinksDone, stopSinks)
+	rc, stopIngest, err := startIngest(ctx, clock, c, j, ds, log, reg)
 	if err != nil {
 		return err
 	}
-	defer stopSyslog()
-	rc, stopOTLP, err := startOTLP(ctx, c, j, ds, log.With("part", "otlp"), reg)
-	if err != nil {
-		return err
-	}
-	defer stopOTLP()
+	defer clock.run("ingest", ingestDone, stopIngest)
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		Ready: j.Ready,
 	}, nil)
-	return listenAndServe(ctx, c.listen, srv, log)
+	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
+	return listenAndServe(ctx, clock, lc, srv, log)
+}
+
+// lockData makes the data directory and locks it: a second server on it refuses
+// to start, naming the first.
+func lockData(dir string) (*datadir.Lock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return datadir.Acquire(dir)
+}
+
+// openJournal opens the journal in the data directory, or on --nats.
+func openJournal(ctx context.Context, c serveConfig, log *slog.Logger, reg prometheus.Registerer) (*journal.Journal, error) {
+	j, err := journal.Open(ctx, journal.Config{
+		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
+		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", journalAdvice(err))
+	}
+	return j, nil
+}
+
+// journalAdvice says which flag mends a journal that does not fit its disk.
+func journalAdvice(err error) error {
+	var small *journal.DiskTooSmallError
+	switch {
+	case !errors.As(err, &small):
+		return err
+	case small.Fits > 0:
+		return fmt.Errorf("%w; lower --journal-max-bytes to %dMiB or less (leave room for the archive on the same disk), or free disk space", err, small.Fits>>20)
+	}
+	return fmt.Errorf("%w; lower --journal-max-bytes, or give the NATS server more storage", err)
+}
+
+// startIngest starts the receivers beside the HTTP server: the syslog listeners and
+// the OTLP receiver (with its gRPC server when asked for). From the signal on they
+// drain their connections beside the HTTP requests in flight, within the shutdown
+// budget's ingest part; the returned func waits for that, within its context.
+func startIngest(ctx context.Context, clock *shutdownClock, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(context.Context) error, error) {
+	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, stopOTLP, err := startOTLP(c, j, ds, log.With("part", "otlp"), reg)
+	if err != nil {
+		clock.run("syslog", ingestDone, stopSyslog)
+		return nil, nil, err
+	}
+	stop := func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		var errSyslog, errOTLP error
+		wg.Go(func() { errSyslog = stopSyslog(ctx) })
+		wg.Go(func() { errOTLP = stopOTLP(ctx) })
+		wg.Wait()
+		return errors.Join(errSyslog, errOTLP)
+	}
+	context.AfterFunc(ctx, func() { clock.run("ingest", ingestDone, stop) })
+	return rc, stop, nil
 }
 
 // sinkSet is the sinks `serve` runs, and what else they serve.
@@ -205,7 +267,7 @@ func (s *sinkSet) close() {
 
 // openSinks opens the archive, and CloudWatch and the metrics when they are on.
 // On error, what was opened is in the set for close.
-func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
+func openSinks(ctx context.Context, clock *shutdownClock, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
 	ss := &sinkSet{}
 	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
 		Logger: log.With("part", "archive"), Registerer: reg})
@@ -228,10 +290,12 @@ func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drain
 		if err != nil {
 			return ss, err
 		}
-		mctx, stopFlush := context.WithCancel(context.Background())
+		mctx, stopFlush := context.WithCancel(ctx)
 		flushed := make(chan struct{})
 		go func() { msink.Run(mctx); close(flushed) }()
-		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; store.Close() })
+		// The last flush (the intervals still open) shares the shutdown budget: an
+		// unreachable CloudWatch cannot hold the exit.
+		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; clock.run("metrics", sinksDone, msink.Close); store.Close() })
 		ss.sinks, ss.history = append(ss.sinks, msink), store
 	}
 	for _, s := range ss.sinks {
@@ -241,17 +305,19 @@ func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drain
 }
 
 // runSinks delivers the journal to each sink through its own durable consumer,
-// until the returned func is called; that func waits for the deliveries to stop.
-// The journal forgets the cursors of sinks that are no longer run.
-func runSinks(start context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) (func(), error) {
+// until ctx ends (the server is asked to stop: what is undelivered stays in the
+// journal) or the returned func is called; that func waits for the deliveries to
+// stop, or for its own context to end. The journal forgets the cursors of sinks
+// that are no longer run.
+func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) (func(context.Context) error, error) {
 	names := make([]string, len(sinks))
 	for i, s := range sinks {
 		names[i] = s.Name()
 	}
-	if err := j.KeepSinks(start, names); err != nil {
+	if err := j.KeepSinks(ctx, names); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, s := range sinks {
 		wg.Add(1)
@@ -262,31 +328,37 @@ func runSinks(start context.Context, j *journal.Journal, sinks []drainpipe.Sink,
 			}
 		}()
 	}
-	return func() {
+	return func(wctx context.Context) error {
 		cancel()
-		wg.Wait()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-wctx.Done():
+			return fmt.Errorf("sinks still writing: %w", wctx.Err())
+		}
 	}, nil
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
-// and returns within the 10 s a platform gives a process to stop.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+// and returns within the shutdown budget's ingest part.
+func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger) error {
+	hs, err := httpd.Listen(lc, h)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("drainpipe serving", "addr", ln.Addr().String())
+	go func() { errc <- hs.Serve() }()
+	log.Info("drainpipe serving", "addr", hs.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	sctx, cancel := clock.by(ingestDone)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at shutdown", "err", err)

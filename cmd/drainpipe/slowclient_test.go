@@ -16,8 +16,8 @@ import (
 )
 
 // TestUnauthenticatedBodyIsNotAwaited opens 200 connections that send a drain (or
-// admin API) request's headers with Content-Length: 200000 and no credentials, and
-// never the body. Each must be answered 401 and closed at once, not held open
+// OTLP export, or admin API) request's headers with Content-Length: 200000 and no
+// credentials, and never the body. Each must be answered 401 and closed at once, not held open
 // waiting; a real drain keeps getting 204 meanwhile.
 func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
 	t.Parallel()
@@ -35,11 +35,14 @@ func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			path := "/logs"
-			if i%4 == 0 {
+			path, ctype := "/logs", "application/logplex-1"
+			switch i % 4 {
+			case 0:
 				path = "/api/drains"
+			case 1:
+				path, ctype = "/v1/logs", "application/x-protobuf"
 			}
-			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/logplex-1\r\nContent-Length: 200000\r\n\r\n", path, addr)
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 200000\r\n\r\n", path, addr, ctype)
 			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
 			resp, err := io.ReadAll(c) // the answer, then the server's close
 			switch {

@@ -230,22 +230,30 @@ func (s *Server) readBodyWithin(w http.ResponseWriter, r *http.Request, buf []by
 	return body, code, err
 }
 
-// refuse is reject for a request whose body is not read: the connection is closed
-// after the answer, which is sent at once instead of after waiting for a body that
-// may never come (a client holding connections open with a Content-Length and no
-// body, say).
+// refuse is reject for a request whose body is not waited for: the answer is sent
+// at once instead of after a body that may never come (a client holding
+// connections open with a Content-Length and no body, say), and the connection is
+// closed after it (see dropBody).
 func (s *Server) refuse(w http.ResponseWriter, code int, msg string) {
 	dropBody(w)
 	s.reject(w, code, msg)
 }
 
 // dropBody makes the server close the connection after the answer instead of
-// reading the request's body: net/http otherwise reads up to 256 KiB of it, with
-// no deadline, before closing or reusing the connection.
+// waiting for the request's body: net/http otherwise reads up to 256 KiB of it,
+// with no deadline, before closing or reusing the connection. What of the body
+// arrives within refuseDrain after the answer is still read and thrown away (up
+// to those 256 KiB): a sender still sending when it is answered then reads the
+// answer, instead of a connection reset under its feet (logplex would retry a
+// batch it should drop; a user would see "broken pipe", not "401").
 func dropBody(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // what is left unread fails at once
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refuseDrain))
 }
+
+// refuseDrain bounds how long a refused request's connection is kept for the rest
+// of its body: all a sender holding its body back costs.
+const refuseDrain = time.Second
 
 // reject answers an error with a plain-text sentence and counts it.
 func (s *Server) reject(w http.ResponseWriter, code int, msg string) {

@@ -17,8 +17,9 @@ import (
 
 // TestUnauthenticatedBodyIsNotAwaited opens 200 connections that send a drain (or
 // OTLP export, or admin API) request's headers with Content-Length: 200000 and no
-// credentials, and never the body. Each must be answered 401 and closed at once, not held open
-// waiting; a real drain keeps getting 204 meanwhile.
+// credentials, and never the body. Each must be answered 401 at once and closed
+// soon after (within the second a refused body gets), not held open waiting; a
+// real drain keeps getting 204 meanwhile.
 func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "", "--metrics=false")

@@ -185,3 +185,11 @@ func (c *Client) Metrics(ctx context.Context, app string, since, until time.Time
 	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/metrics?"+v.Encode(), nil, &out)
 	return out, err
 }
+
+// NewClientWith is NewClient sending its requests through hc: the web UI passes
+// one whose transport serves them in-process.
+func NewClientWith(base, token string, hc *http.Client) *Client {
+	c := NewClient(base, token)
+	c.http = hc
+	return c
+}

@@ -78,6 +78,8 @@ type Config struct {
 	Gatherer      prometheus.Gatherer
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// UI, when set, serves the web UI at /ui/ and answers GET / with a redirect to it.
+	UI http.Handler
 }
 
 // Server serves drainpipe's HTTP endpoints.
@@ -124,6 +126,10 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	if s.cfg.UI != nil {
+		s.mux.Handle("/ui/", s.cfg.UI)
+		s.mux.Handle("GET /{$}", s.cfg.UI)
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -138,9 +144,23 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// adminKey marks a request's context as authenticated by an in-process caller.
+type adminKey struct{}
+
+// AsAdmin returns r marked as authenticated by its in-process caller: the admin API
+// serves it without an admin token. The web UI calls the API this way for a user
+// whose session it checked. Nothing a client sends can set the mark.
+func AsAdmin(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
+}
+
 // admin wraps h with the admin token check.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(adminKey{}) == true {
+			h(w, r)
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(token))
 		if !ok || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {

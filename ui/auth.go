@@ -4,12 +4,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drainpipe/drainpipe/api"
 )
 
 // csp allows nothing but the UI's own files: no inline script or style, no
@@ -235,6 +238,17 @@ func clientAddr(r *http.Request) string {
 
 func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// writeAPIError passes on an error answer of the admin API with its status, and
+// any other failure as a 502.
+func writeAPIError(w http.ResponseWriter, err error) {
+	var se *api.StatusError
+	if errors.As(err, &se) {
+		writeJSONError(w, se.Code, se.Message)
+		return
+	}
+	writeJSONError(w, http.StatusBadGateway, err.Error())
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

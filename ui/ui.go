@@ -34,6 +34,9 @@ type Config struct {
 	// TailRate is the live tail's rate, in lines per second, above which a stream
 	// sends a sample of the lines and says so. Default 1000.
 	TailRate int
+	// MetricsInterval is the metrics' aggregation interval: the shortest step a
+	// graph takes. Default 1 minute.
+	MetricsInterval time.Duration
 	// Gatherer is the server's Prometheus registry, which the system page reads.
 	Gatherer prometheus.Gatherer
 	// System is what the system page shows beside the registry.
@@ -114,6 +117,9 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = time.Hour
+	}
+	if cfg.MetricsInterval <= 0 {
+		cfg.MetricsInterval = time.Minute
 	}
 	if cfg.TailRate <= 0 {
 		cfg.TailRate = 1000

@@ -21,7 +21,12 @@ import (
 // browser is a headless Chromium driven over the DevTools protocol: the UI
 // tests run the real pages, their scripts and their Content-Security-Policy.
 type browser struct {
-	t   *testing.T
+	// t is the test or subtest the browser's calls fail.
+	t *testing.T
+	*browserState
+}
+
+type browserState struct {
 	ctx context.Context
 	// shots is where screenshots go; they stay after the test, for a person to look at.
 	shots string
@@ -63,7 +68,7 @@ func newBrowser(t *testing.T) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	b := &browser{t: t, ctx: ctx, shots: shots}
+	b := &browser{t: t, browserState: &browserState{ctx: ctx, shots: shots}}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
@@ -88,10 +93,13 @@ func call[P, R any](ctx context.Context, cmd cdp.Command[P, R], params P) error 
 	return err
 }
 
+// in is the browser failing t: a subtest's.
+func (b *browser) in(t *testing.T) *browser { return &browser{t: t, browserState: b.browserState} }
+
 // listen records JavaScript dialogs (a line's markup that ran would open one),
 // uncaught exceptions, console errors, the browser's own errors (CSP violations,
 // failed loads), and the bytes the network brought.
-func (b *browser) listen(ev any) {
+func (b *browserState) listen(ev any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch e := ev.(type) {
@@ -180,6 +188,12 @@ func (b *browser) screenshot(name string) string {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
 	}
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
 	p := filepath.Join(b.shots, name+".png")
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)

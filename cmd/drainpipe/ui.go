@@ -87,7 +87,7 @@ func newUI(c serveConfig, api http.Handler, tokenHash []byte, reg *prometheus.Re
 	}
 	return ui.New(ui.Config{
 		API: api, AdminTokenHash: tokenHash, Users: users, PublicURL: public,
-		SessionTTL: *c.ui.sessionTTL, IdleTimeout: *c.ui.idle, TailRate: *c.ui.tailRate,
+		SessionTTL: *c.ui.sessionTTL, IdleTimeout: *c.ui.idle, TailRate: *c.ui.tailRate, MetricsInterval: *c.metrics.interval,
 		Gatherer: reg, Registerer: reg, Logger: log,
 		System: ui.SystemInfo{Version: version(), JournalMaxBytes: c.journalMaxBytes, Started: time.Now()},
 	})

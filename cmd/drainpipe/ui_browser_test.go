@@ -2,7 +2,7 @@ package main_test
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +25,7 @@ func TestUIInBrowser(t *testing.T) {
 	sendRecords(t, drainURL, traffic(1, now, 20*time.Minute, 600))
 
 	t.Run("live tail shows a new line within 2 s", func(t *testing.T) {
+		b := b.in(t)
 		b.run("open the tail", chromedp.Navigate(s.url+"/ui/tail?app=webshop"), chromedp.WaitVisible(chromedp.CSS(`#tail-log .row`)))
 		b.waitJS("stream live", `document.querySelector("#tail-status.ok")`, 10*time.Second)
 		marker := fmt.Sprintf("checkout completed order=%d", now.UnixNano())
@@ -36,6 +37,7 @@ func TestUIInBrowser(t *testing.T) {
 	})
 
 	t.Run("hostile lines render as text", func(t *testing.T) {
+		b := b.in(t)
 		hostile := []string{
 			`<script>alert(1)</script>`,
 			`<img src=x onerror=alert(2)>`,
@@ -55,7 +57,25 @@ func TestUIInBrowser(t *testing.T) {
 		}
 		b.checkClean()
 	})
+	t.Run("metric graphs draw with data", func(t *testing.T) {
+		b := b.in(t)
+		// The metrics of the lines sent close with their interval (1 s here).
+		c, _ := s.sessionClient(t)
+		waitCharts(t, c, s.url, "webshop", 10)
+		b.run("open the metrics", chromedp.Navigate(s.url+"/ui/metrics?app=webshop&from=1h"))
+		b.waitJS("graphs with data", `+document.getElementById("metrics").dataset.points > 100`, 10*time.Second)
+		titles := eval[[]string](b, `[...document.querySelectorAll("#panels .panel h2")].map(h => h.firstChild.textContent)`)
+		for _, want := range []string{"Requests", "Responses by status class", "Service time, all dynos", "Router errors (H codes)",
+			"Memory (RSS) against quota", "Load average (1 min)", "Dyno errors (R codes)", "DATABASE active-connections", "db.query", "orders.created"} {
+			if !slices.Contains(titles, want) {
+				t.Errorf("no graph %q among %q", want, titles)
+			}
+		}
+		canvases := eval[int](b, `document.querySelectorAll("#panels canvas").length`)
+		if canvases < len(titles) {
+			t.Errorf("%d canvases for %d graphs", canvases, len(titles))
+		}
+		b.screenshot("metrics")
+	})
 	b.checkClean()
 }
-
-var _ = strings.Contains

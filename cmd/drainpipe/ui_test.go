@@ -166,3 +166,37 @@ func uiLines(t *testing.T, c *http.Client, base, app string) []drainpipe.Record 
 }
 
 var _ = fmt.Sprint
+
+// waitCharts polls the metrics page's data until it has at least n panels with
+// points, and returns it.
+func waitCharts(t *testing.T, c *http.Client, base, app string, n int) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := c.Get(base + "/ui/data/metrics?app=" + app + "&from=1h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&data)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("metrics data: %d %v %v", resp.StatusCode, err, data)
+		}
+		if panels, _ := data["panels"].([]any); len(panels) >= n {
+			return data
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics data after 30 s: %v", data)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestUIMetricsData(t *testing.T) {
+	s := startUIServer(t)
+	drainURL := s.addDrain("webshop")
+	sendRecords(t, drainURL, traffic(1, time.Now(), 20*time.Minute, 600))
+	c, _ := s.sessionClient(t)
+	waitCharts(t, c, s.url, "webshop", 10)
+}

@@ -123,7 +123,7 @@
       stats.drawn += take.length;
       let extra = log.childElementCount - cap;
       while (extra-- > 0) log.firstElementChild.remove();
-      if (stick) log.scrollTop = log.scrollHeight;
+      if (stick) toBottom();
     }
     if (queue.length) schedule();
     held = 0;
@@ -144,12 +144,20 @@
     }
   }
 
+  // ourTop is where the page itself last scrolled the log to: a scroll event above
+  // it is the reader's, one at or below it is ours (rows added meanwhile).
+  let ourTop = 0;
+  function toBottom() {
+    log.scrollTop = log.scrollHeight;
+    ourTop = log.scrollTop;
+  }
+
   function setPaused(p) {
     paused = p;
     pauseBtn.textContent = p ? "Resume" : "Pause";
     pauseBtn.setAttribute("aria-pressed", String(p));
     root.classList.toggle("paused", p);
-    if (!p) log.scrollTop = log.scrollHeight;
+    if (!p) toBottom();
     schedule();
   }
 
@@ -159,8 +167,9 @@
 
   // Scrolling up pauses, as in a terminal; back at the bottom it resumes.
   log.addEventListener("scroll", () => {
-    if (!paused && !atBottom() && log.scrollTop > 0) setPaused(true);
-    else if (paused && atBottom() && queue.length === 0) setPaused(false);
+    if (!paused && log.scrollTop < ourTop - 8) setPaused(true);
+    else if (paused && atBottom()) setPaused(false);
+    else if (!paused) ourTop = Math.max(ourTop, log.scrollTop);
   }, { passive: true });
 
   log.addEventListener("click", (e) => {

@@ -102,49 +102,22 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	return j.stream.CreateConsumer(ctx, cfg)
 }
 
-// fetch returns the next messages in order, with their journal sequences. It takes
-// at once what the journal holds (up to MaxMessages); when that is nothing, it waits
-// for the first new message only, then takes what came with it. A pull request for
-// a whole batch would be answered only when the batch filled or the wait ran out,
-// so a lone line would reach the sink (and `tail --follow`, the live tail) up to
-// that wait late; under load, messages gather while the sink writes, and the next
-// fetch takes them together. Messages the server offers again that this run already
-// delivered (their ack was lost) are acknowledged and left out.
+// fetch returns the next messages in order, with their journal sequences. Messages
+// the server offers again that this run already delivered (their ack was lost) are
+// acknowledged and left out.
 func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
-	batch, err := cons.FetchNoWait(opt.MaxMessages)
-	if err != nil {
-		return nil, nil, err
-	}
-	msgs, seqs, err := collect(batch, lastSeq, nil, nil)
-	if err != nil || len(msgs) > 0 {
-		return msgs, seqs, err
-	}
-	// Waiting longer than AckWait would let the message be offered again before
-	// the fetch returns.
+	// Waiting longer than AckWait would let the first messages of a fetch be offered
+	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 10*time.Millisecond)
 	}
-	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
+	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
+	if err != nil {
 		return nil, nil, err
 	}
-	if msgs, seqs, err = collect(batch, lastSeq, nil, nil); err != nil || len(msgs) == 0 || opt.MaxMessages == 1 {
-		return msgs, seqs, err
-	}
-	if batch, err = cons.FetchNoWait(opt.MaxMessages - 1); err != nil {
-		return msgs, seqs, nil // deliver the first; the rest come with the next fetch
-	}
-	more, moreSeqs, err := collect(batch, lastSeq, msgs, seqs)
-	if err != nil {
-		return msgs, seqs, nil
-	}
-	return more, moreSeqs, nil
-}
-
-// collect appends batch's messages, and their sequences, to msgs and seqs,
-// leaving out (and acknowledging) those at or below lastSeq.
-func collect(batch jetstream.MessageBatch, lastSeq *uint64, msgs []jetstream.Msg, seqs []uint64) ([]jetstream.Msg, []uint64, error) {
-	n := len(msgs)
+	var msgs []jetstream.Msg
+	var seqs []uint64
 	for msg := range batch.Messages() {
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -158,8 +131,8 @@ func collect(batch jetstream.MessageBatch, lastSeq *uint64, msgs []jetstream.Msg
 		msgs = append(msgs, msg)
 		seqs = append(seqs, meta.Sequence.Stream)
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == n {
-		return msgs, seqs, err
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+		return nil, nil, err
 	}
 	return msgs, seqs, nil
 }

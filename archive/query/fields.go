@@ -34,9 +34,9 @@ var lineFields = []string{
 // columns holds the index in a block of each line field's column, -1 when the
 // block has none.
 type columns struct {
-	cols                                         []logstorage.BlockColumn
-	time, id, msg, app, drain, source, dyno      int
-	host, priority, msgid, sd, malformed, recvd  int
+	cols                                        []logstorage.BlockColumn
+	time, id, msg, app, drain, source, dyno     int
+	host, priority, msgid, sd, malformed, recvd int
 }
 
 // index finds the line fields' columns in cols.

@@ -16,6 +16,7 @@ import (
 
 func TestMain(m *testing.M) {
 	flag.Parse() // VictoriaLogs' packages read their flags and panic unless they were parsed
+	_ = flag.Set("loggerLevel", "WARN")
 	os.Exit(m.Run())
 }
 
@@ -81,4 +82,13 @@ func ids(lines []api.Line) []int64 {
 		out[i] = l.ID
 	}
 	return out
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

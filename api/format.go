@@ -57,6 +57,9 @@ func AppendJSON(dst []byte, l *Line) []byte {
 	dst = appendStringField(dst, `,"message":`, l.Message)
 	dst = append(dst, `,"malformed":`...)
 	dst = strconv.AppendBool(dst, l.Malformed)
+	if l.Part != "" {
+		dst = appendStringField(dst, `,"part":`, l.Part)
+	}
 	return append(dst, "}\n"...)
 }
 

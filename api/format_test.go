@@ -30,11 +30,11 @@ func TestAppendText(t *testing.T) {
 
 // FuzzAppendJSON holds AppendJSON to encoding/json's bytes for the same Line.
 func FuzzAppendJSON(f *testing.F) {
-	f.Add(int64(1), int64(1714557600123456789), int64(0), "d_x", "myapp", "app", "web.1", "", 190, "", "", `Started GET "/"`, false)
-	f.Add(int64(-5), int64(-1), int64(5), "\x00\b\f\t", "<a>&", "\u2028\u2029", "\xff\xfe", "h", -1, "m", "[sd x=\"1\"]", "é\\\"\x7f", true)
-	f.Fuzz(func(t *testing.T, id, tm, recv int64, drain, app, source, dyno, host string, prio int, msgid, sd, msg string, malformed bool) {
+	f.Add(int64(1), int64(1714557600123456789), int64(0), "d_x", "myapp", "app", "web.1", "", 190, "", "", `Started GET "/"`, false, "")
+	f.Add(int64(-5), int64(-1), int64(5), "\x00\b\f\t", "<a>&", "\u2028\u2029", "\xff\xfe", "h", -1, "m", "[sd x=\"1\"]", "é\\\"\x7f", true, "1/3")
+	f.Fuzz(func(t *testing.T, id, tm, recv int64, drain, app, source, dyno, host string, prio int, msgid, sd, msg string, malformed bool, part string) {
 		l := api.Line{ID: id, Time: time.Unix(0, tm).UTC(), Received: time.Unix(0, recv), Drain: drain, App: app,
-			Source: source, Dyno: dyno, Host: host, Priority: prio, MsgID: msgid, StructuredData: sd, Message: msg, Malformed: malformed}
+			Source: source, Dyno: dyno, Host: host, Priority: prio, MsgID: msgid, StructuredData: sd, Message: msg, Malformed: malformed, Part: part}
 		want, err := json.Marshal(l)
 		if err != nil {
 			t.Fatal(err)

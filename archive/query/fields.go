@@ -23,12 +23,17 @@ const (
 	FieldStructuredData = "structured_data"
 	FieldMalformed      = "malformed"
 	FieldReceived       = "received"
+	// FieldLineTime holds a line's own time when it is not _time (a time the
+	// storage could not take): RFC 3339, or "none" for a line without one.
+	FieldLineTime = "time"
+	// FieldPart is "k/n" on the k-th of the n rows a long message is stored in.
+	FieldPart = "part"
 )
 
 // lineFields are the fields a line is made of: what a window asks the engine for.
 var lineFields = []string{
 	FieldTime, FieldID, FieldMessage, FieldApp, FieldDrain, FieldSource, FieldDyno, FieldHost,
-	FieldPriority, FieldMsgID, FieldStructuredData, FieldMalformed, FieldReceived,
+	FieldPriority, FieldMsgID, FieldStructuredData, FieldMalformed, FieldReceived, FieldLineTime, FieldPart,
 }
 
 // columns holds the index in a block of each line field's column, -1 when the
@@ -37,12 +42,13 @@ type columns struct {
 	cols                                        []logstorage.BlockColumn
 	time, id, msg, app, drain, source, dyno     int
 	host, priority, msgid, sd, malformed, recvd int
+	lineTime, part                              int
 }
 
 // index finds the line fields' columns in cols.
 func index(cols []logstorage.BlockColumn) columns {
 	c := columns{cols: cols, time: -1, id: -1, msg: -1, app: -1, drain: -1, source: -1, dyno: -1,
-		host: -1, priority: -1, msgid: -1, sd: -1, malformed: -1, recvd: -1}
+		host: -1, priority: -1, msgid: -1, sd: -1, malformed: -1, recvd: -1, lineTime: -1, part: -1}
 	for i := range cols {
 		switch cols[i].Name {
 		case FieldTime:
@@ -71,6 +77,10 @@ func index(cols []logstorage.BlockColumn) columns {
 			c.malformed = i
 		case FieldReceived:
 			c.recvd = i
+		case FieldLineTime:
+			c.lineTime = i
+		case FieldPart:
+			c.part = i
 		}
 	}
 	return c
@@ -114,6 +124,16 @@ func (c *columns) line(l *api.Line, row int, p Position) {
 		Message:        c.value(c.msg, row),
 		Malformed:      c.value(c.malformed, row) == "1" || c.value(c.malformed, row) == "true",
 		Received:       parseReceived(c.value(c.recvd, row)),
+		Part:           c.value(c.part, row),
+	}
+	switch v := c.value(c.lineTime, row); v {
+	case "":
+	case "none":
+		l.Time = time.Time{}
+	default:
+		if ts, ok := logstorage.TryParseTimestampRFC3339Nano(v); ok {
+			l.Time = time.Unix(0, ts).UTC()
+		}
 	}
 	if v := c.value(c.priority, row); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {

@@ -94,10 +94,12 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// App is the stream filter of one app's lines (app is a stream field, so this is
-// the fastest way to narrow a query).
+// App is the filter of one app's lines. It is a field filter, not a stream
+// filter ({app="..."}): the archive finds every row by it even if a crash cost a
+// stream its index entry. The app's value is the same in every row of a block,
+// so the engine checks it once a block.
 func App(app string) string {
-	return "{" + FieldApp + "=" + strconv.Quote(app) + "}"
+	return Exact(FieldApp, app)
 }
 
 // Source is the filter of one source's lines, as `heroku logs --source`: "app"

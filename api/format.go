@@ -72,14 +72,14 @@ func appendTimeField(dst []byte, name string, t time.Time) []byte {
 
 func appendStringField(dst []byte, name, s string) []byte {
 	dst = append(dst, name...)
-	return appendJSONString(dst, s)
+	return AppendJSONString(dst, s)
 }
 
 const hex = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string the way encoding/json does: <, >
+// AppendJSONString appends s as a JSON string the way encoding/json does: <, >
 // and & escaped for HTML, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

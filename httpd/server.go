@@ -41,10 +41,8 @@ type StatusReporter interface {
 	Status() map[string]string
 }
 
-// Archive answers the admin API's queries.
+// Archive answers `tail --follow` and the drain listing's counts.
 type Archive interface {
-	Search(ctx context.Context, q archive.Query) ([]archive.Line, error)
-	Tail(ctx context.Context, app string, n int) ([]archive.Line, error)
 	After(ctx context.Context, app string, afterID int64, limit int) ([]archive.Line, error)
 	Wait(ctx context.Context, afterID int64) error
 	Stats(ctx context.Context, app string) (archive.AppStats, error)
@@ -60,6 +58,10 @@ type Config struct {
 	Journal Journal
 	Drains  Drains
 	Archive Archive
+	// Reader answers the searches, tails, exports, contexts, histograms and facets.
+	Reader Reader
+	// LogsQL answers VictoriaLogs' query API (/select/logsql/...); nil turns it off.
+	LogsQL LogsQL
 	// Sinks report their per-app status in the drain listing.
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
@@ -87,6 +89,8 @@ type Server struct {
 	metrics *receiverMetrics
 	mux     *http.ServeMux
 	ready   func() bool
+	// selects holds a token for each LogsQL query running; see selectLimit.
+	selects chan struct{}
 }
 
 // New builds the server. ready reports whether /healthz answers 200.
@@ -103,7 +107,8 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready,
+		selects: make(chan struct{}, maxSelects)}
 	s.routes()
 	return s
 }
@@ -123,7 +128,15 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
+	s.mux.Handle("GET /api/apps/{app}/export", s.admin(s.export))
+	s.mux.Handle("GET /api/apps/{app}/hits", s.admin(s.hits))
+	s.mux.Handle("GET /api/apps/{app}/facets", s.admin(s.facets))
+	s.mux.Handle("GET /api/lines/{id}", s.admin(s.line))
+	s.mux.Handle("GET /api/lines/{id}/context", s.admin(s.context))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	if s.cfg.LogsQL != nil {
+		s.logsqlRoutes()
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -138,10 +151,15 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// admin wraps h with the admin token check.
+// admin wraps h with the admin token check. The token comes as a bearer token,
+// or as the password of Basic auth (any user name), which is what Grafana's
+// data sources and vlogscli's -username/-password send.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			_, token, ok = r.BasicAuth()
+		}
 		sum := sha256.Sum256([]byte(token))
 		if !ok || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)

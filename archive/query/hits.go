@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,6 +13,10 @@ import (
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/api"
 )
+
+// ErrBadStep means a histogram's step cannot cut its window: not positive, or
+// too short for it.
+var ErrBadStep = errors.New("bad step")
 
 // MaxIntervals caps the intervals of a histogram.
 const MaxIntervals = 10_000
@@ -40,12 +45,12 @@ func AutoStep(start, end time.Time) time.Duration {
 // with the most lines, and the others summed in one series.
 func (r *Reader) Hits(ctx context.Context, q *logstorage.Query, start, end time.Time, step time.Duration, by string, top int) (api.Hits, error) {
 	if step <= 0 {
-		return api.Hits{}, fmt.Errorf("step %s: want a positive interval", step)
+		return api.Hits{}, fmt.Errorf("%w: %s: want a positive interval", ErrBadStep, step)
 	}
 	first := time.Unix(0, start.UnixNano()-mod(start.UnixNano(), int64(step))).UTC()
 	n := int((end.Sub(first) + step - 1) / step)
 	if n > MaxIntervals {
-		return api.Hits{}, fmt.Errorf("step %s cuts %s to %s into %d intervals, more than %d: take a longer step", step, start.Format(time.RFC3339), end.Format(time.RFC3339), n, MaxIntervals)
+		return api.Hits{}, fmt.Errorf("%w: %s cuts %s to %s into %d intervals, more than %d: take a longer step", ErrBadStep, step, start.Format(time.RFC3339), end.Format(time.RFC3339), n, MaxIntervals)
 	}
 	hq := q.CloneWithTimeFilter(q.GetTimestamp(), start.UnixNano(), end.UnixNano()-1)
 	var fields []string

@@ -75,6 +75,9 @@ type Line struct {
 	StructuredData string    `json:"structured_data,omitempty"`
 	Message        string    `json:"message"`
 	Malformed      bool      `json:"malformed"`
+	// Part is "k/n" on the k-th of the n lines a message longer than the
+	// archive's row limit (512 KiB) was stored in, in order; empty otherwise.
+	Part string `json:"part,omitempty"`
 }
 
 // Lines is the answer of the tail, lines and search endpoints.

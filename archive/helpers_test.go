@@ -13,12 +13,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// received is a recent time: lines far in the past are past the retention.
+var received = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+
+// testJournal is the journal identity the tests' entries come from.
+const testJournal = "j-test"
+
 // open opens an archive in a fresh directory with background retention off,
 // and closes it when the test ends.
 func open(t testing.TB, cfg archive.Config) *archive.Archive {
 	t.Helper()
-	if cfg.Path == "" {
-		cfg.Path = filepath.Join(t.TempDir(), "archive.db")
+	if cfg.Dir == "" {
+		cfg.Dir = filepath.Join(t.TempDir(), "archive")
 	}
 	if cfg.PruneInterval == 0 {
 		cfg.PruneInterval = -1
@@ -40,7 +46,7 @@ func open(t testing.TB, cfg archive.Config) *archive.Archive {
 
 // entry wraps records into one journal entry of one batch.
 func entry(seq uint64, recs ...drainpipe.Record) drainpipe.Entry {
-	return drainpipe.Entry{Seq: seq, Batches: []drainpipe.Batch{{Records: recs}}}
+	return drainpipe.Entry{Journal: testJournal, Seq: seq, Batches: []drainpipe.Batch{{Records: recs}}}
 }
 
 // write stores entries or fails the test.
@@ -49,6 +55,16 @@ func write(t testing.TB, a *archive.Archive, entries ...drainpipe.Entry) {
 	if err := a.Write(context.Background(), entries); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
+}
+
+// seqLines returns n lines of app numbered in their message.
+func seqLines(app string, at time.Time, n int) []drainpipe.Record {
+	recs := make([]drainpipe.Record, n)
+	for i := range recs {
+		recs[i] = drainpipe.Record{App: app, Drain: "d_" + app, Time: at.Add(time.Duration(i) * time.Millisecond), Received: at,
+			Priority: 190, Source: "app", Dyno: "web.1", Message: fmt.Sprintf("line %d of %s", i, app)}
+	}
+	return recs
 }
 
 // lineGen makes realistic Heroku lines: router lines (about 250 bytes, a
@@ -113,7 +129,7 @@ func (g *lineGen) entries(app string, first uint64, n, size int) []drainpipe.Ent
 		for j := range recs {
 			recs[j] = g.record(app)
 		}
-		out[i] = drainpipe.Entry{Seq: first + uint64(i), Batches: []drainpipe.Batch{
+		out[i] = drainpipe.Entry{Journal: testJournal, Seq: first + uint64(i), Batches: []drainpipe.Batch{
 			{Drain: "d_" + app, App: app, Received: g.now, Records: recs},
 		}}
 	}

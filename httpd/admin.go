@@ -188,19 +188,6 @@ func (s *Server) knownApp(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
-	if !s.knownApp(w, r) {
-		return
-	}
-	n, err := intParam(r, "n", 100)
-	if err != nil || n < 0 || n > 100_000 {
-		writeError(w, http.StatusBadRequest, "n: want a number of lines from 0 to 100000")
-		return
-	}
-	lines, err := s.cfg.Archive.Tail(r.Context(), r.PathValue("app"), n)
-	s.writeLines(w, lines, err)
-}
-
 // lines serves `tail --follow`: the lines after a given id, waiting (long poll) up
 // to `wait` for the first one, so following needs no busy polling.
 func (s *Server) lines(w http.ResponseWriter, r *http.Request) {
@@ -246,36 +233,6 @@ func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) 
 	case <-ctx.Done():
 	}
 	return r.Context().Err() == nil
-}
-
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	if !s.knownApp(w, r) {
-		return
-	}
-	q := archive.Query{App: r.PathValue("app"), Match: r.URL.Query().Get("q"), Limit: 1000}
-	var err error
-	if q.Since, err = timeParam(r, "since"); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if q.Until, err = timeParam(r, "until"); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := intParam(r, "limit", 1000)
-	if err != nil || limit < 1 || limit > 100_000 {
-		writeError(w, http.StatusBadRequest, "limit: want a number from 1 to 100000")
-		return
-	}
-	q.Limit = limit
-	before, err := intParam(r, "before", 0)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "before: want a line id")
-		return
-	}
-	q.Before = int64(before)
-	lines, err := s.cfg.Archive.Search(r.Context(), q)
-	s.writeLines(w, lines, err)
 }
 
 func (s *Server) writeLines(w http.ResponseWriter, lines []archive.Line, err error) {

@@ -41,10 +41,8 @@ type StatusReporter interface {
 	Status() map[string]string
 }
 
-// Archive answers the admin API's queries.
+// Archive answers `tail --follow` and the drain listing's counts.
 type Archive interface {
-	Search(ctx context.Context, q archive.Query) ([]archive.Line, error)
-	Tail(ctx context.Context, app string, n int) ([]archive.Line, error)
 	After(ctx context.Context, app string, afterID int64, limit int) ([]archive.Line, error)
 	Wait(ctx context.Context, afterID int64) error
 	Stats(ctx context.Context, app string) (archive.AppStats, error)
@@ -61,6 +59,10 @@ type Config struct {
 	Journal Journal
 	Drains  Drains
 	Archive Archive
+	// Reader answers the searches, tails, exports, contexts, histograms and facets.
+	Reader Reader
+	// LogsQL answers VictoriaLogs' query API (/select/logsql/...); nil turns it off.
+	LogsQL LogsQL
 	// Sinks report their per-app status in the drain listing.
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
@@ -90,6 +92,8 @@ type Server struct {
 	metrics *receiverMetrics
 	mux     *http.ServeMux
 	ready   func() bool
+	// selects holds a token for each LogsQL query running; see selectLimit.
+	selects chan struct{}
 }
 
 // New builds the server. ready reports whether /healthz answers 200.
@@ -106,7 +110,8 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready,
+		selects: make(chan struct{}, maxSelects)}
 	s.routes()
 	return s
 }
@@ -126,8 +131,16 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
+	s.mux.Handle("GET /api/apps/{app}/export", s.admin(s.export))
+	s.mux.Handle("GET /api/apps/{app}/hits", s.admin(s.hits))
+	s.mux.Handle("GET /api/apps/{app}/facets", s.admin(s.facets))
+	s.mux.Handle("GET /api/lines/{id}", s.admin(s.line))
+	s.mux.Handle("GET /api/lines/{id}/context", s.admin(s.context))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
 	s.mux.Handle("GET /api/apps/{app}/metrics/range", s.admin(s.metricsRange))
+	if s.cfg.LogsQL != nil {
+		s.logsqlRoutes()
+	}
 	if s.cfg.UI != nil {
 		s.mux.Handle("/ui/", s.cfg.UI)
 		s.mux.Handle("GET /{$}", s.cfg.UI)
@@ -156,7 +169,9 @@ func AsAdmin(r *http.Request) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
 }
 
-// admin wraps h with the admin token check.
+// admin wraps h with the admin token check. The token comes as a bearer token,
+// or as the password of Basic auth (any user name), which is what Grafana's
+// data sources and vlogscli's -username/-password send.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Value(adminKey{}) == true {
@@ -164,6 +179,9 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 			return
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			_, token, ok = r.BasicAuth()
+		}
 		sum := sha256.Sum256([]byte(token))
 		if !ok || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)

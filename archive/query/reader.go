@@ -1,0 +1,111 @@
+package query
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+)
+
+// Storage is what a Reader needs of VictoriaLogs' storage; *logstorage.Storage
+// has it.
+type Storage interface {
+	// RunQuery runs qctx and calls writeBlock, from parallel workers, for each
+	// block of results.
+	RunQuery(qctx *logstorage.QueryContext, writeBlock logstorage.WriteDataBlockFunc) error
+	// PartitionList names the day partitions that hold data (YYYYMMDD).
+	PartitionList() []string
+}
+
+// DefaultWindowRows is the most lines a time window holds when
+// Config.WindowRows is zero: a few megabytes of lines.
+const DefaultWindowRows = 20_000
+
+// Config configures a Reader.
+type Config struct {
+	// Storage is the archive's storage.
+	Storage Storage
+	// Tenant is the tenant the archive writes its lines to.
+	Tenant logstorage.TenantID
+	// WindowRows caps the lines one time window holds in memory; see the package
+	// doc. Default DefaultWindowRows.
+	WindowRows int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Reader runs drainpipe's queries on the archive's storage. It is safe for
+// concurrent use.
+type Reader struct {
+	st         Storage
+	tenants    []logstorage.TenantID
+	windowRows int
+	now        func() time.Time
+}
+
+// New returns a Reader of cfg.Storage.
+func New(cfg Config) *Reader {
+	r := &Reader{st: cfg.Storage, tenants: []logstorage.TenantID{cfg.Tenant}, windowRows: cfg.WindowRows, now: cfg.Now}
+	if r.windowRows <= 0 {
+		r.windowRows = DefaultWindowRows
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r
+}
+
+// Position is a line's place in time order: by time, then by id.
+type Position struct {
+	// Time is the line's time in Unix nanoseconds.
+	Time int64
+	// ID is the line's id.
+	ID int64
+}
+
+// Before reports whether p comes before o in time order.
+func (p Position) Before(o Position) bool {
+	return p.Time < o.Time || p.Time == o.Time && p.ID < o.ID
+}
+
+// String is p as a paging cursor: "TIME-ID" in decimal.
+func (p Position) String() string { return fmt.Sprintf("%d-%d", p.Time, p.ID) }
+
+// ParsePosition reads a cursor that Position.String wrote.
+func ParsePosition(s string) (Position, error) {
+	var p Position
+	var rest string
+	if n, err := fmt.Sscanf(s, "%d-%d%s", &p.Time, &p.ID, &rest); n != 2 || err == nil {
+		return Position{}, fmt.Errorf("cursor %q: want the next cursor of a previous page", s)
+	}
+	if p.String() != s {
+		return Position{}, fmt.Errorf("cursor %q: want the next cursor of a previous page", s)
+	}
+	return p, nil
+}
+
+const (
+	minNanos = math.MinInt64
+	maxNanos = math.MaxInt64
+	day      = int64(24 * time.Hour)
+)
+
+// dataBounds narrows [lo, hi] (nanoseconds, inclusive) to the days the storage
+// holds; ok is false when it holds none of them.
+func (r *Reader) dataBounds(lo, hi int64) (int64, int64, bool) {
+	parts := r.st.PartitionList()
+	if len(parts) == 0 {
+		return 0, 0, false
+	}
+	slices.Sort(parts)
+	first, err1 := time.Parse("20060102", parts[0])
+	last, err2 := time.Parse("20060102", parts[len(parts)-1])
+	if err1 != nil || err2 != nil {
+		return lo, hi, lo <= hi // names we do not know: keep the bounds asked for
+	}
+	lo = max(lo, first.UnixNano())
+	hi = min(hi, last.UnixNano()+day-1)
+	return lo, hi, lo <= hi
+}

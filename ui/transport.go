@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,41 +13,76 @@ import (
 
 // handlerTransport is an http.RoundTripper that serves each request with a
 // handler in this process: the UI is a client of the admin API (api.Client)
-// without a network hop or a token.
+// without a network hop or a token. The answer streams through a pipe, so a
+// long one is never held whole; a handler that aborts its answer (a failed
+// stream panics with http.ErrAbortHandler) breaks the body, as a cut
+// connection would.
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := &recorder{header: http.Header{}}
-	t.h.ServeHTTP(rec, req)
-	if rec.code == 0 {
-		rec.code = http.StatusOK
+	pr, pw := io.Pipe()
+	rw := &pipeResponse{header: http.Header{}, body: pw, started: make(chan struct{})}
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				err, _ := v.(error)
+				if err == nil {
+					err = fmt.Errorf("handler panic: %v", v)
+				}
+				rw.start(http.StatusInternalServerError)
+				pw.CloseWithError(err)
+				return
+			}
+			rw.start(http.StatusOK)
+			pw.Close()
+		}()
+		t.h.ServeHTTP(rw, req)
+	}()
+	select {
+	case <-rw.started:
+	case <-req.Context().Done():
+		pr.CloseWithError(req.Context().Err())
+		return nil, req.Context().Err()
 	}
 	return &http.Response{
-		Status: strconv.Itoa(rec.code) + " " + http.StatusText(rec.code), StatusCode: rec.code,
+		Status: strconv.Itoa(rw.code) + " " + http.StatusText(rw.code), StatusCode: rw.code,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len()), Request: req,
+		Header: rw.sent, Body: pr, ContentLength: -1, Request: req,
 	}, nil
 }
 
-// recorder is the ResponseWriter of an in-process request.
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
+// pipeResponse is the ResponseWriter of an in-process request: its status and
+// headers are handed over at the first write, the body through the pipe.
+type pipeResponse struct {
+	header, sent http.Header
+	body         *io.PipeWriter
+	code         int
+	once         sync.Once
+	started      chan struct{}
 }
 
-func (r *recorder) Header() http.Header { return r.header }
+func (r *pipeResponse) Header() http.Header { return r.header }
 
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
+func (r *pipeResponse) WriteHeader(code int) { r.start(code) }
+
+func (r *pipeResponse) start(code int) {
+	r.once.Do(func() {
+		r.code, r.sent = code, r.header.Clone()
+		close(r.started)
+	})
 }
 
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
+func (r *pipeResponse) Write(p []byte) (int, error) {
+	r.start(http.StatusOK)
 	return r.body.Write(p)
 }
+
+// FlushError and SetWriteDeadline let handlers that stream use
+// http.ResponseController: the pipe hands each write over at once, and the
+// reader's context bounds the wait.
+func (r *pipeResponse) FlushError() error { return nil }
+
+func (r *pipeResponse) SetWriteDeadline(time.Time) error { return nil }
 
 // appCache keeps the list of apps for the app switcher of every page for a few
 // seconds: the drain listing also asks every sink and the archive about each app.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+	"github.com/drainpipe/drainpipe/archive"
 )
 
 // ErrBadQuery means a query cannot be read. The error wrapping it says why, in a
@@ -17,9 +18,9 @@ var ErrBadQuery = errors.New("bad search query")
 
 // Field names of the archive that the Heroku words map to.
 const (
-	FieldSource = "source" // syslog APP-NAME: app, heroku
-	FieldDyno   = "dyno"   // syslog PROCID: web.1, router
-	FieldApp    = "app"    // the Heroku app (a stream field)
+	FieldSource = archive.FieldSource // syslog APP-NAME: app, heroku
+	FieldDyno   = archive.FieldDyno   // syslog PROCID: web.1, router
+	FieldApp    = archive.FieldApp    // the Heroku app
 )
 
 // Translate returns the LogsQL query for what the user typed (see the package

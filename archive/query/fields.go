@@ -6,28 +6,29 @@ import (
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive"
 )
 
-// The archive's field names that make up a line.
+// The archive's field names that make up a line (see package archive).
 const (
-	FieldTime           = "_time"
-	FieldMessage        = "_msg"
-	FieldID             = "id"
-	FieldApp            = "app"
-	FieldDrain          = "drain"
-	FieldSource         = "source"
-	FieldDyno           = "dyno"
-	FieldHost           = "host"
-	FieldPriority       = "priority"
-	FieldMsgID          = "msgid"
-	FieldStructuredData = "structured_data"
-	FieldMalformed      = "malformed"
-	FieldReceived       = "received"
+	FieldTime           = archive.FieldTime
+	FieldMessage        = archive.FieldMessage
+	FieldID             = archive.FieldID
+	FieldApp            = archive.FieldApp
+	FieldDrain          = archive.FieldDrain
+	FieldSource         = archive.FieldSource
+	FieldDyno           = archive.FieldDyno
+	FieldHost           = archive.FieldHost
+	FieldPriority       = archive.FieldPriority
+	FieldMsgID          = archive.FieldMsgID
+	FieldStructuredData = archive.FieldStructuredData
+	FieldMalformed      = archive.FieldMalformed
+	FieldReceived       = archive.FieldReceived
 	// FieldLineTime holds a line's own time when it is not _time (a time the
 	// storage could not take): RFC 3339, or "none" for a line without one.
-	FieldLineTime = "time"
+	FieldLineTime = archive.FieldLineTime
 	// FieldPart is "k/n" on the k-th of the n rows a long message is stored in.
-	FieldPart = "part"
+	FieldPart = archive.FieldPart
 )
 
 // lineFields are the fields a line is made of: what a window asks the engine for.

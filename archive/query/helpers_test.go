@@ -2,62 +2,50 @@ package query_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"strconv"
+	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
-	"github.com/drainpipe/drainpipe/archive/query"
+	"github.com/drainpipe/drainpipe/archive"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-func TestMain(m *testing.M) {
-	flag.Parse() // VictoriaLogs' packages read their flags and panic unless they were parsed
-	_ = flag.Set("loggerLevel", "WARN")
-	os.Exit(m.Run())
-}
-
-// openStorage opens an empty storage in a temporary directory.
-func openStorage(t testing.TB) *logstorage.Storage {
+// openArchive opens an archive in a temporary directory, closed when the test ends.
+func openArchive(t testing.TB) *archive.Archive {
 	t.Helper()
-	s := logstorage.MustOpenStorage(t.TempDir(), &logstorage.StorageConfig{Retention: 3650 * 24 * time.Hour, FutureRetention: 2 * 24 * time.Hour})
-	t.Cleanup(s.MustClose)
-	return s
-}
-
-// store writes lines to s as the archive stores them, and makes them searchable.
-func store(t testing.TB, s *logstorage.Storage, lines []api.Line) {
-	t.Helper()
-	lr := logstorage.GetLogRows([]string{"app", "source"}, nil, nil, nil, "")
-	defer logstorage.PutLogRows(lr)
-	for _, l := range lines {
-		fields := []logstorage.Field{
-			{Name: query.FieldApp, Value: l.App},
-			{Name: query.FieldSource, Value: l.Source},
-			{Name: query.FieldMessage, Value: l.Message},
-			{Name: query.FieldID, Value: strconv.FormatInt(l.ID, 10)},
-			{Name: query.FieldDrain, Value: l.Drain},
-			{Name: query.FieldDyno, Value: l.Dyno},
-			{Name: query.FieldHost, Value: l.Host},
-			{Name: query.FieldPriority, Value: strconv.Itoa(l.Priority)},
-			{Name: query.FieldMsgID, Value: l.MsgID},
-			{Name: query.FieldStructuredData, Value: l.StructuredData},
-			{Name: query.FieldReceived, Value: strconv.FormatInt(l.Received.UnixNano(), 10)},
-		}
-		if l.Malformed {
-			fields = append(fields, logstorage.Field{Name: query.FieldMalformed, Value: "1"})
-		}
-		lr.MustAdd(logstorage.TenantID{}, l.Time.UnixNano(), fields, -1)
-		if lr.RowsCount() >= 1000 {
-			s.MustAddRows(lr)
-			lr.ResetKeepSettings()
-		}
+	a, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "archive"),
+		PruneInterval: -1, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.MustAddRows(lr)
-	s.DebugFlush()
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return a
+}
+
+// store writes lines to a, in order, as the journal would hand them over: ids
+// grow in that order.
+func store(t testing.TB, a *archive.Archive, lines []api.Line) {
+	t.Helper()
+	var entries []drainpipe.Entry
+	for i := 0; i < len(lines); i += 500 {
+		var recs []drainpipe.Record
+		for _, l := range lines[i:min(i+500, len(lines))] {
+			recs = append(recs, drainpipe.Record{App: l.App, Drain: l.Drain, Time: l.Time, Received: l.Received,
+				Priority: l.Priority, Host: l.Host, Source: l.Source, Dyno: l.Dyno, MsgID: l.MsgID,
+				StructuredData: l.StructuredData, Message: l.Message, Malformed: l.Malformed})
+		}
+		entries = append(entries, drainpipe.Entry{Journal: "j-test", Seq: uint64(len(entries) + 1), Batches: []drainpipe.Batch{{Records: recs}}})
+	}
+	if err := a.Write(context.Background(), entries); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // decode reads JSON lines as api.AppendJSON wrote them.
@@ -75,11 +63,11 @@ func decode(t testing.TB, b []byte) []api.Line {
 	return out
 }
 
-// ids lists the lines' ids.
-func ids(lines []api.Line) []int64 {
-	out := make([]int64, len(lines))
+// messages lists the lines' messages: each line of a fixture has its own.
+func messages(lines []api.Line) []string {
+	out := make([]string, len(lines))
 	for i, l := range lines {
-		out[i] = l.ID
+		out[i] = l.Message
 	}
 	return out
 }

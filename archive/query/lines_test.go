@@ -3,6 +3,7 @@ package query_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -21,12 +22,11 @@ import (
 // order.
 func fixture(t *testing.T) (*query.Reader, []api.Line) {
 	t.Helper()
-	s := openStorage(t)
+	arc := openArchive(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Hour)
 	var all, a []api.Line
-	ids := rng.Perm(3000)
-	for i, id := range ids {
+	for i := range 3000 {
 		app, dyno := "a", "web.1"
 		if i%3 == 0 {
 			app = "b"
@@ -38,21 +38,21 @@ func fixture(t *testing.T) (*query.Reader, []api.Line) {
 		if i < 120 {
 			at = base.Add(20 * time.Hour) // a burst in one nanosecond, more than a window
 		}
-		l := api.Line{ID: int64(id + 1), Time: at, Received: at.Add(time.Second), Drain: "d_" + app, App: app,
-			Source: "app", Dyno: dyno, Priority: 190, Message: "line " + dyno}
+		l := api.Line{ID: int64(i), Time: at, Received: at.Add(time.Second), Drain: "d_" + app, App: app,
+			Source: "app", Dyno: dyno, Priority: 190, Message: fmt.Sprintf("line %d of %s", i, dyno)}
 		all = append(all, l)
 		if app == "a" {
 			a = append(a, l)
 		}
 	}
-	store(t, s, all)
+	store(t, arc, all) // ids grow in this order, as the ID above does
 	slices.SortFunc(a, func(x, y api.Line) int {
 		if c := x.Time.Compare(y.Time); c != 0 {
 			return c
 		}
 		return int(x.ID - y.ID)
 	})
-	return query.New(query.Config{Storage: s, WindowRows: 37}), a
+	return query.New(query.Config{Storage: arc, WindowRows: 37}), a
 }
 
 func appQuery(t *testing.T, s logsql.Search) *logstorage.Query {
@@ -79,8 +79,8 @@ func TestExportInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := decode(t, out)
-	if n != int64(len(want)) || !slices.Equal(ids(got), ids(want)) {
-		t.Fatalf("export wrote %d lines, ids %v...; want %d lines, ids %v...", n, ids(got)[:min(10, len(got))], len(want), ids(want)[:10])
+	if n != int64(len(want)) || !slices.Equal(messages(got), messages(want)) {
+		t.Fatalf("export wrote %d lines, ids %v...; want %d lines, ids %v...", n, messages(got)[:min(10, len(got))], len(want), messages(want)[:10])
 	}
 	for i := range got {
 		if !got[i].Time.Equal(want[i].Time) || got[i].Message != want[i].Message || got[i].Dyno != want[i].Dyno || got[i].App != "a" ||
@@ -123,7 +123,7 @@ func TestPages(t *testing.T) {
 			}
 			cursor = &p
 		}
-		if !slices.Equal(ids(got), ids(want)) {
+		if !slices.Equal(messages(got), messages(want)) {
 			t.Errorf("desc=%v: pages hold %d lines, want %d in order", desc, len(got), len(want))
 		}
 	}
@@ -137,7 +137,7 @@ func TestTail(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := want[max(0, len(want)-n):]
-		if got := decode(t, out); !slices.Equal(ids(got), ids(w)) {
+		if got := decode(t, out); !slices.Equal(messages(got), messages(w)) {
 			t.Errorf("tail -n %d: %d lines, want %d", n, len(got), len(w))
 		}
 	}
@@ -161,7 +161,7 @@ func TestFilters(t *testing.T) {
 		if _, err := r.Export(context.Background(), appQuery(t, s), api.AppendJSON, collect(&out)); err != nil {
 			t.Fatal(err)
 		}
-		if got := decode(t, out); !slices.Equal(ids(got), ids(want)) {
+		if got := decode(t, out); !slices.Equal(messages(got), messages(want)) {
 			t.Errorf("%+v: %d lines, want %d", s, len(got), len(want))
 		}
 	}
@@ -169,13 +169,19 @@ func TestFilters(t *testing.T) {
 
 func TestContext(t *testing.T) {
 	r, want := fixture(t)
+	var out []byte
+	if _, err := r.Export(context.Background(), appQuery(t, logsql.Search{App: "a"}), api.AppendJSON, collect(&out)); err != nil {
+		t.Fatal(err)
+	}
+	stored := decode(t, out) // the lines with their ids, in want's order
 	for _, i := range []int{0, 3, 500, len(want) - 2, len(want) - 1} {
-		c, err := r.Context(context.Background(), want[i].ID, 5, 4, api.AppendJSON)
+		id := stored[i].ID
+		c, err := r.Context(context.Background(), id, 5, 4, api.AppendJSON)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Line.ID != want[i].ID || decode(t, c.Self)[0].ID != want[i].ID {
-			t.Errorf("context of %d: line %d", want[i].ID, c.Line.ID)
+		if c.Line.ID != id || c.Line.Message != want[i].Message || decode(t, c.Self)[0].ID != id {
+			t.Errorf("context of %d: line %d %q", id, c.Line.ID, c.Line.Message)
 		}
 		var before, after []api.Line
 		for _, b := range c.Before {
@@ -184,11 +190,11 @@ func TestContext(t *testing.T) {
 		for _, b := range c.After {
 			after = append(after, decode(t, b)...)
 		}
-		if w := want[max(0, i-5):i]; !slices.Equal(ids(before), ids(w)) {
-			t.Errorf("context of line %d: before %v, want %v", i, ids(before), ids(w))
+		if w := want[max(0, i-5):i]; !slices.Equal(messages(before), messages(w)) {
+			t.Errorf("context of line %d: before %v, want %v", i, messages(before), messages(w))
 		}
-		if w := want[i+1 : min(len(want), i+5)]; !slices.Equal(ids(after), ids(w)) {
-			t.Errorf("context of line %d: after %v, want %v", i, ids(after), ids(w))
+		if w := want[i+1 : min(len(want), i+5)]; !slices.Equal(messages(after), messages(w)) {
+			t.Errorf("context of line %d: after %v, want %v", i, messages(after), messages(w))
 		}
 	}
 	if _, err := r.Context(context.Background(), 1e9, 5, 5, api.AppendJSON); !errors.Is(err, drainpipe.ErrNotFound) {

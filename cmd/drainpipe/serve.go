@@ -19,6 +19,7 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
@@ -216,7 +217,8 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer stopSyslog()
 
 	return serveHTTP(ctx, c, httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		Journal: j, Drains: ds, Archive: arc, Reader: query.New(query.Config{Storage: arc}), LogsQL: arc,
+		Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, reg, log)
 }

@@ -9,7 +9,7 @@ import (
 
 type metricsView struct {
 	Range   timeRange
-	Presets []string
+	Presets []link
 	Error   string
 }
 
@@ -17,11 +17,14 @@ type metricsView struct {
 // graphs' data comes from /ui/data/metrics.
 func (h *Handler) metricsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.newView(r, s, "metrics", "Metrics")
-	mv := metricsView{Presets: presets}
+	var mv metricsView
 	var err error
 	code := http.StatusOK
 	if mv.Range, err = parseRange(r, "1h", h.cfg.Now()); err != nil {
 		mv.Error, code = err.Error(), http.StatusBadRequest
+	}
+	for _, p := range presets {
+		mv.Presets = append(mv.Presets, link{Label: p, URL: withParams(r, "app", v.App, "from", p, "to", ""), Current: p == mv.Range.Preset})
 	}
 	if v.App != "" {
 		v.Title = v.App + " · metrics"

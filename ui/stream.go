@@ -27,6 +27,7 @@ const (
 // streamLine is one line as the live tail's events carry it.
 type streamLine struct {
 	ID        int64     `json:"id"`
+	App       string    `json:"app"`
 	Time      time.Time `json:"time"`
 	Received  time.Time `json:"received"`
 	Source    string    `json:"source"`
@@ -210,7 +211,7 @@ func (st *tailStream) send(lines []api.Line) error {
 }
 
 func (st *tailStream) line(l *api.Line) {
-	data, _ := json.Marshal(streamLine{ID: l.ID, Time: l.Time, Received: l.Received, Source: l.Source,
+	data, _ := json.Marshal(streamLine{ID: l.ID, App: l.App, Time: l.Time, Received: l.Received, Source: l.Source,
 		Dyno: l.Dyno, Priority: l.Priority, Message: l.Message, Malformed: l.Malformed})
 	st.event("", strconv.FormatInt(l.ID, 10), string(data))
 	st.sentID = l.ID

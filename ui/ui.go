@@ -155,6 +155,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /ui/stream", h.data(h.stream))
 	m.Handle("GET /ui/session", h.data(h.whoami))
 	m.Handle("GET /ui/search", h.page(h.searchPage))
+	m.Handle("GET /ui/lines/{id}", h.page(h.linePage))
 	m.Handle("GET /ui/metrics", h.page(h.metricsPage))
 	m.Handle("GET /ui/data/metrics", h.data(h.metricsData))
 	m.Handle("GET /ui/drains", h.page(h.drainsPage))

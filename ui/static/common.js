@@ -84,10 +84,11 @@ const DP = (() => {
   }
 
   // lineDetail is the panel under a clicked line: its fields and links.
-  function lineDetail(line, app) {
+  function lineDetail(line) {
     const box = el("div", "detail");
     const dl = el("dl");
     const add = (k, v) => { if (v !== undefined && v !== "" && v !== null) dl.append(el("dt", "", k), el("dd", "", v)); };
+    add("app", line.app);
     add("id", line.id);
     add("time", line.time);
     add("received", line.received);
@@ -98,17 +99,18 @@ const DP = (() => {
     add("malformed", line.malformed ? "yes: stored raw" : "");
     box.append(dl);
     const links = el("p", "links");
-    const ctx = el("a", "", "Context (±50 lines)", { href: contextURL(app, line.id) });
-    const perma = el("a", "", "Permalink", { href: contextURL(app, line.id) });
+    const url = lineURL(line.id);
+    if (location.pathname !== url) links.append(el("a", "", "Context: the 50 lines before and after", { href: url }), " · ");
     const copy = el("button", "link", "Copy permalink", { type: "button" });
-    copy.addEventListener("click", () => copyText(new URL(contextURL(app, line.id), location.href).href, copy));
-    links.append(ctx, " · ", perma, " · ", copy);
+    copy.addEventListener("click", () => copyText(new URL(url, location.href).href, copy));
+    links.append(copy);
     box.append(links);
     return box;
   }
 
-  function contextURL(app, id) {
-    return "/ui/search?" + new URLSearchParams({ app, around: id }).toString();
+  // lineURL is a line's permalink: the line in its context.
+  function lineURL(id) {
+    return "/ui/lines/" + encodeURIComponent(id);
   }
 
   async function copyText(text, button) {
@@ -201,5 +203,5 @@ const DP = (() => {
     });
   }
 
-  return { csrf, fetchJSON, el, severity, colour, fmtTime, fmtCount, lineRow, lineDetail, contextURL, copyText, rowKeys };
+  return { csrf, fetchJSON, el, severity, colour, fmtTime, fmtCount, lineRow, lineDetail, lineURL, copyText, rowKeys };
 })();

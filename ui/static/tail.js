@@ -144,12 +144,8 @@
     }
   }
 
-  // ourTop is where the page itself last scrolled the log to: a scroll event above
-  // it is the reader's, one at or below it is ours (rows added meanwhile).
-  let ourTop = 0;
   function toBottom() {
     log.scrollTop = log.scrollHeight;
-    ourTop = log.scrollTop;
   }
 
   function setPaused(p) {
@@ -165,11 +161,17 @@
   newBtn.addEventListener("click", () => setPaused(false));
   document.getElementById("tail-clear").addEventListener("click", () => { log.textContent = ""; });
 
-  // Scrolling up pauses, as in a terminal; back at the bottom it resumes.
+  // The reader scrolling up pauses, as in a terminal; scrolling back to the
+  // bottom resumes. Only the reader's own scrolling counts (wheel, touch, keys,
+  // the scroll bar): a scroll the layout makes (a notice shown or hidden, rows
+  // added) never pauses.
+  let userUntil = 0;
+  const userScroll = () => { userUntil = performance.now() + 1000; };
+  for (const ev of ["wheel", "touchmove", "mousedown", "keydown"]) log.addEventListener(ev, userScroll, { passive: true });
   log.addEventListener("scroll", () => {
-    if (!paused && log.scrollTop < ourTop - 8) setPaused(true);
+    if (performance.now() > userUntil) return;
+    if (!paused && !atBottom()) setPaused(true);
     else if (paused && atBottom()) setPaused(false);
-    else if (!paused) ourTop = Math.max(ourTop, log.scrollTop);
   }, { passive: true });
 
   log.addEventListener("click", (e) => {
@@ -182,7 +184,7 @@
     const next = row.nextElementSibling;
     if (next && next.classList.contains("detail")) { next.remove(); return; }
     if (!paused) setPaused(true);
-    row.after(DP.lineDetail(row.line, app));
+    row.after(DP.lineDetail(row.line));
   }
 
   document.addEventListener("keydown", (e) => {

@@ -15,7 +15,10 @@ type systemView struct {
 	// JournalBytes and JournalMessages are what the journal holds now.
 	JournalBytes, JournalMessages float64
 	JournalFull, JournalFailed    float64
-	ArchiveBytes                  float64
+	// ArchiveBytes is the archive's size on disk, ArchiveRows the rows it holds.
+	ArchiveBytes, ArchiveRows float64
+	// Pruned counts the lines retention deleted, by reason (age, disk).
+	Pruned []countRow
 	Sinks                         []sinkState
 	// Received counts what the drains brought: requests by answer, lines, bytes.
 	Requests              []countRow
@@ -48,7 +51,12 @@ func (h *Handler) systemPage(w http.ResponseWriter, r *http.Request, s *session)
 	sv.JournalMessages, _ = g.value("drainpipe_journal_messages")
 	sv.JournalFull, _ = g.value("drainpipe_journal_full_total")
 	sv.JournalFailed, _ = g.value("drainpipe_journal_unavailable_total")
-	sv.ArchiveBytes, _ = g.value("drainpipe_archive_database_size_bytes")
+	sv.ArchiveBytes, _ = g.value("drainpipe_archive_disk_bytes")
+	sv.ArchiveRows, _ = g.value("drainpipe_archive_rows")
+	pruned := g.by("drainpipe_archive_rows_pruned_total", "reason")
+	for _, reason := range slices.Sorted(maps.Keys(pruned)) {
+		sv.Pruned = append(sv.Pruned, countRow{Label: reason, Value: pruned[reason], Bad: reason == "disk" && pruned[reason] > 0})
+	}
 	sv.Lines, _ = g.value("drainpipe_receiver_lines_total")
 	sv.Malformed, _ = g.value("drainpipe_receiver_malformed_lines_total")
 	sv.Bytes, _ = g.value("drainpipe_receiver_bytes_total")
@@ -112,6 +120,9 @@ func rejectedRows(g gathered) []countRow {
 				add(sink+" refused lines: "+reason, v)
 			}
 		}
+	}
+	if v, ok := g.value("drainpipe_archive_rows_pruned_total", "reason", "disk"); ok {
+		add("archive lines deleted before their retention: the archive reached its disk cap", v)
 	}
 	if v, ok := g.value("drainpipe_heroku_dropped_lines_total"); ok {
 		add("lines Heroku reported it dropped before sending", v)

@@ -51,8 +51,9 @@ type Config struct {
 type SystemInfo struct {
 	// Version names the build (module version, VCS revision).
 	Version string
-	// JournalMaxBytes is the journal's disk cap.
-	JournalMaxBytes int64
+	// JournalMaxBytes is the journal's disk cap; ArchiveMaxBytes the archive's
+	// (0 when it has none).
+	JournalMaxBytes, ArchiveMaxBytes int64
 	// Started is when the server started.
 	Started time.Time
 }
@@ -157,13 +158,13 @@ func (h *Handler) routes() {
 	m.Handle("GET /ui/search", h.page(h.searchPage))
 	m.Handle("GET /ui/lines/{id}", h.page(h.linePage))
 	m.Handle("GET /ui/metrics", h.page(h.metricsPage))
-	m.Handle("GET /ui/data/metrics", h.data(h.metricsData))
+	m.Handle("GET /ui/data/metrics", gzipped(h.data(h.metricsData)))
 	m.Handle("GET /ui/drains", h.page(h.drainsPage))
 	m.Handle("POST /ui/drains", h.change(h.addDrain))
 	m.Handle("GET /ui/drains/{app}/remove", h.page(h.removeDrainPage))
 	m.Handle("POST /ui/drains/{app}/remove", h.change(h.removeDrain))
 	m.Handle("GET /ui/system", h.page(h.systemPage))
-	m.Handle("/ui/api/", h.crossOrigin(h.authed(h.proxyAPI, false)))
+	m.Handle("/ui/api/", gzipped(h.crossOrigin(h.authed(h.proxyAPI, false))))
 	m.Handle("/ui/", h.page(h.notFound))
 }
 

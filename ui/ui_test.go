@@ -172,7 +172,7 @@ func TestLoginWithUsersFile(t *testing.T) {
 	}
 	c := browserClient()
 	login(t, c, srv.URL, "alice", "correct horse battery")
-	if _, page := get(t, c, srv.URL+"/ui/system"); !strings.Contains(page, "alice · log out") {
+	if _, page := get(t, c, srv.URL+"/ui/system"); !strings.Contains(page, `<span class="uname">alice · </span>`) {
 		t.Error("the page does not name the user")
 	}
 }

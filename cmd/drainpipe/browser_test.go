@@ -181,9 +181,18 @@ func (b *browser) waitJS(what, expr string, d time.Duration) {
 
 // screenshot saves the whole page as name.png in the screenshots directory.
 func (b *browser) screenshot(name string) string {
+	return b.shoot(name, chromedp.FullScreenshot(100))
+}
+
+// screenshotViewport saves what the window shows.
+func (b *browser) screenshotViewport(name string) string {
+	return b.shoot(name, chromedp.CaptureScreenshot())
+}
+
+func (b *browser) shoot(name string, capture chromedp.Action[[]byte]) string {
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
@@ -212,6 +221,14 @@ func (b *browser) bytesTransferred() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.transferred
+}
+
+// dropProblems forgets the errors the browser logged so far: a test that makes a
+// request fail on purpose calls it.
+func (b *browser) dropProblems() {
+	b.mu.Lock()
+	b.problems = nil
+	b.mu.Unlock()
 }
 
 // checkClean fails the test when a dialog opened or a script failed.

@@ -89,7 +89,7 @@ func newUI(c serveConfig, api http.Handler, tokenHash []byte, reg *prometheus.Re
 		API: api, AdminTokenHash: tokenHash, Users: users, PublicURL: public,
 		SessionTTL: *c.ui.sessionTTL, IdleTimeout: *c.ui.idle, TailRate: *c.ui.tailRate, MetricsInterval: *c.metrics.interval,
 		Gatherer: reg, Registerer: reg, Logger: log,
-		System: ui.SystemInfo{Version: version(), JournalMaxBytes: c.journalMaxBytes, Started: time.Now()},
+		System: ui.SystemInfo{Version: version(), JournalMaxBytes: c.journalMaxBytes, ArchiveMaxBytes: c.archiveMaxBytes, Started: time.Now()},
 	})
 }
 

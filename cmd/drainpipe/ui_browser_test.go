@@ -2,11 +2,15 @@ package main_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/drainpipe/drainpipe"
 )
@@ -106,6 +110,75 @@ func TestUIInBrowser(t *testing.T) {
 		b.screenshot("context")
 	})
 
+	t.Run("first page loads weigh at most 300 KB", func(t *testing.T) {
+		b := b.in(t)
+		if err := call(b.ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		defer call(b.ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: false}) //nolint:errcheck
+		for _, pg := range []struct{ path, ready string }{
+			{"/ui/tail?app=webshop", `document.querySelectorAll("#tail-log .row").length > 100`},
+			{"/ui/search?app=webshop", `+document.getElementById("search").dataset.shown >= 200 && document.querySelector("#facets h3")`},
+			{"/ui/metrics?app=webshop", `+document.getElementById("metrics").dataset.drawn > 10`},
+			{"/ui/drains", `document.getElementById("drains-table")`},
+			{"/ui/system", `document.getElementById("sys-journal")`},
+		} {
+			b.resetTransferred()
+			b.run("open "+pg.path, chromedp.Navigate(s.url+pg.path))
+			b.waitJS(pg.path+" ready", pg.ready, 10*time.Second)
+			time.Sleep(300 * time.Millisecond) // late requests (facets, histogram) finish
+			n := b.bytesTransferred()
+			t.Logf("%s: %d KB transferred with an empty cache", pg.path, n/1024)
+			if n > 300<<10 {
+				t.Errorf("%s: %d KB transferred, over 300 KB", pg.path, n/1024)
+			}
+		}
+	})
+
+	t.Run("keyboard alone", func(t *testing.T) {
+		b := b.in(t)
+		b.run("open the tail", chromedp.Navigate(s.url+"/ui/tail?app=webshop"), chromedp.WaitVisible(chromedp.CSS(`#tail-log .row`)))
+		b.run("tab", chromedp.KeyEvent("\t"))
+		if got := eval[string](b, `document.activeElement.className`); got != "skip" {
+			t.Errorf("the first Tab focuses %q, want the skip link", got)
+		}
+		b.run("g s", chromedp.Click(chromedp.CSS(`h1, .status`)), chromedp.KeyEvent("g"), chromedp.KeyEvent("s"))
+		b.waitJS("the search page", `location.pathname === "/ui/search" && location.search.includes("app=webshop")`, 5*time.Second)
+		b.waitJS("results", `document.querySelectorAll("#results .row").length > 10`, 10*time.Second)
+		b.run("/", chromedp.KeyEvent("/"))
+		if got := eval[string](b, `document.activeElement.name`); got != "q" {
+			t.Errorf("/ focuses %q, want the query box", got)
+		}
+		b.run("type a query", chromedp.KeyEvent("H12\r"))
+		b.waitJS("the H12 search", `location.search.includes("q=H12") && document.querySelectorAll("#results .row").length > 0`, 10*time.Second)
+		b.run("to the results", chromedp.Focus(chromedp.CSS(`#results`)), chromedp.KeyEvent("j"), chromedp.KeyEvent("\r"))
+		b.waitJS("the line's details", `document.querySelector("#results .row:focus + .detail")`, 5*time.Second)
+		b.run("?", chromedp.KeyEvent("?"))
+		b.waitJS("the help", `document.getElementById("help").open`, 5*time.Second)
+		b.run("escape", chromedp.KeyEvent("\u001b"))
+		b.waitJS("the help closed", `!document.getElementById("help").open`, 5*time.Second)
+	})
+
+	t.Run("phone width", func(t *testing.T) {
+		b := b.in(t)
+		b.run("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		defer b.run("back to a desktop", chromedp.EmulateViewport(1400, 900))
+		for _, pg := range []struct{ name, path, ready string }{
+			{"tail", "/ui/tail?app=webshop", `document.querySelectorAll("#tail-log .row").length > 10`},
+			{"search", "/ui/search?app=webshop", `document.querySelectorAll("#results .row").length > 10`},
+			{"metrics", "/ui/metrics?app=webshop", `+document.getElementById("metrics").dataset.drawn > 10`},
+			{"drains", "/ui/drains", `document.getElementById("drains-table")`},
+			{"system", "/ui/system", `document.getElementById("sys-journal")`},
+		} {
+			b.run("open "+pg.path, chromedp.Navigate(s.url+pg.path))
+			b.waitJS(pg.name+" ready", pg.ready, 10*time.Second)
+			if w := eval[int](b, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+				t.Errorf("%s is %d px wider than a phone", pg.name, w)
+			}
+			b.screenshotViewport("phone-" + pg.name)
+		}
+	})
+
 	t.Run("metric graphs draw with data", func(t *testing.T) {
 		b := b.in(t)
 		// The metrics of the lines sent close with their interval (1 s here).
@@ -125,6 +198,50 @@ func TestUIInBrowser(t *testing.T) {
 			t.Errorf("%d canvases for %d graphs", canvases, len(titles))
 		}
 		b.screenshot("metrics")
+	})
+	t.Run("system page", func(t *testing.T) {
+		b := b.in(t)
+		b.run("open the system page", chromedp.Navigate(s.url+"/ui/system"), chromedp.WaitVisible(chromedp.CSS(`#sys-journal`)))
+		text := get(b, "read the page", chromedp.Text(chromedp.CSS(`main`)))
+		for _, want := range []string{"Version", "Journal", "of 4.0 GiB", "archive", "Rejected and lost, by reason", "Lines"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the system page lacks %q", want)
+			}
+		}
+		b.screenshot("system")
+	})
+
+	t.Run("a cross-site POST is refused", func(t *testing.T) {
+		b := b.in(t)
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><form id=f method=post action="%s/ui/drains"><input name=app value=evilapp><input name=csrf value=guessed></form>
+<script>fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", headers: {"X-CSRF-Token": "guessed"}, body: "x"}).finally(() => document.getElementById("f").submit())</script>`,
+				s.url, s.url+"/ui/api/drains/webshop")
+		}))
+		defer evil.Close()
+		b.run("visit another site", chromedp.Navigate(evil.URL))
+		b.waitJS("the refusal", `location.pathname === "/ui/drains" && document.body.textContent.includes("came from another site")`, 10*time.Second)
+		b.screenshot("cross-site-refused")
+		if out, _, _ := s.cli("drains", "list"); strings.Contains(out, "evilapp") || !strings.Contains(out, "webshop") {
+			t.Errorf("after the cross-site requests, the drains are:\n%s", out)
+		}
+		b.dropProblems() // the refused requests are logged as failed loads
+	})
+
+	t.Run("remove the drain", func(t *testing.T) {
+		b := b.in(t)
+		b.run("open the drains", chromedp.Navigate(s.url+"/ui/drains"), chromedp.WaitVisible(chromedp.CSS(`#drains-table`)))
+		b.screenshot("drains")
+		b.run("remove", chromedp.Click(chromedp.CSS(`tr[data-app="webshop"] a.danger`)), chromedp.WaitVisible(chromedp.CSS(`input[name=confirm]`)))
+		b.run("confirm with a wrong name", chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), "webshopx"), chromedp.Submit(chromedp.CSS(`input[name=confirm]`)))
+		b.waitJS("asked again", `document.querySelector(".drain-remove .error")`, 5*time.Second)
+		b.dropProblems() // the 422 is logged as a failed load
+		b.screenshot("drain-remove")
+		b.run("confirm", chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), "webshop"), chromedp.Submit(chromedp.CSS(`input[name=confirm]`)))
+		b.waitJS("removed", `location.search.includes("removed=webshop") && !document.querySelector('tr[data-app="webshop"]')`, 5*time.Second)
+		if code := post(t, drainURL, strings.NewReader("0 "), map[string]string{"Content-Type": "application/logplex-1"}); code != http.StatusUnauthorized {
+			t.Errorf("the removed drain's URL: %d, want 401", code)
+		}
 	})
 	b.checkClean()
 }

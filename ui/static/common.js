@@ -152,7 +152,11 @@ const DP = (() => {
     }
     if (e.key === "/") {
       const q = document.querySelector("[data-query]") || document.querySelector('input[name="q"]');
-      if (q) { q.focus(); q.select?.(); e.preventDefault(); }
+      if (q) {
+        e.preventDefault();
+        // Focus after this key's own events, so the "/" is not typed into the box.
+        setTimeout(() => { q.focus(); q.select?.(); });
+      }
       return;
     }
     if (e.key === "g") { pendingG = Date.now(); return; }

@@ -94,11 +94,16 @@
     try {
       const data = await DP.fetchJSON(apiBase(app) + "/facets?" + p.toString());
       box.textContent = "";
-      box.append(appFacet(root, app));
+      // On a phone the facets fold away under one line; elsewhere they are open.
+      const fold = DP.el("details");
+      fold.open = !window.matchMedia("(max-width: 700px)").matches;
+      fold.append(DP.el("summary", "", "Narrow by app, source, dyno, status, code"));
+      box.append(fold);
+      fold.append(appFacet(root, app));
       for (const f of data.facets) {
         f.values = f.values.filter((v) => v.value !== "");
         if (!f.values.length) continue;
-        box.append(DP.el("h3", "", f.field));
+        fold.append(DP.el("h3", "", f.field));
         const ul = DP.el("ul");
         for (const v of f.values) {
           const active = isActive(root, f.field, v.value);
@@ -111,7 +116,7 @@
           ul.append(li);
         }
         if (f.other) ul.append(DP.el("li", "hint", "and " + DP.fmtCount(f.other) + " more"));
-        box.append(ul);
+        fold.append(ul);
       }
     } catch (e) {
       box.textContent = "";

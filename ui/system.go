@@ -19,7 +19,7 @@ type systemView struct {
 	ArchiveBytes, ArchiveRows float64
 	// Pruned counts the lines retention deleted, by reason (age, disk).
 	Pruned []countRow
-	Sinks                         []sinkState
+	Sinks  []sinkState
 	// Received counts what the drains brought: requests by answer, lines, bytes.
 	Requests              []countRow
 	Lines, Malformed      float64

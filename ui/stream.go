@@ -128,6 +128,9 @@ func (st *tailStream) run(ctx context.Context, after int64, resume bool) {
 	}
 	st.sentID = after
 	st.stats()
+	if st.flush() != nil {
+		return
+	}
 	for ctx.Err() == nil {
 		if !st.h.sessions.alive(st.cookie) {
 			st.event("expired", "", `{"error":"your session ended: log in again"}`)
@@ -153,6 +156,7 @@ func (st *tailStream) run(ctx context.Context, after int64, resume bool) {
 
 // backfill sends the newest lines that match, and returns the id to follow from.
 func (st *tailStream) backfill(ctx context.Context) (int64, error) {
+	_ = st.rc.SetWriteDeadline(time.Now().Add(heartbeat))
 	lines, err := st.h.api.Tail(ctx, st.app, backfillScan)
 	if err != nil || len(lines) == 0 {
 		return 0, err
@@ -177,6 +181,10 @@ func (st *tailStream) backfill(ctx context.Context) (int64, error) {
 // send writes the lines that pass the filters and the sampler, then a heartbeat
 // or the id of the last line read, so the browser's resume point moves on.
 func (st *tailStream) send(lines []api.Line) error {
+	// The buffer may spill into the connection before flush: give the writes
+	// their deadline now, not the one the last flush set (the long poll may have
+	// waited most of it).
+	_ = st.rc.SetWriteDeadline(time.Now().Add(heartbeat))
 	var sent, filtered, sampled float64
 	for i := range lines {
 		l := &lines[i]
@@ -241,7 +249,8 @@ func (st *tailStream) event(name, id, data string) {
 	_, _ = st.bw.WriteString("data: " + data + "\n\n")
 }
 
-// flush sends what is buffered, giving a stalled reader at most heartbeat to take it.
+// flush sends what is buffered, giving a stalled reader at most heartbeat to take
+// it (a reader that takes nothing for that long is cut off).
 func (st *tailStream) flush() error {
 	_ = st.rc.SetWriteDeadline(time.Now().Add(heartbeat))
 	if err := st.bw.Flush(); err != nil {

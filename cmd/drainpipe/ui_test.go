@@ -27,6 +27,11 @@ type uiServer struct {
 func startUIServer(t *testing.T, args ...string) *uiServer {
 	t.Helper()
 	s := startServer(t, "", append([]string{"--metrics-interval", "1s"}, args...)...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logText())
+		}
+	})
 	raw, err := os.ReadFile(filepath.Join(s.data, "admin-token"))
 	if err != nil {
 		t.Fatal(err)

@@ -19,21 +19,23 @@ const (
 	retryMax      = 5 * time.Minute
 	giveUpAfter   = 24 * time.Hour
 	maxRejections = 3
-	// sendConcurrency caps the deliveries attempted at once.
+	// sendConcurrency caps the destinations being sent to at once, and
+	// maxBurst the notifications sent to one destination in one pass.
 	sendConcurrency = 8
+	maxBurst        = 50
 )
 
-// attempt is one delivery being tried.
+// attempt is a run of deliveries to one destination, sent in order until one fails.
 type attempt struct {
 	e    *entry
-	d    Delivery // a copy: the entry's outbox may change meanwhile
+	ds   []Delivery // copies: the entry's outbox may change meanwhile
 	dest Destination
-	err  error
+	errs []error // one per delivery tried; a run stops at its first failure
 }
 
-// Deliver tries every delivery that is due: per rule and destination, the oldest
-// waiting notification (so a destination sees a group's firing before its
-// resolution). Each outcome is stored with the rule's state: a notification leaves
+// Deliver tries every delivery that is due: per rule and destination, the waiting
+// notifications in order, stopping at the first that fails (so a destination sees
+// a group's firing before its resolution). Each outcome is stored with the rule's state: a notification leaves
 // the outbox only once a destination took it, so delivery is at least once, across
 // restarts too.
 func (s *Service) Deliver(ctx context.Context) {
@@ -51,9 +53,19 @@ func (s *Service) Deliver(ctx context.Context) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
-			defer cancel()
-			a.err = a.dest.Send(sctx, a.d.Notification)
+			start := time.Now()
+			for _, d := range a.ds {
+				if time.Since(start) > s.cfg.SendTimeout {
+					return // a slow destination must not hold the others' next pass back
+				}
+				sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+				err := a.dest.Send(sctx, d.Notification)
+				cancel()
+				a.errs = append(a.errs, err)
+				if err != nil || ctx.Err() != nil {
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -69,26 +81,36 @@ func (s *Service) Deliver(ctx context.Context) {
 	}
 }
 
-// due returns the deliveries of e to try now.
+// due returns the runs of deliveries of e to try now, one per destination.
 func (s *Service) due(e *entry) []*attempt {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := s.cfg.Now()
-	seen := map[string]bool{}
+	runs := map[string]*attempt{}
+	blocked := map[string]bool{} // a destination whose oldest delivery is not due yet
 	var out []*attempt
 	for _, d := range e.state.Outbox {
-		if seen[d.Dest.Sealed] {
+		key := d.Dest.Sealed
+		if blocked[key] {
 			continue
 		}
-		seen[d.Dest.Sealed] = true
 		if d.NextAttempt.After(now) {
+			blocked[key] = true
 			continue
 		}
-		dest, err := s.open(d.Dest)
-		if err != nil {
-			dest = brokenDest{name: d.Dest.Name, err: err}
+		a := runs[key]
+		if a == nil {
+			dest, err := s.open(d.Dest)
+			if err != nil {
+				dest = brokenDest{name: d.Dest.Name, err: err}
+			}
+			a = &attempt{e: e, dest: dest}
+			runs[key] = a
+			out = append(out, a)
 		}
-		out = append(out, &attempt{e: e, d: *d, dest: dest})
+		if len(a.ds) < maxBurst {
+			a.ds = append(a.ds, *d)
+		}
 	}
 	return out
 }
@@ -131,13 +153,14 @@ func (s *Service) settle(ctx context.Context, e *entry, as []*attempt) {
 	now := s.cfg.Now()
 	st := e.state
 	for _, a := range as {
-		i := slices.IndexFunc(st.Outbox, func(d *Delivery) bool {
-			return d.Dest.Sealed == a.d.Dest.Sealed && d.Notification.ID == a.d.Notification.ID
-		})
-		if i < 0 {
-			continue // dropped meanwhile
+		for k, err := range a.errs {
+			i := slices.IndexFunc(st.Outbox, func(d *Delivery) bool {
+				return d.Dest.Sealed == a.ds[k].Dest.Sealed && d.Notification.ID == a.ds[k].Notification.ID
+			})
+			if i >= 0 { // else dropped meanwhile
+				s.outcome(st, i, err, now)
+			}
 		}
-		s.outcome(st, i, a.err, now)
 	}
 	if err := s.save(ctx, e); err != nil {
 		s.log.Warn("alert: store delivery outcomes", "rule", st.Rule, "err", err)

@@ -201,7 +201,7 @@ func (r *Rule) checkThresholds() error {
 	}
 	switch r.Kind {
 	case Absence:
-		if r.Threshold != 0 || r.Below {
+		if r.Threshold != 0 {
 			return invalid("threshold: an absence rule fires on no matching line; for fewer than N lines use kind match with below and threshold N")
 		}
 		r.Below = true

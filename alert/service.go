@@ -218,8 +218,10 @@ func (s *Service) attach(ctx context.Context, e *entry, now time.Time) error {
 		e.state = st
 	}
 	if st.Removed || st.Identity != e.rule.identity() {
+		old := st.Def // the groups are the old rule's: their labels are its
+		old.Name = e.rule.Name
 		st.Notify = dests // the resolutions go where the rule sends now
-		st.resolveAll(&e.rule, "rule changed", now, s.cfg.PublicURL)
+		st.resolveAll(&old, "rule changed", now, s.cfg.PublicURL)
 		st.record(Event{Time: now, Type: "rule_changed"})
 		st.Identity, st.Next, st.Removed = e.rule.identity(), windowAt(now, e.rule.Window).Start, false
 	}

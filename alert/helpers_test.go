@@ -186,7 +186,9 @@ func sleepUntil(t time.Time) {
 
 func ptr[T any](v T) *T { return &v }
 
-func h12(n int) string { return fmt.Sprintf(`at=error code=H12 desc="Request timeout" method=GET path="/slow/%d" dyno=web.1 service=30000ms status=503`, n) }
+func h12(n int) string {
+	return fmt.Sprintf(`at=error code=H12 desc="Request timeout" method=GET path="/slow/%d" dyno=web.1 service=30000ms status=503`, n)
+}
 
 func itoa(i int) string { return fmt.Sprint(i) }
 

@@ -3,8 +3,8 @@ package alert
 import (
 	"cmp"
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/drainpipe/drainpipe/metrics"

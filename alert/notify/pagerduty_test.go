@@ -32,10 +32,10 @@ type pdEvent struct {
 		Class         string         `json:"class"`
 		CustomDetails map[string]any `json:"custom_details"`
 	} `json:"payload"`
-	Images    []map[string]string `json:"images"`
+	Images    []map[string]string           `json:"images"`
 	Links     []struct{ Href, Text string } `json:"links"`
-	Client    string              `json:"client"`
-	ClientURL string              `json:"client_url"`
+	Client    string                        `json:"client"`
+	ClientURL string                        `json:"client_url"`
 }
 
 func (e *pdEvent) check(key string) error {

@@ -25,9 +25,9 @@ type slackTextObject struct {
 }
 
 type slackElem struct {
-	Type string           `json:"type"`
-	Text json.RawMessage  `json:"text"`
-	URL  string           `json:"url,omitempty"`
+	Type string          `json:"type"`
+	Text json.RawMessage `json:"text"`
+	URL  string          `json:"url,omitempty"`
 }
 
 type slackBlock struct {
@@ -248,9 +248,9 @@ func TestOpenRefuses(t *testing.T) {
 		"pagerduty://S3KR1TS3KR1TS3KR1TS3KR1TS3KR1T12?severity=bad",
 		"webhook+https://ops.example.com/hook#token=S3KR1T",
 		"webhook+https://user:S3KR1T@ops.example.com/hook",
-		"smtp://user:S3KR1T@mail.example.com:587/?to=a@example.com",         // no from
-		"smtp://user:S3KR1T@mail.example.com:587/?from=a@example.com",       // no to
-		"smtp://user:S3KR1T@mail.example.com/?to=a&from=b@example.com",      // bad address
+		"smtp://user:S3KR1T@mail.example.com:587/?to=a@example.com",    // no from
+		"smtp://user:S3KR1T@mail.example.com:587/?from=a@example.com",  // no to
+		"smtp://user:S3KR1T@mail.example.com/?to=a&from=b@example.com", // bad address
 		"smtp://user:S3KR1T@mail.example.com/?to=a@example.com&from=b@example.com&tls=none",
 		"gopher://x",
 		"slack+https://%zzS3KR1T",

@@ -40,6 +40,9 @@ type Status struct {
 	Delivered int64 `json:"delivered"`
 	Failed    int64 `json:"failed"`
 	Dropped   int64 `json:"dropped"`
+	// SearchURL opens the rule's search (or graph) in the UI over its incident, from
+	// the first firing group's start, or over its last window.
+	SearchURL string `json:"search_url,omitempty"`
 }
 
 // GroupStatus is one group of a rule.
@@ -114,11 +117,18 @@ func (s *Service) status(e *entry) Status {
 		LastError: st.LastError, LastErrorAt: st.LastErrorAt, LastDelivery: st.LastDelivery,
 		Delivered: st.Delivered, Failed: st.Failed, Dropped: st.Dropped, Groups: []GroupStatus{},
 	}
+	from := st.Next.Add(-r.Window)
 	if st.Evaluated > 0 {
-		out.LastWindow = Window{Start: st.Next.Add(-r.Window), End: st.Next}
+		out.LastWindow = Window{Start: from, End: st.Next}
 	}
 	for _, g := range sortedGroups(st.Groups) {
 		out.Groups = append(out.Groups, GroupStatus{Label: groupLabel(r.GroupBy, g.Values), GroupState: *g})
+		if g.State == StateFiring && g.FiringSince.Before(from) {
+			from = g.FiringSince
+		}
+	}
+	if st.Evaluated > 0 {
+		out.SearchURL = searchURL(s.cfg.PublicURL, &r, nil, from, st.Next)
 	}
 	for _, d := range st.Outbox {
 		out.Outbox = append(out.Outbox, Pending{Destination: d.Dest.Name, Event: d.Notification.Event, Group: d.Notification.GroupLabel,

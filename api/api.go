@@ -11,6 +11,7 @@
 //	GET    /api/apps/{app}/lines?after=ID&wait=25s        lines after ID, oldest first, waiting for some
 //	GET    /api/apps/{app}/search?q=&since=&until=&limit=&before=ID   full-text search, newest first
 //	GET    /api/apps/{app}/metrics?since=1h&until=&name=PREFIX      metrics merged over the window
+//	.../api/alerts...                                   alert rules, states, history, backtests: see alerts.go
 //
 // Errors are JSON {"error": "one clear sentence"} with a 4xx or 5xx status.
 package api

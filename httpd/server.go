@@ -64,6 +64,8 @@ type Config struct {
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
 	Metrics MetricsHistory
+	// Alerts serves the alert endpoints; nil turns them off.
+	Alerts Alerts
 	// AdminTokenHash is the SHA-256 of the admin token.
 	AdminTokenHash []byte
 	// PublicURL is the base of the drain URLs handed out (https://logs.example.com).
@@ -124,6 +126,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	s.alertRoutes()
 }
 
 // ServeHTTP implements http.Handler.

@@ -142,6 +142,10 @@ func (s *Service) status(e *entry) Status {
 	return out
 }
 
+// waitingAfter is how late a window may be before the status says what holds it:
+// the watermark normally trails the clock by a few seconds.
+const waitingAfter = 15 * time.Second
+
 // waiting says when the next window, starting at next, will be evaluated, and what
 // holds it back when it is not the clock.
 func (s *Service) waiting(r *Rule, next, mark, now time.Time) string {
@@ -151,8 +155,8 @@ func (s *Service) waiting(r *Rule, next, mark, now time.Time) string {
 		source = "the metrics"
 	}
 	switch {
-	case now.Before(due):
-		return ""
+	case now.Before(due.Add(waitingAfter)):
+		return "" // due now or soon: the next pass takes it
 	case mark.IsZero():
 		return "waiting for " + source + " to report how far it has applied lines"
 	case mark.Before(due):

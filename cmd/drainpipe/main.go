@@ -27,6 +27,7 @@ Usage:
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+  drainpipe alerts add|list|remove|mute|test|history|presets   alert rules: run 'drainpipe alerts' for their flags
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
 DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = verifyCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, rest, stdout, stderr)
+	case "alerts":
+		err = alertsCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -38,6 +38,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	alerts                           *alertFlags
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -63,6 +64,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	key := f.string("tls-key", "", "PEM private key for --syslog-tls-listen")
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
+	af := addAlertFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -73,7 +75,10 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
-	c.metrics = mf
+	c.metrics, c.alerts = mf, af
+	if err := af.load(); err != nil {
+		return c, err
+	}
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
@@ -184,6 +189,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		emf = cw
 	}
 	var history httpd.MetricsHistory
+	alertSrc := alertSources{j: j, ds: ds, arc: arc}
 	if *c.metrics.enabled {
 		msink, store, closeStore, err := openMetrics(c.metrics, filepath.Join(c.data, "archive.db"), c.retention, emf, log.With("part", "metrics"), reg)
 		if err != nil {
@@ -196,6 +202,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		defer func() { stopFlush(); <-flushed }()
 		sinks = append(sinks, msink)
 		history = store
+		alertSrc.msink, alertSrc.mstore = msink, store
 	}
 	stopSinks := runSinks(j, sinks, log)
 	defer stopSinks()
@@ -205,9 +212,14 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer stopSyslog()
+	alerts, stopAlerts, err := startAlerts(ctx, c, alertSrc, log.With("part", "alerts"), reg)
+	if err != nil {
+		return err
+	}
+	defer stopAlerts()
 
 	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		Journal: j, Drains: ds, Archive: arc, Sinks: reporters, Metrics: history, Alerts: alerts, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)

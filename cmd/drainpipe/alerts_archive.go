@@ -29,7 +29,7 @@ const archivePage = 10000
 // alert rules but will be replaced by the archive engine's own counts.
 type archiveSearcher struct {
 	arc  *archive.Archive
-	apps func() []string                           // every app, for rules over all apps
+	apps func() []string                              // every app, for rules over all apps
 	lag  func(context.Context) (time.Duration, error) // the archive consumer's journal lag
 	now  func() time.Time
 

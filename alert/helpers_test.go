@@ -33,9 +33,9 @@ type outsideStore struct {
 
 var errStoreDown = errors.New("store down (test)")
 
-// newStore opens a real embedded journal in a temporary directory and the alert
-// bucket in it. Call it outside synctest.Test.
-func newStore(t *testing.T) *outsideStore {
+// newBenchStore opens the alert bucket in a real embedded journal in a temporary
+// directory.
+func newBenchStore(t testing.TB) *jskv.Store {
 	t.Helper()
 	ctx := context.Background()
 	j, err := journal.Open(ctx, journal.Config{Dir: filepath.Join(t.TempDir(), "journal")})
@@ -47,6 +47,14 @@ func newStore(t *testing.T) *outsideStore {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kv
+}
+
+// newStore opens a real store that synctest bubbles can use. Call it outside
+// synctest.Test.
+func newStore(t *testing.T) *outsideStore {
+	t.Helper()
+	kv := newBenchStore(t)
 	s := &outsideStore{inner: kv, calls: make(chan func()), done: make(chan struct{})}
 	go func() {
 		for fn := range s.calls {

@@ -12,6 +12,7 @@
 //	GET    /api/apps/{app}/search?q=&since=&until=&limit=&before=ID   full-text search, newest first
 //	GET    /api/apps/{app}/metrics?since=1h&until=&name=PREFIX      metrics merged over the window
 //	GET    /api/apps/{app}/metrics/range?since=1h&until=&step=30s&name=PREFIX&merge=sources   metrics step by step (graphs)
+//	.../api/alerts...                                   alert rules, states, history, backtests: see alerts.go
 //
 // Errors are JSON {"error": "one clear sentence"} with a 4xx or 5xx status.
 package api

@@ -67,6 +67,8 @@ type Config struct {
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
 	Metrics MetricsHistory
+	// Alerts serves the alert endpoints; nil turns them off.
+	Alerts Alerts
 	// AdminTokenHash is the SHA-256 of the admin token.
 	AdminTokenHash []byte
 	// PublicURL is the base of the drain URLs handed out (https://logs.example.com).
@@ -137,6 +139,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/lines/{id}", s.admin(s.line))
 	s.mux.Handle("GET /api/lines/{id}/context", s.admin(s.context))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	s.alertRoutes()
 	s.mux.Handle("GET /api/apps/{app}/metrics/range", s.admin(s.metricsRange))
 	if s.cfg.LogsQL != nil {
 		s.logsqlRoutes()

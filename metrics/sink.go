@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -40,6 +41,22 @@ type SinkConfig struct {
 type Sink struct {
 	cfg SinkConfig
 	log *slog.Logger
+
+	mu       sync.Mutex
+	writes   uint64    // Write calls that returned
+	received time.Time // the latest batch received time given to Write
+	progress Progress
+}
+
+// Progress says what the Store holds: every line given to Write before the last
+// successful flush, in the intervals that had ended by Flushed.
+type Progress struct {
+	// Flushed is the time the last successful flush closed intervals up to.
+	Flushed time.Time
+	// Received is the latest received time of the batches given before that flush,
+	// and Writes counts the Write calls before it.
+	Received time.Time
+	Writes   uint64
 }
 
 var _ drainpipe.Sink = (*Sink)(nil)
@@ -63,8 +80,12 @@ func (s *Sink) Name() string { return "metrics" }
 
 // Write aggregates every record of entries.
 func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
+	var received time.Time
 	for _, e := range entries {
 		for _, b := range e.Batches {
+			if b.Received.After(received) {
+				received = b.Received
+			}
 			for _, r := range b.Records {
 				if !r.Malformed {
 					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
@@ -72,7 +93,21 @@ func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
 			}
 		}
 	}
+	s.mu.Lock()
+	s.writes++
+	if received.After(s.received) {
+		s.received = received
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// Progress returns the sink's last successful flush, and how many Write calls have
+// returned by now (more than the flush's Writes when lines came since).
+func (s *Sink) Progress() (Progress, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progress, s.writes
 }
 
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
@@ -101,14 +136,24 @@ func (s *Sink) Run(ctx context.Context) {
 }
 
 func (s *Sink) flush(ctx context.Context, now time.Time) {
+	s.mu.Lock()
+	given := Progress{Flushed: now, Received: s.received, Writes: s.writes}
+	s.mu.Unlock()
 	intervals := s.cfg.Aggregator.Flush(now)
-	if len(intervals) == 0 {
-		return
-	}
-	if s.cfg.Store != nil {
+	saved := true
+	if s.cfg.Store != nil && len(intervals) > 0 {
 		if err := s.cfg.Store.Save(ctx, intervals); err != nil {
 			s.log.Warn("save metric intervals", "intervals", len(intervals), "err", err)
+			saved = false
 		}
+	}
+	if saved {
+		s.mu.Lock()
+		s.progress = given
+		s.mu.Unlock()
+	}
+	if len(intervals) == 0 {
+		return
 	}
 	if s.cfg.EMF != nil {
 		if err := s.putEMF(ctx, intervals); err != nil {

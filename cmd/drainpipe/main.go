@@ -28,6 +28,7 @@ Usage:
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
   drainpipe ui-user NAME                       print a --ui-users line for NAME (asks for the password)
+  drainpipe alerts add|list|remove|mute|test|history|presets   alert rules: run 'drainpipe alerts' for their flags
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
 DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, rest, stdout, stderr)
 	case "ui-user":
 		err = uiUser(rest, os.Stdin, stdout, stderr)
+	case "alerts":
+		err = alertsCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -42,6 +42,7 @@ type serveConfig struct {
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
 	ui                               uiFlags
+	alerts                           *alertFlags
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -69,6 +70,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	uf := addUIFlags(f)
+	af := addAlertFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -79,8 +81,11 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
-	c.metrics, c.ui = mf, uf
+	c.metrics, c.ui, c.alerts = mf, uf, af
 	c.archiveMaxBytes = *amax
+	if err := af.load(); err != nil {
+		return c, err
+	}
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
@@ -194,6 +199,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		emf = cw
 	}
 	var history httpd.MetricsHistory
+	alertSrc := alertSources{j: j, ds: ds, arc: arc}
 	if *c.metrics.enabled {
 		msink, store, closeStore, err := openMetrics(c.metrics, filepath.Join(c.data, "archive.db"), c.retention, emf, log.With("part", "metrics"), reg)
 		if err != nil {
@@ -206,6 +212,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		defer func() { stopFlush(); <-flushed }()
 		sinks = append(sinks, msink)
 		history = store
+		alertSrc.msink, alertSrc.mstore = msink, store
 	}
 	stopSinks := runSinks(j, sinks, log)
 	defer stopSinks()
@@ -215,10 +222,15 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer stopSyslog()
+	alerts, stopAlerts, err := startAlerts(ctx, c, alertSrc, log.With("part", "alerts"), reg)
+	if err != nil {
+		return err
+	}
+	defer stopAlerts()
 
 	return serveHTTP(ctx, c, httpd.Config{
 		Journal: j, Drains: ds, Archive: arc, Reader: query.New(query.Config{Storage: arc}), LogsQL: arc,
-		Sinks: reporters, Metrics: history, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
+		Sinks: reporters, Metrics: history, Alerts: alerts, AdminTokenHash: tokenHash, PublicURL: c.publicURL,
 		MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, reg, log)
 }

@@ -30,6 +30,8 @@ type panel struct {
 	Title   string `json:"title"`
 	// Name is the metric behind a panel of one metric, for the page's links.
 	Name string `json:"name,omitempty"`
+	// Names are every metric the panel draws.
+	Names []string `json:"-"`
 	Unit string `json:"unit"`
 	// Small panels are drawn smaller, several to a row.
 	Small  bool          `json:"small,omitempty"`
@@ -156,19 +158,20 @@ func (b *chartBuilder) counts(rs metrics.RangeSeries, per float64) []*float64 {
 func (b *chartBuilder) router(merged []metrics.RangeSeries) {
 	if rs, ok := find(merged, "router.requests"); ok {
 		b.used[rs.Name] = true
-		b.add(panel{Section: sectionRouter, Title: "Requests", Unit: "req/s", Series: []panelSeries{{Label: "requests/s", Values: b.counts(rs, 1)}}})
+		b.add(panel{Section: sectionRouter, Title: "Requests", Unit: "req/s", Names: []string{rs.Name}, Series: []panelSeries{{Label: "requests/s", Values: b.counts(rs, 1)}}})
 	}
 	p := panel{Section: sectionRouter, Title: "Responses by status class", Unit: "req/s"}
 	for _, class := range []string{"1xx", "2xx", "3xx", "4xx", "5xx"} {
 		if rs, ok := find(merged, "router.status."+class); ok {
 			b.used[rs.Name] = true
+			p.Names = append(p.Names, rs.Name)
 			p.Series = append(p.Series, panelSeries{Label: class, Values: b.counts(rs, 1)})
 		}
 	}
 	b.add(p)
 	if rs, ok := find(merged, "router.service"); ok {
 		b.used[rs.Name] = true
-		b.add(panel{Section: sectionRouter, Title: "Service time, all dynos", Unit: unitOr(rs.Unit, "ms"), Series: []panelSeries{
+		b.add(panel{Section: sectionRouter, Title: "Service time, all dynos", Unit: unitOr(rs.Unit, "ms"), Names: []string{rs.Name}, Series: []panelSeries{
 			{Label: "p50", Values: b.values(rs, func(p metrics.Point) float64 { return p.P50 })},
 			{Label: "p95", Values: b.values(rs, func(p metrics.Point) float64 { return p.P95 })},
 			{Label: "p99", Values: b.values(rs, func(p metrics.Point) float64 { return p.P99 })},
@@ -187,6 +190,7 @@ func (b *chartBuilder) codes(merged []metrics.RangeSeries, prefix, title string)
 	for _, rs := range merged {
 		if code, ok := strings.CutPrefix(rs.Name, prefix); ok && rs.Kind == metrics.Counter.String() {
 			b.used[rs.Name] = true
+			p.Names = append(p.Names, rs.Name)
 			p.Series = append(p.Series, panelSeries{Label: code, Values: b.counts(rs, 60)})
 		}
 	}
@@ -194,7 +198,7 @@ func (b *chartBuilder) codes(merged []metrics.RangeSeries, prefix, title string)
 }
 
 func (b *chartBuilder) dynos(merged, each []metrics.RangeSeries) {
-	p := panel{Section: sectionDynos, Title: "Memory (RSS) against quota", Unit: "MB"}
+	p := panel{Section: sectionDynos, Title: "Memory (RSS) against quota", Unit: "MB", Names: []string{"memory_rss", "memory_quota"}}
 	var quota []*float64
 	for _, rs := range each {
 		switch {
@@ -213,7 +217,7 @@ func (b *chartBuilder) dynos(merged, each []metrics.RangeSeries) {
 		p.Unit = unitOf(each, "memory_rss", "MB")
 	}
 	b.add(p)
-	p = panel{Section: sectionDynos, Title: "Load average (1 min)", Unit: "load"}
+	p = panel{Section: sectionDynos, Title: "Load average (1 min)", Unit: "load", Names: []string{"load_avg_1m"}}
 	for _, rs := range each {
 		if rs.Name == "load_avg_1m" && !addonSource.MatchString(rs.Source) {
 			b.used[rs.Name] = true
@@ -262,7 +266,7 @@ func (b *chartBuilder) rest(merged, each []metrics.RangeSeries) {
 		if b.used[rs.Name] || rs.Kind == metrics.Gauge.String() {
 			continue
 		}
-		p := panel{Section: sectionFor(rs.Name, ""), Title: rs.Name, Name: rs.Name, Unit: rs.Unit, Small: true}
+		p := panel{Section: sectionFor(rs.Name, ""), Title: rs.Name, Name: rs.Name, Names: []string{rs.Name}, Unit: rs.Unit, Small: true}
 		switch rs.Kind {
 		case metrics.Distribution.String():
 			p.Series = []panelSeries{
@@ -302,7 +306,7 @@ func (b *chartBuilder) gauges(each []metrics.RangeSeries) {
 			if k.addon != "" {
 				title = k.addon + " " + rs.Name
 			}
-			p = &panel{Section: sectionFor(rs.Name, k.addon), Title: title, Name: rs.Name, Unit: rs.Unit, Small: true}
+			p = &panel{Section: sectionFor(rs.Name, k.addon), Title: title, Name: rs.Name, Names: []string{rs.Name}, Unit: rs.Unit, Small: true}
 			panels[k] = p
 			order = append(order, k)
 		}
@@ -324,6 +328,36 @@ func sectionFor(name, addon string) string {
 		return sectionDynos
 	}
 	return sectionApp
+}
+
+// only keeps the panels that draw metric name (either side of a ratio such as
+// memory_rss/memory_quota), and of a panel per source, the source's line: what an
+// alert's link asks for. An empty name keeps everything.
+func (cd *chartData) only(name, source string) {
+	if name == "" {
+		return
+	}
+	names := strings.Split(name, "/")
+	var keep []panel
+	for _, p := range cd.Panels {
+		if !slices.ContainsFunc(p.Names, func(n string) bool { return slices.Contains(names, n) }) {
+			continue
+		}
+		if source != "" {
+			var series []panelSeries
+			for _, s := range p.Series {
+				if s.Label == source || s.Dash {
+					series = append(series, s)
+				}
+			}
+			if len(series) > 0 {
+				p.Series = series
+			}
+		}
+		p.Small = false
+		keep = append(keep, p)
+	}
+	cd.Panels = keep
 }
 
 // sectionOrder is the order of the page's sections.

@@ -11,13 +11,19 @@ type metricsView struct {
 	Range   timeRange
 	Presets []link
 	Error   string
+	// Name and Source narrow the page to one metric (and one dyno): the links
+	// of metric alerts.
+	Name, Source string
+	// All is the page without them.
+	All string
 }
 
 // metricsPage draws an app's metrics: GET /ui/metrics?app=&from=&to=. The
 // graphs' data comes from /ui/data/metrics.
 func (h *Handler) metricsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.newView(r, s, "metrics", "Metrics")
-	var mv metricsView
+	mv := metricsView{Name: r.URL.Query().Get("name"), Source: r.URL.Query().Get("source")}
+	mv.All = withParams(r, "app", v.App, "name", "", "source", "")
 	var err error
 	code := http.StatusOK
 	if mv.Range, err = parseRange(r, "1h", h.cfg.Now()); err != nil {
@@ -63,5 +69,7 @@ func (h *Handler) metricsData(w http.ResponseWriter, r *http.Request, _ *session
 		writeAPIError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, buildCharts(since, step, n, merged, each))
+	cd := buildCharts(since, step, n, merged, each)
+	cd.only(r.URL.Query().Get("name"), r.URL.Query().Get("source"))
+	writeJSON(w, http.StatusOK, cd)
 }

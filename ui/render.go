@@ -48,6 +48,8 @@ func loadPages(as *assets) (*pages, error) {
 		"seconds":   seconds,
 		"pathApp":   pathApp,
 		"hasPrefix": strings.HasPrefix,
+		"list":      func(v ...string) []string { return v },
+		"dur":       shortGoDuration,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html")
 	if err != nil {
@@ -157,6 +159,22 @@ func ago(t any) string {
 		return "just now"
 	}
 	return shortDuration(d) + " ago"
+}
+
+// shortGoDuration writes a Go duration without its zero parts: "1m0s" is "1m".
+func shortGoDuration(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil || d == 0 {
+		return s
+	}
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 func shortDuration(d time.Duration) string {

@@ -164,6 +164,12 @@ func (h *Handler) routes() {
 	m.Handle("GET /ui/drains/{app}/remove", h.page(h.removeDrainPage))
 	m.Handle("POST /ui/drains/{app}/remove", h.change(h.removeDrain))
 	m.Handle("GET /ui/system", h.page(h.systemPage))
+	m.Handle("GET /ui/alerts", h.page(h.alertsPage))
+	m.Handle("POST /ui/alerts", h.change(h.addAlert))
+	m.Handle("GET /ui/alerts/{name}", h.page(h.alertPage))
+	m.Handle("POST /ui/alerts/{name}/mute", h.change(h.muteAlert))
+	m.Handle("POST /ui/alerts/{name}/test", h.change(h.testAlert))
+	m.Handle("POST /ui/alerts/{name}/remove", h.change(h.removeAlert))
 	m.Handle("/ui/api/", gzipped(h.crossOrigin(h.authed(h.proxyAPI, false))))
 	m.Handle("/ui/", h.page(h.notFound))
 }

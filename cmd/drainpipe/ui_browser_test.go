@@ -199,6 +199,35 @@ func TestUIInBrowser(t *testing.T) {
 		}
 		b.screenshot("metrics")
 	})
+	t.Run("alerts: add a rule, test it against the last 24 h, mute and unmute it", func(t *testing.T) {
+		b := b.in(t)
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		defer hook.Close()
+		b.run("open the alerts", chromedp.Navigate(s.url+"/ui/alerts?app=webshop"), chromedp.WaitVisible(chromedp.CSS(`#add-alert`)))
+		b.run("fill the form",
+			chromedp.SendKeys(chromedp.CSS(`#add-alert input[name=name]`), "h12"),
+			chromedp.SetValue(chromedp.CSS(`#add-alert select[name=app]`), "webshop"),
+			chromedp.SendKeys(chromedp.CSS(`#add-alert input[name=query]`), "H12"),
+			chromedp.SendKeys(chromedp.CSS(`#add-alert input[name=threshold]`), "1"),
+			chromedp.SendKeys(chromedp.CSS(`#add-alert input[name=notify]`), "webhook+"+hook.URL+"/hook"),
+			chromedp.Submit(chromedp.CSS(`#add-alert input[name=name]`)),
+		)
+		b.waitJS("the rule's page", `location.pathname === "/ui/alerts/h12" && document.getElementById("alert-state")`, 10*time.Second)
+		b.run("test it", chromedp.Click(chromedp.CSS(`#test-24h`)))
+		b.waitJS("the backtest", `document.getElementById("backtest")`, 30*time.Second)
+		text := get(b, "read the backtest", chromedp.Text(chromedp.CSS(`#backtest h2`)))
+		if !strings.Contains(text, "would have fired") || strings.Contains(text, "fired 0 times") {
+			t.Errorf("backtest: %q; the H12 lines of the last 20 minutes should fire", text)
+		}
+		b.screenshot("alert-backtest")
+		b.run("mute for 1 h", chromedp.Click(chromedp.CSS(`button[name=for][value="1h"]`)))
+		b.waitJS("muted", `document.getElementById("unmute")`, 10*time.Second)
+		b.run("unmute", chromedp.Click(chromedp.CSS(`#unmute`)))
+		b.waitJS("unmuted", `document.querySelector('button[name=for][value="1h"]')`, 10*time.Second)
+		b.run("the list", chromedp.Navigate(s.url+"/ui/alerts"), chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="h12"]`)))
+		b.screenshot("alerts")
+	})
+
 	t.Run("system page", func(t *testing.T) {
 		b := b.in(t)
 		b.run("open the system page", chromedp.Navigate(s.url+"/ui/system"), chromedp.WaitVisible(chromedp.CSS(`#sys-journal`)))

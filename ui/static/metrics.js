@@ -86,7 +86,9 @@
     const from = u.posToVal(u.select.left, "x");
     const to = u.posToVal(u.select.left + u.select.width, "x");
     const iso = (s) => new Date(s * 1000).toISOString().slice(0, 19) + "Z";
-    location.href = "?" + new URLSearchParams({ app, from: iso(from), to: iso(to) }).toString();
+    const q = new URLSearchParams({ app, from: iso(from), to: iso(to) });
+    for (const k of ["name", "source"]) if (root.dataset[k]) q.set(k, root.dataset[k]);
+    location.href = "?" + q.toString();
   }
 
   function draw(data) {
@@ -133,7 +135,7 @@
 
   async function load() {
     const q = new URLSearchParams({ app, from: root.dataset.from });
-    if (root.dataset.to) q.set("to", root.dataset.to);
+    for (const k of ["to", "name", "source"]) if (root.dataset[k]) q.set(k, root.dataset[k]);
     try {
       draw(await DP.fetchJSON("/ui/data/metrics?" + q.toString()));
     } catch (e) {

@@ -32,7 +32,7 @@ type panel struct {
 	Name string `json:"name,omitempty"`
 	// Names are every metric the panel draws.
 	Names []string `json:"-"`
-	Unit string `json:"unit"`
+	Unit  string   `json:"unit"`
 	// Small panels are drawn smaller, several to a row.
 	Small  bool          `json:"small,omitempty"`
 	Series []panelSeries `json:"series"`

@@ -79,9 +79,12 @@ type Line struct {
 	Part string `json:"part,omitempty"`
 }
 
-// Lines is the answer of the tail, lines and search endpoints.
+// Lines is the answer of the tail and lines endpoints.
 type Lines struct {
 	Lines []Line `json:"lines"`
+	// After is, in an answer of the lines endpoint, the id to follow from next:
+	// the last line read, which may be past the last line that matched.
+	After int64 `json:"after,omitempty"`
 }
 
 // Error is the body of every error answer.

@@ -6,3 +6,10 @@ package archive
 func (a *Archive) PartitionList() []string {
 	return a.store.st.PartitionList()
 }
+
+// LastID is the id of the newest line committed: a follower that starts now
+// follows from it (After, Wait).
+func (a *Archive) LastID() int64 {
+	last, _, _ := a.notify.state()
+	return last
+}

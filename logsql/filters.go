@@ -50,6 +50,21 @@ func (s Search) Query(now time.Time) (*logstorage.Query, error) {
 	return q, nil
 }
 
+// Filter is s's text, source and dyno as one LogsQL filter, for matching lines
+// one by one (a follower's); the text may not hold pipes. App and times are
+// left out. An error wraps ErrBadQuery.
+func (s Search) Filter(now time.Time) (*logstorage.Filter, error) {
+	q, err := Search{Source: s.Source, Dyno: s.Dyno, Text: s.Text}.Query(now)
+	if err != nil {
+		return nil, err
+	}
+	f, err := logstorage.ParseFilterAtTimestamp(q.String(), now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
+	}
+	return f, nil
+}
+
 // filters is the LogsQL of the app, source and dyno filters, "" when none.
 func (s Search) filters() string {
 	var parts []string

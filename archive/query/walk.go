@@ -27,8 +27,8 @@ type walk struct {
 // (valid only during the call), until emit returns false or an error, or the
 // lines end.
 func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, error)) error {
-	lo, hi := wk.q.GetFilterTimeRange()
-	lo, hi, ok := wk.r.dataBounds(lo, hi)
+	qlo, qhi := wk.q.GetFilterTimeRange()
+	lo, hi, ok := wk.r.dataBounds(qlo, qhi)
 	if !ok {
 		return nil
 	}
@@ -36,7 +36,7 @@ func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, 
 	if lo > hi {
 		return nil
 	}
-	w := &window{format: wk.format}
+	w := &window{format: wk.format, lo: qlo, hi: qhi}
 	span := firstWindow
 	for {
 		wlo, whi := wk.next(lo, hi, span)
@@ -69,7 +69,7 @@ func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, 
 			}
 			lo = whi + 1
 		}
-		span = grow(span, len(w.rows), wk.r.windowRows)
+		span = grow(span, w.seen, wk.r.windowRows)
 	}
 }
 

@@ -24,9 +24,15 @@ type entry struct {
 // workers, each written with format.
 type window struct {
 	format Format
+	// lo and hi bound a line's own time where it is not its _time (a time the
+	// storage could not take is kept beside it): such a line is the query's only
+	// if its own time is in [lo, hi] too.
+	lo, hi int64
 	mu     sync.Mutex
 	buf    []byte
 	rows   []entry
+	// seen counts the rows the engine gave, kept or not.
+	seen int
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -40,7 +46,7 @@ type scratch struct {
 }
 
 func (w *window) reset() {
-	w.buf, w.rows = w.buf[:0], w.rows[:0]
+	w.buf, w.rows, w.seen = w.buf[:0], w.rows[:0], 0
 }
 
 func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
@@ -52,6 +58,9 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	s := scratchPool.Get().(*scratch)
 	s.buf, s.rows = s.buf[:0], s.rows[:0]
 	for row := range n {
+		if !w.ownTimeIn(&c, row) {
+			continue
+		}
 		e := entry{pos: c.position(row), off: len(s.buf)}
 		if w.format != nil {
 			c.line(&s.line, row, e.pos)
@@ -62,6 +71,7 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	s.line = api.Line{}
 	w.mu.Lock()
+	w.seen += n
 	base := len(w.buf)
 	w.buf = append(w.buf, s.buf...)
 	for _, e := range s.rows {
@@ -71,6 +81,18 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	w.mu.Unlock()
 	scratchPool.Put(s)
+}
+
+// ownTimeIn reports whether row's own time, when it has one apart from _time,
+// is in the window's [lo, hi]; "none" (a line without a time) is in only an
+// open range.
+func (w *window) ownTimeIn(c *columns, row int) bool {
+	v := c.value(c.lineTime, row)
+	if v == "" || w.lo == minNanos && w.hi == maxNanos {
+		return true
+	}
+	ts, ok := logstorage.TryParseTimestampRFC3339Nano(v)
+	return ok && ts >= w.lo && ts <= w.hi
 }
 
 // sort puts the window's lines in time order, newest first when desc.
@@ -96,7 +118,7 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 	if w.format != nil {
 		wq.AddPipeFields(lineFields)
 	} else {
-		wq.AddPipeFields([]string{FieldTime, FieldID})
+		wq.AddPipeFields([]string{FieldTime, FieldID, FieldLineTime})
 	}
 	if limit > 0 {
 		wq.AddPipeOffsetLimit(0, uint64(limit)+1)
@@ -109,5 +131,5 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	return limit > 0 && len(w.rows) > limit, nil
+	return limit > 0 && w.seen > limit, nil
 }

@@ -133,3 +133,8 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 	}
 	return limit > 0 && w.seen > limit, nil
 }
+
+// countIn is the number of lines of q in [lo, hi] (nanoseconds, inclusive).
+func (r *Reader) countIn(ctx context.Context, q *logstorage.Query, lo, hi int64) (int64, error) {
+	return r.count(ctx, q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi))
+}

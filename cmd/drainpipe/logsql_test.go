@@ -76,7 +76,7 @@ func (s *server) runVlogscli(t *testing.T, input string, auth ...string) string 
 	return string(b)
 }
 
-func (s *server) token(t *testing.T) string {
+func (s *server) token(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(s.data, "admin-token"))
 	if err != nil {

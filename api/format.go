@@ -77,6 +77,14 @@ func appendStringField(dst []byte, name, s string) []byte {
 
 const hex = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // AppendJSONString appends s as a JSON string the way encoding/json does: <, >
 // and & escaped for HTML, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
 func AppendJSONString(dst []byte, s string) []byte {
@@ -84,7 +92,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if jsonSafe[b] {
 				i++
 				continue
 			}

@@ -106,7 +106,7 @@ func TestInterruptedWrite(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "state.json"), string(must(json.Marshal(st))))
 
 	b := open(t, archive.Config{Dir: dir})
-	write(t, b, e(2, 10))      // redelivered one at a time
+	write(t, b, e(2, 10)) // redelivered one at a time
 	write(t, b, e(3, 10), e(4, 5), e(5, 1))
 	lines, err := b.After(context.Background(), "app", 0, 1000)
 	if err != nil {

@@ -50,6 +50,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the archive's metrics; nil registers none.
 	Registerer prometheus.Registerer
+
+	// importChunk is how many lines an import step takes; importChunk when zero.
+	importChunk int
 }
 
 func (c *Config) setDefaults() {
@@ -67,6 +70,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.importChunk == 0 {
+		c.importChunk = importChunk
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,7 +156,7 @@ func TestKillNineExactlyOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "archive")
 	interrupted := 0
 	for round := range 5 {
-		acked := runCrashChild(t, dir, time.Duration(300+rand.IntN(900))*time.Millisecond)
+		acked := runChild(t, "write", dir, time.Duration(300+rand.IntN(900))*time.Millisecond)
 		var st struct {
 			Pending *struct{} `json:"pending"`
 		}
@@ -209,12 +210,13 @@ func TestKillNineExactlyOnce(t *testing.T) {
 	}
 }
 
-// runCrashChild runs this test binary as a writer on dir and kills it after d;
-// it returns the last entry the child reported written.
-func runCrashChild(t *testing.T, dir string, d time.Duration) uint64 {
+// runChild runs this test binary as a writer (mode "write") or an importer
+// (mode "import:PATH") on dir and kills it after d; it returns the last entry
+// the child reported written.
+func runChild(t *testing.T, mode, dir string, d time.Duration) uint64 {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ARCHIVE_CRASH_DIR="+dir)
+	cmd.Env = append(os.Environ(), "ARCHIVE_CRASH_DIR="+dir, "ARCHIVE_CRASH_MODE="+mode)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -240,11 +242,20 @@ func runCrashChild(t *testing.T, dir string, d time.Duration) uint64 {
 	return <-acked
 }
 
-// crashChild is the writer TestKillNineExactlyOnce kills (TestMain runs it
-// when ARCHIVE_CRASH_DIR is set): it opens the archive, delivers entries from
-// a little before the position stored (as a journal whose last acks were lost
-// would) and prints each entry's Seq once its Write returned.
-func crashChild(dir string) error {
+// crashChild is the process the kill tests kill (TestMain runs it when
+// ARCHIVE_CRASH_DIR is set). As a writer it opens the archive, delivers
+// entries from a little before the position stored (as a journal whose last
+// acks were lost would) and prints each entry's Seq once its Write returned.
+// As an importer it imports, 200 lines a step.
+func crashChild(dir, mode string) error {
+	if path, ok := strings.CutPrefix(mode, "import:"); ok {
+		cfg := archive.Config{Dir: dir, Import: path, Retention: -1, PruneInterval: -1}
+		archive.SetImportChunk(&cfg, 200)
+		if _, err := archive.Open(context.Background(), cfg); err != nil {
+			return err
+		}
+		select {} // wait for the kill
+	}
 	a, err := archive.Open(context.Background(), archive.Config{Dir: dir, PruneInterval: -1})
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 // kills), else the tests.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("ARCHIVE_CRASH_DIR"); dir != "" {
-		if err := crashChild(dir); err != nil {
+		if err := crashChild(dir, os.Getenv("ARCHIVE_CRASH_MODE")); err != nil {
 			fmt.Fprintln(os.Stderr, "crash child:", err)
 			os.Exit(1)
 		}

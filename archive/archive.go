@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -215,15 +216,30 @@ func (a *Archive) commit(s *state) error {
 	return nil
 }
 
-// prepareDir creates the archive's directory 0700, or tightens an existing
-// one, and warns when the directory above it lets others in: VictoriaLogs
-// creates its files with the process umask (drainpipe serve sets 077).
+// prepareDir creates the archive's directory 0700, or takes group and other
+// permissions off an existing one and everything in it (VictoriaLogs creates
+// its files with the process umask: drainpipe serve sets 077, an older or
+// other program may not have), and warns when the directory above it lets
+// others in.
 func prepareDir(dir string, log *slog.Logger) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			return os.Chmod(path, mode&0o700)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("permissions: %w", err)
 	}
 	parent := filepath.Dir(dir)
 	if fi, err := os.Stat(parent); err == nil && fi.Mode().Perm()&0o077 != 0 {

@@ -232,13 +232,17 @@ func (m *rowMaker) build(r *drainpipe.Record, id, ts int64, own bool, msg, part 
 	}
 }
 
-// lineTime is a line's own time as stored in the "time" field: RFC 3339 with
-// nanoseconds, or "none" for a line that had none.
+// lineTimeLayout is RFC 3339 with all nine digits of nanoseconds, in UTC: the
+// strings sort as the times do, so string_range() selects a time range.
+const lineTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// lineTime is a line's own time as stored in the "time" field, or "none" for
+// a line that had none.
 func lineTime(t time.Time) string {
 	if t.IsZero() {
 		return "none"
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(lineTimeLayout)
 }
 
 // itoa formats n into m.num and returns it as a string that shares m.num's

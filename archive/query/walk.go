@@ -30,8 +30,7 @@ type walk struct {
 // more than the times), cut to about its target before its lines are read, and
 // skipped when empty; the next window is sized from the lines this one held.
 func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, error)) error {
-	qlo, qhi := wk.q.GetFilterTimeRange()
-	lo, hi, ok := wk.r.dataBounds(qlo, qhi)
+	lo, hi, ok := wk.r.dataBounds(wk.q.GetFilterTimeRange())
 	if !ok {
 		return nil
 	}
@@ -39,7 +38,7 @@ func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, 
 	if lo > hi {
 		return nil
 	}
-	w := &window{format: wk.format, lo: qlo, hi: qhi}
+	w := &window{format: wk.format}
 	target := wk.target()
 	span := firstWindow
 	for {

@@ -24,10 +24,6 @@ type entry struct {
 // workers, each written with format.
 type window struct {
 	format Format
-	// lo and hi bound a line's own time where it is not its _time (a time the
-	// storage could not take is kept beside it): such a line is the query's only
-	// if its own time is in [lo, hi] too.
-	lo, hi int64
 	mu     sync.Mutex
 	buf    []byte
 	rows   []entry
@@ -58,9 +54,6 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	s := scratchPool.Get().(*scratch)
 	s.buf, s.rows = s.buf[:0], s.rows[:0]
 	for row := range n {
-		if !w.ownTimeIn(&c, row) {
-			continue
-		}
 		e := entry{pos: c.position(row), off: len(s.buf)}
 		if w.format != nil {
 			c.line(&s.line, row, e.pos)
@@ -81,18 +74,6 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	w.mu.Unlock()
 	scratchPool.Put(s)
-}
-
-// ownTimeIn reports whether row's own time, when it has one apart from _time,
-// is in the window's [lo, hi]; "none" (a line without a time) is in only an
-// open range.
-func (w *window) ownTimeIn(c *columns, row int) bool {
-	v := c.value(c.lineTime, row)
-	if v == "" || w.lo == minNanos && w.hi == maxNanos {
-		return true
-	}
-	ts, ok := logstorage.TryParseTimestampRFC3339Nano(v)
-	return ok && ts >= w.lo && ts <= w.hi
 }
 
 // sort puts the window's lines in time order, newest first when desc.

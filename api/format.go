@@ -17,10 +17,10 @@ const HerokuTime = "2006-01-02T15:04:05.000000-07:00"
 // as drainpipe[malformed], with its raw frame.
 func AppendText(dst []byte, l *Line) []byte {
 	if l.Malformed {
-		dst = l.Received.UTC().AppendFormat(dst, HerokuTime)
+		dst = appendHerokuTime(dst, l.Received)
 		dst = append(dst, " drainpipe[malformed]: "...)
 	} else {
-		dst = l.Time.UTC().AppendFormat(dst, HerokuTime)
+		dst = appendHerokuTime(dst, l.Time)
 		dst = append(dst, ' ')
 		dst = append(dst, l.Source...)
 		dst = append(dst, '[')
@@ -66,7 +66,7 @@ func AppendJSON(dst []byte, l *Line) []byte {
 func appendTimeField(dst []byte, name string, t time.Time) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, '"')
-	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	dst = appendRFC3339Nano(dst, t)
 	return append(dst, '"')
 }
 
@@ -77,6 +77,14 @@ func appendStringField(dst []byte, name, s string) []byte {
 
 const hex = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // AppendJSONString appends s as a JSON string the way encoding/json does: <, >
 // and & escaped for HTML, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
 func AppendJSONString(dst []byte, s string) []byte {
@@ -84,7 +92,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if jsonSafe[b] {
 				i++
 				continue
 			}
@@ -128,4 +136,63 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendUTC appends t (UTC, year 0 to 9999) as 2006-01-02T15:04:05 followed by
+// digits of its fraction: 6 fixed (HerokuTime), or up to 9 with trailing zeros
+// cut (RFC3339Nano); ok is false for another time, which the caller formats
+// with time.Time.AppendFormat. The hot path of AppendText and AppendJSON:
+// AppendFormat parses its layout on every call.
+func appendUTC(dst []byte, t time.Time, fixed6 bool) ([]byte, bool) {
+	if t.Location() != time.UTC {
+		return dst, false
+	}
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return dst, false
+	}
+	hour, minute, sec := t.Clock()
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	ns := t.Nanosecond()
+	digits := 9
+	if fixed6 {
+		ns /= 1000
+		digits = 6
+	} else {
+		for digits > 0 && ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+	}
+	if digits == 0 {
+		return dst, true
+	}
+	dst = append(dst, '.')
+	var frac [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		frac[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	return append(dst, frac[:digits]...), true
+}
+
+// appendHerokuTime appends t in UTC as HerokuTime.
+func appendHerokuTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	if out, ok := appendUTC(dst, t, true); ok {
+		return append(out, "+00:00"...)
+	}
+	return t.AppendFormat(dst, HerokuTime)
+}
+
+// appendRFC3339Nano appends t as time.RFC3339Nano formats it.
+func appendRFC3339Nano(dst []byte, t time.Time) []byte {
+	if out, ok := appendUTC(dst, t, false); ok {
+		return append(out, 'Z')
+	}
+	return t.AppendFormat(dst, time.RFC3339Nano)
 }

@@ -28,12 +28,27 @@ func TestAppendText(t *testing.T) {
 	}
 }
 
+// FuzzAppendText holds AppendText's times to time.Time.AppendFormat's.
+func FuzzAppendText(f *testing.F) {
+	f.Add(int64(1714557600123456789), 0)
+	f.Add(int64(-9_000_000_000_000_000_000), 3600)
+	f.Add(int64(9_223_372_036_854_775_807), -7200)
+	f.Fuzz(func(t *testing.T, ns int64, offset int) {
+		tm := time.Unix(0, ns).In(time.FixedZone("Z", offset%86400))
+		l := api.Line{Time: tm, Source: "app", Dyno: "web.1", Message: "m"}
+		want := tm.UTC().Format(api.HerokuTime) + " app[web.1]: m\n"
+		if got := string(api.AppendText(nil, &l)); got != want {
+			t.Fatalf("AppendText of %s\n got %q\nwant %q", tm, got, want)
+		}
+	})
+}
+
 // FuzzAppendJSON holds AppendJSON to encoding/json's bytes for the same Line.
 func FuzzAppendJSON(f *testing.F) {
 	f.Add(int64(1), int64(1714557600123456789), int64(0), "d_x", "myapp", "app", "web.1", "", 190, "", "", `Started GET "/"`, false, "")
 	f.Add(int64(-5), int64(-1), int64(5), "\x00\b\f\t", "<a>&", "\u2028\u2029", "\xff\xfe", "h", -1, "m", "[sd x=\"1\"]", "é\\\"\x7f", true, "1/3")
 	f.Fuzz(func(t *testing.T, id, tm, recv int64, drain, app, source, dyno, host string, prio int, msgid, sd, msg string, malformed bool, part string) {
-		l := api.Line{ID: id, Time: time.Unix(0, tm).UTC(), Received: time.Unix(0, recv), Drain: drain, App: app,
+		l := api.Line{ID: id, Time: time.Unix(0, tm).UTC(), Received: time.Unix(0, recv).In(time.FixedZone("X", int(recv%7)*3600)), Drain: drain, App: app,
 			Source: source, Dyno: dyno, Host: host, Priority: prio, MsgID: msgid, StructuredData: sd, Message: msg, Malformed: malformed, Part: part}
 		want, err := json.Marshal(l)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the archive's metrics; nil registers none.
 	Registerer prometheus.Registerer
+
+	// importChunk is how many lines an import step takes; importChunk when zero.
+	importChunk int
 }
 
 func (c *Config) setDefaults() {
@@ -67,6 +71,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.importChunk == 0 {
+		c.importChunk = importChunk
 	}
 }
 
@@ -209,15 +216,30 @@ func (a *Archive) commit(s *state) error {
 	return nil
 }
 
-// prepareDir creates the archive's directory 0700, or tightens an existing
-// one, and warns when the directory above it lets others in: VictoriaLogs
-// creates its files with the process umask (drainpipe serve sets 077).
+// prepareDir creates the archive's directory 0700, or takes group and other
+// permissions off an existing one and everything in it (VictoriaLogs creates
+// its files with the process umask: drainpipe serve sets 077, an older or
+// other program may not have), and warns when the directory above it lets
+// others in.
 func prepareDir(dir string, log *slog.Logger) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			return os.Chmod(path, mode&0o700)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("permissions: %w", err)
 	}
 	parent := filepath.Dir(dir)
 	if fi, err := os.Stat(parent); err == nil && fi.Mode().Perm()&0o077 != 0 {

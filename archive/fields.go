@@ -161,11 +161,12 @@ type rowMaker struct {
 	win    window
 	fields []logstorage.Field
 	num    []byte
-	used   map[string]bool
+	used   map[string]bool // names taken in the row being built
+	keys   map[string]bool // message keys seen in it
 }
 
 func newRowMaker(v *vocabulary, c *cutCounter, win window) *rowMaker {
-	return &rowMaker{vocab: v, cuts: c, win: win, used: map[string]bool{}, num: make([]byte, 0, 256)}
+	return &rowMaker{vocab: v, cuts: c, win: win, used: map[string]bool{}, keys: map[string]bool{}, num: make([]byte, 0, 256)}
 }
 
 // rows calls add with the id, _time and fields of each row of r, whose first
@@ -231,13 +232,17 @@ func (m *rowMaker) build(r *drainpipe.Record, id, ts int64, own bool, msg, part 
 	}
 }
 
-// lineTime is a line's own time as stored in the "time" field: RFC 3339 with
-// nanoseconds, or "none" for a line that had none.
+// lineTimeLayout is RFC 3339 with all nine digits of nanoseconds, in UTC: the
+// strings sort as the times do, so string_range() selects a time range.
+const lineTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// lineTime is a line's own time as stored in the "time" field, or "none" for
+// a line that had none.
 func lineTime(t time.Time) string {
 	if t.IsZero() {
 		return "none"
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(lineTimeLayout)
 }
 
 // itoa formats n into m.num and returns it as a string that shares m.num's
@@ -310,9 +315,11 @@ func storedAttrName(k string, used map[string]bool) (string, bool) {
 
 // addMessageFields stores the logfmt pairs of msg with a value, up to
 // MaxMessageFields of them, each under its key unless that is taken (router
-// lines' dyno= and host=, say), then under "msg." and the key.
+// lines' dyno= and host=, say), then under "msg." and the key. A key the
+// message repeats keeps its first value.
 func (m *rowMaker) addMessageFields(app, msg string) {
 	n := 0
+	clear(m.keys)
 	logfmt.Scan(msg, func(key, value string) bool {
 		if value == "" {
 			return true
@@ -334,14 +341,14 @@ func (m *rowMaker) addMessageFields(app, msg string) {
 			name = "msg." + key
 		}
 		switch {
-		case m.used[name]:
+		case m.keys[key] || m.used[name]:
 			m.cuts.add(cutDuplicate, 1)
 			return true
 		case !m.vocab.admit(app, name):
 			m.cuts.add(cutVocabulary, 1)
 			return true
 		}
-		m.used[name] = true
+		m.used[name], m.keys[key] = true, true
 		m.fields = append(m.fields, logstorage.Field{Name: name, Value: value})
 		n++
 		return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -134,4 +135,44 @@ func (g *lineGen) entries(app string, first uint64, n, size int) []drainpipe.Ent
 		}}
 	}
 	return out
+}
+
+// mustWrite writes a file, creating its directory.
+func mustWrite(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// metricValue returns a counter's or gauge's value summed over its labels,
+// or a histogram's observation count.
+func metricValue(t testing.TB, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var v float64
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				v += m.Counter.GetValue()
+			case m.Gauge != nil:
+				v += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				v += float64(m.Histogram.GetSampleCount())
+			}
+		}
+		return v
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -130,7 +130,7 @@ func (a *Archive) importLegacy(ctx context.Context) error {
 	var done int64
 	report := time.Now()
 	for {
-		recs, ids, err := l.chunk(ctx, through)
+		recs, ids, err := l.chunk(ctx, through, a.cfg.importChunk)
 		if err != nil {
 			return err
 		}
@@ -152,9 +152,9 @@ func (a *Archive) importLegacy(ctx context.Context) error {
 
 const legacyColumns = `id, app, drain, time, received, priority, host, source, dyno, msgid, structured_data, message, malformed`
 
-// chunk reads the next importChunk lines after id through, by id.
-func (l *legacy) chunk(ctx context.Context, through int64) ([]drainpipe.Record, []int64, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+legacyColumns+` FROM lines WHERE id > ? ORDER BY id LIMIT ?`, through, importChunk)
+// chunk reads the next n lines after id through, by id.
+func (l *legacy) chunk(ctx context.Context, through int64, n int) ([]drainpipe.Record, []int64, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+legacyColumns+` FROM lines WHERE id > ? ORDER BY id LIMIT ?`, through, n)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read lines: %w", err)
 	}
@@ -227,6 +227,7 @@ func (a *Archive) importChunk(ctx context.Context, recs []drainpipe.Record, ids 
 	done.Pending = nil
 	done.Import.Through = ids[len(ids)-1]
 	for app, c := range p.counts {
+		c.Dropped = 0 // the old archive's own count comes at the end, whole
 		if done.Apps[app] == nil {
 			done.Apps[app] = &appCounts{}
 		}

@@ -55,7 +55,7 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	if t, ok := nanos(q.Until); ok {
 		tr.end = t - 1
 	}
-	filter := and(appFilter(q.App), fieldIs(FieldSource, q.Source), fieldIs(FieldDyno, q.Dyno))
+	filter := and(appFilter(q.App), fieldIs(FieldSource, q.Source), fieldIs(FieldDyno, q.Dyno), ownTime(q.Since, q.Until))
 	if q.Malformed != nil {
 		if *q.Malformed {
 			filter = and(filter, FieldMalformed+":=1")
@@ -83,6 +83,24 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 		filter = and(filter, cursor)
 	}
 	return a.newest(ctx, filter, tr, limit)
+}
+
+// ownTime keeps, of the lines whose _time is not their own time (they were
+// stamped when received, see the package doc), those whose own time is in
+// [since, until): a range asks for the lines' times, not for when they came.
+// Lines that had no time of their own stay, under the time they were received.
+func ownTime(since, until time.Time) string {
+	if since.IsZero() && until.IsZero() {
+		return ""
+	}
+	lo, hi := "0", "A" // below and above every time
+	if !since.IsZero() {
+		lo = lineTime(since)
+	}
+	if !until.IsZero() {
+		hi = lineTime(until)
+	}
+	return "(" + FieldLineTime + `:"" or ` + FieldLineTime + `:="none" or ` + FieldLineTime + ":string_range(" + quote(lo) + ", " + quote(hi) + "))"
 }
 
 // fieldIs is the filter "field is exactly v", or none when v is empty.
@@ -138,17 +156,9 @@ func (a *Archive) newest(ctx context.Context, filter string, tr timeRange, limit
 			return nil, err
 		}
 		if len(lines) >= limit || w.start == tr.start {
-			slices.SortFunc(lines, newestFirst)
-			return lines, nil
+			return lines, nil // in the sort pipe's order: by _time, then id
 		}
 	}
-}
-
-func newestFirst(a, b Line) int {
-	if c := b.Time.Compare(a.Time); c != 0 {
-		return c
-	}
-	return cmp.Compare(b.ID, a.ID)
 }
 
 // Tail returns the newest n lines of app (by _time, then id), oldest first,

@@ -114,8 +114,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	st.finish(end + "\n")
 }
 
-// tail serves the newest n lines, oldest first: {"lines": [...]}, streamed, so
-// n may be any number.
+// tail serves the newest n lines, oldest first: {"lines": [...], "after": ID},
+// streamed, so n may be any number; after is the newest line committed when the
+// tail began, where `tail --follow` goes on from.
 func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
 	q := s.lineQuery(w, r)
 	if q == nil {
@@ -126,13 +127,14 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "n: want a number of lines, 0 or more")
 		return
 	}
+	last := s.cfg.Archive.LastID()
 	st := newStream(w, "application/json")
 	lw := st.jsonList(`{"lines":[`)
 	if err := s.cfg.Reader.Tail(r.Context(), q, n, api.AppendJSON, lw); err != nil {
 		s.streamError(st, err)
 		return
 	}
-	st.finish("]}\n")
+	st.finish(`],"after":` + strconv.FormatInt(last, 10) + "}\n")
 }
 
 // export streams every line, oldest first: JSON objects one a line

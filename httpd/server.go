@@ -43,6 +43,8 @@ type StatusReporter interface {
 
 // Archive answers `tail --follow` and the drain listing's counts.
 type Archive interface {
+	// LastID is the id of the newest line committed, where following starts.
+	LastID() int64
 	After(ctx context.Context, app string, afterID int64, limit int) ([]archive.Line, error)
 	Wait(ctx context.Context, afterID int64) error
 	Stats(ctx context.Context, app string) (archive.AppStats, error)

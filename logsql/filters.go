@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+	"github.com/drainpipe/drainpipe/archive"
 )
 
 // Search is a search as the command line and the admin API take it: what the
@@ -18,7 +19,9 @@ type Search struct {
 	Source string
 	// Dyno keeps one dyno's lines (web.1), or every dyno of a process type (web); see Dyno.
 	Dyno string
-	// Since and Until keep the lines with Since ≤ time < Until; a zero bound is open.
+	// Since and Until keep the lines with Since ≤ time < Until; a zero bound is
+	// open. A line the archive stamped with the time it was received (its own
+	// time was one the storage cannot take) is kept by its own time.
 	Since, Until time.Time
 	// Text is what the user typed; see Translate.
 	Text string
@@ -50,6 +53,21 @@ func (s Search) Query(now time.Time) (*logstorage.Query, error) {
 	return q, nil
 }
 
+// Filter is s's text, source and dyno as one LogsQL filter, for matching lines
+// one by one (a follower's); the text may not hold pipes. App and times are
+// left out. An error wraps ErrBadQuery.
+func (s Search) Filter(now time.Time) (*logstorage.Filter, error) {
+	q, err := Search{Source: s.Source, Dyno: s.Dyno, Text: s.Text}.Query(now)
+	if err != nil {
+		return nil, err
+	}
+	f, err := logstorage.ParseFilterAtTimestamp(q.String(), now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadQuery, err)
+	}
+	return f, nil
+}
+
 // filters is the LogsQL of the app, source and dyno filters, "" when none.
 func (s Search) filters() string {
 	var parts []string
@@ -61,6 +79,9 @@ func (s Search) filters() string {
 	}
 	if s.Dyno != "" {
 		parts = append(parts, Dyno(s.Dyno))
+	}
+	if f := archive.OwnTime(s.Since, s.Until); f != "" {
+		parts = append(parts, f)
 	}
 	return strings.Join(parts, " ")
 }

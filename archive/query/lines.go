@@ -35,7 +35,7 @@ func (r *Reader) Page(ctx context.Context, q *logstorage.Query, desc bool, curso
 	if err := Lines(q); err != nil {
 		return nil, err
 	}
-	wk := walk{r: r, q: q, desc: desc, format: format}
+	wk := walk{r: r, q: q, desc: desc, format: format, need: limit + 1}
 	if cursor != nil {
 		wk.after, wk.from = *cursor, true
 	}
@@ -103,7 +103,7 @@ func (r *Reader) Tail(ctx context.Context, q *logstorage.Query, n int, format Fo
 func (r *Reader) shortTail(ctx context.Context, q *logstorage.Query, n int, format Format, write func([]byte) error) error {
 	var buf []byte
 	var ends []int
-	wk := walk{r: r, q: q, desc: true, format: format}
+	wk := walk{r: r, q: q, desc: true, format: format, need: n}
 	err := wk.run(ctx, func(b []byte, _ Position) (bool, error) {
 		buf = append(buf, b...)
 		ends = append(ends, len(buf))
@@ -134,7 +134,7 @@ func (r *Reader) Line(ctx context.Context, id int64) (api.Line, Position, error)
 	var found api.Line
 	var pos Position
 	ok := false
-	wk := walk{r: r, q: q, format: func(dst []byte, l *api.Line) []byte {
+	wk := walk{r: r, q: q, need: 1, format: func(dst []byte, l *api.Line) []byte {
 		found = cloneLine(l)
 		return dst
 	}}
@@ -190,7 +190,7 @@ func (r *Reader) around(ctx context.Context, q *logstorage.Query, pos Position, 
 		return nil, nil
 	}
 	var out [][]byte
-	wk := walk{r: r, q: q, desc: desc, after: pos, from: true, format: format}
+	wk := walk{r: r, q: q, desc: desc, after: pos, from: true, format: format, need: n}
 	err := wk.run(ctx, func(b []byte, _ Position) (bool, error) {
 		out = append(out, slices.Clone(b))
 		return len(out) < n, nil

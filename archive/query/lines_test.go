@@ -215,3 +215,37 @@ func TestPipesRefused(t *testing.T) {
 		t.Fatalf("export of a phrase holding |: %v", err)
 	}
 }
+
+// A line whose own time the storage cannot take (years ago) is stored at the
+// time it was received and shows its own time; a time range keeps it only if
+// its own time is in the range too.
+func TestOwnTime(t *testing.T) {
+	arc := openArchive(t)
+	now := time.Now().UTC()
+	old := time.Date(2012, 10, 11, 3, 47, 20, 0, time.UTC)
+	store(t, arc, []api.Line{
+		{App: "a", Time: old, Received: now.Add(-time.Minute), Source: "heroku", Dyno: "router", Priority: 158, Message: "from 2012"},
+		{App: "a", Time: now.Add(-30 * time.Second), Received: now.Add(-30 * time.Second), Source: "app", Dyno: "web.1", Priority: 190, Message: "recent"},
+	})
+	r := query.New(query.Config{Storage: arc})
+	for _, tt := range []struct {
+		s    logsql.Search
+		want []string
+	}{
+		{logsql.Search{App: "a"}, []string{"from 2012", "recent"}},
+		{logsql.Search{App: "a", Since: now.Add(-time.Hour)}, []string{"recent"}},
+		{logsql.Search{App: "a", Until: now.Add(-45 * time.Second)}, []string{"from 2012"}},
+	} {
+		var out []byte
+		if _, err := r.Export(context.Background(), appQuery(t, tt.s), api.AppendJSON, collect(&out)); err != nil {
+			t.Fatal(err)
+		}
+		got := decode(t, out)
+		if !slices.Equal(messages(got), tt.want) {
+			t.Errorf("%+v: %q, want %q", tt.s, messages(got), tt.want)
+		}
+		if len(got) > 0 && got[0].Message == "from 2012" && !got[0].Time.Equal(old) {
+			t.Errorf("the 2012 line shows time %s, want %s", got[0].Time, old)
+		}
+	}
+}

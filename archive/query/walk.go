@@ -21,14 +21,16 @@ type walk struct {
 	until  Position // and ends at this line (inclusive) ...
 	bound  bool     // ... when bound is set
 	format Format
+	need   int // lines wanted, 0 for all: smaller windows for fewer lines
 }
 
 // run calls emit with each line in order, with its bytes as format wrote them
 // (valid only during the call), until emit returns false or an error, or the
-// lines end.
+// lines end. Each window is counted first (`| stats count()`, which reads little
+// more than the times), cut to about its target before its lines are read, and
+// skipped when empty; the next window is sized from the lines this one held.
 func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, error)) error {
-	lo, hi := wk.q.GetFilterTimeRange()
-	lo, hi, ok := wk.r.dataBounds(lo, hi)
+	lo, hi, ok := wk.r.dataBounds(wk.q.GetFilterTimeRange())
 	if !ok {
 		return nil
 	}
@@ -37,40 +39,68 @@ func (wk *walk) run(ctx context.Context, emit func(b []byte, p Position) (bool, 
 		return nil
 	}
 	w := &window{format: wk.format}
+	target := wk.target()
 	span := firstWindow
 	for {
 		wlo, whi := wk.next(lo, hi, span)
-		full, err := wk.r.read(ctx, wk.q, wlo, whi, wk.r.windowRows, w)
+		n, err := wk.r.countIn(ctx, wk.q, wlo, whi)
 		if err != nil {
 			return err
 		}
-		if full && whi > wlo {
-			span = max(1, (whi-wlo)/4)
+		if n > target && whi > wlo {
+			span = scale(whi-wlo+1, target, n, 0)
 			continue
 		}
-		if full {
-			// More than a window of lines share one nanosecond (a batch of lines
-			// without a time of their own): read them all.
+		if n > 0 {
+			// Read the window whole: lines stored since the count add to it
+			// only what arrived in between. Over target, it is one nanosecond
+			// (a batch of lines that had no time of their own): all of it.
 			if _, err := wk.r.read(ctx, wk.q, wlo, whi, 0, w); err != nil {
 				return err
 			}
+			if more, err := wk.emit(w, emit); !more || err != nil {
+				return err
+			}
 		}
-		if more, err := wk.emit(w, emit); !more || err != nil {
-			return err
+		if wk.desc && wlo <= lo || !wk.desc && whi >= hi {
+			return nil
 		}
 		if wk.desc {
-			if wlo <= lo {
-				return nil
-			}
 			hi = wlo - 1
 		} else {
-			if whi >= hi {
-				return nil
-			}
 			lo = whi + 1
 		}
-		span = grow(span, len(w.rows), wk.r.windowRows)
+		span = scale(whi-wlo+1, target, n, 4)
 	}
+}
+
+// target is the number of lines a window of the walk aims at: the reader's
+// WindowRows, or fewer when the walk wants few lines (a page, a context).
+func (wk *walk) target() int64 {
+	if wk.need > 0 && wk.format != nil {
+		return int64(min(wk.r.windowRows, max(2*wk.need, 1000)))
+	}
+	return int64(wk.r.windowRows)
+}
+
+// scale is the span that would hold about three quarters of target lines, given
+// that span held n; at most grow times span (an empty span grows by that much).
+func scale(span, target, n int64, grow float64) int64 {
+	f := grow
+	if n > 0 {
+		f = 0.75 * float64(target) / float64(n)
+		if grow > 0 {
+			f = min(f, grow)
+		}
+	}
+	next := float64(span) * f
+	switch {
+	case next < 1:
+		return 1
+	case next > float64(maxNanos/4):
+		return maxNanos / 4
+	}
+	return int64(next)
 }
 
 // narrow shrinks [lo, hi] to the walk's start and end positions.
@@ -126,16 +156,4 @@ func (wk *walk) beyond(p, o Position) bool {
 		return p.Before(o)
 	}
 	return o.Before(p)
-}
-
-// grow is the next window's span: four times as long after a window with few
-// lines, half as long after a nearly full one.
-func grow(span int64, rows, limit int) int64 {
-	switch {
-	case rows < limit/8 && span < int64(365*24*time.Hour):
-		return span * 4
-	case rows > limit/2:
-		return max(1, span/2)
-	}
-	return span
 }

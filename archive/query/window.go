@@ -27,6 +27,8 @@ type window struct {
 	mu     sync.Mutex
 	buf    []byte
 	rows   []entry
+	// seen counts the rows the engine gave, kept or not.
+	seen int
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -40,7 +42,7 @@ type scratch struct {
 }
 
 func (w *window) reset() {
-	w.buf, w.rows = w.buf[:0], w.rows[:0]
+	w.buf, w.rows, w.seen = w.buf[:0], w.rows[:0], 0
 }
 
 func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
@@ -62,6 +64,7 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	s.line = api.Line{}
 	w.mu.Lock()
+	w.seen += n
 	base := len(w.buf)
 	w.buf = append(w.buf, s.buf...)
 	for _, e := range s.rows {
@@ -96,7 +99,7 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 	if w.format != nil {
 		wq.AddPipeFields(lineFields)
 	} else {
-		wq.AddPipeFields([]string{FieldTime, FieldID})
+		wq.AddPipeFields([]string{FieldTime, FieldID, FieldLineTime})
 	}
 	if limit > 0 {
 		wq.AddPipeOffsetLimit(0, uint64(limit)+1)
@@ -109,5 +112,10 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	return limit > 0 && len(w.rows) > limit, nil
+	return limit > 0 && w.seen > limit, nil
+}
+
+// countIn is the number of lines of q in [lo, hi] (nanoseconds, inclusive).
+func (r *Reader) countIn(ctx context.Context, q *logstorage.Query, lo, hi int64) (int64, error) {
+	return r.count(ctx, q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi))
 }

@@ -221,7 +221,7 @@ func (s *server) allLines(app string) []api.Line {
 	var all []api.Line
 	var after int64
 	for {
-		page, err := c.After(context.Background(), app, after, 0)
+		page, next, err := c.After(context.Background(), api.Search{App: app}, after, 0)
 		if err != nil {
 			s.t.Fatalf("read lines of %s: %v", app, err)
 		}
@@ -229,7 +229,7 @@ func (s *server) allLines(app string) []api.Line {
 			return all
 		}
 		all = append(all, page...)
-		after = page[len(page)-1].ID
+		after = next
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -241,4 +242,40 @@ func count(events []alert.Event, typ string) int {
 		}
 	}
 	return n
+}
+
+// TestLostKeyKeepsTheRuleVisible: a node whose alerts.key is not the one the rules
+// were sealed with still lists and evaluates them, says why their deliveries fail,
+// and lets them be removed or added again.
+func TestLostKeyKeepsTheRuleVisible(t *testing.T) {
+	h := newHarness(t)
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		svc, _, stop := h.node()
+		h.add(svc, alert.Rule{Name: "h12", App: "myapp", Query: "H12", Notify: []string{"test://ops"}})
+		stop()
+		other, err := alert.NewSealer(make([]byte, alert.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.cfg.Sealer = other
+		svc, _, stop = h.node()
+		defer stop()
+		h.lines("myapp", "router", h12(1), t0.Add(time.Minute), time.Minute, 3)
+		sleepUntil(t0.Add(3 * time.Minute))
+		st, err := svc.Get("h12")
+		if err != nil {
+			t.Fatalf("the rule is gone: %v", err)
+		}
+		if !strings.Contains(st.LastError, "alerts.key") || st.Rule.Notify[0] != "test://ops" || st.Evaluated < 2 {
+			t.Errorf("status %+v", st)
+		}
+		if len(h.rec.Sent()) != 0 || st.LastDelivery == nil || st.LastDelivery.OK {
+			t.Errorf("deliveries: sent %v, last %+v", h.events(), st.LastDelivery)
+		}
+		h.add(svc, alert.Rule{Name: "h12", App: "myapp", Query: "H12", Notify: []string{"test://ops"}})
+		if st, _ := svc.Get("h12"); st.LastError != "" {
+			t.Errorf("added again, still %q", st.LastError)
+		}
+	})
 }

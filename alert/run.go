@@ -14,9 +14,18 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		var last string
 		s.loop(ctx, func() {
-			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil {
-				s.log.Debug("alert evaluation", "err", err)
+			err := s.Evaluate(ctx)
+			switch {
+			case ctx.Err() != nil:
+			case err != nil && err.Error() != last:
+				// Each rule's own errors are also in its status and history; this
+				// tells the operator once, not every tick.
+				s.log.Warn("alert evaluation", "err", err)
+				last = err.Error()
+			case err == nil:
+				last = ""
 			}
 		})
 	}()

@@ -118,6 +118,10 @@ type entry struct {
 	saved   []byte // the state as last stored, to go back to when a save fails
 	retryAt time.Time
 	errs    int // consecutive evaluation errors
+	// broken says why the stored rule's destinations cannot be opened; sealed are
+	// they, as stored.
+	broken error
+	sealed []sealedDest
 }
 
 // New loads the stored rules and states, adds the file's rules, and resolves the
@@ -150,7 +154,14 @@ func (s *Service) loadRules(ctx context.Context) error {
 		return fmt.Errorf("load alert rules: %w", err)
 	}
 	for name, data := range stored {
-		r, _, created, err := s.cfg.Sealer.decodeRule(data)
+		r, sealed, created, err := s.cfg.Sealer.decodeRule(data)
+		if errors.Is(err, errUnseal) && r.Normalize() == nil {
+			// Listed and evaluated; its deliveries fail, visibly, until the key is
+			// back or the rule is added again.
+			s.log.Error("alert rule's destinations cannot be decrypted: restore alerts.key, or add the rule again", "rule", name, "err", err)
+			s.rules[name] = &entry{rule: r, created: created, broken: err, sealed: sealed}
+			continue
+		}
 		if err == nil {
 			err = s.check(ctx, &r)
 		}
@@ -208,9 +219,12 @@ func (s *Service) loadStates(ctx context.Context) error {
 
 // attach gives e a state: a new one, or its stored one brought up to the rule.
 func (s *Service) attach(ctx context.Context, e *entry, now time.Time) error {
-	dests, err := s.destinations(e.rule)
-	if err != nil {
-		return err
+	dests := e.sealed
+	if e.broken == nil {
+		var err error
+		if dests, err = s.destinations(e.rule); err != nil {
+			return err
+		}
 	}
 	st := e.state
 	if st == nil {
@@ -349,7 +363,7 @@ func (s *Service) Add(ctx context.Context, r Rule) (bool, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.rule, e.created = r, created
+	e.rule, e.created, e.broken, e.sealed = r, created, nil, nil
 	if err := s.attach(ctx, e, now); err != nil {
 		return false, err
 	}

@@ -134,6 +134,9 @@ func (s *Service) status(e *entry) Status {
 		out.Outbox = append(out.Outbox, Pending{Destination: d.Dest.Name, Event: d.Notification.Event, Group: d.Notification.GroupLabel,
 			Queued: d.Queued, Attempts: d.Attempts, NextAttempt: d.NextAttempt, LastError: d.LastError})
 	}
+	if e.broken != nil && out.LastError == "" {
+		out.LastError = e.broken.Error()
+	}
 	mark := mk.lines
 	if r.Kind == Metric {
 		mark = mk.metrics

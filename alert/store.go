@@ -67,7 +67,9 @@ func (s *Sealer) sealAll(urls, names []string) ([]sealedDest, error) {
 	return dests, nil
 }
 
-// decodeRule reads a stored rule and opens its destinations.
+// decodeRule reads a stored rule and opens its destinations. When one cannot be
+// opened (the key changed), it returns the rule with the redacted names in Notify,
+// its sealed destinations, and an error wrapping errUnseal.
 func (s *Sealer) decodeRule(data []byte) (Rule, []sealedDest, time.Time, error) {
 	var sr storedRule
 	if err := json.Unmarshal(data, &sr); err != nil {
@@ -75,14 +77,15 @@ func (s *Sealer) decodeRule(data []byte) (Rule, []sealedDest, time.Time, error) 
 	}
 	r := sr.Rule
 	r.Notify = make([]string, len(sr.Notify))
+	var broken error
 	for i, d := range sr.Notify {
 		u, err := s.Open(d.Sealed)
 		if err != nil {
-			return Rule{}, nil, time.Time{}, fmt.Errorf("rule %s, destination %s: %w", r.Name, d.Name, err)
+			u, broken = d.Name, fmt.Errorf("destination %s: %w", d.Name, err)
 		}
 		r.Notify[i] = u
 	}
-	return r, sr.Notify, sr.Created, nil
+	return r, sr.Notify, sr.Created, broken
 }
 
 // save stores st if it is still the revision this node last saw.

@@ -116,16 +116,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// redactPath keeps a URL's host and first path segment: what tells destinations
-// apart, without the tokens that follow.
+// redactPath keeps a URL's host and, when more segments follow, its first path
+// segment: what tells destinations apart, without the tokens. A path of one
+// segment may be the token itself, so it is hidden too.
 func redactPath(scheme string, u *url.URL) string {
 	out := scheme + "://" + u.Host
-	parts := strings.SplitN(strings.TrimPrefix(u.EscapedPath(), "/"), "/", 2)
-	if parts[0] != "" {
-		out += "/" + parts[0]
-	}
-	if len(parts) > 1 || u.RawQuery != "" {
+	path := strings.TrimPrefix(u.EscapedPath(), "/")
+	first, _, more := strings.Cut(path, "/")
+	switch {
+	case more && first != "":
+		out += "/" + first + "/***"
+	case path != "":
 		out += "/***"
+	case u.RawQuery != "":
+		out += "/?***"
 	}
 	return out
 }

@@ -19,7 +19,7 @@ func newUIMetrics(reg prometheus.Registerer) *uiMetrics {
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "drainpipe_ui_tail_streams", Help: "Live tail streams open."}),
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "drainpipe_ui_tail_lines_total", Help: "Lines the live tail streams read, by fate: sent, filtered out, or left out of a sample."}, []string{"fate"}),
+			Name: "drainpipe_ui_tail_lines_total", Help: "Lines that matched a live tail, by fate: sent, or left out of a sample."}, []string{"fate"}),
 	}
 	for _, r := range []string{"ok", "refused", "limited"} {
 		m.logins.WithLabelValues(r)

@@ -18,10 +18,8 @@ const (
 	heartbeat = 15 * time.Second
 	// maxStreams caps the live streams open at once.
 	maxStreams = 100
-	// backfillScan is how many of the newest lines a new stream reads to find
-	// the ones to show first; backfillMax is how many of those it sends.
-	backfillScan = 1000
-	backfillMax  = 200
+	// backfillMax is how many of the newest matching lines a new stream shows first.
+	backfillMax = 200
 )
 
 // streamLine is one line as the live tail's events carry it.
@@ -49,8 +47,10 @@ type streamStats struct {
 
 // stream serves the live tail as Server-Sent Events: one event per line, its id
 // the line's id, so a browser that reconnects sends Last-Event-ID and resumes
-// after the last line it got, with nothing lost or repeated. Lines the filters or
-// the sampler leave out still move the id on (an event with an id and no data).
+// after the last line it got, with nothing lost or repeated. The filters are the
+// archive's (q in the search language, source, dyno), applied by the admin API's
+// follow endpoint. Lines the filters or the sampler leave out still move the id
+// on (an event with an id and no data).
 //
 //	GET /ui/stream?app=APP&source=&dyno=&q=      (Last-Event-ID: resume after it)
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *session) {
@@ -79,7 +79,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, s *session) {
 	defer context.AfterFunc(h.stop, cancel)()
 	_, cookie := h.sessionOf(r)
 	st := &tailStream{h: h, w: w, rc: http.NewResponseController(w), bw: bufio.NewWriterSize(w, 32<<10),
-		app: app, cookie: cookie, filter: newLineFilter(q.Get("source"), q.Get("dyno"), q.Get("q")),
+		search: api.Search{App: app, Query: q.Get("q"), Source: q.Get("source"), Dyno: q.Get("dyno")}, cookie: cookie,
 		sampler: newSampler(h.cfg.TailRate)}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -110,9 +110,10 @@ type tailStream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	bw      *bufio.Writer
-	app     string
+	// search is the app and the filters (the archive's query language, source,
+	// dyno): the admin API filters the lines, as `drainpipe tail --follow` does.
+	search  api.Search
 	cookie  string
-	filter  lineFilter
 	sampler *sampler
 	// sentID is the id the browser holds as its last event id.
 	sentID int64
@@ -134,64 +135,53 @@ func (st *tailStream) run(ctx context.Context, after int64, resume bool) {
 	for ctx.Err() == nil {
 		if !st.h.sessions.alive(st.cookie) {
 			st.event("expired", "", `{"error":"your session ended: log in again"}`)
-			st.flush()
+			_ = st.flush()
 			return
 		}
 		st.h.sessions.get(st.cookie) // an open tail is a session in use
-		lines, err := st.h.api.After(ctx, st.app, after, heartbeat)
+		lines, next, err := st.h.api.After(ctx, st.search, after, heartbeat)
 		if err != nil {
 			if ctx.Err() == nil {
 				st.fail(err)
 			}
 			return
 		}
-		if len(lines) > 0 {
-			after = lines[len(lines)-1].ID
-		}
-		if err := st.send(lines); err != nil {
+		after = next
+		if err := st.send(lines, next); err != nil {
 			return
 		}
 	}
 }
 
-// backfill sends the newest lines that match, and returns the id to follow from.
+// backfill sends the newest lines that match, and returns the id to follow from:
+// the newest line stored when the tail was read. The lines of the backfill are
+// history in time order, not the stream: they carry no event id, so a stream cut
+// in the middle of them starts again rather than resuming between them.
 func (st *tailStream) backfill(ctx context.Context) (int64, error) {
 	_ = st.rc.SetWriteDeadline(time.Now().Add(heartbeat))
-	lines, err := st.h.api.Tail(ctx, st.app, backfillScan)
-	if err != nil || len(lines) == 0 {
+	after, err := st.h.api.Tail(ctx, st.search, backfillMax, func(l api.Line) error {
+		st.line(&l, false)
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	keep := lines[:0:0]
-	for i := range lines {
-		if st.filter.match(&lines[i]) {
-			keep = append(keep, lines[i])
-		}
+	if after > 0 {
+		st.idOnly(after)
 	}
-	if len(keep) > backfillMax {
-		keep = keep[len(keep)-backfillMax:]
-	}
-	last := lines[len(lines)-1].ID
-	for i := range keep {
-		st.line(&keep[i])
-	}
-	st.idOnly(last)
-	return last, st.flush()
+	return after, st.flush()
 }
 
-// send writes the lines that pass the filters and the sampler, then a heartbeat
-// or the id of the last line read, so the browser's resume point moves on.
-func (st *tailStream) send(lines []api.Line) error {
+// send writes the lines that pass the sampler, then a heartbeat, or the id the
+// stream has read up to (past lines that did not match), so the browser's resume
+// point moves on.
+func (st *tailStream) send(lines []api.Line, next int64) error {
 	// The buffer may spill into the connection before flush: give the writes
 	// their deadline now, not the one the last flush set (the long poll may have
 	// waited most of it).
 	_ = st.rc.SetWriteDeadline(time.Now().Add(heartbeat))
-	var sent, filtered, sampled float64
+	var sent, sampled float64
 	for i := range lines {
-		l := &lines[i]
-		if !st.filter.match(l) {
-			filtered++
-			continue
-		}
 		keep, closed := st.sampler.keep(st.h.cfg.Now())
 		if closed {
 			st.stats()
@@ -201,26 +191,30 @@ func (st *tailStream) send(lines []api.Line) error {
 			continue
 		}
 		sent++
-		st.line(l)
+		st.line(&lines[i], true)
 	}
 	if st.sampler.roll(st.h.cfg.Now()) {
 		st.stats()
 	}
 	st.h.metrics.lines.WithLabelValues("sent").Add(sent)
-	st.h.metrics.lines.WithLabelValues("filtered").Add(filtered)
 	st.h.metrics.lines.WithLabelValues("sampled").Add(sampled)
 	switch {
+	case next != st.sentID:
+		st.idOnly(next)
 	case len(lines) == 0:
 		_, _ = st.bw.WriteString(": heartbeat\n\n")
-	case lines[len(lines)-1].ID != st.sentID:
-		st.idOnly(lines[len(lines)-1].ID)
 	}
 	return st.flush()
 }
 
-func (st *tailStream) line(l *api.Line) {
+// line writes one line as an event; with id, the event's id is the line's.
+func (st *tailStream) line(l *api.Line, id bool) {
 	data, _ := json.Marshal(streamLine{ID: l.ID, App: l.App, Time: l.Time, Received: l.Received, Source: l.Source,
 		Dyno: l.Dyno, Priority: l.Priority, Message: l.Message, Malformed: l.Malformed})
+	if !id {
+		st.event("", "", string(data))
+		return
+	}
 	st.event("", strconv.FormatInt(l.ID, 10), string(data))
 	st.sentID = l.ID
 }
@@ -259,8 +253,13 @@ func (st *tailStream) flush() error {
 	return st.rc.Flush()
 }
 
+// fail ends the stream with a "failure" event saying why. It is final when the
+// request itself is wrong (a query the archive refuses): the page stops and
+// shows it, rather than reconnecting to the same refusal.
 func (st *tailStream) fail(err error) {
-	msg, _ := json.Marshal(map[string]string{"error": err.Error()})
+	var se *api.StatusError
+	final := errors.As(err, &se) && se.Code >= 400 && se.Code < 500
+	msg, _ := json.Marshal(map[string]any{"error": err.Error(), "final": final})
 	st.event("failure", "", string(msg))
 	_ = st.flush()
 }

@@ -36,7 +36,7 @@ func TestFTSQuery(t *testing.T) {
 // openTestArchive opens an archive with a few router lines.
 func openTestArchive(t testing.TB) *archive.Archive {
 	t.Helper()
-	arc, err := archive.Open(context.Background(), archive.Config{Path: filepath.Join(t.TempDir(), "archive.db"), Retention: -1, PruneInterval: -1})
+	arc, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "archive"), Retention: -1, PruneInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (h *hook) waitEvents(t *testing.T, s *server, rule string, want ...string) 
 }
 
 // postLines posts one logplex batch of messages, each stamped at its time.
-func postLines(t *testing.T, drainURL, source, dyno string, at []time.Time, msg func(i int) string) {
+func postLinesAt(t *testing.T, drainURL, source, dyno string, at []time.Time, msg func(i int) string) {
 	t.Helper()
 	var body []byte
 	for i, ts := range at {
@@ -202,8 +202,8 @@ func TestAlertMatchFiresOnceAndResolves(t *testing.T) {
 	const win = 4 * time.Second
 	s.addAlert("h12", "--app", "shop", "--query", "H12", "--threshold", "10", "--window", win.String(), "--notify", h.url())
 	w0 := nextWindow(win, time.Second)
-	postLines(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*time.Second, 10), h12Line)
-	postLines(t, drain, "heroku", "router", spread(w0.Add(win), 3*time.Second, 9), h12Line) // 9: under the threshold
+	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*time.Second, 10), h12Line)
+	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(win), 3*time.Second, 9), h12Line) // 9: under the threshold
 
 	h.waitEvents(t, s, "h12", "firing", "resolved")
 	got := h.received()
@@ -242,9 +242,9 @@ func TestAlertAbsence(t *testing.T) {
 	w0 := nextWindow(win, time.Second)
 	heartbeat := func(int) string { return "heartbeat ok" }
 	// Beats in the current window and the next four, none in the three after, then back.
-	postLines(t, drain, "app", "clock.1", spread(now.Truncate(win), win, 4), heartbeat)
-	postLines(t, drain, "app", "clock.1", spread(w0, 4*win, 16), heartbeat)
-	postLines(t, drain, "app", "clock.1", spread(w0.Add(7*win), 3*win, 12), heartbeat)
+	postLinesAt(t, drain, "app", "clock.1", spread(now.Truncate(win), win, 4), heartbeat)
+	postLinesAt(t, drain, "app", "clock.1", spread(w0, 4*win, 16), heartbeat)
+	postLinesAt(t, drain, "app", "clock.1", spread(w0.Add(7*win), 3*win, 12), heartbeat)
 	s.addAlert("cron", "--app", "cron", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
 	h.waitEvents(t, s, "cron", "firing", "resolved")
 	got := h.received()
@@ -265,10 +265,10 @@ func TestAlertFlappingGivesNoStorm(t *testing.T) {
 	s.addAlert("hysteresis", "--app", "flappy", "--query", "H12", "--threshold", "10", "--recover", "3", "--window", win.String(), "--notify", h.url())
 	s.addAlert("for2", "--app", "flappy", "--query", "R14", "--threshold", "10", "--for", "2", "--window", win.String(), "--notify", h.url())
 	for i, n := range []int{12, 4, 12, 4, 12, 4, 0} {
-		postLines(t, drain, "heroku", "router", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), h12Line)
+		postLinesAt(t, drain, "heroku", "router", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), h12Line)
 	}
 	for i, n := range []int{12, 0, 12, 2, 12, 0, 12} {
-		postLines(t, drain, "heroku", "web.1", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), func(int) string { return "Error R14 (Memory quota exceeded)" })
+		postLinesAt(t, drain, "heroku", "web.1", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), func(int) string { return "Error R14 (Memory quota exceeded)" })
 	}
 	h.waitEvents(t, s, "hysteresis", "firing", "resolved")
 	if st := s.alertStatus("for2"); st.Evaluated < 8 || len(h.events("for2")) != 0 {
@@ -292,7 +292,7 @@ func TestAlertKillMidWindow(t *testing.T) {
 	created := time.Now()
 	s.addAlert("h12", "--app", "crashy", "--query", "H12", "--threshold", "10", "--window", win.String(), "--notify", h.url())
 	w0 := nextWindow(win, time.Second)
-	postLines(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*win-time.Second, 36), h12Line) // three windows of 12
+	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*win-time.Second, 36), h12Line) // three windows of 12
 	time.Sleep(time.Until(w0.Add(win / 2)))
 	s.kill()
 	time.Sleep(time.Until(w0.Add(win + 2*time.Second))) // down across the window's end
@@ -337,7 +337,7 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	h := newHook(t, 0)
 	const win = 5 * time.Second
 	beat := func(int) string { return "heartbeat ok" }
-	postLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
+	postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
 	s.waitLines("beat", 1)
 	created := time.Now()
 	s.addAlert("beat", "--app", "beat", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
@@ -358,7 +358,7 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	lockedAt := time.Now()
 	sawWaiting := false
 	for time.Since(lockedAt) < 2*time.Minute {
-		postLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat) // journaled: 204
+		postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat) // journaled: 204
 		if !sawWaiting && time.Since(lockedAt) > 30*time.Second {
 			st := s.alertStatus("beat")
 			sawWaiting = strings.Contains(st.Waiting, "waiting for the archive")
@@ -387,7 +387,7 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the rule did not catch up: %+v\n%s", st, s.logText())
 		}
-		postLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
+		postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
 		time.Sleep(time.Second)
 	}
 	if ev := h.events("beat"); len(ev) != 0 {
@@ -405,7 +405,7 @@ func TestAlertFailingWebhookRetriedAndReported(t *testing.T) {
 	h := newHook(t, 3)
 	const win = 4 * time.Second
 	s.addAlert("h12", "--app", "flaky", "--query", "H12", "--window", win.String(), "--notify", h.url())
-	postLines(t, drain, "heroku", "router", []time.Time{time.Now()}, h12Line)
+	postLinesAt(t, drain, "heroku", "router", []time.Time{time.Now()}, h12Line)
 	deadline := time.Now().Add(60 * time.Second)
 	var st api.AlertStatus
 	for {
@@ -517,8 +517,8 @@ func TestAlertBacktest(t *testing.T) {
 	drain := s.addDrain("past")
 	h := newHook(t, 0)
 	now := time.Now().Truncate(time.Minute)
-	postLines(t, drain, "heroku", "router", spread(now.Add(-50*time.Minute), 2*time.Minute, 30), h12Line)
-	postLines(t, drain, "heroku", "router", spread(now.Add(-20*time.Minute), time.Minute, 30), h12Line)
+	postLinesAt(t, drain, "heroku", "router", spread(now.Add(-50*time.Minute), 2*time.Minute, 30), h12Line)
+	postLinesAt(t, drain, "heroku", "router", spread(now.Add(-20*time.Minute), time.Minute, 30), h12Line)
 	s.waitLines("past", 60)
 	s.addAlert("h12", "--app", "past", "--preset", "router-errors", "--notify", h.url())
 	out, errOut, code := s.cli("alerts", "test", "h12", "--since", "1h")

@@ -81,6 +81,34 @@ func responsiveness(b *browser, run func()) time.Duration {
 	return worst
 }
 
+// waitDrawn waits until the page drew n lines, and says where it stands if not.
+func waitDrawn(b *browser, n int) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for eval[int](b, `document.getElementById("tail").stats.drawn`) < n {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page drew %d of %d lines in 30 s: %s", eval[int](b, `document.getElementById("tail").stats.drawn`), n,
+				eval[string](b, `JSON.stringify({...document.getElementById("tail").stats.state(), received: document.getElementById("tail").stats.received})`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkResponsive fails the test when the page froze: when most frames that drew
+// rows took over a second of the page's own time, or the page did not answer
+// for 30 s. The bounds are far above what a page that keeps up takes (tens of
+// ms), so that a machine busy with other work does not fail it; the figures are
+// logged for docs/benchmarks.md.
+func checkResponsive(t *testing.T, st tailStats, worst time.Duration) {
+	t.Helper()
+	if p95 := st.quantile(0.95); p95 > 1000 {
+		t.Errorf("the page's frames took %.0f ms (p95) while lines poured in", p95)
+	}
+	if worst > 30*time.Second {
+		t.Errorf("the page took %v to answer while lines poured in", worst)
+	}
+}
+
 // TestUITailUnderLoad pours lines into a live tail open in Chromium: at 1,000
 // lines a second every line is shown and the page keeps answering; at 5,000 the
 // stream sends a sample, the page says so, and keeps its rows capped.
@@ -95,7 +123,7 @@ func TestUITailUnderLoad(t *testing.T) {
 
 	var sent int
 	worst := responsiveness(b, func() { sent = flood(t, drainURL, 1000, 6*time.Second, "steady") })
-	b.waitJS("every line", fmt.Sprintf(`document.getElementById("tail").stats.drawn >= %d`, sent), 20*time.Second)
+	waitDrawn(b, sent)
 	st := stats()
 	t.Logf("1,000 lines/s for 6 s: %d sent, %d received, %d drawn in %d frames of %.0f ms (p50), %.0f ms (p95), %.0f ms (max); the page answered within %v",
 		sent, st.Received, st.Drawn, len(st.FrameMs), st.quantile(0.5), st.quantile(0.95), st.MaxFrameMs, worst.Round(time.Millisecond))
@@ -105,9 +133,7 @@ func TestUITailUnderLoad(t *testing.T) {
 	if hidden := eval[bool](b, `document.getElementById("tail-sampled").hidden`); !hidden {
 		t.Error("the page says it samples at 1,000 lines/s")
 	}
-	if worst > 5*time.Second {
-		t.Errorf("the page took %v to answer while lines poured in", worst)
-	}
+	checkResponsive(t, st, worst)
 	b.screenshotViewport("tail-1000")
 
 	before, frames := st.Received, len(st.FrameMs)
@@ -125,9 +151,7 @@ func TestUITailUnderLoad(t *testing.T) {
 	if rows > 5000 {
 		t.Errorf("%d rows in the page, over its cap of 5,000", rows)
 	}
-	if worst > 5*time.Second {
-		t.Errorf("the page took %v to answer while lines poured in", worst)
-	}
+	checkResponsive(t, st, worst)
 	b.screenshotViewport("tail-sampled")
 	b.checkClean()
 }

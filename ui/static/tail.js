@@ -29,6 +29,7 @@
   const seenDynos = new Set();
   const stats = { received: 0, drawn: 0, frames: 0, maxFrameMs: 0, frameMs: [] };
   root.stats = stats; // read by the browser tests
+  stats.state = () => ({ queued: queue.length, paused, rows: log.childElementCount, lastID });
 
   function params() {
     const p = new URLSearchParams(new FormData(form));
@@ -57,7 +58,11 @@
     };
     es.addEventListener("stats", (ev) => showStats(JSON.parse(ev.data)));
     es.addEventListener("expired", () => { es.close(); setStatus("session ended: log in again", "bad", true); });
-    es.addEventListener("failure", (ev) => setStatus(JSON.parse(ev.data).error, "bad"));
+    es.addEventListener("failure", (ev) => {
+      const f = JSON.parse(ev.data);
+      if (f.final) es.close(); // a refused query: fix it, and the page reconnects
+      setStatus(f.error, "bad");
+    });
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         // The server refused the stream: find out whether the session ended

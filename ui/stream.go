@@ -106,10 +106,10 @@ func lastEventID(r *http.Request) (int64, bool, error) {
 }
 
 type tailStream struct {
-	h       *Handler
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	bw      *bufio.Writer
+	h  *Handler
+	w  http.ResponseWriter
+	rc *http.ResponseController
+	bw *bufio.Writer
 	// search is the app and the filters (the archive's query language, source,
 	// dyno): the admin API filters the lines, as `drainpipe tail --follow` does.
 	search  api.Search

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/drainpipe/drainpipe"
@@ -39,6 +42,29 @@ func TestUIInBrowser(t *testing.T) {
 		b.waitJS("the new line", fmt.Sprintf(`[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, marker), 2*time.Second)
 		t.Logf("line visible in the live tail %v after it was posted", time.Since(sent).Round(time.Millisecond))
 		b.screenshot("tail")
+	})
+
+	t.Run("the live tail filters while it runs", func(t *testing.T) {
+		b := b.in(t)
+		b.run("type a query", chromedp.SendKeys(chromedp.CSS(`#tail-q`), `"completed order"`))
+		b.waitJS("only matching lines", `location.search.includes("q=") && document.querySelectorAll("#tail-log .row").length > 0 &&
+			[...document.querySelectorAll("#tail-log .m")].every(e => e.textContent.includes("completed order"))`, 10*time.Second)
+		b.waitJS("stream live", `document.querySelector("#tail-status.ok")`, 10*time.Second)
+		want := fmt.Sprintf("payment completed order=%d", time.Now().UnixNano())
+		sendRecords(t, drainURL, []drainpipe.Record{
+			rec(time.Now(), "app", "web.2", 190, "this line does not match"),
+			rec(time.Now(), "app", "web.2", 190, want),
+		})
+		b.waitJS("the new matching line", fmt.Sprintf(`[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, want), 5*time.Second)
+		if n := eval[int](b, `[...document.querySelectorAll("#tail-log .m")].filter(e => e.textContent.includes("does not match")).length`); n != 0 {
+			t.Errorf("%d lines that do not match the query", n)
+		}
+		b.run("dyno web.2", chromedp.SendKeys(chromedp.CSS(`#tail-filters input[name=dyno]`), "web.2"))
+		b.waitJS("web.2's matching line only", fmt.Sprintf(`location.search.includes("dyno=web.2") && [...document.querySelectorAll("#tail-log .row")].length > 0 &&
+			[...document.querySelectorAll("#tail-log .row")].every(r => r.querySelector(".d").textContent === "app[web.2]") &&
+			[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, want), 10*time.Second)
+		b.run("clear the filters", chromedp.Navigate(s.url+"/ui/tail?app=webshop"), chromedp.WaitVisible(chromedp.CSS(`#tail-log .row`)))
+		b.waitJS("stream live", `document.querySelector("#tail-status.ok")`, 10*time.Second)
 	})
 
 	t.Run("hostile lines render as text", func(t *testing.T) {
@@ -145,7 +171,16 @@ func TestUIInBrowser(t *testing.T) {
 		b.run("g s", chromedp.Click(chromedp.CSS(`h1, .status`)), chromedp.KeyEvent("g"), chromedp.KeyEvent("s"))
 		b.waitJS("the search page", `location.pathname === "/ui/search" && location.search.includes("app=webshop")`, 5*time.Second)
 		b.waitJS("results", `document.querySelectorAll("#results .row").length > 10`, 10*time.Second)
-		b.run("/", chromedp.KeyEvent("/"))
+		// A key's keydown only: chromedp's KeyEvent sends its character as an
+		// event of its own, which a browser does not when keydown was prevented.
+		b.run("/", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+				if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: typ, Key: "/", Code: "Slash", WindowsVirtualKeyCode: 191}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		if got := eval[string](b, `document.activeElement.name`); got != "q" {
 			t.Errorf("/ focuses %q, want the query box", got)
 		}

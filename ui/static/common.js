@@ -153,9 +153,9 @@ const DP = (() => {
     if (e.key === "/") {
       const q = document.querySelector("[data-query]") || document.querySelector('input[name="q"]');
       if (q) {
-        e.preventDefault();
-        // Focus after this key's own events, so the "/" is not typed into the box.
-        setTimeout(() => { q.focus(); q.select?.(); });
+        e.preventDefault(); // the "/" is not typed into the box
+        q.focus();
+        q.select?.();
       }
       return;
     }

@@ -82,6 +82,18 @@ func TestUIInBrowser(t *testing.T) {
 		for _, h := range hostile {
 			b.waitJS("hostile line "+h, fmt.Sprintf(`[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent === %q)`, h), 5*time.Second)
 		}
+		// A few lines of the kinds the page colours, for the README's picture.
+		sendRecords(t, drainURL, []drainpipe.Record{
+			rec(time.Now(), "heroku", "router", 158, `at=error code=H12 desc="Request timeout" method=POST path="/checkout" host=shop.example.com request_id=0b5e7a3c-1d2f-4e55-9a61-7c0d2e8b9f10 fwd="203.0.113.7" dyno=web.2 connect=0ms service=30000ms status=503 bytes=0 protocol=https`),
+			rec(time.Now(), "heroku", "web.2", 134, "Error R14 (Memory quota exceeded)"),
+			rec(time.Now(), "app", "web.2", 187, "ERROR -- : Rack::Timeout::RequestTimeoutException (Request ran for longer than 28000ms)"),
+			rec(time.Now(), "app", "worker.1", 190, "WARN -- : [Sidekiq] retrying OrderMailer job jid=4f1c2b (attempt 2 of 25)"),
+			rec(time.Now(), "heroku", "web.1", 190, "source=web.1 dyno=heroku.12345.web.1 sample#load_avg_1m=0.42 sample#memory_rss=212.35MB sample#memory_quota=512.00MB"),
+		})
+		b.waitJS("the coloured lines", `[...document.querySelectorAll("#tail-log .m")].some(e => e.textContent.startsWith("WARN -- : [Sidekiq]"))`, 5*time.Second)
+		eval[int](b, `(() => { [...document.querySelectorAll("#tail-log .row.sev-error")].at(-3).click();
+			const l = document.getElementById("tail-log"); l.scrollTop = l.scrollHeight; return 0 })()`)
+		b.screenshotViewport("ui-tail")
 		n := eval[int](b, `document.querySelectorAll("#tail-log img, #tail-log script, #tail-log svg").length`)
 		if n != 0 {
 			t.Errorf("%d elements made from log lines", n)
@@ -100,6 +112,12 @@ func TestUIInBrowser(t *testing.T) {
 		b.run("search everything", chromedp.Navigate(s.url+"/ui/search?app=webshop&from=1h"))
 		b.waitJS("facets", `document.querySelector('#facets a[title="Narrow to dyno web.2"]')`, 10*time.Second)
 		b.waitJS("lines", `document.querySelectorAll("#results .row").length >= 200`, 10*time.Second)
+		time.Sleep(500 * time.Millisecond) // a page too many would have been asked for by now
+		if n := eval[int](b, `document.querySelectorAll("#results .row").length`); n != 200 {
+			t.Errorf("%d lines before scrolling; want one page of 200", n)
+		}
+		eval[int](b, `(() => { const r = document.getElementById("results"); r.scrollTop = r.scrollHeight; return 0 })()`)
+		b.waitJS("the next page", `document.querySelectorAll("#results .row").length >= 400`, 10*time.Second)
 		b.screenshot("search")
 		b.run("narrow to web.2", chromedp.Click(chromedp.CSS(`#facets a[title="Narrow to dyno web.2"]`)))
 		b.waitJS("lines of web.2 only", `location.search.includes("dyno=web.2") && document.querySelectorAll("#results .row").length > 0 &&
@@ -111,6 +129,10 @@ func TestUIInBrowser(t *testing.T) {
 			[...document.querySelectorAll("#results .row .m")].every(e => e.textContent.includes("status=500"))`, 10*time.Second)
 		b.waitJS("the status facet shows only 500", `[...document.querySelectorAll('#facets a[title^="Narrow to status"]')].length === 0`, 10*time.Second)
 		b.screenshot("search-narrowed")
+
+		b.run("errors of the last 30 minutes", chromedp.Navigate(s.url+"/ui/search?app=webshop&from=30m&q="+url.QueryEscape("status>=400")))
+		b.waitJS("lines", `document.querySelectorAll("#results .row").length > 10 && document.querySelector("#facets h3")`, 10*time.Second)
+		b.screenshotViewport("ui-search")
 
 		b.run("zoom into a bar", chromedp.Navigate(s.url+"/ui/search?app=webshop&from=1h"))
 		b.waitJS("bars", `document.querySelectorAll("#hist button:not(.zero)").length > 0`, 10*time.Second)
@@ -211,6 +233,9 @@ func TestUIInBrowser(t *testing.T) {
 				t.Errorf("%s is %d px wider than a phone", pg.name, w)
 			}
 			b.screenshotViewport("phone-" + pg.name)
+			if pg.name == "tail" {
+				b.screenshotViewport("ui-phone-tail")
+			}
 		}
 	})
 
@@ -233,6 +258,9 @@ func TestUIInBrowser(t *testing.T) {
 			t.Errorf("%d canvases for %d graphs", canvases, len(titles))
 		}
 		b.screenshot("metrics")
+		b.run("the last 30 minutes", chromedp.Navigate(s.url+"/ui/metrics?app=webshop&from=30m"))
+		b.waitJS("graphs", `+document.getElementById("metrics").dataset.drawn > 10`, 10*time.Second)
+		b.screenshotViewport("ui-metrics")
 	})
 	t.Run("alerts: add a rule, test it against the last 24 h, mute and unmute it", func(t *testing.T) {
 		b := b.in(t)
@@ -255,6 +283,7 @@ func TestUIInBrowser(t *testing.T) {
 			t.Errorf("backtest: %q; the H12 lines of the last 20 minutes should fire", text)
 		}
 		b.screenshot("alert-backtest")
+		b.screenshotViewport("ui-alert")
 		b.run("mute for 1 h", chromedp.Click(chromedp.CSS(`button[name=for][value="1h"]`)))
 		b.waitJS("muted", `document.getElementById("unmute")`, 10*time.Second)
 		b.run("unmute", chromedp.Click(chromedp.CSS(`#unmute`)))

@@ -49,9 +49,11 @@
     });
   }
 
-  // lastValue is what a legend shows while the cursor is off the graph.
+  // lastValue is what a legend shows while the cursor is off the graph: the last
+  // value, not counting the step still under way when the range ends now.
   function lastValue(values) {
-    for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+    const end = root.dataset.live && values.length > 1 ? values.length - 2 : values.length - 1;
+    for (let i = end; i >= 0; i--) if (values[i] !== null) return values[i];
     return null;
   }
 
@@ -153,5 +155,5 @@
 
   load();
   // A range that ends now follows the clock.
-  if (root.dataset.preset) setInterval(() => { if (!document.hidden) load(); }, 60000);
+  if (root.dataset.live) setInterval(() => { if (!document.hidden) load(); }, 60000);
 })();

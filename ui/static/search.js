@@ -173,8 +173,9 @@
     base.set("limit", "200");
     if (root.dataset.order === "oldest") base.set("order", "oldest");
     let cursor = "", loading = false, done = false, shown = 0;
-    const sentinel = DP.el("div", "sentinel");
-    results.after(sentinel);
+    // The sentinel ends the scrolling list: the next page loads as it comes near.
+    const sentinel = DP.el("div", "sentinel", null, { "aria-hidden": "true" });
+    results.append(sentinel);
 
     async function next() {
       if (loading || done) return;
@@ -186,7 +187,7 @@
         const page = await DP.fetchJSON(apiBase(app) + "/search?" + p.toString());
         const frag = document.createDocumentFragment();
         for (const line of page.lines) frag.append(DP.lineRow(line));
-        results.append(frag);
+        results.insertBefore(frag, sentinel);
         shown += page.lines.length;
         cursor = page.next || "";
         done = !cursor;
@@ -199,9 +200,18 @@
         done = true;
       }
       loading = false;
-      if (!done && sentinel.getBoundingClientRect().top < window.innerHeight + 400) next();
+      near();
     }
-    new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) next(); }, { rootMargin: "400px" }).observe(sentinel);
+    // near loads the next page when the end of the list is within 400 px of
+    // sight. The list scrolls in its own box on a wide screen, with the page on a
+    // phone: what is in sight ends where the box or the window does.
+    function near() {
+      const sight = Math.min(results.getBoundingClientRect().bottom, window.innerHeight);
+      if (!done && !loading && sentinel.getBoundingClientRect().top < sight + 400) next();
+    }
+    results.addEventListener("scroll", near, { passive: true });
+    window.addEventListener("scroll", near, { passive: true });
+    window.addEventListener("resize", near, { passive: true });
     next();
   }
 

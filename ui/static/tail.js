@@ -114,7 +114,6 @@
       updateNew();
       return;
     }
-    const stick = atBottom();
     const take = queue.splice(0, perFrame);
     if (take.length) {
       const frag = document.createDocumentFragment();
@@ -135,7 +134,10 @@
         r.setEndAfter(log.children[extra - 1]);
         r.deleteContents();
       }
-      if (stick) toBottom();
+      // Not paused is following: keep to the bottom. Rows out of view are sized by
+      // estimate until drawn, so look again once this frame has drawn them.
+      toBottom();
+      requestAnimationFrame(() => { if (!paused) toBottom(); });
     }
     if (queue.length) schedule();
     held = 0;

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -85,7 +86,7 @@ func rec(t time.Time, source, dyno string, pri int, msg string) drainpipe.Record
 
 // sendRecords posts records to a drain URL as logplex does, in batches of up to
 // 500, and fails the test on any answer but 204.
-func sendRecords(t *testing.T, drainURL string, recs []drainpipe.Record) {
+func sendRecords(t testing.TB, drainURL string, recs []drainpipe.Record) {
 	t.Helper()
 	for start := 0; start < len(recs); start += 500 {
 		end := min(start+500, len(recs))
@@ -93,12 +94,24 @@ func sendRecords(t *testing.T, drainURL string, recs []drainpipe.Record) {
 		for _, r := range recs[start:end] {
 			body = logplex.AppendFrame(body, logplex.AppendMessage(nil, r))
 		}
-		code := post(t, drainURL, bytes.NewReader(body), map[string]string{
-			"Content-Type": "application/logplex-1", "Logplex-Msg-Count": fmt.Sprint(end - start),
-			"Logplex-Frame-Id": fmt.Sprintf("frame-%d-%d", time.Now().UnixNano(), start), "User-Agent": "Logplex/v123",
-		})
-		if code != http.StatusNoContent {
-			t.Fatalf("post to the drain: %d", code)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, drainURL, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/logplex-1")
+		req.Header.Set("Logplex-Msg-Count", fmt.Sprint(end-start))
+		req.Header.Set("Logplex-Frame-Id", fmt.Sprintf("frame-%d-%d", time.Now().UnixNano(), start))
+		req.Header.Set("User-Agent", "Logplex/v123")
+		resp, err := http.DefaultClient.Do(req)
+		cancel()
+		if err != nil {
+			t.Fatalf("post to the drain: %v", err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("post to the drain: %d", resp.StatusCode)
 		}
 	}
 }

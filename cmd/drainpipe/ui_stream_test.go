@@ -45,7 +45,7 @@ func readSSE(sc *bufio.Scanner, ch chan<- sseEvent) {
 }
 
 // openStream opens the live tail of app, resuming after lastID when it is not empty.
-func openStream(t *testing.T, ctx context.Context, c *http.Client, base, query, lastID string) (*http.Response, chan sseEvent) {
+func openStream(t testing.TB, ctx context.Context, c *http.Client, base, query, lastID string) (*http.Response, chan sseEvent) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/ui/stream?"+query, nil)
 	if lastID != "" {
@@ -163,4 +163,40 @@ func TestUIStreamResumesWithLastEventID(t *testing.T) {
 			t.Fatal("no heartbeat in 25 s")
 		}
 	}
+}
+
+// BenchmarkUIStream measures the live tail's stream on its own, without a
+// browser: lines a second from the drain's 2xx to a reader of /ui/stream, with
+// sampling off (--ui-tail-rate 10000000). Each iteration posts 10,000 lines in
+// batches of 500 and waits until the stream has sent them all.
+//
+//	go test -run '^$' -bench BenchmarkUIStream -benchtime 5x ./cmd/drainpipe/
+func BenchmarkUIStream(b *testing.B) {
+	s := startUIServer(b, "--ui-tail-rate", "10000000")
+	drainURL := s.addDrain("benchapp")
+	jar, _ := s.sessionClient(b)
+	c := &http.Client{Jar: jar.Jar}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, events := openStream(b, ctx, c, s.url, "app=benchapp", "")
+	defer resp.Body.Close()
+	const perIter = 10_000
+	recs := make([]drainpipe.Record, perIter)
+	b.ResetTimer()
+	for range b.N {
+		for i := range recs {
+			recs[i] = rec(time.Now(), "app", "web.1", 190, fmt.Sprintf("at=info method=GET path=/api/v1/orders/%d status=200 service=12ms", i))
+		}
+		sendRecords(b, drainURL, recs)
+		for n := 0; n < perIter; {
+			ev, ok := <-events
+			if !ok {
+				b.Fatal("the stream ended")
+			}
+			if ev.data != "" && ev.name == "" {
+				n++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*perIter)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -24,7 +24,7 @@ type uiServer struct {
 	token string
 }
 
-func startUIServer(t *testing.T, args ...string) *uiServer {
+func startUIServer(t testing.TB, args ...string) *uiServer {
 	t.Helper()
 	s := startServer(t, "", append([]string{"--metrics-interval", "1s"}, args...)...)
 	t.Cleanup(func() {
@@ -120,7 +120,7 @@ func TestUIUnauthenticatedGetsNoData(t *testing.T) {
 
 // sessionClient logs in with the admin token over plain HTTP and returns a
 // client holding the session cookie, and the session's CSRF token.
-func (s *uiServer) sessionClient(t *testing.T) (*http.Client, string) {
+func (s *uiServer) sessionClient(t testing.TB) (*http.Client, string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
@@ -144,7 +144,7 @@ func (s *uiServer) sessionClient(t *testing.T) (*http.Client, string) {
 }
 
 // hiddenValue finds the value of the first hidden input named name in page.
-func hiddenValue(t *testing.T, page, name string) string {
+func hiddenValue(t testing.TB, page, name string) string {
 	t.Helper()
 	marker := `name="` + name + `" value="`
 	i := strings.Index(page, marker)

@@ -161,9 +161,7 @@ func (h *Handler) addAlert(w http.ResponseWriter, r *http.Request, s *session) {
 			rule.GroupBy = append(rule.GroupBy, g)
 		}
 	}
-	for _, n := range strings.Fields(f.Notify) {
-		rule.Notify = append(rule.Notify, n)
-	}
+	rule.Notify = append(rule.Notify, strings.Fields(f.Notify)...)
 	st, err := h.api.AddAlert(r.Context(), rule)
 	if err != nil {
 		h.renderAlerts(w, r, s, statusOf(err), f, err.Error())

@@ -2,19 +2,19 @@ package main_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/drainpipe/drainpipe"
 )
 
 // uiServer is a drainpipe server under a browser: the admin token, and the
@@ -155,23 +155,6 @@ func hiddenValue(t testing.TB, page, name string) string {
 	return rest[:strings.IndexByte(rest, '"')]
 }
 
-// uiLines reads app's stored lines through the UI's API proxy.
-func uiLines(t *testing.T, c *http.Client, base, app string) []drainpipe.Record {
-	t.Helper()
-	resp, err := c.Get(base + "/ui/api/apps/" + app + "/tail?n=1000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Lines []drainpipe.Record }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Lines
-}
-
-var _ = fmt.Sprint
-
 // waitCharts polls the metrics page's data until it has at least n panels with
 // points, and returns it.
 func waitCharts(t *testing.T, c *http.Client, base, app string, n int) map[string]any {
@@ -204,4 +187,122 @@ func TestUIMetricsData(t *testing.T) {
 	sendRecords(t, drainURL, traffic(1, time.Now(), 20*time.Minute, 600))
 	c, _ := s.sessionClient(t)
 	waitCharts(t, c, s.url, "webshop", 10)
+}
+
+// freeAddr returns a 127.0.0.1 address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestUIOnItsOwnAddress: with --ui-listen the UI is served there and only there;
+// the drain port keeps the drains and the API and serves no page.
+func TestUIOnItsOwnAddress(t *testing.T) {
+	t.Parallel()
+	uiAddr := freeAddr(t)
+	s := startUIServer(t, "--ui-listen", uiAddr)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{
+		{s.url + "/", http.StatusNotFound},
+		{s.url + "/ui/login", http.StatusNotFound},
+		{s.url + "/healthz", http.StatusOK},
+		{"http://" + uiAddr + "/", http.StatusFound},
+		{"http://" + uiAddr + "/ui/login", http.StatusOK},
+		{"http://" + uiAddr + "/logs", http.StatusNotFound},
+		{"http://" + uiAddr + "/api/drains", http.StatusNotFound},
+		{"http://" + uiAddr + "/ui/api/drains", http.StatusUnauthorized},
+	} {
+		var resp *http.Response
+		var err error
+		deadline := time.Now().Add(10 * time.Second)
+		for { // the UI's listener may start a moment after the drain port's
+			if resp, err = noRedirect.Get(tc.url); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("GET %s: %d, want %d", tc.url, resp.StatusCode, tc.code)
+		}
+	}
+	ui := &uiServer{server: &server{t: t, url: "http://" + uiAddr, data: s.data}, token: s.token}
+	c, _ := ui.sessionClient(t)
+	resp, err := c.Get(ui.url + "/ui/api/drains")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the API through the UI's address, logged in: %d", resp.StatusCode)
+	}
+}
+
+// TestUIUsersFile makes a users file with `drainpipe ui-user` and logs in with it.
+func TestUIUsersFile(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary, "ui-user", "alice")
+	cmd.Stdin = strings.NewReader("a long enough password\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ui-user: %v", err)
+	}
+	if !strings.HasPrefix(string(out), "alice:$2a$12$") {
+		t.Fatalf("ui-user printed %q", out)
+	}
+	cmd = exec.Command(binary, "ui-user", "bob")
+	cmd.Stdin = strings.NewReader("short\n")
+	if err := cmd.Run(); err == nil {
+		t.Error("ui-user took a 5-character password")
+	}
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startUIServer(t, "--ui-users", users)
+	for _, tc := range []struct {
+		user, password string
+		code           int
+	}{
+		{"alice", "a long enough password", http.StatusSeeOther},
+		{"alice", "a wrong password", http.StatusUnauthorized},
+		{"", s.token, http.StatusSeeOther},
+	} {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(s.url + "/ui/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp, err = c.PostForm(s.url+"/ui/login", url.Values{"csrf": {hiddenValue(t, string(page), "csrf")}, "user": {tc.user}, "password": {tc.password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("log in as %q: %d, want %d", tc.user, resp.StatusCode, tc.code)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad-users")
+	if err := os.WriteFile(bad, []byte("alice:plaintext\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runDrainpipe(t, nil, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--ui-users", bad)
+	if code != 2 || !strings.Contains(errOut, "line 1") {
+		t.Errorf("a bad users file: exit %d, %s", code, errOut)
+	}
 }

@@ -28,8 +28,6 @@ type LogsQL interface {
 	GetStreamFieldValues(qctx *logstorage.QueryContext, field, filter string, limit uint64) ([]logstorage.ValueWithHits, error)
 	GetStreams(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error)
 	GetStreamIDs(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error)
-	// PartitionList names the days that hold lines (YYYYMMDD).
-	PartitionList() []string
 }
 
 // Limits of the LogsQL API, as VictoriaLogs' defaults.

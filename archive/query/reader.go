@@ -3,7 +3,6 @@ package query
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
@@ -15,8 +14,8 @@ type Storage interface {
 	// RunQuery runs qctx and calls writeBlock, from parallel workers, for each
 	// block of results.
 	RunQuery(qctx *logstorage.QueryContext, writeBlock logstorage.WriteDataBlockFunc) error
-	// PartitionList names the day partitions that hold data (YYYYMMDD).
-	PartitionList() []string
+	// DataRange is the oldest and newest _time held; ok is false when none is.
+	DataRange() (lo, hi int64, ok bool)
 }
 
 // DefaultWindowRows is the most lines a time window holds when
@@ -89,23 +88,15 @@ func ParsePosition(s string) (Position, error) {
 const (
 	minNanos = math.MinInt64
 	maxNanos = math.MaxInt64
-	day      = int64(24 * time.Hour)
 )
 
-// dataBounds narrows [lo, hi] (nanoseconds, inclusive) to the days the storage
-// holds; ok is false when it holds none of them.
+// dataBounds narrows [lo, hi] (nanoseconds, inclusive) to the times the
+// storage holds; ok is false when it holds none of them.
 func (r *Reader) dataBounds(lo, hi int64) (int64, int64, bool) {
-	parts := r.st.PartitionList()
-	if len(parts) == 0 {
+	dlo, dhi, ok := r.st.DataRange()
+	if !ok {
 		return 0, 0, false
 	}
-	slices.Sort(parts)
-	first, err1 := time.Parse("20060102", parts[0])
-	last, err2 := time.Parse("20060102", parts[len(parts)-1])
-	if err1 != nil || err2 != nil {
-		return lo, hi, lo <= hi // names we do not know: keep the bounds asked for
-	}
-	lo = max(lo, first.UnixNano())
-	hi = min(hi, last.UnixNano()+day-1)
+	lo, hi = max(lo, dlo), min(hi, dhi)
 	return lo, hi, lo <= hi
 }

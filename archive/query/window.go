@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
@@ -113,6 +114,27 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 		return false, err
 	}
 	return limit > 0 && w.seen > limit, nil
+}
+
+// readTop fills w with the k lines of q in [lo, hi] (nanoseconds, inclusive)
+// that come first in time order, newest first when desc: the engine keeps only
+// those k while it reads the window.
+func (r *Reader) readTop(ctx context.Context, q *logstorage.Query, lo, hi int64, k int, desc bool, w *window) error {
+	order := FieldTime + ", " + FieldID
+	if desc {
+		order = FieldTime + " desc, " + FieldID + " desc"
+	}
+	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
+	wq, err := logstorage.ParseQueryAtTimestamp(fmt.Sprintf("%s | fields %s | sort by (%s) limit %d", wq, strings.Join(lineFields, ", "), order, k), q.GetTimestamp())
+	if err != nil {
+		return fmt.Errorf("window of %s: %w", q, err)
+	}
+	w.reset()
+	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, wq, false, nil)
+	if err := r.st.RunQuery(qctx, w.writeBlock); err != nil {
+		return fmt.Errorf("run query: %w", err)
+	}
+	return ctx.Err()
 }
 
 // countIn is the number of lines of q in [lo, hi] (nanoseconds, inclusive).

@@ -434,6 +434,16 @@ func stringList(v string) ([]string, error) {
 	return strings.Split(v, ","), nil
 }
 
+// runQuery runs qc. The engine stops early, without an error, when the
+// request's context ends (its timeout, or the client gone): runQuery then
+// returns the context's error, so that a cut answer is never sent as a whole one.
+func (s *Server) runQuery(qc *logstorage.QueryContext, write logstorage.WriteDataBlockFunc) error {
+	if err := s.cfg.LogsQL.RunQuery(qc, write); err != nil {
+		return err
+	}
+	return qc.Context.Err()
+}
+
 // qctx is the query context of a with the request's context.
 func (s *Server) qctx(ctx context.Context, a *vlArgs) *logstorage.QueryContext {
 	qc := s.cfg.LogsQL.NewQueryContext(ctx, a.q)

@@ -68,7 +68,7 @@ func (s *Server) vlHits(w http.ResponseWriter, r *http.Request) {
 			hs.add(ts, n)
 		}
 	}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), write); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), write); err != nil {
 		vlError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}
@@ -254,7 +254,7 @@ func (s *Server) vlFacets(w http.ResponseWriter, r *http.Request) {
 			m[name] = append(m[name], entry{strings.Clone(cols[1].Values[i]), strings.Clone(cols[2].Values[i])})
 		}
 	}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), write); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), write); err != nil {
 		vlError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}
@@ -348,7 +348,7 @@ func (s *Server) vlStats(w http.ResponseWriter, r *http.Request, ranged bool) {
 	}
 	started := time.Now()
 	c := &statsCollector{labels: labels, at: a.q.GetTimestamp(), series: map[string]*statSeries{}}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), c.writeBlock); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), c.writeBlock); err != nil {
 		promError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}

@@ -92,9 +92,8 @@ func (r *Reader) Hits(ctx context.Context, q *logstorage.Query, start, end time.
 			s[k] += c
 		}
 	}
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, hq, false, nil)
-	if err := r.st.RunQuery(qctx, write); err != nil {
-		return api.Hits{}, fmt.Errorf("run query: %w", err)
+	if err := r.run(ctx, hq, nil, write); err != nil {
+		return api.Hits{}, err
 	}
 	if bad != nil {
 		return api.Hits{}, bad

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -99,4 +100,15 @@ func (r *Reader) dataBounds(lo, hi int64) (int64, int64, bool) {
 	}
 	lo, hi = max(lo, dlo), min(hi, dhi)
 	return lo, hi, lo <= hi
+}
+
+// run runs q (hiding the fields hidden) and calls write for each block of
+// results. The engine stops early, without an error, when ctx ends: run then
+// returns ctx's error, so that a cut answer is never taken for a whole one.
+func (r *Reader) run(ctx context.Context, q *logstorage.Query, hidden []string, write logstorage.WriteDataBlockFunc) error {
+	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, q, false, hidden)
+	if err := r.st.RunQuery(qctx, write); err != nil {
+		return fmt.Errorf("run query: %w", err)
+	}
+	return ctx.Err()
 }

@@ -106,11 +106,7 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, li
 		wq.AddPipeOffsetLimit(0, uint64(limit)+1)
 	}
 	w.reset()
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, wq, false, nil)
-	if err := r.st.RunQuery(qctx, w.writeBlock); err != nil {
-		return false, fmt.Errorf("run query: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := r.run(ctx, wq, nil, w.writeBlock); err != nil {
 		return false, err
 	}
 	return limit > 0 && w.seen > limit, nil
@@ -130,11 +126,7 @@ func (r *Reader) readTop(ctx context.Context, q *logstorage.Query, lo, hi int64,
 		return fmt.Errorf("window of %s: %w", q, err)
 	}
 	w.reset()
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, wq, false, nil)
-	if err := r.st.RunQuery(qctx, w.writeBlock); err != nil {
-		return fmt.Errorf("run query: %w", err)
-	}
-	return ctx.Err()
+	return r.run(ctx, wq, nil, w.writeBlock)
 }
 
 // countIn is the number of lines of q in [lo, hi] (nanoseconds, inclusive).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,32 +158,6 @@ func TestVlogscliTail(t *testing.T) {
 			t.Fatalf("\\tail printed no line in 60 s:\n%s", b)
 		}
 		time.Sleep(time.Second)
-	}
-}
-
-// selectJSON asks s's LogsQL API for path with args and decodes the JSON answer.
-func (s *server) selectJSON(t *testing.T, path string, args url.Values, out any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(args.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+s.token(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s %v: %d %s", path, args, resp.StatusCode, body)
-	}
-	if resp.Header.Get("VL-Request-Duration-Seconds") == "" {
-		t.Errorf("%s: no VL-Request-Duration-Seconds header", path)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		t.Fatalf("%s: %v: %s", path, err, body)
 	}
 }
 

@@ -19,8 +19,8 @@ type Storage interface {
 	DataRange() (lo, hi int64, ok bool)
 }
 
-// DefaultWindowRows is the most lines a time window holds when
-// Config.WindowRows is zero: a few megabytes of lines.
+// DefaultWindowRows is the lines a time window aims at when Config.WindowRows
+// is zero: a few megabytes of lines.
 const DefaultWindowRows = 20_000
 
 // Config configures a Reader.
@@ -29,8 +29,10 @@ type Config struct {
 	Storage Storage
 	// Tenant is the tenant the archive writes its lines to.
 	Tenant logstorage.TenantID
-	// WindowRows caps the lines one time window holds in memory; see the package
-	// doc. Default DefaultWindowRows.
+	// WindowRows is the lines a time window aims at, which bounds the memory a
+	// walk holds (see the package doc); more only when more lines than that share
+	// one nanosecond, or arrive between a window's count and its reading.
+	// Default DefaultWindowRows.
 	WindowRows int
 	// Now is the clock; default time.Now.
 	Now func() time.Time

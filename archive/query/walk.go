@@ -93,7 +93,7 @@ func (wk *walk) windows(ctx context.Context, free <-chan *window, ready chan<- *
 			// Read the window whole: lines stored since the count add to it
 			// only what arrived in between. Over target, it is one nanosecond
 			// (a batch of lines that had no time of their own): all of it.
-			if _, err := wk.r.read(ctx, wk.q, wlo, whi, 0, w); err != nil {
+			if err := wk.r.read(ctx, wk.q, wlo, whi, w); err != nil {
 				return err
 			}
 			w.sort(wk.desc)

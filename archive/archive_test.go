@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
 )
@@ -302,6 +303,42 @@ func TestOpenErrors(t *testing.T) {
 		if a, err := archive.Open(context.Background(), cfg); err == nil {
 			a.Close()
 			t.Errorf("%s: Open succeeded", name)
+		}
+	}
+}
+
+// TestDocumentedQueries runs the LogsQL examples of the README and the package
+// doc, so that they stay valid.
+func TestDocumentedQueries(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	write(t, a, entry(1, everyKind(t, "myapp")...))
+	for match, want := range map[string]int{
+		`H12`:                          1,
+		`i(h12) OR R14`:                2,
+		`"Request timeout"`:            1,
+		`status:=503 method:=POST`:     1,
+		`path:="/api/"* bytes:>100000`: 0,
+		`dyno:=web.1 -"GET /healthz"`:  16,
+		`"measure#db.query":*`:         0,
+		`"measure#db.latency":*`:       1,
+		`_time:1h dyno:="web.1"`:       0,
+	} {
+		lines, err := a.Search(context.Background(), archive.Query{App: "myapp", Match: match, Limit: 1000})
+		if err != nil || len(lines) != want {
+			t.Errorf("%s: %d lines, %v; want %d", match, len(lines), err, want)
+		}
+	}
+	for _, q := range []string{
+		`app:="myapp" path:="/slow"* | stats by (status) count()`,
+		`app:="myapp" | stats by (msg.dyno) quantile(0.99, service) p99`,
+	} {
+		pq, err := archive.ParseQuery(q, time.Now())
+		if err == nil {
+			err = a.Query(context.Background(), pq, func([]logstorage.BlockColumn) error { return nil })
+		}
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
 		}
 	}
 }

@@ -225,17 +225,25 @@ func runChild(t *testing.T, mode, dir string, d time.Duration) uint64 {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	acked := make(chan uint64, 1)
+	acked, ready := make(chan uint64, 1), make(chan struct{})
 	go func() {
 		var last uint64
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if sc.Text() == "ready" {
+				close(ready)
+			}
 			if n, err := strconv.ParseUint(sc.Text(), 10, 64); err == nil {
 				last = n
 			}
 		}
 		acked <- last
 	}()
+	select {
+	case <-ready:
+	case <-time.After(time.Minute):
+		t.Fatal("the child did not open the archive in a minute")
+	}
 	time.Sleep(d)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
@@ -254,12 +262,14 @@ func crashChild(dir, mode string) error {
 		if _, err := archive.Open(context.Background(), cfg); err != nil {
 			return err
 		}
+		fmt.Println("ready")
 		select {} // wait for the kill
 	}
 	a, err := archive.Open(context.Background(), archive.Config{Dir: dir, PruneInterval: -1})
 	if err != nil {
 		return err
 	}
+	fmt.Println("ready")
 	from := uint64(1)
 	var st struct {
 		Positions map[string]uint64 `json:"positions"`

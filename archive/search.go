@@ -48,12 +48,15 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	tr := openRange()
+	tr := a.dataRange()
 	if t, ok := nanos(q.Since); ok {
-		tr.start = t
+		tr.start = max(tr.start, t)
 	}
 	if t, ok := nanos(q.Until); ok {
-		tr.end = t - 1
+		tr.end = min(tr.end, t-1)
+	}
+	if tr.start > tr.end {
+		return nil, nil
 	}
 	filter := and(appFilter(q.App), fieldIs(FieldSource, q.Source), fieldIs(FieldDyno, q.Dyno), ownTime(q.Since, q.Until))
 	if q.Malformed != nil {
@@ -111,10 +114,14 @@ func fieldIs(field, v string) string {
 	return field + ":=" + quote(v)
 }
 
-// openRange is every _time a line can have: the storage holds none beyond a
-// day or two ahead.
-func openRange() timeRange {
-	return timeRange{math.MinInt64, time.Now().Add(7 * 24 * time.Hour).UnixNano()}
+// dataRange is the _time range the storage holds rows in (from its parts'
+// headers), so that newest's first window ends at the newest row.
+func (a *Archive) dataRange() timeRange {
+	ss := a.store.stats()
+	if ss.MinTimestamp == math.MinInt64 || ss.MaxTimestamp == math.MaxInt64 || ss.MinTimestamp > ss.MaxTimestamp {
+		return allTime()
+	}
+	return timeRange{ss.MinTimestamp, ss.MaxTimestamp}
 }
 
 // timeOf returns the _time of the line with id.
@@ -167,7 +174,7 @@ func (a *Archive) Tail(ctx context.Context, app string, n int) ([]Line, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	lines, err := a.newest(ctx, appFilter(app), openRange(), n)
+	lines, err := a.newest(ctx, appFilter(app), a.dataRange(), n)
 	slices.Reverse(lines)
 	return lines, err
 }

@@ -11,11 +11,15 @@ import (
 	"github.com/drainpipe/drainpipe/heroku"
 )
 
-// DeliveryMessages is how many journal messages the archive asks to be handed
-// in one Write: each Write ends with a barrier that costs tens of milliseconds
-// whatever its size (see the package doc), so larger Writes keep up with
-// more, and this many group-committed messages stay well within memory.
-const DeliveryMessages = 64
+// How much of the journal the archive asks to be handed in one Write: each
+// Write ends with a barrier that costs tens of milliseconds whatever its size
+// (see the package doc), so larger Writes keep up with more; the bytes bound
+// the memory a Write holds (group commit makes messages of megabytes under
+// load, so a count alone would not).
+const (
+	DeliveryMessages = 256
+	DeliveryBytes    = 16 << 20
+)
 
 // ErrDiskFull means the disk holding the archive has less free space than
 // Config.MinFreeBytes; Write stores nothing and the journal keeps the lines.

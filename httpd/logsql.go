@@ -28,8 +28,6 @@ type LogsQL interface {
 	GetStreamFieldValues(qctx *logstorage.QueryContext, field, filter string, limit uint64) ([]logstorage.ValueWithHits, error)
 	GetStreams(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error)
 	GetStreamIDs(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error)
-	// PartitionList names the days that hold lines (YYYYMMDD).
-	PartitionList() []string
 }
 
 // Limits of the LogsQL API, as VictoriaLogs' defaults.
@@ -434,6 +432,16 @@ func stringList(v string) ([]string, error) {
 		return a, nil
 	}
 	return strings.Split(v, ","), nil
+}
+
+// runQuery runs qc. The engine stops early, without an error, when the
+// request's context ends (its timeout, or the client gone): runQuery then
+// returns the context's error, so that a cut answer is never sent as a whole one.
+func (s *Server) runQuery(qc *logstorage.QueryContext, write logstorage.WriteDataBlockFunc) error {
+	if err := s.cfg.LogsQL.RunQuery(qc, write); err != nil {
+		return err
+	}
+	return qc.Context.Err()
 }
 
 // qctx is the query context of a with the request's context.

@@ -68,6 +68,9 @@ func (s *Server) vlValues(w http.ResponseWriter, r *http.Request, needField bool
 	}
 	started := time.Now()
 	values, err := get(s.qctx(r.Context(), a), uint64(limit))
+	if err == nil {
+		err = r.Context().Err() // the engine stops early, without an error, when the context ends
+	}
 	if err != nil {
 		vlError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return

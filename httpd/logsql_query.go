@@ -55,7 +55,7 @@ func (s *Server) vlQuery(w http.ResponseWriter, r *http.Request) {
 	if qOpt, off, n := a.q.GetLastNResultsQuery(); qOpt != nil {
 		err = s.vlNewest(r.Context(), a, qOpt, int(off), int(n), out)
 	} else {
-		err = s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), out.writeBlock)
+		err = s.runQuery(s.qctx(r.Context(), a), out.writeBlock)
 	}
 	if err != nil {
 		if !out.sent {

@@ -68,7 +68,7 @@ func (s *Server) vlHits(w http.ResponseWriter, r *http.Request) {
 			hs.add(ts, n)
 		}
 	}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), write); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), write); err != nil {
 		vlError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}
@@ -239,8 +239,7 @@ func (s *Server) vlFacets(w http.ResponseWriter, r *http.Request) {
 	}
 	a.q.AddFacetsPipe(limit, perField, valueLen, keepConst)
 	started := time.Now()
-	type entry struct{ value, hits string }
-	m := map[string][]entry{}
+	m := map[string][]facetEntry{}
 	var mu sync.Mutex
 	write := func(_ uint, db *logstorage.DataBlock) {
 		cols := db.GetColumns(false)
@@ -251,13 +250,23 @@ func (s *Server) vlFacets(w http.ResponseWriter, r *http.Request) {
 		defer mu.Unlock()
 		for i := range db.RowsCount() {
 			name := strings.Clone(cols[0].Values[i])
-			m[name] = append(m[name], entry{strings.Clone(cols[1].Values[i]), strings.Clone(cols[2].Values[i])})
+			m[name] = append(m[name], facetEntry{strings.Clone(cols[1].Values[i]), strings.Clone(cols[2].Values[i])})
 		}
 	}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), write); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), write); err != nil {
 		vlError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}
+	vlHeaders(w, "application/json", started)
+	_, _ = w.Write(facetsJSON(m))
+}
+
+// facetEntry is a value of a field and its hits, as the facets pipe gives them.
+type facetEntry struct{ value, hits string }
+
+// facetsJSON is the answer of /select/logsql/facets: fields by name, values by
+// hits (most first), then by value.
+func facetsJSON(m map[string][]facetEntry) []byte {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -266,7 +275,7 @@ func (s *Server) vlFacets(w http.ResponseWriter, r *http.Request) {
 	b := []byte(`{"facets":[`)
 	for i, name := range names {
 		es := m[name]
-		slices.SortFunc(es, func(x, y entry) int {
+		slices.SortFunc(es, func(x, y facetEntry) int {
 			switch {
 			case x.hits == y.hits:
 				return strings.Compare(x.value, y.value)
@@ -293,8 +302,7 @@ func (s *Server) vlFacets(w http.ResponseWriter, r *http.Request) {
 		}
 		b = append(b, "]}"...)
 	}
-	vlHeaders(w, "application/json", started)
-	_, _ = w.Write(append(b, "]}\n"...))
+	return append(b, "]}\n"...)
 }
 
 // statSeries is one series of a stats answer: a metric, its labels, its points.
@@ -348,7 +356,7 @@ func (s *Server) vlStats(w http.ResponseWriter, r *http.Request, ranged bool) {
 	}
 	started := time.Now()
 	c := &statsCollector{labels: labels, at: a.q.GetTimestamp(), series: map[string]*statSeries{}}
-	if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), a), c.writeBlock); err != nil {
+	if err := s.runQuery(s.qctx(r.Context(), a), c.writeBlock); err != nil {
 		promError(w, fmt.Errorf("cannot execute query [%s]: %w", a.q, err))
 		return
 	}

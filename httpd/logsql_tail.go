@@ -54,7 +54,7 @@ func (s *Server) vlTail(w http.ResponseWriter, r *http.Request) {
 	start := end - startOffset
 	for {
 		q := a.q.CloneWithTimeFilter(end, start, end)
-		if err := s.cfg.LogsQL.RunQuery(s.qctx(r.Context(), &vlArgs{q: q, hidden: a.hidden}), t.writeBlock); err != nil || t.err != nil {
+		if err := s.runQuery(s.qctx(r.Context(), &vlArgs{q: q, hidden: a.hidden}), t.writeBlock); err != nil || t.err != nil {
 			if r.Context().Err() == nil {
 				fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(fmt.Sprint(err, t.err)))
 			}

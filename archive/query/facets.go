@@ -95,9 +95,8 @@ func (r *Reader) rows(ctx context.Context, q *logstorage.Query) ([][]string, err
 			rows = append(rows, row)
 		}
 	}
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, q, false, nil)
-	if err := r.st.RunQuery(qctx, write); err != nil {
-		return nil, fmt.Errorf("run query: %w", err)
+	if err := r.run(ctx, q, nil, write); err != nil {
+		return nil, err
 	}
 	return rows, nil
 }

@@ -58,56 +58,66 @@ func (r *Reader) Hits(ctx context.Context, q *logstorage.Query, start, end time.
 		fields = []string{by}
 	}
 	hq.AddCountByTimePipe(int64(step), 0, fields)
-	counts := map[string][]int64{}
-	var mu sync.Mutex
-	var bad error
-	write := func(_ uint, db *logstorage.DataBlock) {
-		cols := db.GetColumns(false)
-		if len(cols) < 2 {
-			return
-		}
-		times, hits := cols[0].Values, cols[len(cols)-1].Values
-		mu.Lock()
-		defer mu.Unlock()
-		for i := range times {
-			ts, ok := logstorage.TryParseTimestampRFC3339Nano(times[i])
-			c, err := strconv.ParseInt(hits[i], 10, 64)
-			if !ok || err != nil {
-				bad = fmt.Errorf("histogram row %q %q: not a time and a count", times[i], hits[i])
-				continue
-			}
-			value := ""
-			if by != "" {
-				value = cols[1].Values[i]
-			}
-			k := int((ts - first.UnixNano()) / int64(step))
-			if k < 0 || k >= n {
-				continue
-			}
-			s, ok := counts[value]
-			if !ok {
-				s = make([]int64, n)
-				counts[strings.Clone(value)] = s
-			}
-			s[k] += c
-		}
+	c := &hitCounter{counts: map[string][]int64{}, by: by != "", first: first.UnixNano(), step: int64(step), n: n}
+	if err := r.run(ctx, hq, nil, c.writeBlock); err != nil {
+		return api.Hits{}, err
 	}
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, hq, false, nil)
-	if err := r.st.RunQuery(qctx, write); err != nil {
-		return api.Hits{}, fmt.Errorf("run query: %w", err)
-	}
-	if bad != nil {
-		return api.Hits{}, bad
+	if c.bad != nil {
+		return api.Hits{}, c.bad
 	}
 	h := api.Hits{Start: first, End: end, Step: step.Seconds(), Field: by, Times: make([]time.Time, n)}
 	for i := range h.Times {
 		h.Times[i] = first.Add(time.Duration(i) * step)
 	}
-	h.Series, h.Total = topSeries(counts, top, n)
+	h.Series, h.Total = topSeries(c.counts, top, n)
 	if by == "" && len(h.Series) == 0 {
 		h.Series = []api.HitsSeries{{Counts: make([]int64, n)}}
 	}
 	return h, nil
+}
+
+// hitCounter adds the rows of `stats by (_time:step, by) count()` to counts
+// per value of by, interval by interval.
+type hitCounter struct {
+	mu     sync.Mutex
+	counts map[string][]int64
+	by     bool
+	first  int64 // the first interval's start, in nanoseconds
+	step   int64
+	n      int // intervals
+	bad    error
+}
+
+func (c *hitCounter) writeBlock(_ uint, db *logstorage.DataBlock) {
+	cols := db.GetColumns(false)
+	if len(cols) < 2 {
+		return
+	}
+	times, hits := cols[0].Values, cols[len(cols)-1].Values
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range times {
+		ts, ok := logstorage.TryParseTimestampRFC3339Nano(times[i])
+		n, err := strconv.ParseInt(hits[i], 10, 64)
+		if !ok || err != nil {
+			c.bad = fmt.Errorf("histogram row %q %q: not a time and a count", times[i], hits[i])
+			continue
+		}
+		k := int((ts - c.first) / c.step)
+		if k < 0 || k >= c.n {
+			continue
+		}
+		value := ""
+		if c.by {
+			value = cols[1].Values[i]
+		}
+		s, ok := c.counts[value]
+		if !ok {
+			s = make([]int64, c.n)
+			c.counts[strings.Clone(value)] = s
+		}
+		s[k] += n
+	}
 }
 
 // topSeries turns counts by value into series, the top values with the most

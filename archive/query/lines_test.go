@@ -249,3 +249,32 @@ func TestOwnTime(t *testing.T) {
 		}
 	}
 }
+
+// An export stops at the first error of its writer (a client gone), or when its
+// context ends, and says so.
+func TestExportStops(t *testing.T) {
+	r, _ := fixture(t)
+	q := appQuery(t, logsql.Search{App: "a"})
+	gone := errors.New("client gone")
+	n := 0
+	_, err := r.Export(context.Background(), q, api.AppendText, func([]byte) error {
+		if n++; n == 50 {
+			return gone
+		}
+		return nil
+	})
+	if !errors.Is(err, gone) || n != 50 {
+		t.Errorf("export whose writer fails at line 50: %v after %d lines", err, n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n = 0
+	_, err = r.Export(ctx, q, api.AppendText, func([]byte) error {
+		if n++; n == 50 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("export whose context ends: %v after %d lines", err, n)
+	}
+}

@@ -72,9 +72,8 @@ func (r *Reader) newestIn(ctx context.Context, q *logstorage.Query, lo, hi int64
 			rows = append(rows, Row{Time: ts, Fields: f})
 		}
 	}
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, wq, false, hidden)
-	if err := r.st.RunQuery(qctx, write); err != nil {
-		return nil, fmt.Errorf("run query: %w", err)
+	if err := r.run(ctx, wq, hidden, write); err != nil {
+		return nil, err
 	}
 	if bad != nil {
 		return nil, bad

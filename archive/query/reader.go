@@ -1,9 +1,9 @@
 package query
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
@@ -15,12 +15,12 @@ type Storage interface {
 	// RunQuery runs qctx and calls writeBlock, from parallel workers, for each
 	// block of results.
 	RunQuery(qctx *logstorage.QueryContext, writeBlock logstorage.WriteDataBlockFunc) error
-	// PartitionList names the day partitions that hold data (YYYYMMDD).
-	PartitionList() []string
+	// DataRange is the oldest and newest _time held; ok is false when none is.
+	DataRange() (lo, hi int64, ok bool)
 }
 
-// DefaultWindowRows is the most lines a time window holds when
-// Config.WindowRows is zero: a few megabytes of lines.
+// DefaultWindowRows is the lines a time window aims at when Config.WindowRows
+// is zero: a few megabytes of lines.
 const DefaultWindowRows = 20_000
 
 // Config configures a Reader.
@@ -29,8 +29,10 @@ type Config struct {
 	Storage Storage
 	// Tenant is the tenant the archive writes its lines to.
 	Tenant logstorage.TenantID
-	// WindowRows caps the lines one time window holds in memory; see the package
-	// doc. Default DefaultWindowRows.
+	// WindowRows is the lines a time window aims at, which bounds the memory a
+	// walk holds (see the package doc); more only when more lines than that share
+	// one nanosecond, or arrive between a window's count and its reading.
+	// Default DefaultWindowRows.
 	WindowRows int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -89,23 +91,26 @@ func ParsePosition(s string) (Position, error) {
 const (
 	minNanos = math.MinInt64
 	maxNanos = math.MaxInt64
-	day      = int64(24 * time.Hour)
 )
 
-// dataBounds narrows [lo, hi] (nanoseconds, inclusive) to the days the storage
-// holds; ok is false when it holds none of them.
+// dataBounds narrows [lo, hi] (nanoseconds, inclusive) to the times the
+// storage holds; ok is false when it holds none of them.
 func (r *Reader) dataBounds(lo, hi int64) (int64, int64, bool) {
-	parts := r.st.PartitionList()
-	if len(parts) == 0 {
+	dlo, dhi, ok := r.st.DataRange()
+	if !ok {
 		return 0, 0, false
 	}
-	slices.Sort(parts)
-	first, err1 := time.Parse("20060102", parts[0])
-	last, err2 := time.Parse("20060102", parts[len(parts)-1])
-	if err1 != nil || err2 != nil {
-		return lo, hi, lo <= hi // names we do not know: keep the bounds asked for
-	}
-	lo = max(lo, first.UnixNano())
-	hi = min(hi, last.UnixNano()+day-1)
+	lo, hi = max(lo, dlo), min(hi, dhi)
 	return lo, hi, lo <= hi
+}
+
+// run runs q (hiding the fields hidden) and calls write for each block of
+// results. The engine stops early, without an error, when ctx ends: run then
+// returns ctx's error, so that a cut answer is never taken for a whole one.
+func (r *Reader) run(ctx context.Context, q *logstorage.Query, hidden []string, write logstorage.WriteDataBlockFunc) error {
+	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, q, false, hidden)
+	if err := r.st.RunQuery(qctx, write); err != nil {
+		return fmt.Errorf("run query: %w", err)
+	}
+	return ctx.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
@@ -27,8 +28,6 @@ type window struct {
 	mu     sync.Mutex
 	buf    []byte
 	rows   []entry
-	// seen counts the rows the engine gave, kept or not.
-	seen int
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -42,7 +41,7 @@ type scratch struct {
 }
 
 func (w *window) reset() {
-	w.buf, w.rows, w.seen = w.buf[:0], w.rows[:0], 0
+	w.buf, w.rows = w.buf[:0], w.rows[:0]
 }
 
 func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
@@ -64,7 +63,6 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	s.line = api.Line{}
 	w.mu.Lock()
-	w.seen += n
 	base := len(w.buf)
 	w.buf = append(w.buf, s.buf...)
 	for _, e := range s.rows {
@@ -92,27 +90,34 @@ func (w *window) sort(desc bool) {
 // bytes is e's line as written.
 func (w *window) bytes(e entry) []byte { return w.buf[e.off:e.end] }
 
-// read fills w with the lines of q in [lo, hi] (nanoseconds, inclusive), at most
-// limit+1 of them when limit > 0; full reports that there were more than limit.
-func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, limit int, w *window) (full bool, err error) {
+// read fills w with the lines of q in [lo, hi] (nanoseconds, inclusive): the
+// fields a line shows, or only its position when w has no format.
+func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, w *window) error {
 	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
 	if w.format != nil {
 		wq.AddPipeFields(lineFields)
 	} else {
-		wq.AddPipeFields([]string{FieldTime, FieldID, FieldLineTime})
-	}
-	if limit > 0 {
-		wq.AddPipeOffsetLimit(0, uint64(limit)+1)
+		wq.AddPipeFields([]string{FieldTime, FieldID})
 	}
 	w.reset()
-	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, r.tenants, wq, false, nil)
-	if err := r.st.RunQuery(qctx, w.writeBlock); err != nil {
-		return false, fmt.Errorf("run query: %w", err)
+	return r.run(ctx, wq, nil, w.writeBlock)
+}
+
+// readTop fills w with the k lines of q in [lo, hi] (nanoseconds, inclusive)
+// that come first in time order, newest first when desc: the engine keeps only
+// those k while it reads the window.
+func (r *Reader) readTop(ctx context.Context, q *logstorage.Query, lo, hi int64, k int, desc bool, w *window) error {
+	order := FieldTime + ", " + FieldID
+	if desc {
+		order = FieldTime + " desc, " + FieldID + " desc"
 	}
-	if err := ctx.Err(); err != nil {
-		return false, err
+	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
+	wq, err := logstorage.ParseQueryAtTimestamp(fmt.Sprintf("%s | fields %s | sort by (%s) limit %d", wq, strings.Join(lineFields, ", "), order, k), q.GetTimestamp())
+	if err != nil {
+		return fmt.Errorf("window of %s: %w", q, err)
 	}
-	return limit > 0 && w.seen > limit, nil
+	w.reset()
+	return r.run(ctx, wq, nil, w.writeBlock)
 }
 
 // countIn is the number of lines of q in [lo, hi] (nanoseconds, inclusive).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -31,10 +32,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *cf.json {
 		format = "json"
 	}
-	out := &counter{w: stdout}
+	out := stdout
 	if isTerminal(stderr) {
-		stop := out.report(stderr, time.Second)
+		cnt := &counter{w: stdout}
+		stop := cnt.report(stderr, time.Second)
 		defer stop()
+		out = cnt
 	}
 	if err := c.Export(ctx, s, format, out); err != nil {
 		return badRequest(err, "export "+s.App)
@@ -51,11 +54,7 @@ type counter struct {
 func (c *counter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.bytes.Add(int64(n))
-	for _, b := range p[:n] {
-		if b == '\n' {
-			c.lines.Add(1)
-		}
-	}
+	c.lines.Add(int64(bytes.Count(p[:n], []byte{'\n'})))
 	return n, err
 }
 

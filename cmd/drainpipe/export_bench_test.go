@@ -31,6 +31,8 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(format, func(b *testing.B) {
 			s.resetPeakRSS(b) // the peak of the exports, not of the loading
 			before := s.procStatus(b, "VmRSS")
+			cpu0 := s.cpuTime(b)
+			var cliCPU time.Duration
 			var rss int64
 			for b.Loop() {
 				args := []string{"export", "big", "--server", s.url, "--data", s.data}
@@ -49,8 +51,13 @@ func BenchmarkExport(b *testing.B) {
 				}
 				null.Close()
 				rss = max(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+				cliCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			}
-			b.ReportMetric(float64(exportLines*b.N)/b.Elapsed().Seconds(), "lines/s")
+			lines := float64(exportLines * b.N)
+			// CPU per line does not depend on what else runs on the machine.
+			b.ReportMetric(float64((s.cpuTime(b)-cpu0).Microseconds())/lines, "server-cpu-µs/line")
+			b.ReportMetric(float64(cliCPU.Microseconds())/lines, "cli-cpu-µs/line")
+			b.ReportMetric(lines/b.Elapsed().Seconds(), "lines/s")
 			b.ReportMetric(float64(rss)/1024, "cli-peak-rss-MB")
 			b.ReportMetric(float64(before)/1024, "server-rss-before-MB")
 			b.ReportMetric(float64(s.procStatus(b, "VmHWM"))/1024, "server-peak-rss-MB")
@@ -121,6 +128,21 @@ func (s *server) resetPeakRSS(b *testing.B) {
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// cpuTime is the CPU time the server process used so far (user and system).
+func (s *server) cpuTime(b *testing.B) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's name, which is in parentheses: utime and
+	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // procStatus is a memory figure of the server process's /proc/PID/status, in

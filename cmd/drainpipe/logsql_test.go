@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,28 +161,50 @@ func TestVlogscliTail(t *testing.T) {
 	}
 }
 
-// selectJSON asks s's LogsQL API for path with args and decodes the JSON answer.
-func (s *server) selectJSON(t *testing.T, path string, args url.Values, out any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(args.Encode()))
-	if err != nil {
-		t.Fatal(err)
+// What the LogsQL API refuses, and how: VictoriaLogs' answers (400 and a
+// sentence), drainpipe's own for the token (401) and the tenant.
+func TestLogsQLAPIRefuses(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	s.sendLines(t, s.addDrain("shop"), "shop", shopLines())
+	token := s.token(t)
+	get := func(path string, header map[string]string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+s.token(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	bearer := map[string]string{"Authorization": "Bearer " + token}
+	if code, body := get("/select/logsql/query?query=*&limit=1", bearer); code != 200 || !strings.Contains(body, `"app":"shop"`) {
+		t.Errorf("GET with a bearer token: %d %s", code, body)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s %v: %d %s", path, args, resp.StatusCode, body)
-	}
-	if resp.Header.Get("VL-Request-Duration-Seconds") == "" {
-		t.Errorf("%s: no VL-Request-Duration-Seconds header", path)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		t.Fatalf("%s: %v: %s", path, err, body)
+	for _, tt := range []struct {
+		path   string
+		header map[string]string
+		code   int
+		says   string
+	}{
+		{"/select/logsql/query?query=*", nil, 401, "admin token"},
+		{"/select/logsql/query?query=*", map[string]string{"Authorization": "Bearer nope"}, 401, "admin token"},
+		{"/select/logsql/query?query=*", map[string]string{"Authorization": "Bearer " + token, "AccountID": "3"}, 400, "tenant 0:0"},
+		{"/select/logsql/query?query=", bearer, 400, "cannot be empty"},
+		{"/select/logsql/query?query=" + strings.Repeat("a", 16<<10+1), bearer, 400, "cannot exceed"},
+		{"/select/logsql/query?query=*&timeout=soon", bearer, 400, "timeout"},
+		{"/select/logsql/query?query=*&start=yesterdayish", bearer, 400, "start"},
+		{"/select/logsql/hits?query=*", bearer, 400, "step"},
+		{"/select/logsql/tail?query=*+|+stats+count()", bearer, 400, "live tailing"},
+		{"/select/logsql/stats_query?query=*", bearer, 422, "stats"},
+	} {
+		code, body := get(tt.path, tt.header)
+		if code != tt.code || !strings.Contains(body, tt.says) {
+			t.Errorf("%.80s: %d %q; want %d saying %q", tt.path, code, body, tt.code, tt.says)
+		}
 	}
 }

@@ -329,3 +329,31 @@ func TestFollowKeepsTheFilters(t *testing.T) {
 		}
 	}
 }
+
+// Progress goes to stderr only when it is a terminal: under `script` (a
+// pseudo-terminal, util-linux), and not into a file.
+func TestExportProgressOnATerminal(t *testing.T) {
+	t.Parallel()
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatal("script (util-linux) is needed to give export a terminal: apt-get install bsdutils")
+	}
+	s := startServer(t, "")
+	recs := shopLines()
+	s.sendLines(t, s.addDrain("shop"), "shop", recs)
+	out := filepath.Join(t.TempDir(), "out")
+	shell := fmt.Sprintf("%s export shop --server %s --data %s > %s", binary, s.url, s.data, out)
+	tty, err := exec.Command(script, "-qec", shell, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v: %s", err, tty)
+	}
+	if !strings.Contains(string(tty), "8 lines") {
+		t.Errorf("export on a terminal: no progress in %q", tty)
+	}
+	if b, _ := os.ReadFile(out); strings.Count(string(b), "\n") != len(recs) {
+		t.Errorf("export on a terminal wrote %q", b)
+	}
+	if _, errOut, code := s.cli("export", "shop"); code != 0 || errOut != "" {
+		t.Errorf("export with stderr not a terminal: exit %d, stderr %q", code, errOut)
+	}
+}

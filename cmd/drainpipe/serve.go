@@ -259,7 +259,7 @@ func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func
 // durable once per Write (see package archive), so it takes more at once.
 func consumeOptions(s drainpipe.Sink) journal.ConsumeOptions {
 	if s.Name() == "archive" {
-		return journal.ConsumeOptions{MaxMessages: archive.DeliveryMessages}
+		return journal.ConsumeOptions{MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes}
 	}
 	return journal.ConsumeOptions{}
 }

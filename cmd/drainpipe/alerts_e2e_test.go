@@ -535,3 +535,33 @@ func TestAlertBacktest(t *testing.T) {
 		t.Errorf("the backtest notified: %v", ev)
 	}
 }
+
+// TestAlertMetricRule: a metric rule over the metrics pipeline: router.service p95
+// above 2000 ms on one dyno fires for that dyno, and resolves when it is fast again.
+func TestAlertMetricRule(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--alerts-grace", "1s", "--metrics-interval", "1s")
+	drain := s.addDrain("slowapp")
+	h := newHook(t, 0)
+	const win = 4 * time.Second
+	s.addAlert("slow", "--app", "slowapp", "--metric", "router.service", "--agg", "p95", "--threshold", "2000",
+		"--group-by", "dyno", "--window", win.String(), "--notify", h.url())
+	w0 := nextWindow(win, 2*time.Second)
+	router := func(dyno string, ms int) func(int) string {
+		return func(i int) string {
+			return fmt.Sprintf(`at=info method=GET path="/r/%d" host=slowapp.herokuapp.com dyno=%s connect=1ms service=%dms status=200 bytes=10`, i, dyno, ms)
+		}
+	}
+	// The lines are posted as their windows come: a metric interval is flushed once
+	// it has ended, so a line for it must arrive before.
+	for i, ms := range []int{3000, 3000, 20, 20} {
+		at := w0.Add(time.Duration(i) * win)
+		time.Sleep(time.Until(at))
+		postLines(t, drain, "heroku", "router", spread(at.Add(100*time.Millisecond), win/2, 20), router("web.1", ms))
+		postLines(t, drain, "heroku", "router", spread(at.Add(100*time.Millisecond), win/2, 20), router("web.2", 15))
+	}
+	h.waitEvents(t, s, "slow", "firing source=web.1", "resolved source=web.1")
+	if f := h.received()[0].notify; f.Value < 2900 || f.Value > 3100 || !f.WindowStart.Equal(w0) {
+		t.Errorf("firing: value %v for the window at %v", f.Value, f.WindowStart)
+	}
+}

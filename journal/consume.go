@@ -112,10 +112,26 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 10*time.Millisecond)
 	}
-	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
+	// Take what is waiting without waiting; only when nothing is, wait for the
+	// next message and hand it over at once. A Fetch of MaxMessages would hold
+	// the first message until MaxMessages arrived or the wait ended: at idle, a
+	// line would reach the sink seconds after its 2xx.
+	batch, err := cons.FetchNoWait(opt.MaxMessages)
 	if err != nil {
 		return nil, nil, err
 	}
+	msgs, seqs, err := collect(batch, lastSeq)
+	if len(msgs) > 0 || err != nil {
+		return msgs, seqs, err
+	}
+	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
+		return nil, nil, err
+	}
+	return collect(batch, lastSeq)
+}
+
+// collect reads a fetched batch.
+func collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	var msgs []jetstream.Msg
 	var seqs []uint64
 	for msg := range batch.Messages() {

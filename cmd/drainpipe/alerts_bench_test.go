@@ -16,8 +16,8 @@ import (
 	"github.com/drainpipe/drainpipe/journal"
 )
 
-// BenchmarkAlertRules: 100 one-minute rules evaluated every minute over the archive,
-// through the Searcher that `drainpipe serve` gives them. The archive holds
+// BenchmarkAlertRules: 100 one-minute rules evaluated every minute over the archive
+// (VictoriaLogs' engine), through the Searcher that `drainpipe serve` gives them. The archive holds
 // DRAINPIPE_ALERT_BENCH_LINES lines (default 1,000,000; the goal is stated for
 // 10,000,000: at most 5% of one core), 1,000 a minute over 10 apps: router lines,
 // 1% H12, R14 and crashes now and then, a heartbeat per app a minute.
@@ -32,7 +32,7 @@ func BenchmarkAlertRules(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(b.TempDir(), "archive.db"), Retention: -1, PruneInterval: -1})
+	arc, err := archive.Open(ctx, archive.Config{Dir: filepath.Join(b.TempDir(), "archive"), Retention: -1, PruneInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,6 +46,7 @@ const fixtures = "../../../shared/fixtures/heroku"
 // server is a running `drainpipe serve` process.
 type server struct {
 	t    testing.TB
+	bin  string // the drainpipe binary to run; binary when empty
 	cmd  *exec.Cmd
 	data string
 	url  string // http://127.0.0.1:PORT
@@ -81,7 +82,11 @@ func startServerEnv(t testing.TB, data string, env []string, args ...string) *se
 func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
-	s.cmd = exec.Command(binary, args...)
+	bin := binary
+	if s.bin != "" {
+		bin = s.bin
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(append(os.Environ(), "PORT="), s.env...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

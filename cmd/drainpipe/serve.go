@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -30,6 +31,7 @@ import (
 type serveConfig struct {
 	data, listen, publicURL, natsURL string
 	maxBody, journalMaxBytes         int64
+	archiveMaxBytes                  int64
 	journalMaxAge, retention         time.Duration
 	logLevel, logFormat              string
 	debugListen                      string
@@ -55,7 +57,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	maxBody := f.bytes("max-body", 8<<20, "largest drain request body, after decompression")
 	jmax := f.bytes("journal-max-bytes", 4<<30, "journal disk cap; past it drains are answered 503 until sinks catch up")
 	jage := f.duration("journal-max-age", 7*24*time.Hour, "journal age cap: older undelivered lines are dropped from the journal (they stay in sinks that have them)")
-	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines")
+	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines (whole days, by the line's time)")
+	amax := f.bytes("archive-max-bytes", 0, "archive disk cap: past it the oldest days are deleted (0: no cap)")
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")
 	sl := f.string("syslog-listen", "", "TCP address for Heroku syslog:// drains, e.g. :6514 (off when empty)")
@@ -76,6 +79,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics, c.alerts = mf, af
+	c.archiveMaxBytes = *amax
 	if err := af.load(); err != nil {
 		return c, err
 	}
@@ -136,6 +140,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Every file drainpipe and its stores create is 0600, every directory 0700:
+	// the storage engines create theirs with the process umask.
+	syscall.Umask(0o077)
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -169,8 +176,8 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
-		Logger: log.With("part", "archive"), Registerer: reg})
+	arc, err := archive.Open(ctx, archive.Config{Dir: filepath.Join(c.data, "archive"), Import: filepath.Join(c.data, "archive.db"),
+		Retention: c.retention, MaxBytes: c.archiveMaxBytes, Logger: log.With("part", "archive"), Registerer: reg})
 	if err != nil {
 		return fmt.Errorf("open archive: %w", err)
 	}
@@ -234,7 +241,7 @@ func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := j.Consume(ctx, s, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
+			if err := j.Consume(ctx, s, consumeOptions(s)); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("sink stopped", "sink", s.Name(), "err", err)
 			}
 		}()
@@ -243,6 +250,15 @@ func runSinks(j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) func
 		cancel()
 		wg.Wait()
 	}
+}
+
+// consumeOptions are how a sink reads the journal. The archive makes its rows
+// durable once per Write (see package archive), so it takes more at once.
+func consumeOptions(s drainpipe.Sink) journal.ConsumeOptions {
+	if s.Name() == "archive" {
+		return journal.ConsumeOptions{MaxMessages: archive.DeliveryMessages}
+	}
+	return journal.ConsumeOptions{}
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -52,7 +52,8 @@ func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	w := a.now().Add(-journalSlack); _ = lag // MUTATION
+	w := a.now().Add(-journalSlack)
+	_ = lag // MUTATION
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w.Before(a.last) {

@@ -263,3 +263,28 @@ func TestGroupsAreCapped(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchURLOfAGroup: a group's link searches its lines: dyno and source as the
+// search's own filters, other fields as LogsQL filters in the query.
+func TestSearchURLOfAGroup(t *testing.T) {
+	h := newHarness(t)
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		svc, _, stop := h.node()
+		defer stop()
+		h.add(svc, alert.Rule{Name: "h12", App: "myapp", Query: "H12", GroupBy: []string{"dyno", "code"}, Notify: []string{"test://ops"}})
+		h.lines("myapp", "router", h12(1), t0, time.Minute, 3)
+		sleepUntil(t0.Add(time.Minute + alert.DefaultGrace + 3*time.Second))
+		sent := h.rec.Sent()
+		if len(sent) != 1 {
+			t.Fatalf("sent %v", h.events())
+		}
+		want := "https://logs.example.com/ui/search?app=myapp&dyno=router&from=2000-01-01T00%3A00%3A00Z&q=H12+code%3A%3D%22H12%22&to=2000-01-01T00%3A01%3A00Z"
+		if got := sent[0].SearchURL; got != want {
+			t.Errorf("search URL\n got %s\nwant %s", got, want)
+		}
+		if sent[0].GroupLabel != "dyno=router,code=H12" || sent[0].DedupeKey != "drainpipe/h12/dyno=router,code=H12" {
+			t.Errorf("label %q, dedupe key %q", sent[0].GroupLabel, sent[0].DedupeKey)
+		}
+	})
+}

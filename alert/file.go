@@ -134,6 +134,10 @@ func (p *fileParser) rule(n *yaml.Node) (Rule, bool) {
 	if len(p.errs) > before {
 		return Rule{}, false
 	}
+	if _, ok := lines["app"]; !ok {
+		p.errorf(n.Line, "rule %q: app: give the app, or \"*\" for every app", r.Name)
+		return Rule{}, false
+	}
 	if err := r.Normalize(); err != nil {
 		line := n.Line
 		msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")

@@ -34,7 +34,7 @@ func TestParseFile(t *testing.T) {
 		h12.Notify[0] != "slack+https://hooks.slack.com/services/T000/B000/XXXX" || h12.Notify[1] != "pagerduty://abcdef0123456789abcdef0123456789" {
 		t.Errorf("h12: %+v", h12)
 	}
-	if r := rules[1]; r.App != "" || r.Query != "code=H*" || !slices.Equal(r.GroupBy, []string{"app", "code"}) || !strings.HasSuffix(r.Notify[0], "#secret=s3cr3t") {
+	if r := rules[1]; r.App != "" || r.Query != "code:H*" || !slices.Equal(r.GroupBy, []string{"app", "code"}) || !strings.HasSuffix(r.Notify[0], "#secret=s3cr3t") {
 		t.Errorf("router-errors: %+v", r)
 	}
 	if r := rules[2]; r.Kind != alert.Absence || r.Query != `"export finished"` || r.Window != 24*time.Hour ||

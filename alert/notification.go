@@ -162,7 +162,7 @@ func summary(r *Rule, n *Notification, noData bool) string {
 //	PUBLIC/ui/metrics?app=APP&name=SERIES&from=RFC3339&to=RFC3339[&source=S]
 //
 // app is absent for a rule over every app; a group's source and dyno become the
-// search's own filters, its other fields `field=value` words added to the query.
+// search's own filters, its other fields `field:="value"` filters added to the query.
 func searchURL(public string, r *Rule, group map[string]string, from, to time.Time) string {
 	if public == "" {
 		return ""
@@ -190,7 +190,7 @@ func searchURL(public string, r *Rule, group map[string]string, from, to time.Ti
 		if f == "app" || f == "source" || f == "dyno" || group[f] == "" {
 			continue
 		}
-		q += " " + f + "=" + group[f]
+		q += " " + f + ":=" + strconv.Quote(group[f]) // LogsQL: the field equals the value
 	}
 	v.Set("q", q)
 	return strings.TrimSuffix(public, "/") + "/ui/search?" + v.Encode()

@@ -6,8 +6,9 @@ import (
 )
 
 // Preset is a ready-made rule for something every Heroku app should watch. Its query
-// uses the Heroku-style words of the archive's query language (`code=H12`, `R14`,
-// `"a phrase"`, `OR`), the same as `drainpipe search`.
+// is plain LogsQL, the archive's query language (`code:H*` is the prefix H of the
+// field code, which router lines' `code=H12` fill; words and phrases match the
+// message), so it reads the same with or without Heroku-style words on top.
 type Preset struct {
 	// Name is what --preset takes.
 	Name string `json:"name"`
@@ -25,7 +26,7 @@ var Presets = []Preset{
 	{
 		Name:        "router-errors",
 		Description: "Heroku router errors (code=H10 app crashed, H12 request timeout, H13 connection closed, H15 idle connection, H20 boot timeout, H27 client interrupted, every H code), 10 or more per window, by code",
-		Query:       "code=H*",
+		Query:       "code:H*",
 		Threshold:   10,
 		GroupBy:     []string{"code"},
 	},

@@ -23,7 +23,7 @@ func TestNormalize(t *testing.T) {
 		}},
 		{"every app", alert.Rule{Name: "a", App: "*", Query: "H12", Notify: dest}, "", func(r alert.Rule) bool { return r.App == "" }},
 		{"preset", alert.Rule{Name: "a", Preset: "router-errors", Notify: dest}, "", func(r alert.Rule) bool {
-			return r.Query == "code=H*" && r.Threshold == 10 && slices.Equal(r.GroupBy, []string{"code"})
+			return r.Query == "code:H*" && r.Threshold == 10 && slices.Equal(r.GroupBy, []string{"code"})
 		}},
 		{"preset with own threshold and groups", alert.Rule{Name: "a", Preset: "router-errors", Threshold: 3, GroupBy: []string{"dyno"}, Notify: dest}, "", func(r alert.Rule) bool {
 			return r.Threshold == 3 && slices.Equal(r.GroupBy, []string{"dyno"})
@@ -89,7 +89,7 @@ func TestPresetsAreValidRules(t *testing.T) {
 		}
 	}
 	// What the issue asks for: router H codes, R14/R15, R10, crashes, L10-L13.
-	for _, w := range []string{"code=H*", "R14", "R15", "R10", "crashed", "L10", "L11", "L12", "L13"} {
+	for _, w := range []string{"code:H*", "R14", "R15", "R10", "crashed", "L10", "L11", "L12", "L13"} {
 		if !codes[w] {
 			t.Errorf("no preset watches %s", w)
 		}

@@ -175,7 +175,7 @@ func (s *Service) loadRules(ctx context.Context) error {
 	for _, r := range s.cfg.FileRules {
 		r.Source = FromFile
 		if err := s.check(ctx, &r); err != nil {
-			return fmt.Errorf("alerts file, rule %s: %w", r.Name, err)
+			return fmt.Errorf("alerts file, line %d: rule %q: %w", r.Line, r.Name, err)
 		}
 		if e, ok := s.rules[r.Name]; ok && e.rule.Source != FromFile {
 			s.log.Warn("the alerts file defines a rule of the same name as one added through the API: the file's is used", "rule", r.Name)

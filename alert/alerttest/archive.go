@@ -31,8 +31,8 @@ import (
 //
 // Its query language is its own, small: "" matches every line; "a OR b" matches
 // either side; a side is terms that must all match: a word the message contains
-// (case-insensitively), a "quoted phrase", k=v (field k equals v) or k=v* (field k
-// starts with v).
+// (case-insensitively), a "quoted phrase", k=v, k:=v or k:v (field k equals v), or
+// k=v*, k:v* (field k starts with v), as LogsQL and Heroku's words write them.
 type Archive struct {
 	// Mark is the watermark; nil uses time.Now.
 	Mark func() time.Time
@@ -191,7 +191,9 @@ func terms(s string) []string {
 }
 
 func matchTerm(term string, l alert.Line) bool {
-	if k, v, ok := strings.Cut(term, "="); ok && k != "" && !strings.Contains(k, " ") {
+	term = strings.Replace(term, ":=", "=", 1)
+	if i := strings.IndexAny(term, ":="); i > 0 && !strings.Contains(term[:i], " ") {
+		k, v := term[:i], term[i+1:]
 		got := field(l, k)
 		if prefix, ok := strings.CutSuffix(v, "*"); ok {
 			return got != "" && strings.HasPrefix(got, prefix)

@@ -57,7 +57,7 @@ type BenchConfig struct {
 //
 // The rules mix what users run: words (H12, R14, a phrase), the Heroku presets
 // (router errors by code, dyno memory and crashes by dyno, Heroku dropping logs), and
-// absence rules on a heartbeat.
+// absence rules on a heartbeat, a `status:=200` rule that fires when traffic stops.
 func BenchRules(b *testing.B, cfg BenchConfig) {
 	if cfg.Rules == 0 {
 		cfg.Rules = 100
@@ -122,7 +122,7 @@ func benchRule(i int, app string) alert.Rule {
 	case 8:
 		r.Query, r.Threshold, r.GroupBy = `"Request timeout"`, 5, []string{"dyno"}
 	default:
-		r.Query, r.Threshold, r.Below = "status=200", 1, true
+		r.Query, r.Threshold, r.Below = "status:=200", 1, true
 	}
 	return r
 }

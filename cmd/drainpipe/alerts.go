@@ -43,7 +43,7 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var run func(*api.Client, []string) error
 	switch sub {
 	case "add":
-		run = alertAddFlags(ctx, f, stdout, *cf.json)
+		run = alertAddFlags(ctx, f, stdout)
 	case "list":
 		run = func(c *api.Client, pos []string) error { return alertList(ctx, c, pos, stdout, *cf.json) }
 	case "remove":
@@ -86,7 +86,7 @@ func oneName(pos []string, sub string) (string, error) {
 }
 
 // alertAddFlags declares add's flags and returns what runs it.
-func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer, _ bool) func(*api.Client, []string) error {
+func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer) func(*api.Client, []string) error {
 	var r api.AlertRule
 	f.StringVar(&r.App, "app", "", "the app whose lines are watched ('*' for every app)")
 	f.StringVar(&r.Kind, "kind", "", "match (lines ≥ threshold; with --below ≤), absence (no line) or metric")

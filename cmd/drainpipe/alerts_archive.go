@@ -3,17 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/drainpipe/drainpipe/alert"
 	"github.com/drainpipe/drainpipe/archive"
-	"github.com/drainpipe/drainpipe/logfmt"
 )
 
 // journalSlack bounds how long an accepted batch can wait between its received time
@@ -24,14 +21,18 @@ const journalSlack = 5 * time.Second
 // archivePage is how many lines one archive query reads while counting.
 const archivePage = 10000
 
-// archiveSearcher lets alert rules read the SQLite archive. It counts by reading the
-// matching lines of the window page by page, which is fine for the windows of
-// alert rules but will be replaced by the archive engine's own counts.
+// archiveSearcher lets alert rules read the archive through archive.Search, the
+// same call (same selection: app, line time, query) as `drainpipe search`, so a
+// rule counts exactly the lines that search shows. It counts by reading a window's
+// matching lines page by page: windows of alert rules hold few.
 type archiveSearcher struct {
 	arc  *archive.Archive
 	apps func() []string                              // every app, for rules over all apps
 	lag  func(context.Context) (time.Duration, error) // the archive consumer's journal lag
 	now  func() time.Time
+	// translate reads a query as `drainpipe search` does before the archive
+	// sees it; nil passes it as it is (LogsQL).
+	translate func(string) (string, error)
 
 	mu   sync.Mutex
 	last time.Time // the watermark never goes back
@@ -43,7 +44,7 @@ var (
 )
 
 // Watermark: the archive acknowledges a journal message once its lines are
-// committed, so every message older than the oldest one it has not acknowledged
+// stored and searchable, so every message older than the oldest one it has not acknowledged
 // (its lag) is applied; a batch received before then, less journalSlack, is in one
 // of them.
 func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
@@ -51,7 +52,8 @@ func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	w := a.now().Add(-lag - journalSlack)
+	w := a.now().Add(-journalSlack)
+	_ = lag // MUTATION
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w.Before(a.last) {
@@ -117,13 +119,22 @@ func (a *archiveSearcher) Sample(ctx context.Context, s alert.Search, n int) ([]
 	return out, nil
 }
 
-// CheckQuery parses a query against the index alone.
-func (a *archiveSearcher) CheckQuery(ctx context.Context, q string) error {
-	_, err := a.arc.Search(ctx, archive.Query{App: "\x00", Match: ftsQuery(q), Limit: 1})
-	if errors.Is(err, archive.ErrBadQuery) {
+// CheckQuery parses a query as the archive will.
+func (a *archiveSearcher) CheckQuery(_ context.Context, q string) error {
+	q, err := a.query(q)
+	if err != nil {
 		return err
 	}
-	return nil
+	_, err = archive.ParseQuery(q, a.now())
+	return err
+}
+
+// query is q as the archive reads it.
+func (a *archiveSearcher) query(q string) (string, error) {
+	if a.translate == nil {
+		return q, nil
+	}
+	return a.translate(q)
 }
 
 // each calls fn with every line s selects, in every app it names, until fn says stop.
@@ -145,7 +156,11 @@ func (a *archiveSearcher) appsOf(s alert.Search) []string {
 
 // page reads app's lines that s selects, newest first, page by page.
 func (a *archiveSearcher) page(ctx context.Context, app string, s alert.Search, fn func(archive.Line) bool) error {
-	q := archive.Query{App: app, Match: ftsQuery(s.Query), Since: s.Start, Until: s.End, Limit: archivePage}
+	match, err := a.query(s.Query)
+	if err != nil {
+		return err
+	}
+	q := archive.Query{App: app, Match: match, Since: s.Start, Until: s.End, Limit: archivePage}
 	for {
 		lines, err := a.arc.Search(ctx, q)
 		if err != nil {
@@ -172,105 +187,33 @@ func matchFields(l archive.Line, fields map[string]string) bool {
 	return true
 }
 
-// lineField is a line's own field (app, source, dyno, host, drain) or a logfmt
-// field of its message.
+// lineField is a line's field as the archive stores it: its own (app, source,
+// dyno, host, drain, msgid), a field of its message (code, status, msg.dyno), or
+// an attribute its sender gave.
 func lineField(l archive.Line, f string) string {
 	switch f {
-	case "app":
+	case archive.FieldApp:
 		return l.App
-	case "source":
+	case archive.FieldSource:
 		return l.Source
-	case "dyno":
+	case archive.FieldDyno:
 		return l.Dyno
-	case "host":
+	case archive.FieldHost:
 		return l.Host
-	case "drain":
+	case archive.FieldDrain:
 		return l.Drain
+	case archive.FieldMsgID:
+		return l.MsgID
 	}
-	var v string
-	logfmt.Scan(l.Message, func(k, val string) bool {
-		if k == f {
-			v = val
-			return false
-		}
-		return true
-	})
-	return v
-}
-
-// ftsQuery reads the Heroku-style words of an alert query into FTS5 syntax, for the
-// SQLite archive: a word FTS5 takes as it is (H12, OR, "a phrase", prefix*) stays
-// as it is, so such a query finds exactly what `drainpipe search` finds; a word
-// FTS5 would refuse (code=H12, web.1, /slow) becomes the phrase of its tokens
-// ("code H12"), with a trailing * kept as a prefix ("code H"*).
-func ftsQuery(q string) string {
-	var out []string
-	for _, tok := range queryTokens(q) {
-		switch {
-		case tok == "OR" || tok == "AND" || tok == "NOT" || tok == "(" || tok == ")" || strings.HasPrefix(tok, `"`):
-			out = append(out, tok)
-		default:
-			out = append(out, ftsWord(tok))
+	for _, kv := range l.Fields {
+		if kv.Key == f {
+			return kv.Value
 		}
 	}
-	return strings.Join(out, " ")
-}
-
-// queryTokens splits on spaces and parentheses outside quotes.
-func queryTokens(q string) []string {
-	var toks []string
-	var cur strings.Builder
-	quoted := false
-	flush := func() {
-		if cur.Len() > 0 {
-			toks = append(toks, cur.String())
-			cur.Reset()
+	for _, kv := range l.Attrs {
+		if kv.Key == f {
+			return kv.Value
 		}
 	}
-	for _, c := range q {
-		switch {
-		case c == '"':
-			if quoted {
-				cur.WriteRune(c)
-				quoted = false
-				flush()
-				continue
-			}
-			flush()
-			quoted = true
-			cur.WriteRune(c)
-		case quoted:
-			cur.WriteRune(c)
-		case unicode.IsSpace(c):
-			flush()
-		case c == '(' || c == ')':
-			flush()
-			toks = append(toks, string(c))
-		default:
-			cur.WriteRune(c)
-		}
-	}
-	if quoted {
-		cur.WriteRune('"') // close an unterminated phrase rather than refuse it
-	}
-	flush()
-	return toks
-}
-
-// ftsWord turns one word into a bareword or a phrase of its tokens.
-func ftsWord(w string) string {
-	prefix := strings.HasSuffix(w, "*")
-	w = strings.TrimRight(w, "*")
-	words := strings.FieldsFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != '_' })
-	if len(words) == 0 {
-		return `""`
-	}
-	star := ""
-	if prefix {
-		star = "*"
-	}
-	if len(words) == 1 && words[0] == w {
-		return w + star
-	}
-	return `"` + strings.Join(words, " ") + `"` + star
+	return ""
 }

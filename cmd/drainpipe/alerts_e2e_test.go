@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,7 +23,8 @@ import (
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/logplex"
 
-	_ "modernc.org/sqlite"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The end-to-end alert tests run the real binary with short windows and a grace of
@@ -132,8 +133,8 @@ func (h *hook) waitEvents(t *testing.T, s *server, rule string, want ...string) 
 	}
 }
 
-// postLines posts one logplex batch of messages, each stamped at its time.
-func postLinesAt(t *testing.T, drainURL, source, dyno string, at []time.Time, msg func(i int) string) {
+// postAlertLines posts one logplex batch of messages, each stamped at its time.
+func postAlertLines(t *testing.T, drainURL, source, dyno string, at []time.Time, msg func(i int) string) {
 	t.Helper()
 	var body []byte
 	for i, ts := range at {
@@ -202,8 +203,8 @@ func TestAlertMatchFiresOnceAndResolves(t *testing.T) {
 	const win = 4 * time.Second
 	s.addAlert("h12", "--app", "shop", "--query", "H12", "--threshold", "10", "--window", win.String(), "--notify", h.url())
 	w0 := nextWindow(win, time.Second)
-	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*time.Second, 10), h12Line)
-	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(win), 3*time.Second, 9), h12Line) // 9: under the threshold
+	postAlertLines(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*time.Second, 10), h12Line)
+	postAlertLines(t, drain, "heroku", "router", spread(w0.Add(win), 3*time.Second, 9), h12Line) // 9: under the threshold
 
 	h.waitEvents(t, s, "h12", "firing", "resolved")
 	got := h.received()
@@ -242,9 +243,9 @@ func TestAlertAbsence(t *testing.T) {
 	w0 := nextWindow(win, time.Second)
 	heartbeat := func(int) string { return "heartbeat ok" }
 	// Beats in the current window and the next four, none in the three after, then back.
-	postLinesAt(t, drain, "app", "clock.1", spread(now.Truncate(win), win, 4), heartbeat)
-	postLinesAt(t, drain, "app", "clock.1", spread(w0, 4*win, 16), heartbeat)
-	postLinesAt(t, drain, "app", "clock.1", spread(w0.Add(7*win), 3*win, 12), heartbeat)
+	postAlertLines(t, drain, "app", "clock.1", spread(now.Truncate(win), win, 4), heartbeat)
+	postAlertLines(t, drain, "app", "clock.1", spread(w0, 4*win, 16), heartbeat)
+	postAlertLines(t, drain, "app", "clock.1", spread(w0.Add(7*win), 3*win, 12), heartbeat)
 	s.addAlert("cron", "--app", "cron", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
 	h.waitEvents(t, s, "cron", "firing", "resolved")
 	got := h.received()
@@ -265,10 +266,10 @@ func TestAlertFlappingGivesNoStorm(t *testing.T) {
 	s.addAlert("hysteresis", "--app", "flappy", "--query", "H12", "--threshold", "10", "--recover", "3", "--window", win.String(), "--notify", h.url())
 	s.addAlert("for2", "--app", "flappy", "--query", "R14", "--threshold", "10", "--for", "2", "--window", win.String(), "--notify", h.url())
 	for i, n := range []int{12, 4, 12, 4, 12, 4, 0} {
-		postLinesAt(t, drain, "heroku", "router", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), h12Line)
+		postAlertLines(t, drain, "heroku", "router", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), h12Line)
 	}
 	for i, n := range []int{12, 0, 12, 2, 12, 0, 12} {
-		postLinesAt(t, drain, "heroku", "web.1", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), func(int) string { return "Error R14 (Memory quota exceeded)" })
+		postAlertLines(t, drain, "heroku", "web.1", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), func(int) string { return "Error R14 (Memory quota exceeded)" })
 	}
 	h.waitEvents(t, s, "hysteresis", "firing", "resolved")
 	if st := s.alertStatus("for2"); st.Evaluated < 8 || len(h.events("for2")) != 0 {
@@ -292,7 +293,7 @@ func TestAlertKillMidWindow(t *testing.T) {
 	created := time.Now()
 	s.addAlert("h12", "--app", "crashy", "--query", "H12", "--threshold", "10", "--window", win.String(), "--notify", h.url())
 	w0 := nextWindow(win, time.Second)
-	postLinesAt(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*win-time.Second, 36), h12Line) // three windows of 12
+	postAlertLines(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*win-time.Second, 36), h12Line) // three windows of 12
 	time.Sleep(time.Until(w0.Add(win / 2)))
 	s.kill()
 	time.Sleep(time.Until(w0.Add(win + 2*time.Second))) // down across the window's end
@@ -326,47 +327,33 @@ func TestAlertKillMidWindow(t *testing.T) {
 	}
 }
 
-// TestAlertArchiveLagGivesNoFalseAbsence: the archive cannot write for two minutes
-// (another process holds the database's write lock); the heartbeat keeps coming and
-// is journaled. The absence rule waits for the archive instead of firing, says so,
-// and catches up, every window once, without a notification.
+// TestAlertArchiveLagGivesNoFalseAbsence: the archive gets nothing for two minutes
+// (its journal consumer is paused, in a NATS server of the test's own) while the
+// heartbeat keeps coming and is journaled. The absence rule waits for the archive
+// instead of firing, says so, and then catches up, every window once, without a
+// notification.
 func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "", "--alerts-grace", "1s", "--metrics=false")
+	natsURL := startNATSServer(t)
+	s := startServer(t, "", "--alerts-grace", "1s", "--metrics=false", "--nats", natsURL)
 	drain := s.addDrain("beat")
 	h := newHook(t, 0)
 	const win = 5 * time.Second
 	beat := func(int) string { return "heartbeat ok" }
-	postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
+	postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
 	s.waitLines("beat", 1)
 	created := time.Now()
 	s.addAlert("beat", "--app", "beat", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.data, "archive.db")+"?_pragma=busy_timeout(20000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	lockedAt := time.Now()
+	pausedAt := pauseArchive(t, natsURL, 2*time.Minute)
 	sawWaiting := false
-	for time.Since(lockedAt) < 2*time.Minute {
-		postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat) // journaled: 204
-		if !sawWaiting && time.Since(lockedAt) > 30*time.Second {
+	for time.Since(pausedAt) < 2*time.Minute {
+		postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat) // journaled: 204
+		if !sawWaiting && time.Since(pausedAt) > 30*time.Second {
 			st := s.alertStatus("beat")
 			sawWaiting = strings.Contains(st.Waiting, "waiting for the archive")
 		}
 		time.Sleep(time.Second)
-	}
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
 	}
 	if !sawWaiting {
 		t.Error("the status never said the rule waits for the archive")
@@ -378,7 +365,7 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		st := s.alertStatus("beat")
-		if st.LastWindow != nil && st.LastWindow.End.After(lockedAt.Add(2*time.Minute)) {
+		if st.LastWindow != nil && st.LastWindow.End.After(pausedAt.Add(2*time.Minute)) {
 			if want := int64(st.LastWindow.End.Sub(created.Truncate(win)) / win); st.Evaluated != want {
 				t.Errorf("evaluated %d windows, want %d", st.Evaluated, want)
 			}
@@ -387,12 +374,53 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the rule did not catch up: %+v\n%s", st, s.logText())
 		}
-		postLinesAt(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
+		postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
 		time.Sleep(time.Second)
 	}
 	if ev := h.events("beat"); len(ev) != 0 {
 		t.Errorf("a false absence: %v", ev)
 	}
+}
+
+// startNATSServer runs a NATS JetStream server process, built from the module this
+// project depends on, and returns its URL.
+func startNATSServer(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "nats-server")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput(); err != nil {
+		t.Fatalf("build nats-server: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	ns := exec.Command(bin, "-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := ns.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ns.Process.Kill(); _ = ns.Wait() })
+	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
+	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
+
+// pauseArchive pauses the archive's journal consumer for d: the archive receives
+// nothing meanwhile, as when it cannot keep up.
+func pauseArchive(t *testing.T, natsURL string, d time.Duration) time.Time {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	at := time.Now()
+	if _, err := js.PauseConsumer(ctx, "DRAINPIPE_LOGS", "archive", at.Add(d)); err != nil {
+		t.Fatalf("pause the archive's consumer: %v", err)
+	}
+	return at
 }
 
 // TestAlertFailingWebhookRetriedAndReported: a receiver that answers 500 three
@@ -405,7 +433,7 @@ func TestAlertFailingWebhookRetriedAndReported(t *testing.T) {
 	h := newHook(t, 3)
 	const win = 4 * time.Second
 	s.addAlert("h12", "--app", "flaky", "--query", "H12", "--window", win.String(), "--notify", h.url())
-	postLinesAt(t, drain, "heroku", "router", []time.Time{time.Now()}, h12Line)
+	postAlertLines(t, drain, "heroku", "router", []time.Time{time.Now()}, h12Line)
 	deadline := time.Now().Add(60 * time.Second)
 	var st api.AlertStatus
 	for {
@@ -517,8 +545,8 @@ func TestAlertBacktest(t *testing.T) {
 	drain := s.addDrain("past")
 	h := newHook(t, 0)
 	now := time.Now().Truncate(time.Minute)
-	postLinesAt(t, drain, "heroku", "router", spread(now.Add(-50*time.Minute), 2*time.Minute, 30), h12Line)
-	postLinesAt(t, drain, "heroku", "router", spread(now.Add(-20*time.Minute), time.Minute, 30), h12Line)
+	postAlertLines(t, drain, "heroku", "router", spread(now.Add(-50*time.Minute), 2*time.Minute, 30), h12Line)
+	postAlertLines(t, drain, "heroku", "router", spread(now.Add(-20*time.Minute), time.Minute, 30), h12Line)
 	s.waitLines("past", 60)
 	s.addAlert("h12", "--app", "past", "--preset", "router-errors", "--notify", h.url())
 	out, errOut, code := s.cli("alerts", "test", "h12", "--since", "1h")
@@ -533,5 +561,35 @@ func TestAlertBacktest(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if ev := h.events("h12"); len(ev) != 0 {
 		t.Errorf("the backtest notified: %v", ev)
+	}
+}
+
+// TestAlertMetricRule: a metric rule over the metrics pipeline: router.service p95
+// above 2000 ms on one dyno fires for that dyno, and resolves when it is fast again.
+func TestAlertMetricRule(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--alerts-grace", "1s", "--metrics-interval", "1s")
+	drain := s.addDrain("slowapp")
+	h := newHook(t, 0)
+	const win = 4 * time.Second
+	s.addAlert("slow", "--app", "slowapp", "--metric", "router.service", "--agg", "p95", "--threshold", "2000",
+		"--group-by", "dyno", "--window", win.String(), "--notify", h.url())
+	w0 := nextWindow(win, 2*time.Second)
+	router := func(dyno string, ms int) func(int) string {
+		return func(i int) string {
+			return fmt.Sprintf(`at=info method=GET path="/r/%d" host=slowapp.herokuapp.com dyno=%s connect=1ms service=%dms status=200 bytes=10`, i, dyno, ms)
+		}
+	}
+	// The lines are posted as their windows come: a metric interval is flushed once
+	// it has ended, so a line for it must arrive before.
+	for i, ms := range []int{3000, 3000, 20, 20} {
+		at := w0.Add(time.Duration(i) * win)
+		time.Sleep(time.Until(at))
+		postAlertLines(t, drain, "heroku", "router", spread(at.Add(100*time.Millisecond), win/2, 20), router("web.1", ms))
+		postAlertLines(t, drain, "heroku", "router", spread(at.Add(100*time.Millisecond), win/2, 20), router("web.2", 15))
+	}
+	h.waitEvents(t, s, "slow", "firing source=web.1", "resolved source=web.1")
+	if f := h.received()[0].notify; f.Value < 2900 || f.Value > 3100 || !f.WindowStart.Equal(w0) {
+		t.Errorf("firing: value %v for the window at %v", f.Value, f.WindowStart)
 	}
 }

@@ -63,6 +63,21 @@ func (s *Store) Range(ctx context.Context, q RangeQuery) ([]RangeSeries, error) 
 	if q.Until.Sub(q.Since)/q.Step > MaxRangePoints {
 		return nil, fmt.Errorf("range: more than %d steps; take a longer step", MaxRangePoints)
 	}
+	merged, err := s.rangeSteps(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rangeSeries(q, merged), nil
+}
+
+// stepKey is a series' step: its intervals merge into one point.
+type stepKey struct {
+	series seriesKey
+	step   int64
+}
+
+// rangeSteps reads the intervals of q and merges those of each series and step.
+func (s *Store) rangeSteps(ctx context.Context, q RangeQuery) (map[stepKey]*Interval, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT name, source, unit, kind, start_ms, end_ms,
 		count, sum, min, max, last, last_at, sketch, distinct_set
 		FROM metric_intervals
@@ -72,10 +87,6 @@ func (s *Store) Range(ctx context.Context, q RangeQuery) ([]RangeSeries, error) 
 		return nil, fmt.Errorf("query metric intervals: %w", err)
 	}
 	defer rows.Close()
-	type stepKey struct {
-		series seriesKey
-		step   int64
-	}
 	merged := make(map[stepKey]*Interval)
 	for rows.Next() {
 		iv, err := scanInterval(rows)
@@ -97,6 +108,12 @@ func (s *Store) Range(ctx context.Context, q RangeQuery) ([]RangeSeries, error) 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query metric intervals: %w", err)
 	}
+	return merged, nil
+}
+
+// rangeSeries turns the merged steps into series of points in time order, the
+// series sorted by name, source, unit and kind.
+func rangeSeries(q RangeQuery, merged map[stepKey]*Interval) []RangeSeries {
 	bySeries := make(map[seriesKey]*RangeSeries)
 	for k, iv := range merged {
 		rs := bySeries[k.series]
@@ -116,5 +133,5 @@ func (s *Store) Range(ctx context.Context, q RangeQuery) ([]RangeSeries, error) 
 	slices.SortFunc(out, func(a, b RangeSeries) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.Kind, b.Kind))
 	})
-	return out, nil
+	return out
 }

@@ -28,15 +28,17 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	}
 	var lines, mets time.Time
 	var errs []error
+	wctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	if needLines {
 		var err error
-		if lines, err = s.cfg.Searcher.Watermark(ctx); err != nil {
+		if lines, err = s.cfg.Searcher.Watermark(wctx); err != nil {
 			errs = append(errs, fmt.Errorf("archive watermark: %w", err))
 		}
 	}
 	if needMetrics {
 		var err error
-		if mets, err = s.cfg.Metrics.Watermark(ctx); err != nil {
+		if mets, err = s.cfg.Metrics.Watermark(wctx); err != nil {
 			errs = append(errs, fmt.Errorf("metrics watermark: %w", err))
 		}
 	}
@@ -156,6 +158,8 @@ func (s *Service) samples(ctx context.Context, r *Rule, values []string, w Windo
 			q.Fields[f] = values[i]
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
 	lines, err := s.cfg.Searcher.Sample(ctx, q, MaxSamples)
 	if err != nil {
 		s.log.Warn("alert: sample lines for a notification", "rule", r.Name, "err", err)

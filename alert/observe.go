@@ -6,12 +6,19 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drainpipe/drainpipe/metrics"
 )
 
+// sourceTimeout bounds one read of a window from the archive or the metrics: a
+// source that does not answer fails the evaluation, which is tried again.
+const sourceTimeout = time.Minute
+
 // observe reads what window w shows rule r.
 func (s *Service) observe(ctx context.Context, r *Rule, w Window) (observation, error) {
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
 	if r.Kind == Metric {
 		return s.observeMetric(ctx, r, w)
 	}

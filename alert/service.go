@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Searcher == nil || cfg.Store == nil || cfg.Opener == nil || cfg.Sealer == nil {
 		return nil, errors.New("alerts: Searcher, Store, Opener and Sealer are required")
 	}
+	cfg.Store = timedStore{cfg.Store}
 	s := &Service{cfg: cfg, log: cfg.Logger, rules: map[string]*entry{}, orphans: map[string]*entry{}, dests: map[string]Destination{}}
 	m, err := newServiceMetrics(cfg.Registerer, s)
 	if err != nil {

@@ -111,3 +111,46 @@ func loadState(s Stored) (*ruleState, error) {
 	st.rev = s.Rev
 	return st, nil
 }
+
+// storeTimeout bounds every call to the Store: a journal that does not answer
+// fails the call (the window is evaluated again later) rather than hang.
+const storeTimeout = 10 * time.Second
+
+// timedStore gives every call of a Store its own deadline.
+type timedStore struct{ s Store }
+
+func (t timedStore) Rules(ctx context.Context) (map[string][]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.Rules(ctx)
+}
+
+func (t timedStore) PutRule(ctx context.Context, name string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.PutRule(ctx, name, data)
+}
+
+func (t timedStore) DeleteRule(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.DeleteRule(ctx, name)
+}
+
+func (t timedStore) States(ctx context.Context) (map[string]Stored, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.States(ctx)
+}
+
+func (t timedStore) PutState(ctx context.Context, name string, data []byte, rev uint64) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.PutState(ctx, name, data, rev)
+}
+
+func (t timedStore) DeleteState(ctx context.Context, name string, rev uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.DeleteState(ctx, name, rev)
+}

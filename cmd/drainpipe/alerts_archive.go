@@ -52,8 +52,7 @@ func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	w := a.now().Add(-journalSlack)
-	_ = lag // MUTATION
+	w := a.now().Add(-lag - journalSlack)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w.Before(a.last) {

@@ -74,8 +74,17 @@ func TestArchiveSearcher(t *testing.T) {
 	if err := s.CheckQuery(ctx, "H12 OR"); !errors.Is(err, archive.ErrBadQuery) {
 		t.Errorf("a bad query: %v", err)
 	}
-	w, err := s.Watermark(ctx)
-	if err != nil || !w.Equal(now.Add(-journalSlack)) {
-		t.Errorf("watermark %v, %v", w, err)
+	lag := 2 * time.Minute
+	s.lag = func(context.Context) (time.Duration, error) { return lag, nil }
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-lag-journalSlack)) {
+		t.Errorf("watermark with a lag of 2 minutes: %v, %v", w, err)
+	}
+	lag = 0
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+		t.Errorf("watermark caught up: %v, %v", w, err)
+	}
+	lag = time.Minute // a new message arrives: the watermark does not go back
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+		t.Errorf("watermark went back: %v, %v", w, err)
 	}
 }

@@ -49,8 +49,9 @@
 //	    Papertrail's "centered on" link shows. 404 when the line is not (or no
 //	    longer) stored.
 //
-// Streamed answers send their status with their first 64 KiB; a client that
-// stops reading for a minute is cut off.
+// Streamed answers (tail, export) send their status with their first 64 KiB;
+// a client that stops reading for a minute is cut off. The other answers take
+// at most 30 s: past that, 503 and a sentence saying to narrow the search.
 //
 // # Summaries
 //
@@ -158,7 +159,8 @@ type Line struct {
 	Message        string    `json:"message"`
 	Malformed      bool      `json:"malformed"`
 	// Part is "k/n" on the k-th of the n lines a message longer than the
-	// archive's row limit (512 KiB) was stored in, in order; empty otherwise.
+	// archive's row limit (512 KiB) was stored in: they come one after the
+	// other, in order. Empty otherwise.
 	Part string `json:"part,omitempty"`
 }
 

@@ -342,3 +342,20 @@ func TestDocumentedQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestOddAppNames: an app name is data, never LogsQL.
+func TestOddAppNames(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	for i, app := range []string{`quo"te`, `back\slash`, "ünïcode", "sp ace) OR *", "nl\nx", "{app=x}"} {
+		write(t, a, entry(uint64(i+1), seqLines(app, received, 2)...))
+		lines, err := a.Tail(context.Background(), app, 10)
+		if err != nil || len(lines) != 2 || lines[0].App != app {
+			t.Errorf("Tail(%q) = %d lines, %v", app, len(lines), err)
+		}
+		found, err := a.Search(context.Background(), archive.Query{App: app, Match: "line"})
+		if err != nil || len(found) != 2 {
+			t.Errorf("Search(%q) = %d lines, %v", app, len(found), err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"math"
 	"slices"
 	"strconv"
@@ -67,9 +68,10 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 		}
 	}
 	if q.Match != "" {
-		// Check the user's part alone, so a mistake is reported as theirs.
-		if _, err := ParseQuery(q.Match, time.Now()); err != nil {
-			return nil, err
+		// Check the user's part alone, so a mistake is reported as theirs: a
+		// filter, not a query with pipes.
+		if _, err := logstorage.ParseFilter(q.Match); err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrBadQuery, err)
 		}
 		filter = and(filter, "("+q.Match+")")
 	}

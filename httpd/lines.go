@@ -28,11 +28,20 @@ type Reader interface {
 	Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string) ([]query.Row, error)
 }
 
-// Limits of the line endpoints: what one answer holds in the server's memory.
+// Limits of the line endpoints: what one answer holds in the server's memory,
+// and how long a bounded answer (a page, a line, a context, a summary) may take.
+// Export and tail are streams as long as their lines: their writes have a
+// deadline instead (see stream).
 const (
-	maxPage    = 10_000 // lines of a search page
-	maxContext = 10_000 // lines before, and after, a line
+	maxPage      = 10_000 // lines of a search page
+	maxContext   = 10_000 // lines before, and after, a line
+	queryTimeout = 30 * time.Second
 )
+
+// bounded is the request's context with queryTimeout.
+func bounded(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), queryTimeout)
+}
 
 // searchOf reads the search parameters of a request on /api/apps/{app}/...:
 // q, source, dyno, since and until (see api.ParseTime).
@@ -102,7 +111,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	st := newStream(w, "application/json")
 	lw := st.jsonList(`{"lines":[`)
-	next, err := s.cfg.Reader.Page(r.Context(), q, desc, cursor, limit, api.AppendJSON, lw)
+	ctx, cancel := bounded(r)
+	defer cancel()
+	next, err := s.cfg.Reader.Page(ctx, q, desc, cursor, limit, api.AppendJSON, lw)
 	if err != nil {
 		s.streamError(st, err)
 		return
@@ -178,7 +189,9 @@ func (s *Server) line(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	l, _, err := s.cfg.Reader.Line(r.Context(), id)
+	ctx, cancel := bounded(r)
+	defer cancel()
+	l, _, err := s.cfg.Reader.Line(ctx, id)
 	if err != nil {
 		s.readError(w, err)
 		return
@@ -198,7 +211,9 @@ func (s *Server) context(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("before, after: want a number of lines from 0 to %d", maxContext))
 		return
 	}
-	c, err := s.cfg.Reader.Context(r.Context(), id, before, after, api.AppendJSON)
+	ctx, cancel := bounded(r)
+	defer cancel()
+	c, err := s.cfg.Reader.Context(ctx, id, before, after, api.AppendJSON)
 	if err != nil {
 		s.readError(w, err)
 		return
@@ -233,6 +248,8 @@ func (s *Server) readError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, err.Error()+": it does not exist, or retention removed it")
 	case errors.Is(err, logsql.ErrBadQuery):
 		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the archive did not answer within %s: narrow the search (--since, --dyno, a rarer word)", queryTimeout))
 	case errors.Is(err, context.Canceled):
 		// the client went away
 	default:

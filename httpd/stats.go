@@ -77,7 +77,9 @@ func (s *Server) hits(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	h, err := s.cfg.Reader.Hits(r.Context(), q, sr.Since, sr.Until, step, v.Get("by"), top)
+	ctx, cancel := bounded(r)
+	defer cancel()
+	h, err := s.cfg.Reader.Hits(ctx, q, sr.Since, sr.Until, step, v.Get("by"), top)
 	if err != nil {
 		s.statsError(w, err)
 		return
@@ -110,7 +112,9 @@ func (s *Server) facets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f, err := s.cfg.Reader.Facets(r.Context(), q, fields, limit)
+	ctx, cancel := bounded(r)
+	defer cancel()
+	f, err := s.cfg.Reader.Facets(ctx, q, fields, limit)
 	if err != nil {
 		s.statsError(w, err)
 		return

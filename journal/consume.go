@@ -137,12 +137,13 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 
 // fetchWaiting fetches the messages waiting, without waiting for more. The
 // client's no-wait fetch takes no byte cap, so with one a short expiry stands
-// in for it.
+// in for it: long enough for the server to send a backlog of MaxBytes, short
+// enough not to matter at idle.
 func fetchWaiting(cons jetstream.Consumer, opt ConsumeOptions) (jetstream.MessageBatch, error) {
 	if opt.MaxBytes <= 0 {
 		return cons.FetchNoWait(opt.MaxMessages)
 	}
-	return cons.Fetch(opt.MaxMessages, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(10*time.Millisecond))
+	return cons.Fetch(opt.MaxMessages, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(100*time.Millisecond))
 }
 
 // collect reads a fetched batch.

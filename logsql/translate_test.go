@@ -86,6 +86,14 @@ func TestTranslate(t *testing.T) {
 		{`error | stats count()`, `error | stats count()`},
 		{`web.1 | stats by (status) count()`, `(dyno:="web.1" OR "web.1") | stats by (status) count()`},
 		{`options(concurrency=2) error`, `options(concurrency=2) error`},
+		// The archive's own examples (README, The archive) stay what they are.
+		{`i(h12) OR R14`, `i(h12) OR R14`},
+		{`status:=503 method:=POST`, `status:=503 method:=POST`},
+		{`path:="/api/"* bytes:>100000`, `path:="/api/"* bytes:>100000`},
+		{`dyno:=web.1 -"GET /healthz"`, `dyno:=web.1 NOT "GET /healthz"`},
+		{`"measure#db.query":*`, `"measure#db.query":*`},
+		{`_time:1h dyno:="web.1"`, `_time:1h dyno:="web.1"`},
+		{`status:=503 path:="/slow"*`, `status:=503 path:="/slow"*`},
 	}
 	for _, tt := range tests {
 		got, err := logsql.Translate(tt.typed)

@@ -67,6 +67,23 @@ func TestUIInBrowser(t *testing.T) {
 		b.waitJS("stream live", `document.querySelector("#tail-status.ok")`, 10*time.Second)
 	})
 
+	t.Run("pause: N new lines wait, then show", func(t *testing.T) {
+		b := b.in(t)
+		b.run("pause", chromedp.Click(chromedp.CSS(`#tail-pause`)))
+		b.waitJS("paused", `document.getElementById("tail-pause").getAttribute("aria-pressed") === "true"`, 5*time.Second)
+		var recs []drainpipe.Record
+		for i := range 3 {
+			recs = append(recs, rec(time.Now(), "app", "web.1", 190, fmt.Sprintf("while paused %d", i)))
+		}
+		sendRecords(t, drainURL, recs)
+		b.waitJS("the marker", `!document.getElementById("tail-new").hidden && document.getElementById("tail-new").textContent.startsWith("▼ 3 new lines")`, 5*time.Second)
+		if n := eval[int](b, `[...document.querySelectorAll("#tail-log .m")].filter(e => e.textContent.startsWith("while paused")).length`); n != 0 {
+			t.Errorf("%d lines drawn while paused", n)
+		}
+		b.run("resume", chromedp.Click(chromedp.CSS(`#tail-new`)))
+		b.waitJS("the lines", `[...document.querySelectorAll("#tail-log .m")].filter(e => e.textContent.startsWith("while paused")).length === 3 && document.getElementById("tail-new").hidden`, 5*time.Second)
+	})
+
 	t.Run("hostile lines render as text", func(t *testing.T) {
 		b := b.in(t)
 		hostile := []string{

@@ -68,51 +68,26 @@ func (c *Client) RemoveDrain(ctx context.Context, app string) (Drain, error) {
 	return d, err
 }
 
-// Tail returns app's newest n lines, oldest first.
-func (c *Client) Tail(ctx context.Context, app string, n int) ([]Line, error) {
+// After returns the lines of s.App after the line with id after, by id (the
+// order they were stored in), waiting up to wait for the first of them: what
+// `tail --follow` prints. s's query, source and dyno narrow them; its times
+// do not. next is the id to follow from next time (past lines that did not
+// match, too).
+func (c *Client) After(ctx context.Context, s Search, after int64, wait time.Duration) (lines []Line, next int64, err error) {
+	q := s.values()
+	q.Del("since")
+	q.Del("until")
+	q.Set("after", strconv.FormatInt(after, 10))
+	q.Set("wait", wait.String())
 	var ls Lines
-	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/tail?n="+strconv.Itoa(n), nil, &ls)
-	return ls.Lines, err
-}
-
-// After returns app's lines after the line with id after, oldest first, waiting up
-// to wait for the first of them.
-func (c *Client) After(ctx context.Context, app string, after int64, wait time.Duration) ([]Line, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait+time.Minute)
 	defer cancel()
-	q := url.Values{"after": {strconv.FormatInt(after, 10)}, "wait": {wait.String()}}
-	var ls Lines
-	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/lines?"+q.Encode(), nil, &ls)
-	return ls.Lines, err
-}
-
-// SearchQuery is what Search looks for.
-type SearchQuery struct {
-	App          string
-	Match        string // FTS5 query syntax
-	Since, Until time.Time
-	Limit        int
-	Before       int64 // page: only lines with smaller ids
-}
-
-// Search returns the lines matching q, newest first.
-func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Line, error) {
-	v := url.Values{"q": {q.Match}}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.Format(time.RFC3339Nano))
+	err = c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(s.App)+"/lines?"+q.Encode(), nil, &ls)
+	next = max(after, ls.After)
+	if n := len(ls.Lines); n > 0 {
+		next = max(next, ls.Lines[n-1].ID)
 	}
-	if !q.Until.IsZero() {
-		v.Set("until", q.Until.Format(time.RFC3339Nano))
-	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	if q.Before > 0 {
-		v.Set("before", strconv.FormatInt(q.Before, 10))
-	}
-	var ls Lines
-	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(q.App)+"/search?"+v.Encode(), nil, &ls)
-	return ls.Lines, err
+	return ls.Lines, next, err
 }
 
 // do sends one request and decodes the answer into out; an error answer becomes an
@@ -123,17 +98,40 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		ctx, cancel = context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 	}
+	resp, err := c.send(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return statusError(resp)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends one request with the admin token and returns the answer.
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return fmt.Errorf("server URL %q: %w", c.base, err)
+		return nil, fmt.Errorf("server URL %q: %w", c.base, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -143,29 +141,21 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("cannot reach the drainpipe server at %s (is `drainpipe serve` running? set --server or DRAINPIPE_SERVER): %w", c.base, err)
+		return nil, fmt.Errorf("cannot reach the drainpipe server at %s (is `drainpipe serve` running? set --server or DRAINPIPE_SERVER): %w", c.base, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
+	return resp, nil
+}
+
+// statusError reads an error answer into a StatusError holding the server's sentence.
+func statusError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var e Error
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		return &StatusError{Code: resp.StatusCode, Message: e.Error}
 	}
-	if resp.StatusCode >= 300 {
-		var e Error
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return &StatusError{Code: resp.StatusCode, Message: e.Error}
-		}
-		return &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
-	}
-	return nil
+	return &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))}
 }
 
 // StatusError is an error answer of the server.
@@ -195,4 +185,12 @@ func (c *Client) Metrics(ctx context.Context, app string, since, until time.Time
 	var out []metrics.Series
 	err := c.do(ctx, http.MethodGet, "/api/apps/"+url.PathEscape(app)+"/metrics?"+v.Encode(), nil, &out)
 	return out, err
+}
+
+// NewClientWith is NewClient sending its requests through hc: the web UI passes
+// one whose transport serves them in-process.
+func NewClientWith(base, token string, hc *http.Client) *Client {
+	c := NewClient(base, token)
+	c.http = hc
+	return c
 }

@@ -60,8 +60,10 @@ func TestClientCalls(t *testing.T) {
 	t.Parallel()
 	c, f := newClient(t, func(r *http.Request) (int, string) {
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/tail"), strings.HasSuffix(r.URL.Path, "/lines"), strings.HasSuffix(r.URL.Path, "/search"):
-			return 200, `{"lines": [{"id": 7, "app": "my-app", "message": "hi", "time": "2026-11-22T10:00:00Z"}]}`
+		case strings.HasSuffix(r.URL.Path, "/tail"), strings.HasSuffix(r.URL.Path, "/lines"):
+			return 200, `{"lines": [{"id": 7, "app": "my-app", "message": "hi", "time": "2026-11-22T10:00:00Z"}], "after": 8}`
+		case strings.HasSuffix(r.URL.Path, "/search"):
+			return 200, `{"lines": [{"id": 7, "app": "my-app", "message": "hi", "time": "2026-11-22T10:00:00Z"}], "next": "c2"}`
 		case r.URL.Path == "/api/drains" && r.Method == "GET":
 			return 200, `[{"id": "d_1", "app": "my-app", "url": "https://d_1@x/logs", "sinks": {"archive": "ok"}}]`
 		case strings.HasSuffix(r.URL.Path, "/metrics"):
@@ -83,12 +85,18 @@ func TestClientCalls(t *testing.T) {
 			_, err := c.SetHeroku(ctx, "my-app", drainpipe.HerokuDrain{ID: "h", Token: "d.t"})
 			return err
 		}, request{"PUT", "/api/drains/my-app/heroku", "", "Bearer tok", `{"id":"h","token":"d.t"}`}},
-		{func() error { _, err := c.Tail(ctx, "my-app", 5); return err }, request{"GET", "/api/apps/my-app/tail", "n=5", "Bearer tok", ""}},
-		{func() error { _, err := c.After(ctx, "my-app", 6, time.Second); return err }, request{"GET", "/api/apps/my-app/lines", "after=6&wait=1s", "Bearer tok", ""}},
 		{func() error {
-			_, err := c.Search(ctx, api.SearchQuery{App: "my-app", Match: "H12", Since: since, Limit: 3, Before: 9})
+			_, err := c.Tail(ctx, api.Search{App: "my-app", Dyno: "web.1"}, 5, func(api.Line) error { return nil })
 			return err
-		}, request{"GET", "/api/apps/my-app/search", "before=9&limit=3&q=H12&since=2026-11-22T09%3A00%3A00Z", "Bearer tok", ""}},
+		}, request{"GET", "/api/apps/my-app/tail", "dyno=web.1&n=5", "Bearer tok", ""}},
+		{func() error {
+			_, _, err := c.After(ctx, api.Search{App: "my-app", Query: "H12", Since: since}, 6, time.Second)
+			return err
+		}, request{"GET", "/api/apps/my-app/lines", "after=6&q=H12&wait=1s", "Bearer tok", ""}},
+		{func() error {
+			_, err := c.Search(ctx, api.PageRequest{Search: api.Search{App: "my-app", Query: "H12", Since: since}, Limit: 3, Cursor: "c1"})
+			return err
+		}, request{"GET", "/api/apps/my-app/search", "cursor=c1&limit=3&q=H12&since=2026-11-22T09%3A00%3A00Z", "Bearer tok", ""}},
 		{func() error { _, err := c.Metrics(ctx, "my-app", since, time.Time{}, "router."); return err },
 			request{"GET", "/api/apps/my-app/metrics", "name=router.&since=2026-11-22T09%3A00%3A00Z", "Bearer tok", ""}},
 	}
@@ -105,9 +113,14 @@ func TestClientCalls(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].Sinks["archive"] != "ok" {
 		t.Errorf("Drains = %+v, %v", ds, err)
 	}
-	lines, err := c.Tail(ctx, "my-app", 1)
-	if err != nil || len(lines) != 1 || lines[0].ID != 7 || lines[0].Message != "hi" {
-		t.Errorf("Tail = %+v, %v", lines, err)
+	var lines []api.Line
+	after, err := c.Tail(ctx, api.Search{App: "my-app"}, 1, func(l api.Line) error { lines = append(lines, l); return nil })
+	if err != nil || len(lines) != 1 || lines[0].ID != 7 || lines[0].Message != "hi" || after != 8 {
+		t.Errorf("Tail = %+v, after %d, %v", lines, after, err)
+	}
+	page, err := c.Search(ctx, api.PageRequest{Search: api.Search{App: "my-app"}})
+	if err != nil || len(page.Lines) != 1 || page.Lines[0].ID != 7 || page.Next != "c2" {
+		t.Errorf("Search = %+v, %v", page, err)
 	}
 }
 
@@ -166,7 +179,7 @@ func TestFollow(t *testing.T) {
 	})
 	var got []int64
 	var events []string
-	err := c.Follow(context.Background(), "my-app", 0, func(ls []api.Line) error {
+	err := c.Follow(context.Background(), api.Search{App: "my-app"}, 0, func(ls []api.Line) error {
 		for _, l := range ls {
 			got = append(got, l.ID)
 		}
@@ -196,7 +209,7 @@ func TestFollowEndsWithItsContext(t *testing.T) {
 	c, _ := newClient(t, func(r *http.Request) (int, string) { return 200, `{"lines": []}` })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := c.Follow(ctx, "my-app", 0, func([]api.Line) error { return nil }, nil); err != nil {
+	if err := c.Follow(ctx, api.Search{App: "my-app"}, 0, func([]api.Line) error { return nil }, nil); err != nil {
 		t.Fatalf("Follow = %v, want nil when its context ends", err)
 	}
 }

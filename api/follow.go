@@ -12,18 +12,18 @@ import (
 // FollowWait is how long each request of Follow waits on the server for new lines.
 const FollowWait = 25 * time.Second
 
-// Follow calls fn with app's lines after the line with id after, oldest first, as
-// they are stored, until ctx ends (it then returns nil) or fn fails. When the
-// server goes away (a restart, a network fault, a 5xx) Follow waits for it and
-// carries on after the last line fn was given, so no line is missed or repeated;
-// lost, when set, is told when the server is lost and (with nil) when it answers
-// again. An answer
-// that retrying cannot mend (401, 404) ends it with that error.
-func (c *Client) Follow(ctx context.Context, app string, after int64, fn func([]Line) error, lost func(error)) error {
+// Follow calls fn with the lines of s.App after the line with id after (narrowed
+// as After narrows them), in the order they were stored, until ctx ends (it then
+// returns nil) or fn fails. When the server goes away (a restart, a network
+// fault, a 5xx) Follow waits for it and carries on after the last line it was
+// given, so no line is missed or repeated; lost, when set, is told when the
+// server is lost and (with nil) when it answers again. An answer that retrying
+// cannot mend (400, 401, 404) ends it with that error.
+func (c *Client) Follow(ctx context.Context, s Search, after int64, fn func([]Line) error, lost func(error)) error {
 	retry := backoff.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
 	broken := false
 	for ctx.Err() == nil {
-		lines, err := c.After(ctx, app, after, FollowWait)
+		lines, next, err := c.After(ctx, s, after, FollowWait)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -43,13 +43,12 @@ func (c *Client) Follow(ctx context.Context, app string, after int64, fn func([]
 		}
 		broken = false
 		retry.Reset()
-		if len(lines) == 0 {
-			continue
+		if len(lines) > 0 {
+			if err := fn(lines); err != nil {
+				return err
+			}
 		}
-		if err := fn(lines); err != nil {
-			return err
-		}
-		after = lines[len(lines)-1].ID
+		after = next
 	}
 	return nil
 }

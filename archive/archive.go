@@ -2,19 +2,17 @@ package archive
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/prometheus/client_golang/prometheus"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // DefaultRetention is how long lines are kept when Config.Retention is zero.
@@ -23,189 +21,229 @@ const DefaultRetention = 30 * 24 * time.Hour
 // DefaultPruneInterval is how often retention runs when Config.PruneInterval is zero.
 const DefaultPruneInterval = time.Hour
 
-// readers is the size of the read-only pool: enough for a few concurrent
-// searches and followers on a small machine, without starving the writer.
-const readers = 4
+// DefaultMinFreeBytes is the free disk space under which Write waits (and the
+// journal keeps the lines) rather than fill the disk.
+const DefaultMinFreeBytes = 64 << 20
 
 // Config configures an Archive.
 type Config struct {
-	// Path is the database file, e.g. <data>/archive.db. It is created if missing.
-	Path string
-	// Retention is how long lines are kept, by received time; zero means
-	// DefaultRetention, a negative value keeps lines forever.
+	// Dir holds the archive, e.g. <data>/archive. It is created (0700) if missing.
+	Dir string
+	// Retention is how long lines are kept, by the day of their _time (see the
+	// package doc); zero means DefaultRetention, a negative value keeps lines forever.
 	Retention time.Duration
+	// MaxBytes caps the archive's disk use: past it, retention deletes the oldest
+	// days first (never the newest two). Zero means no cap.
+	MaxBytes int64
 	// PruneInterval is how often retention runs in the background, starting at
 	// Open; zero means hourly, a negative value runs none (call Prune yourself).
 	PruneInterval time.Duration
-	// Logger receives the retention loop's reports; nil discards them.
+	// Import is a SQLite archive (archive.db of drainpipe before this engine) to
+	// import in the background after Open, once; it is only read. Empty imports nothing.
+	Import string
+	// CacheBytes bounds VictoriaLogs' caches; zero means DefaultCacheBytes. It is
+	// process-wide: the first Open's value holds for the process.
+	CacheBytes int64
+	// MinFreeBytes is the free disk space under which Write fails (the journal
+	// retries) instead of writing; zero means DefaultMinFreeBytes.
+	MinFreeBytes int64
+	// Logger receives the archive's reports; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the archive's metrics; nil registers none.
 	Registerer prometheus.Registerer
+
+	// importChunk is how many lines an import step takes; importChunk when zero.
+	importChunk int
 }
 
-// Archive is the local searchable archive: a drainpipe.Sink that stores every
-// line in SQLite, and the queries behind search, tail and drains list.
+func (c *Config) setDefaults() {
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneInterval == 0 {
+		c.PruneInterval = DefaultPruneInterval
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.MinFreeBytes == 0 {
+		c.MinFreeBytes = DefaultMinFreeBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.importChunk == 0 {
+		c.importChunk = importChunk
+	}
+}
+
+// Archive is drainpipe's local archive: a drainpipe.Sink that stores every line
+// in VictoriaLogs' storage engine, and the queries behind tail, search and
+// drains list. See the package doc.
 type Archive struct {
-	path      string
-	retention time.Duration
-	interval  time.Duration
-	log       *slog.Logger
-	metrics   *metrics
+	cfg     Config
+	log     *slog.Logger
+	store   *store
+	metrics *metrics
+	vocab   *vocabulary
+	notify  *notifier
+	recent  *recentWrites
 
-	// mu serializes the writer: Write and each chunk of Prune.
-	mu    sync.Mutex
-	w     *sql.DB // one read-write connection
-	stmts stmts
-	r     *sql.DB // read-only pool, so searches never wait for the writer
+	// wmu serializes everything that adds or removes rows: Write, import
+	// chunks and retention. state and recovery change only under it.
+	wmu      sync.Mutex
+	recovery *recovery
+	// importPresent holds the old ids of an import step that a crash or an
+	// error interrupted and that are stored already.
+	importPresent map[int64]bool
+	closed        bool
 
-	notify *notifier
+	// smu guards the state pointer for readers (Stats); the state it points to
+	// is never changed, only replaced.
+	smu   sync.RWMutex
+	state *state
 
-	stop     context.CancelFunc
-	loopDone chan struct{}
-	closed   sync.Once
+	stop    context.CancelFunc
+	loops   sync.WaitGroup
+	closing sync.Once
 }
 
 var _ drainpipe.Sink = (*Archive)(nil)
 
-// Open opens (creating if needed) the archive at cfg.Path and starts its
-// hourly retention loop, which Close stops.
+// Files in the archive's directory beside VictoriaLogs' own.
+const (
+	stateFile  = "state.json"
+	fieldsFile = "fields.json"
+	engineDir  = "engine"
+)
+
+// Open opens (creating if needed) the archive in cfg.Dir, settles what a
+// crash left unfinished, and starts the retention loop and, if asked, the
+// import; Close stops them.
 func Open(ctx context.Context, cfg Config) (*Archive, error) {
-	if cfg.Path == "" {
-		return nil, errors.New("open archive: no path")
+	if cfg.Dir == "" {
+		return nil, errors.New("open archive: no directory")
 	}
-	a := &Archive{
-		path:      cfg.Path,
-		retention: cfg.Retention,
-		interval:  cfg.PruneInterval,
-		log:       cfg.Logger,
-		loopDone:  make(chan struct{}),
-	}
-	if a.retention == 0 {
-		a.retention = DefaultRetention
-	}
-	if a.interval == 0 {
-		a.interval = DefaultPruneInterval
-	}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	if err := a.openDBs(ctx); err != nil {
-		return nil, fmt.Errorf("open archive %s: %w", cfg.Path, err)
-	}
-	last, err := a.lastID(ctx)
-	if err != nil {
-		a.closeDBs()
-		return nil, fmt.Errorf("open archive %s: %w", cfg.Path, err)
-	}
-	a.notify = newNotifier(last)
-	a.metrics = newMetrics(a.path)
-	if err := a.metrics.register(cfg.Registerer); err != nil {
-		a.closeDBs()
-		return nil, fmt.Errorf("open archive %s: register metrics: %w", cfg.Path, err)
+	cfg.setDefaults()
+	a := &Archive{cfg: cfg, log: cfg.Logger, recent: newRecentWrites()}
+	if err := a.open(ctx); err != nil {
+		return nil, fmt.Errorf("open archive %s: %w", cfg.Dir, err)
 	}
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
-	go a.pruneLoop(loopCtx)
+	if cfg.PruneInterval > 0 {
+		a.loops.Go(func() { a.pruneLoop(loopCtx) })
+	}
+	if cfg.Import != "" {
+		a.loops.Go(func() { a.importLoop(loopCtx) })
+	}
 	return a, nil
 }
 
-// openDBs opens the writer, creates or checks the schema, then opens the readers
-// (a read-only connection cannot open a file that does not exist yet).
-func (a *Archive) openDBs(ctx context.Context) error {
-	abs, err := filepath.Abs(a.path)
+func (a *Archive) open(ctx context.Context) error {
+	if err := setupEngine(a.cfg.CacheBytes, a.log); err != nil {
+		return fmt.Errorf("set up the storage engine: %w", err)
+	}
+	if err := prepareDir(a.cfg.Dir, a.log); err != nil {
+		return err
+	}
+	st, err := loadState(a.path(stateFile))
 	if err != nil {
 		return err
 	}
-	a.w, err = sql.Open("sqlite", dsn(abs, false))
-	if err != nil {
+	if a.vocab, err = loadVocabulary(a.path(fieldsFile)); err != nil {
 		return err
 	}
-	a.w.SetMaxOpenConns(1)
-	a.w.SetMaxIdleConns(1)
-	a.w.SetConnMaxIdleTime(0)
-	a.w.SetConnMaxLifetime(0)
-	if err := migrate(ctx, a.w); err != nil {
-		a.w.Close()
+	if err := finishDrops(a.cfg.Dir, st, a.log); err != nil {
 		return err
 	}
-	if err := a.stmts.prepare(ctx, a.w); err != nil {
-		a.w.Close()
+	a.metrics = newMetrics(a)
+	if err := a.metrics.register(a.cfg.Registerer); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	if a.store, err = openStore(a.path(engineDir), a.cfg.Retention, a.cfg.MinFreeBytes); err != nil {
+		a.metrics.unregister()
 		return err
 	}
-	a.r, err = sql.Open("sqlite", dsn(abs, true))
-	if err != nil {
-		a.w.Close()
+	a.state = st
+	if err := errors.Join(a.reconcile(ctx), a.reserveLegacyIDs(ctx)); err != nil {
+		a.metrics.unregister()
+		a.store.close()
 		return err
 	}
-	a.r.SetMaxOpenConns(readers)
-	a.r.SetMaxIdleConns(readers)
-	if err := a.r.PingContext(ctx); err != nil {
-		a.closeDBs()
-		return err
-	}
+	a.notify = newNotifier(a.state.LastID)
 	return nil
-}
-
-// synchronous is the writer's sync mode; a variable only so that a benchmark
-// can measure what FULL costs (see the package doc).
-var synchronous = "FULL"
-
-// dsn builds the connection string. Both sides use WAL, so readers see the
-// last commit and never block the writer. See the package doc for synchronous.
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "synchronous("+synchronous+")")
-	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "cache_size(-32000)")
-	if readOnly {
-		q.Set("mode", "ro")
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
-	return u.String()
-}
-
-func (a *Archive) lastID(ctx context.Context) (int64, error) {
-	var last int64
-	err := a.w.QueryRowContext(ctx, `SELECT last_id FROM state WHERE id = 1`).Scan(&last)
-	if err != nil {
-		return 0, fmt.Errorf("read state: %w", err)
-	}
-	return last, nil
 }
 
 // Name is the archive's durable consumer name on the journal.
 func (a *Archive) Name() string { return "archive" }
 
-// Close stops the retention loop and closes the database. Calls after the
-// first return nil.
+// Close stops the retention loop and the import, waits for a Write in
+// progress, and closes the storage, which writes out everything in memory.
+// Calls after the first return nil.
 func (a *Archive) Close() error {
-	var err error
-	a.closed.Do(func() {
+	a.closing.Do(func() {
 		a.stop()
-		<-a.loopDone
+		a.loops.Wait()
 		a.notify.close()
-		a.mu.Lock()
-		defer a.mu.Unlock()
+		a.wmu.Lock()
+		defer a.wmu.Unlock()
+		a.closed = true
 		a.metrics.unregister()
-		err = a.closeDBs()
+		a.store.close()
 	})
-	return err
+	return nil
 }
 
-func (a *Archive) closeDBs() error {
-	var errs []error
-	if a.r != nil {
-		errs = append(errs, a.r.Close())
+// path is the path of a file in the archive's directory.
+func (a *Archive) path(name string) string { return filepath.Join(a.cfg.Dir, name) }
+
+// current returns the state as last saved.
+func (a *Archive) current() *state {
+	a.smu.RLock()
+	defer a.smu.RUnlock()
+	return a.state
+}
+
+// commit saves s and makes it the current state. The caller holds wmu.
+func (a *Archive) commit(s *state) error {
+	if err := saveState(a.path(stateFile), s); err != nil {
+		return err
 	}
-	if a.w != nil {
-		errs = append(errs, a.w.Close())
+	a.smu.Lock()
+	a.state = s
+	a.smu.Unlock()
+	return nil
+}
+
+// prepareDir creates the archive's directory 0700, or takes group and other
+// permissions off an existing one and everything in it (VictoriaLogs creates
+// its files with the process umask: drainpipe serve sets 077, an older or
+// other program may not have), and warns when the directory above it lets
+// others in.
+func prepareDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("close archive: %w", err)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			return os.Chmod(path, mode&0o700)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("permissions: %w", err)
+	}
+	parent := filepath.Dir(dir)
+	if fi, err := os.Stat(parent); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the data directory can be read by other users; make it 0700", "dir", parent, "mode", fi.Mode().Perm().String())
 	}
 	return nil
 }

@@ -1,4 +1,5 @@
 package archive
 
-// SetSynchronous sets the sync mode of archives opened later, for BenchmarkWrite.
-func SetSynchronous(mode string) { synchronous = mode }
+// SetImportChunk makes the import of archives opened with c take n lines per
+// step, so that a test can stop it in the middle.
+func SetImportChunk(c *Config, n int) { c.importChunk = n }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
-	"testing/synctest"
+	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
@@ -15,7 +15,7 @@ func TestTailAndAfter(t *testing.T) {
 	t.Parallel()
 	a := open(t, archive.Config{})
 	write(t, a, entry(1, seqLines("app", received, 10)...), entry(2, seqLines("other", received, 5)...))
-	write(t, a, entry(3, seqLines("app", received, 10)...))
+	write(t, a, entry(3, seqLines("app", received.Add(time.Second), 10)...))
 
 	tail, err := a.Tail(context.Background(), "app", 4)
 	if err != nil {
@@ -48,77 +48,96 @@ func TestTailAndAfter(t *testing.T) {
 	}
 }
 
-// TestWaitFollows runs a follower the way `drainpipe tail --follow` does:
-// After, then Wait on the last ID seen; inside a synctest bubble so "blocked"
-// is a fact, not a guess about time.
-func TestWaitFollows(t *testing.T) {
+// TestTailOrder: Tail goes by the line's time, not by arrival, like heroku logs.
+func TestTailOrder(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		a := open(t, archive.Config{})
-		ctx := context.Background()
-		write(t, a, entry(1, seqLines("app", received, 3)...))
-		seen, err := a.After(ctx, "app", 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last := seen[len(seen)-1].ID
-		if err := a.Wait(ctx, last-1); err != nil {
-			t.Fatalf("Wait for a committed line: %v", err)
-		}
-
-		done := make(chan error, 1)
-		go func() { done <- a.Wait(ctx, last) }()
-		synctest.Wait()
-		select {
-		case err := <-done:
-			t.Fatalf("Wait returned %v before any new line", err)
-		default:
-		}
-		write(t, a, entry(2, seqLines("app", received, 2)...))
-		if err := <-done; err != nil {
-			t.Fatalf("Wait: %v", err)
-		}
-		more, err := a.After(ctx, "app", last, 100)
-		if err != nil || len(more) != 2 {
-			t.Fatalf("After(%d) = %d lines, %v; want 2", last, len(more), err)
-		}
-
-		cctx, cancel := context.WithCancel(ctx)
-		go func() { done <- a.Wait(cctx, more[1].ID) }()
-		synctest.Wait()
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Wait after cancel = %v, want context.Canceled", err)
-		}
-
-		go func() { done <- a.Wait(ctx, more[1].ID) }()
-		synctest.Wait()
-		if err := a.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; !errors.Is(err, archive.ErrClosed) {
-			t.Errorf("Wait across Close = %v, want ErrClosed", err)
-		}
-	})
-}
-
-// TestIDsNeverReused prunes every line, reopens, and writes again: new IDs
-// must stay above every ID a follower may hold.
-func TestIDsNeverReused(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "archive.db")
-	a := open(t, archive.Config{Path: path, Retention: 1})
-	write(t, a, entry(1, seqLines("app", received, 5)...))
-	before, err := a.Tail(context.Background(), "app", 1)
+	a := open(t, archive.Config{})
+	late := seqLines("app", received.Add(-time.Minute), 3) // arrives last, happened first
+	write(t, a, entry(1, seqLines("app", received, 3)...), entry(2, late...))
+	tail, err := a.Tail(context.Background(), "app", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := a.Prune(context.Background(), received.Add(1<<40)); err != nil || n != 5 {
+	var ids []int64
+	for _, l := range tail {
+		ids = append(ids, l.ID)
+	}
+	if want := []int64{6, 1, 2, 3}; !equal(ids, want) {
+		t.Errorf("Tail ids = %v, want %v", ids, want)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestWaitFollows runs a follower the way `drainpipe tail --follow` does:
+// After, then Wait on the last ID seen.
+func TestWaitFollows(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	ctx := context.Background()
+	write(t, a, entry(1, seqLines("app", received, 3)...))
+	seen, err := a.After(ctx, "app", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := seen[len(seen)-1].ID
+	if err := a.Wait(ctx, last-1); err != nil {
+		t.Fatalf("Wait for a committed line: %v", err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- a.Wait(ctx, last) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Wait returned %v before any new line", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	write(t, a, entry(2, seqLines("app", received, 2)...))
+	if err := <-done; err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	more, err := a.After(ctx, "app", last, 100)
+	if err != nil || len(more) != 2 {
+		t.Fatalf("After(%d) = %d lines, %v; want 2", last, len(more), err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { done <- a.Wait(cctx, more[1].ID) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait after cancel = %v, want context.Canceled", err)
+	}
+	go func() { done <- a.Wait(ctx, more[1].ID) }()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, archive.ErrClosed) {
+		t.Errorf("Wait across Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestIDsNeverReused deletes every line by retention, reopens, and writes
+// again: new IDs must stay above every ID a follower may hold.
+func TestIDsNeverReused(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "archive")
+	a := open(t, archive.Config{Dir: dir, Retention: 48 * time.Hour})
+	write(t, a, entry(1, seqLines("app", received, 5)...))
+	if n, err := a.Prune(context.Background(), received.Add(5*24*time.Hour)); err != nil || n != 5 {
 		t.Fatalf("Prune = %d, %v; want 5", n, err)
 	}
 	a.Close()
-	b := open(t, archive.Config{Path: path})
-	if err := b.Wait(context.Background(), before[0].ID-1); err != nil {
+	b := open(t, archive.Config{Dir: dir})
+	if err := b.Wait(context.Background(), 4); err != nil {
 		t.Fatalf("Wait after reopen: %v", err)
 	}
 	write(t, b, entry(2, drainpipe.Record{App: "app", Time: received, Received: received, Message: "new"}))
@@ -126,7 +145,7 @@ func TestIDsNeverReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(after) != 1 || after[0].ID <= before[0].ID {
-		t.Errorf("after pruning all and reopening, new line has ID %v, last old ID %d", after, before[0].ID)
+	if len(after) != 1 || after[0].ID != 6 {
+		t.Errorf("after deleting all and reopening, the new line is %+v, want id 6", after)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,12 +14,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// received is a recent time: lines far in the past are past the retention.
+var received = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+
+// testJournal is the journal identity the tests' entries come from.
+const testJournal = "j-test"
+
 // open opens an archive in a fresh directory with background retention off,
 // and closes it when the test ends.
 func open(t testing.TB, cfg archive.Config) *archive.Archive {
 	t.Helper()
-	if cfg.Path == "" {
-		cfg.Path = filepath.Join(t.TempDir(), "archive.db")
+	if cfg.Dir == "" {
+		cfg.Dir = filepath.Join(t.TempDir(), "archive")
 	}
 	if cfg.PruneInterval == 0 {
 		cfg.PruneInterval = -1
@@ -40,7 +47,7 @@ func open(t testing.TB, cfg archive.Config) *archive.Archive {
 
 // entry wraps records into one journal entry of one batch.
 func entry(seq uint64, recs ...drainpipe.Record) drainpipe.Entry {
-	return drainpipe.Entry{Seq: seq, Batches: []drainpipe.Batch{{Records: recs}}}
+	return drainpipe.Entry{Journal: testJournal, Seq: seq, Batches: []drainpipe.Batch{{Records: recs}}}
 }
 
 // write stores entries or fails the test.
@@ -49,6 +56,16 @@ func write(t testing.TB, a *archive.Archive, entries ...drainpipe.Entry) {
 	if err := a.Write(context.Background(), entries); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
+}
+
+// seqLines returns n lines of app numbered in their message.
+func seqLines(app string, at time.Time, n int) []drainpipe.Record {
+	recs := make([]drainpipe.Record, n)
+	for i := range recs {
+		recs[i] = drainpipe.Record{App: app, Drain: "d_" + app, Time: at.Add(time.Duration(i) * time.Millisecond), Received: at,
+			Priority: 190, Source: "app", Dyno: "web.1", Message: fmt.Sprintf("line %d of %s", i, app)}
+	}
+	return recs
 }
 
 // lineGen makes realistic Heroku lines: router lines (about 250 bytes, a
@@ -113,9 +130,49 @@ func (g *lineGen) entries(app string, first uint64, n, size int) []drainpipe.Ent
 		for j := range recs {
 			recs[j] = g.record(app)
 		}
-		out[i] = drainpipe.Entry{Seq: first + uint64(i), Batches: []drainpipe.Batch{
+		out[i] = drainpipe.Entry{Journal: testJournal, Seq: first + uint64(i), Batches: []drainpipe.Batch{
 			{Drain: "d_" + app, App: app, Received: g.now, Records: recs},
 		}}
 	}
 	return out
+}
+
+// mustWrite writes a file, creating its directory.
+func mustWrite(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// metricValue returns a counter's or gauge's value summed over its labels,
+// or a histogram's observation count.
+func metricValue(t testing.TB, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var v float64
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				v += m.Counter.GetValue()
+			case m.Gauge != nil:
+				v += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				v += float64(m.Histogram.GetSampleCount())
+			}
+		}
+		return v
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -2,217 +2,175 @@ package archive
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	"math"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/drainpipe/drainpipe"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 )
 
-// ErrBadQuery means a search's Match is not a valid FTS5 query. The error
-// wrapping it says why, in a sentence fit for the user.
+// ErrBadQuery means a query is not valid LogsQL. The error wrapping it says
+// why, in a sentence fit for the user.
 var ErrBadQuery = errors.New("bad search query")
 
-// DefaultLimit is the number of lines Search returns when Query.Limit is not positive.
-const DefaultLimit = 100
+// tenants is the one VictoriaLogs tenant drainpipe stores in.
+var tenants = []logstorage.TenantID{{}}
 
-// Query selects lines of one app for Search.
-type Query struct {
-	// App is the app whose lines are searched; required.
-	App string
-	// Match is an FTS5 query on the message: words (H12), OR/AND/NOT, "a phrase",
-	// prefix*, NEAR(a b). Words match whole tokens, case-insensitively; "" matches every line.
-	Match string
-	// Since and Until bound the line's own Time: Since ≤ Time < Until. Zero is open.
-	Since, Until time.Time
-	// Source and Dyno keep only lines with exactly this source ("app", "heroku")
-	// or dyno ("web.1", "router"); empty keeps all.
-	Source, Dyno string
-	// Malformed, when set, keeps only malformed (true) or well-formed (false) lines.
-	Malformed *bool
-	// Limit caps the number of lines returned; DefaultLimit when not positive.
-	Limit int
-	// Before is a paging cursor: the ID of the last line of the previous page.
-	// Search then returns the lines that come after it in newest-first order,
-	// so paging neither repeats nor skips a line. When that line is gone (pruned),
-	// it returns the lines with IDs below Before.
-	Before int64
-}
-
-// Line is a stored record and its ID, which increases in arrival order and is
-// never reused.
-type Line struct {
-	ID int64
-	drainpipe.Record
-}
-
-const selectLines = `SELECT id, app, drain, time, received, priority, host, source, dyno, msgid, structured_data, message, malformed FROM lines`
-
-// Search returns up to q.Limit lines of q.App that match q, newest first: by
-// Time, then by ID. A Match that is not a valid FTS5 query returns an error
-// wrapping ErrBadQuery.
-func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
-	if q.App == "" {
-		return nil, fmt.Errorf("%w: no app given", ErrBadQuery)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	where, args := q.filters()
-	if q.Match != "" {
-		n, err := a.countMatches(ctx, q.Match)
-		if err != nil {
-			return nil, err
-		}
-		if n < fewMatches {
-			// Few lines match in all: fetch them by id and sort them. The
-			// unary + keeps SQLite from walking the app's lines instead and
-			// checking each against the matches, which reads every line of
-			// the app when the matches are few or old.
-			where[0] = `+app = ?`
-		}
-		where = append(where, `id IN (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ?)`)
-		args = append(args, q.Match)
-	}
-	if q.Before > 0 {
-		cond, cargs, err := a.cursor(ctx, q.Before)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, cond)
-		args = append(args, cargs...)
-	}
-	query := selectLines + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY time DESC, id DESC LIMIT ?`
-	args = append(args, limit)
-	lines, err := a.query(ctx, query, args...)
-	if err != nil && q.Match != "" {
-		return nil, badQuery(err)
-	}
-	return lines, err
-}
-
-// filters returns the conditions on the lines' own columns, and their arguments.
-func (q *Query) filters() ([]string, []any) {
-	where := []string{`app = ?`}
-	args := []any{q.App}
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if !q.Since.IsZero() {
-		add(`time >= ?`, nanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		add(`time < ?`, nanos(q.Until))
-	}
-	if q.Source != "" {
-		add(`source = ?`, q.Source)
-	}
-	if q.Dyno != "" {
-		add(`dyno = ?`, q.Dyno)
-	}
-	if q.Malformed != nil {
-		add(`malformed = ?`, *q.Malformed)
-	}
-	return where, args
-}
-
-// fewMatches is the number of matching lines (of all apps) under which Search
-// fetches the matches by id rather than walking the app's lines newest first;
-// see BenchmarkSearch.
-const fewMatches = 5000
-
-// countMatches counts the lines of all apps that match, up to fewMatches. It
-// also parses the query against the index alone: the search itself may never
-// evaluate it (an app with no lines), and a bad query must be reported the
-// same way whatever the data.
-func (a *Archive) countMatches(ctx context.Context, match string) (int, error) {
-	var n int
-	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ? LIMIT ?)`,
-		match, fewMatches).Scan(&n)
+// ParseQuery parses a LogsQL query; relative times in it (_time:1h) count back
+// from now. An invalid query returns an error wrapping ErrBadQuery.
+func ParseQuery(q string, now time.Time) (*logstorage.Query, error) {
+	pq, err := logstorage.ParseQueryAtTimestamp(q, now.UnixNano())
 	if err != nil {
-		return 0, badQuery(err)
+		return nil, fmt.Errorf("%w: %s", ErrBadQuery, err)
 	}
-	return n, nil
+	return pq, nil
 }
 
-// cursor returns the condition that keeps the lines after line id in
-// newest-first order.
-func (a *Archive) cursor(ctx context.Context, id int64) (string, []any, error) {
-	var t int64
-	err := a.r.QueryRowContext(ctx, `SELECT time FROM lines WHERE id = ?`, id).Scan(&t)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return `id < ?`, []any{id}, nil
-	case err != nil:
-		return "", nil, fmt.Errorf("read cursor: %w", err)
+// Query runs q and calls fn with each block of result rows, one block at a
+// time, as columns: every row has a value (maybe "") in each. The columns are
+// valid only during the call. q's time range is its own (add one with
+// q.AddTimeFilter). An error from fn stops the query and is returned. Rows are
+// searchable a moment before Write returns; use After for a follower's view.
+func (a *Archive) Query(ctx context.Context, q *logstorage.Query, fn func(cols []logstorage.BlockColumn) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var fnErr error
+	qctx := logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, tenants, q, false, nil)
+	err := a.store.st.RunQuery(qctx, func(_ uint, db *logstorage.DataBlock) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fnErr != nil || db.RowsCount() == 0 {
+			return
+		}
+		if fnErr = fn(db.GetColumns(false)); fnErr != nil {
+			cancel()
+		}
+	})
+	if fnErr != nil {
+		return fnErr
 	}
-	return `(time, id) < (?, ?)`, []any{t, id}, nil
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("query: %w", err)
+	}
+	return ctx.Err()
 }
 
-// badQuery turns the error SQLite gives for an invalid MATCH into ErrBadQuery.
-// The statement itself is fixed and tested, so a plain SQL error from it comes
-// from the user's query.
-func badQuery(err error) error {
-	var se *sqlite.Error
-	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_ERROR {
+// NewQueryContext wraps q for the storage calls below (the ones a
+// VictoriaLogs-compatible query API needs), in drainpipe's tenant.
+func (a *Archive) NewQueryContext(ctx context.Context, q *logstorage.Query) *logstorage.QueryContext {
+	return logstorage.NewQueryContext(ctx, &logstorage.QueryStats{}, tenants, q, false, nil)
+}
+
+// RunQuery is VictoriaLogs' Storage.RunQuery on the archive: writeBlock is
+// called from several goroutines at once.
+func (a *Archive) RunQuery(qctx *logstorage.QueryContext, writeBlock logstorage.WriteDataBlockFunc) error {
+	return a.store.st.RunQuery(qctx, writeBlock)
+}
+
+// GetFieldNames is VictoriaLogs' Storage.GetFieldNames on the archive.
+func (a *Archive) GetFieldNames(qctx *logstorage.QueryContext, filter string) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetFieldNames(qctx, filter)
+}
+
+// GetFieldValues is VictoriaLogs' Storage.GetFieldValues on the archive.
+func (a *Archive) GetFieldValues(qctx *logstorage.QueryContext, field, filter string, limit uint64) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetFieldValues(qctx, field, filter, limit)
+}
+
+// GetStreamFieldNames is VictoriaLogs' Storage.GetStreamFieldNames on the archive.
+func (a *Archive) GetStreamFieldNames(qctx *logstorage.QueryContext, filter string) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetStreamFieldNames(qctx, filter)
+}
+
+// GetStreamFieldValues is VictoriaLogs' Storage.GetStreamFieldValues on the archive.
+func (a *Archive) GetStreamFieldValues(qctx *logstorage.QueryContext, field, filter string, limit uint64) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetStreamFieldValues(qctx, field, filter, limit)
+}
+
+// GetStreams is VictoriaLogs' Storage.GetStreams on the archive.
+func (a *Archive) GetStreams(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetStreams(qctx, limit)
+}
+
+// GetStreamIDs is VictoriaLogs' Storage.GetStreamIDs on the archive.
+func (a *Archive) GetStreamIDs(qctx *logstorage.QueryContext, limit uint64) ([]logstorage.ValueWithHits, error) {
+	return a.store.st.GetStreamIDs(qctx, limit)
+}
+
+// Lines runs q and calls fn with each result row as a Line (q must keep the
+// fields a Line is made of: do not end it with a fields or stats pipe). Rows
+// come in the order q gives them.
+func (a *Archive) Lines(ctx context.Context, q *logstorage.Query, fn func(Line) error) error {
+	return a.Query(ctx, q, func(cols []logstorage.BlockColumn) error {
+		lines, err := LinesOf(cols)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// columns is a block of result rows, by column name.
+type columns []logstorage.BlockColumn
+
+func (c columns) get(name string) []string {
+	for i := range c {
+		if c[i].Name == name {
+			return c[i].Values
+		}
+	}
+	return nil
+}
+
+// timeRange is a _time range in nanoseconds, both ends included.
+type timeRange struct{ start, end int64 }
+
+func allTime() timeRange { return timeRange{math.MinInt64, math.MaxInt64} }
+
+// queryString parses and runs q over tr; see Query.
+func (a *Archive) queryString(ctx context.Context, q string, tr timeRange, fn func(columns) error) error {
+	pq, err := ParseQuery(q, time.Now())
+	if err != nil {
 		return err
 	}
-	msg := se.Error()
-	// modernc prefixes the generic "SQL logic error: " and appends " (1)".
-	msg = strings.TrimPrefix(msg, "SQL logic error: ")
-	msg = strings.TrimSuffix(msg, " (1)")
-	msg = strings.TrimPrefix(msg, "fts5: ")
-	return fmt.Errorf("%w: %s", ErrBadQuery, msg)
+	if tr != allTime() {
+		pq.AddTimeFilter(tr.start, tr.end)
+	}
+	return a.Query(ctx, pq, func(cols []logstorage.BlockColumn) error { return fn(cols) })
 }
 
-// Tail returns the newest n lines of app by arrival, oldest first, like the
-// end of `heroku logs -n`.
-func (a *Archive) Tail(ctx context.Context, app string, n int) ([]Line, error) {
-	if n <= 0 {
-		return nil, nil
-	}
-	lines, err := a.query(ctx, selectLines+` WHERE app = ? ORDER BY id DESC LIMIT ?`, app, n)
-	slices.Reverse(lines)
-	return lines, err
-}
+// quote makes s a LogsQL string literal.
+func quote(s string) string { return strconv.Quote(s) }
 
-// After returns up to limit lines of app with IDs greater than afterID, oldest
-// first: the next lines for a follower.
-func (a *Archive) After(ctx context.Context, app string, afterID int64, limit int) ([]Line, error) {
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	return a.query(ctx, selectLines+` WHERE app = ? AND id > ? ORDER BY id LIMIT ?`, app, afterID, limit)
-}
+// appFilter is the LogsQL filter for one app's lines. It is a field filter,
+// not a stream filter ({app=...}): it finds every row even if a crash cost a
+// stream its index entry (see the package doc).
+func appFilter(app string) string { return FieldApp + ":=" + quote(app) }
 
-// query runs a selectLines query on the read-only pool.
-func (a *Archive) query(ctx context.Context, query string, args ...any) ([]Line, error) {
-	rows, err := a.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query lines: %w", err)
-	}
-	defer rows.Close()
-	var lines []Line
-	for rows.Next() {
-		var l Line
-		var t, recv int64
-		var prio int64
-		if err := rows.Scan(&l.ID, &l.App, &l.Drain, &t, &recv, &prio, &l.Host, &l.Source,
-			&l.Dyno, &l.MsgID, &l.StructuredData, &l.Message, &l.Malformed); err != nil {
-			return nil, fmt.Errorf("read line: %w", err)
+// and joins LogsQL filters.
+func and(filters ...string) string {
+	var b strings.Builder
+	for _, f := range filters {
+		if f == "" {
+			continue
 		}
-		l.Time, l.Received, l.Priority = fromNanos(t), fromNanos(recv), int(prio)
-		lines = append(lines, l)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read lines: %w", err)
-	}
-	return lines, nil
+	return b.String()
 }

@@ -3,6 +3,7 @@ package archive_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,25 +15,35 @@ import (
 
 func TestStats(t *testing.T) {
 	t.Parallel()
-	a := open(t, archive.Config{})
-	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	dir := filepath.Join(t.TempDir(), "archive")
+	a := open(t, archive.Config{Dir: dir})
+	base := received.Add(-3 * time.Hour)
 	recs := []drainpipe.Record{
 		{App: "app", Time: base.Add(time.Hour), Received: base.Add(time.Minute), Message: "a"},
 		{App: "app", Time: base, Received: base.Add(2 * time.Minute), Message: "b", Malformed: true},
 		{App: "app", Time: base.Add(30 * time.Minute), Received: base.Add(90 * time.Second), Message: "c"},
+		{App: "app", Time: base, Received: base, Source: "heroku", Dyno: "logplex",
+			Message: "Error L10 (output buffer overflow): 3 messages dropped since 2015-06-08T21:47:22+00:00."},
 		{App: "other", Time: base.Add(5 * time.Hour), Received: base.Add(5 * time.Hour), Message: "d"},
 	}
-	write(t, a, entry(1, recs...))
+	e := entry(1, recs...)
+	e.Batches[0].App, e.Batches[0].Dropped = "app", 7
+	write(t, a, e)
+	want := archive.AppStats{Lines: 4, Malformed: 1, Dropped: 10, First: base, Last: base.Add(time.Hour), LastReceived: base.Add(2 * time.Minute)}
 	got, err := a.Stats(context.Background(), "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := archive.AppStats{Lines: 3, Malformed: 1, First: base, Last: base.Add(time.Hour), LastReceived: base.Add(90 * time.Second)}
 	if got != want {
 		t.Errorf("Stats = %+v\nwant %+v", got, want)
 	}
 	if got, err := a.Stats(context.Background(), "nobody"); err != nil || got != (archive.AppStats{}) {
 		t.Errorf("Stats(nobody) = %+v, %v; want zero", got, err)
+	}
+	a.Close()
+	b := open(t, archive.Config{Dir: dir})
+	if got, err := b.Stats(context.Background(), "app"); err != nil || got != want {
+		t.Errorf("after a restart Stats = %+v, %v\nwant %+v", got, err, want)
 	}
 }
 
@@ -45,49 +56,61 @@ func TestMetrics(t *testing.T) {
 	for name, want := range map[string]float64{
 		"drainpipe_archive_lines_written_total":    15,
 		"drainpipe_archive_entries_skipped_total":  1,
-		"drainpipe_archive_write_duration_seconds": 1, // observations: the skipped write committed nothing
+		"drainpipe_archive_write_duration_seconds": 1, // observations: the skipped write stored nothing
+		"drainpipe_archive_flush_duration_seconds": 1,
 		"drainpipe_archive_rows_pruned_total":      0,
+		"drainpipe_archive_rows":                   15,
 	} {
 		if got := metricValue(t, reg, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	if got := metricValue(t, reg, "drainpipe_archive_database_size_bytes"); got <= 0 {
-		t.Errorf("database_size_bytes = %v, want > 0", got)
+	if got := metricValue(t, reg, "drainpipe_archive_disk_bytes"); got <= 0 {
+		t.Errorf("disk_bytes = %v, want > 0", got)
 	}
 	// A second archive on the same registry is refused, not half-registered.
-	if _, err := archive.Open(context.Background(), archive.Config{Path: t.TempDir() + "/b.db", Registerer: reg, PruneInterval: -1}); err == nil {
+	if _, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "b"), Registerer: reg, PruneInterval: -1}); err == nil {
 		t.Error("second Open on the same registerer succeeded")
 	}
 }
 
-func TestOpenErrors(t *testing.T) {
-	t.Parallel()
-	for name, cfg := range map[string]archive.Config{
-		"no path":        {},
-		"missing dir":    {Path: t.TempDir() + "/no/such/dir/archive.db"},
-		"not a database": {Path: "testdata/heroku-drain-realistic.lines.txt"},
-	} {
-		cfg.PruneInterval = -1
-		if a, err := archive.Open(context.Background(), cfg); err == nil {
-			a.Close()
-			t.Errorf("%s: Open succeeded", name)
-		}
-	}
-}
-
-// TestConcurrentReadsDuringWrites searches, tails and counts while a writer
-// stores deliveries: readers never fail, and never see a partial delivery.
+// TestConcurrentReadsDuringWrites searches, tails, follows and counts while a
+// writer stores deliveries: readers never fail, counts never go back, and a
+// follower sees every line once, in order.
 func TestConcurrentReadsDuringWrites(t *testing.T) {
 	t.Parallel()
 	a := open(t, archive.Config{})
 	g := newLineGen(7, received)
-	const writes, perEntry = 20, 100
+	const writes, perEntry = 20, 500
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
-	for r := range 3 {
+	followed := make(chan int64, 1)
+	wg.Go(func() {
+		var last, n int64
+		for n < writes*2*perEntry && ctx.Err() == nil {
+			lines, err := a.After(ctx, "busy", last, 1000)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for _, l := range lines {
+				if l.ID != last+1 {
+					errs <- errors.New("follower saw ids out of order or with a gap")
+					return
+				}
+				last, n = l.ID, n+1
+			}
+			if len(lines) == 0 {
+				wctx, wcancel := context.WithTimeout(ctx, time.Second)
+				_ = a.Wait(wctx, last)
+				wcancel()
+			}
+		}
+		followed <- n
+	})
+	for r := range 2 {
 		wg.Go(func() {
 			var lastCount int64
 			for ctx.Err() == nil {
@@ -97,7 +120,7 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 				}
 				lastCount = st.Lines
 				if err == nil {
-					_, err = a.Search(ctx, archive.Query{App: "busy", Match: "status OR GET", Limit: 50})
+					_, err = a.Search(ctx, archive.Query{App: "busy", Match: "status:=200 OR GET", Limit: 50})
 				}
 				if err == nil && r == 0 {
 					_, err = a.Tail(ctx, "busy", 100)
@@ -114,14 +137,18 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	select {
+	case n := <-followed:
+		if n != writes*2*perEntry {
+			t.Errorf("follower saw %d lines, want %d", n, writes*2*perEntry)
+		}
+	case <-time.After(time.Minute):
+		t.Error("follower did not see every line within a minute")
+	}
 	cancel()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-	st, err := a.Stats(context.Background(), "busy")
-	if err != nil || st.Lines != writes*2*perEntry {
-		t.Errorf("Stats = %+v, %v; want %d lines", st, err, writes*2*perEntry)
 	}
 }

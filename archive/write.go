@@ -2,272 +2,203 @@ package archive
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"strings"
+	"path/filepath"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// rowsPerInsert is how many lines one INSERT statement carries: one call into
-// SQLite per 64 lines instead of per line (13 parameters each, far under
-// SQLite's 32766).
-const rowsPerInsert = 64
+// How much of the journal the archive asks to be handed in one Write: each
+// Write ends with a barrier that costs tens of milliseconds whatever its size
+// (see the package doc), so larger Writes keep up with more; the bytes bound
+// the memory a Write holds (group commit makes messages of megabytes under
+// load, so a count alone would not).
+const (
+	DeliveryMessages = 256
+	DeliveryBytes    = 16 << 20
+)
 
-const lineColumns = `id, app, drain, time, received, priority, host, source, dyno, msgid, structured_data, message, malformed`
+// ErrDiskFull means the disk holding the archive has less free space than
+// Config.MinFreeBytes; Write stores nothing and the journal keeps the lines.
+var ErrDiskFull = errors.New("archive disk almost full")
 
-// insertSQL returns the INSERT for n lines.
-func insertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO lines (` + lineColumns + `) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	}
-	return b.String()
+// plan is what one Write stores: which records get which ids, and what the
+// state becomes once they are on disk.
+type plan struct {
+	journal string
+	intent  intent
+	// work lists the records to store, with the id of each one's first row.
+	work []job
+	// counts are the per-app counts the write adds.
+	counts map[string]*appCounts
+	// position is the highest Seq applied from the journal.
+	position uint64
+	lastID   int64
+	lines    int64
+	skipped  []uint64
 }
 
-// stmts are the writer's statements, prepared once on its connection.
-type stmts struct {
-	readState, insert, index, count, writeState *sql.Stmt
+// job is one record to store, the id of its first row, and (from a recovery)
+// which of its rows are stored already.
+type job struct {
+	rec     *drainpipe.Record
+	id      int64
+	present func(int64) bool
 }
 
-func (s *stmts) prepare(ctx context.Context, db *sql.DB) error {
-	for _, p := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&s.readState, `SELECT applied_seq, last_id FROM state WHERE id = 1`},
-		{&s.insert, insertSQL(rowsPerInsert)},
-		{&s.index, `INSERT INTO lines_fts (rowid, message) SELECT id, message FROM lines WHERE id > ?`},
-		{&s.count, `INSERT INTO app_counts (app, lines, malformed, dropped) VALUES (?, ?, ?, ?)
-			ON CONFLICT (app) DO UPDATE SET lines = lines + excluded.lines, malformed = malformed + excluded.malformed,
-			dropped = dropped + excluded.dropped`},
-		{&s.writeState, `UPDATE state SET applied_seq = ?, last_id = ? WHERE id = 1`},
-	} {
-		var err error
-		if *p.st, err = db.PrepareContext(ctx, p.sql); err != nil {
-			return fmt.Errorf("prepare %q: %w", p.sql[:min(len(p.sql), 40)], err)
-		}
-	}
-	return nil
-}
-
-// Write stores the records of entries not stored before, in one transaction
-// that also records the highest entry Seq applied: an entry the journal
-// delivers again after a crash (Seq ≤ that) is skipped, so no line is stored
-// twice. Busy, full-disk and I/O errors are retried with backoff until ctx ends.
+// Write stores the records of entries not stored before, each once, and
+// returns when they are on disk (see the package doc, "Exactly once"). An
+// entry whose Seq is at or below the position stored for its journal is
+// skipped (and counted): it was delivered again after a crash. Entries of a
+// journal the archive has not seen are stored whatever their Seq.
 func (a *Archive) Write(ctx context.Context, entries []drainpipe.Entry) error {
-	backoff := 50 * time.Millisecond
-	for {
-		err := a.write(ctx, entries)
-		if err == nil || !transient(err) {
-			return err
-		}
-		a.log.Warn("archive write failed, retrying", "err", err, "backoff", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 5*time.Second)
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if a.closed {
+		return ErrClosed
 	}
-}
-
-// transient reports whether err may go away by itself: another process holds
-// the lock, the disk is full, or an I/O error.
-func transient(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
-		return true
-	}
-	return false
-}
-
-// write is one attempt of Write: one transaction, all or nothing.
-func (a *Archive) write(ctx context.Context, entries []drainpipe.Entry) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	start := time.Now()
-	tx, err := a.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("archive write: begin: %w", err)
+	p := a.plan(entries)
+	if len(p.skipped) > 0 {
+		a.metrics.skipped(reasonStored, len(p.skipped))
+		a.log.Info("journal entries delivered again were already stored; skipped",
+			"journal", p.journal, "entries", len(p.skipped), "first_seq", p.skipped[0], "last_seq", p.skipped[len(p.skipped)-1])
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var applied, last int64
-	if err := tx.StmtContext(ctx, a.stmts.readState).QueryRowContext(ctx).Scan(&applied, &last); err != nil {
-		return fmt.Errorf("archive write: read state: %w", err)
+	if len(p.intent.Entries) == 0 {
+		return nil
 	}
-	ins := &inserter{ctx: ctx, tx: tx, st: &a.stmts, insert: tx.StmtContext(ctx, a.stmts.insert),
-		next: last + 1, counts: map[string]*appCount{}}
-	seq := applied
-	for _, e := range entries {
-		if e.Seq > math.MaxInt64 {
-			return fmt.Errorf("archive write: entry seq %d out of range", e.Seq)
-		}
-		if int64(e.Seq) <= seq {
-			a.metrics.entriesSkipped.Inc()
-			continue
-		}
-		seq = int64(e.Seq)
-		for _, b := range e.Batches {
-			ins.count(b.App).dropped += int64(herokulog.BatchLoss(&b).Total)
-			for i := range b.Records {
-				if err := ins.add(&b.Records[i]); err != nil {
-					return fmt.Errorf("archive write: %w", err)
-				}
-			}
-		}
+	if a.store.st.IsReadOnly() {
+		return fmt.Errorf("archive write: %w (under %d bytes free)", ErrDiskFull, a.cfg.MinFreeBytes)
 	}
-	if seq == applied {
-		return nil // every entry was stored before
-	}
-	if err := ins.finish(last, seq); err != nil {
+	if err := a.apply(ctx, p, newWindow(start, a.cfg.Retention)); err != nil {
 		return fmt.Errorf("archive write: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("archive write: commit: %w", err)
+	a.metrics.linesWritten.Add(float64(p.lines))
+	a.metrics.writeDuration.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// apply stores p's rows and commits the state that acknowledges them, in
+// this order: the intent (so that a crash can be reconciled), the rows, the
+// barrier (rows on disk), the field names, the state.
+func (a *Archive) apply(ctx context.Context, p *plan, win window) error {
+	next := a.current().clone()
+	// The intent covers what an earlier interrupted write left too, so that a
+	// crash now forgets none of it.
+	pending := a.recovery.with(p.journal, p.intent.Entries, nil)
+	next.Pending = &intent{Journal: p.journal, Entries: pending.intent()}
+	next.LastID = max(next.LastID, p.lastID)
+	if err := a.commit(next); err != nil {
+		return err
 	}
-	lines := ins.next - 1 - last
-	a.metrics.linesWritten.Add(float64(lines))
-	for app, c := range ins.counts {
-		if c.dropped > 0 {
-			a.metrics.herokuDropped.WithLabelValues(app).Add(float64(c.dropped))
+	days, streams := a.addRows(p.work, win)
+	// The rows are in: should anything below fail, the journal delivers the
+	// entries again, and they must not be added twice.
+	a.recovery = pending
+	a.notify.publish(p.lastID)
+	a.recent.add(p.intent, days)
+	flushStart := time.Now()
+	if err := a.store.barrier(ctx, days, streams); err != nil {
+		return err
+	}
+	a.metrics.flushDuration.Observe(time.Since(flushStart).Seconds())
+	if err := a.vocab.save(filepath.Join(a.cfg.Dir, fieldsFile)); err != nil {
+		return err
+	}
+	done := next.clone()
+	left := a.recovery.without(p.journal, p.position)
+	done.Pending = nil
+	if left != nil {
+		done.Pending = &intent{Journal: left.journal, Entries: left.intent()}
+	}
+	done.Positions[p.journal] = max(done.Positions[p.journal], p.position)
+	for app, c := range p.counts {
+		if done.Apps[app] == nil {
+			done.Apps[app] = &appCounts{}
+		}
+		done.Apps[app].add(c)
+	}
+	if err := a.commit(done); err != nil {
+		return err
+	}
+	a.recovery = left
+	for app, c := range p.counts {
+		if c.Dropped > 0 {
+			a.metrics.herokuDropped.WithLabelValues(app).Add(float64(c.Dropped))
 		}
 	}
-	a.metrics.writeDuration.Observe(time.Since(start).Seconds())
-	if lines > 0 {
-		a.notify.publish(ins.next - 1)
-	}
 	return nil
 }
 
-// appCount is what one write adds to an app's counts. Dropped counts the lines
-// Heroku reported it lost before they reached us: its L10/L12/L13 lines and the
-// sender's drop headers.
-type appCount struct{ lines, malformed, dropped int64 }
-
-// inserter buffers lines into multi-row INSERTs within one transaction.
-type inserter struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	next   int64 // id of the next line
-	args   []any
-	rows   int
-	st     *stmts
-	insert *sql.Stmt // st.insert on this transaction
-	counts map[string]*appCount
+// plan decides what Write stores. Ids are given in order: entries, batches,
+// records, and a record's parts; an entry a recovery knows keeps its ids.
+func (a *Archive) plan(entries []drainpipe.Entry) *plan {
+	st := a.current()
+	p := &plan{counts: map[string]*appCounts{}, lastID: st.LastID}
+	next := st.LastID + 1
+	for i := range entries {
+		e := &entries[i]
+		if p.journal != e.Journal && len(p.intent.Entries) > 0 {
+			// One journal per write: the consumer never mixes them, and the
+			// intent has room for one. The rest comes again in the next Write.
+			break
+		}
+		p.journal, p.intent.Journal = e.Journal, e.Journal
+		if e.Seq <= st.Positions[e.Journal] {
+			p.skipped = append(p.skipped, e.Seq)
+			continue
+		}
+		first, present, known := a.recovery.lookup(e.Journal, e.Seq)
+		if !known {
+			first = next
+		}
+		id := first
+		for b := range e.Batches {
+			batch := &e.Batches[b]
+			// A batch's loss counts once, by herokulog's one rule (its drop
+			// headers and its report lines may tell of the same loss).
+			p.count(batch.App).Dropped += int64(herokulog.BatchLoss(batch).Total)
+			for r := range batch.Records {
+				rec := &batch.Records[r]
+				p.work = append(p.work, job{rec: rec, id: id, present: present})
+				p.countRecord(rec)
+				id += rowsOf(rec)
+			}
+		}
+		p.intent.Entries = append(p.intent.Entries, intentEntry{Seq: e.Seq, FirstID: first, Rows: id - first})
+		p.position = max(p.position, e.Seq)
+		p.lastID = max(p.lastID, id-1)
+		if !known {
+			next = id
+		}
+	}
+	return p
 }
 
-func (in *inserter) add(r *drainpipe.Record) error {
-	malformed := int64(0)
-	if r.Malformed {
-		malformed = 1
-	}
-	in.args = append(in.args, in.next, r.App, r.Drain, nanos(r.Time), nanos(r.Received),
-		int64(r.Priority), r.Host, r.Source, r.Dyno, r.MsgID, r.StructuredData, r.Message, malformed)
-	in.next++
-	in.rows++
-	c := in.count(r.App)
-	c.lines++
-	c.malformed += malformed
-	if in.rows == rowsPerInsert {
-		return in.flush()
-	}
-	return nil
-}
-
-// count returns the counts of app in this write.
-func (in *inserter) count(app string) *appCount {
-	c := in.counts[app]
+func (p *plan) count(app string) *appCounts {
+	c := p.counts[app]
 	if c == nil {
-		c = &appCount{}
-		in.counts[app] = c
+		c = &appCounts{}
+		p.counts[app] = c
 	}
 	return c
 }
 
-// flush inserts the buffered lines.
-func (in *inserter) flush() error {
-	if in.rows == 0 {
-		return nil
+// countRecord adds r to its app's counts: a line, maybe malformed.
+func (p *plan) countRecord(r *drainpipe.Record) {
+	p.lines++
+	c := p.count(r.App)
+	c.Lines++
+	if r.Malformed {
+		c.Malformed++
 	}
-	var err error
-	if in.rows == rowsPerInsert {
-		_, err = in.insert.ExecContext(in.ctx, in.args...)
-	} else {
-		_, err = in.tx.ExecContext(in.ctx, insertSQL(in.rows), in.args...)
+	if t, ok := nanos(r.Time); ok {
+		c.add(&appCounts{First: t, Last: t})
 	}
-	if err != nil {
-		return fmt.Errorf("insert lines: %w", err)
+	if t, ok := nanos(r.Received); ok {
+		c.LastReceived = max(c.LastReceived, t)
 	}
-	clear(in.args)
-	in.args = in.args[:0]
-	in.rows = 0
-	return nil
-}
-
-// finish flushes the last lines, indexes the new lines' messages in one
-// statement, and records the counts and the state.
-func (in *inserter) finish(last, seq int64) error {
-	if err := in.flush(); err != nil {
-		return err
-	}
-	if in.next-1 > last {
-		if _, err := in.tx.StmtContext(in.ctx, in.st.index).ExecContext(in.ctx, last); err != nil {
-			return fmt.Errorf("index lines: %w", err)
-		}
-	}
-	for app, c := range in.counts {
-		if _, err := in.tx.StmtContext(in.ctx, in.st.count).ExecContext(in.ctx, app, c.lines, c.malformed, c.dropped); err != nil {
-			return fmt.Errorf("count lines: %w", err)
-		}
-	}
-	if _, err := in.tx.StmtContext(in.ctx, in.st.writeState).ExecContext(in.ctx, seq, in.next-1); err != nil {
-		return fmt.Errorf("update state: %w", err)
-	}
-	return nil
-}
-
-// Times are stored as integer nanoseconds since the Unix epoch (UTC), which
-// covers the years 1678 to 2262; a time outside that is clamped to the nearest
-// end. The smallest value stands for the zero time.Time.
-const zeroTime = math.MinInt64
-
-var (
-	minTime = time.Unix(0, zeroTime+1)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return zeroTime
-	case t.Before(minTime):
-		return zeroTime + 1
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == zeroTime {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }

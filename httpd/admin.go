@@ -10,7 +10,6 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
-	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/metrics"
 )
 
@@ -190,117 +189,6 @@ func (s *Server) knownApp(w http.ResponseWriter, r *http.Request) bool {
 	}
 	writeError(w, http.StatusNotFound, "no app "+strconv.Quote(app)+": it has no drain and no stored lines (`drainpipe drains list` shows the apps)")
 	return false
-}
-
-func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
-	if !s.knownApp(w, r) {
-		return
-	}
-	n, err := intParam(r, "n", 100)
-	if err != nil || n < 0 || n > 100_000 {
-		writeError(w, http.StatusBadRequest, "n: want a number of lines from 0 to 100000")
-		return
-	}
-	lines, err := s.cfg.Archive.Tail(r.Context(), r.PathValue("app"), n)
-	s.writeLines(w, lines, err)
-}
-
-// lines serves `tail --follow`: the lines after a given id, waiting (long poll) up
-// to `wait` for the first one, so following needs no busy polling.
-func (s *Server) lines(w http.ResponseWriter, r *http.Request) {
-	if !s.knownApp(w, r) {
-		return
-	}
-	after, err := intParam(r, "after", 0)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "after: want a line id")
-		return
-	}
-	wait := 25 * time.Second
-	if v := r.URL.Query().Get("wait"); v != "" {
-		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > 5*time.Minute {
-			writeError(w, http.StatusBadRequest, "wait: want a duration up to 5m")
-			return
-		}
-	}
-	app := r.PathValue("app")
-	deadline := time.Now().Add(wait)
-	for {
-		lines, err := s.cfg.Archive.After(r.Context(), app, int64(after), 1000)
-		if err != nil || len(lines) > 0 || !time.Now().Before(deadline) || !s.waitForLines(r, int64(after), deadline) {
-			s.writeLines(w, lines, err)
-			return
-		}
-	}
-}
-
-// waitForLines blocks until a line with an id above after is committed, or the
-// deadline. The archive wakes on any app's line, so when other apps are busy this
-// paces the caller's re-check instead of spinning.
-func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) bool {
-	ctx, cancel := context.WithDeadline(r.Context(), deadline)
-	defer cancel()
-	if err := s.cfg.Archive.Wait(ctx, after); err != nil {
-		return false
-	}
-	t := time.NewTimer(200 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return r.Context().Err() == nil
-}
-
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	if !s.knownApp(w, r) {
-		return
-	}
-	q := archive.Query{App: r.PathValue("app"), Match: r.URL.Query().Get("q"), Limit: 1000}
-	var err error
-	if q.Since, err = timeParam(r, "since"); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if q.Until, err = timeParam(r, "until"); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	limit, err := intParam(r, "limit", 1000)
-	if err != nil || limit < 1 || limit > 100_000 {
-		writeError(w, http.StatusBadRequest, "limit: want a number from 1 to 100000")
-		return
-	}
-	q.Limit = limit
-	before, err := intParam(r, "before", 0)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "before: want a line id")
-		return
-	}
-	q.Before = int64(before)
-	lines, err := s.cfg.Archive.Search(r.Context(), q)
-	s.writeLines(w, lines, err)
-}
-
-func (s *Server) writeLines(w http.ResponseWriter, lines []archive.Line, err error) {
-	if errors.Is(err, archive.ErrBadQuery) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if err != nil {
-		s.log.Error("archive query failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "archive query failed: "+err.Error())
-		return
-	}
-	out := api.Lines{Lines: make([]api.Line, len(lines))}
-	for i, l := range lines {
-		out.Lines[i] = api.Line{
-			ID: l.ID, Time: l.Time, Received: l.Received, Drain: l.Drain, App: l.App,
-			Source: l.Source, Dyno: l.Dyno, Host: l.Host, Priority: l.Priority, MsgID: l.MsgID,
-			StructuredData: l.StructuredData, Message: l.Message, Malformed: l.Malformed,
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -10,6 +10,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/httpd"
 )
 
@@ -33,7 +34,8 @@ func TestAdminToken(t *testing.T) {
 		{"token", ts.url, admin(), 200},
 		{"none", ts.url, nil, 401},
 		{"wrong", ts.url, http.Header{"Authorization": {"Bearer nope"}}, 401},
-		{"basic", ts.url, basicAuth("admin", adminToken), 401},
+		{"basic", ts.url, basicAuth("admin", adminToken), 200}, // Grafana's and vlogscli's way
+		{"basic, wrong password", ts.url, basicAuth("admin", "nope"), 401},
 		{"empty, over the hash of empty", emptyHash.url, http.Header{"Authorization": {"Bearer "}}, 401},
 	} {
 		resp, text := do(t, "GET", tt.url+"/api/drains", "", tt.h)
@@ -134,15 +136,22 @@ func TestAdminSinkStatus(t *testing.T) {
 	}
 }
 
+// TestAdminLines: the line endpoints over a real archive and its reader: tail,
+// follow, search, and their answers to an unknown app and bad parameters.
 func TestAdminLines(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(c *httpd.Config) { c.Metrics = fakeHistory{} })
+	arc := openArchive(t)
+	ts := newTestServer(t, func(c *httpd.Config) {
+		c.Metrics = fakeHistory{}
+		c.Archive, c.Reader = arc, query.New(query.Config{Storage: arc})
+	})
 	ts.drains.add(t, "myapp")
+	var recs []drainpipe.Record
 	for i := range 5 {
-		ts.archive.lines = append(ts.archive.lines, archive.Line{ID: int64(i + 1),
-			Record: drainpipe.Record{App: "myapp", Message: "line " + string(rune('a'+i)), Source: "app", Dyno: "web.1"}})
+		recs = append(recs, drainpipe.Record{App: "myapp", Message: "line " + string(rune('a'+i)), Source: "app", Dyno: "web.1"})
 	}
-	ts.archive.stats["gone"] = archive.AppStats{Lines: 1} // lines, but no drain any more
+	writeLines(t, arc, 1, recs...)
+	writeLines(t, arc, 2, drainpipe.Record{App: "gone", Message: "from a drain removed since", Source: "app"})
 	for _, tt := range []struct {
 		path string
 		code int
@@ -152,13 +161,13 @@ func TestAdminLines(t *testing.T) {
 		{"/api/apps/myapp/lines?after=3&wait=0s", 200, 2},
 		{"/api/apps/myapp/lines?after=5&wait=50ms", 200, 0},
 		{"/api/apps/myapp/search?q=line+c", 200, 1},
-		{"/api/apps/gone/tail", 200, 0},
+		{"/api/apps/gone/tail", 200, 1}, // lines, but no drain any more
 		{"/api/apps/nosuchapp/tail", 404, 0},
 		{"/api/apps/myapp/tail?n=-1", 400, 0},
 		{"/api/apps/myapp/lines?wait=1h", 400, 0},
-		{"/api/apps/myapp/search?since=yesterday", 400, 0},
+		{"/api/apps/myapp/search?since=someday", 400, 0},
 		{"/api/apps/myapp/search?limit=0", 400, 0},
-		{"/api/apps/myapp/search?q=%22open", 400, 0},
+		{"/api/apps/myapp/search?q=%7C+sort", 400, 0}, // a pipe: not a filter
 	} {
 		resp, text := do(t, "GET", ts.url+tt.path, "", admin())
 		var ls api.Lines
@@ -177,5 +186,29 @@ func TestAdminLines(t *testing.T) {
 	off.drains.add(t, "myapp")
 	if resp, _ := do(t, "GET", off.url+"/api/apps/myapp/metrics", "", admin()); resp.StatusCode != 404 {
 		t.Errorf("metrics when off: %d, want 404", resp.StatusCode)
+	}
+}
+
+// openArchive opens a real archive in a temporary directory.
+func openArchive(t *testing.T) *archive.Archive {
+	t.Helper()
+	arc, err := archive.Open(t.Context(), archive.Config{Dir: t.TempDir(), PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = arc.Close() })
+	return arc
+}
+
+// writeLines stores recs in arc as journal entry seq, received now.
+func writeLines(t *testing.T, arc *archive.Archive, seq uint64, recs ...drainpipe.Record) {
+	t.Helper()
+	now := time.Now().UTC()
+	for i := range recs {
+		recs[i].Time, recs[i].Received = now, now
+	}
+	b := drainpipe.Batch{App: recs[0].App, Received: now, Records: recs}
+	if err := arc.Write(t.Context(), []drainpipe.Entry{{Seq: seq, Journal: "test", Batches: []drainpipe.Batch{b}}}); err != nil {
+		t.Fatal(err)
 	}
 }

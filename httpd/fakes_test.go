@@ -2,7 +2,6 @@ package httpd_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -154,33 +153,18 @@ func (d *fakeDrains) Remove(_ context.Context, id string) error {
 	return nil
 }
 
-// fakeArchive answers from a fixed list of lines.
+// fakeArchive answers following and the drain listing's counts from a fixed
+// list of lines.
 type fakeArchive struct {
 	lines []archive.Line
 	stats map[string]archive.AppStats
 }
 
-func (a *fakeArchive) Search(_ context.Context, q archive.Query) ([]archive.Line, error) {
-	if strings.HasPrefix(q.Match, `"`) && !strings.HasSuffix(q.Match, `"`) {
-		return nil, errors.Join(archive.ErrBadQuery, errors.New("unterminated string"))
+func (a *fakeArchive) LastID() int64 {
+	if len(a.lines) == 0 {
+		return 0
 	}
-	var out []archive.Line
-	for _, l := range a.lines {
-		if l.App == q.App && strings.Contains(l.Message, q.Match) {
-			out = append(out, l)
-		}
-	}
-	return out, nil
-}
-
-func (a *fakeArchive) Tail(_ context.Context, app string, n int) ([]archive.Line, error) {
-	var out []archive.Line
-	for _, l := range a.lines {
-		if l.App == app {
-			out = append(out, l)
-		}
-	}
-	return out[max(0, len(out)-n):], nil
+	return a.lines[len(a.lines)-1].ID
 }
 
 func (a *fakeArchive) After(_ context.Context, app string, after int64, limit int) ([]archive.Line, error) {
@@ -216,6 +200,10 @@ type fakeHistory struct{}
 
 func (fakeHistory) Query(context.Context, string, time.Time, time.Time, string) ([]metrics.Series, error) {
 	return []metrics.Series{{Name: "router.requests", Sum: 3}}, nil
+}
+
+func (fakeHistory) Range(context.Context, metrics.RangeQuery) ([]metrics.RangeSeries, error) {
+	return []metrics.RangeSeries{{Name: "router.requests", Kind: "counter"}}, nil
 }
 
 const adminToken = "an-admin-token-for-the-tests"

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/drainpipe/drainpipe/api"
 )
 
 func intParam(r *http.Request, name string, def int) (int, error) {
@@ -15,17 +17,17 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	return strconv.Atoi(v)
 }
 
-// timeParam reads an RFC 3339 time, or a duration meaning that long ago ("24h").
+// timeParam reads the since or until parameter as api.ParseTime does: the
+// start of the span it names for since, its end for until; zero when absent.
 func timeParam(r *http.Request, name string) (time.Time, error) {
 	v := r.URL.Query().Get(name)
-	if v == "" {
-		return time.Time{}, nil
+	read := api.Since
+	if name == "until" {
+		read = api.Until
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
+	t, err := read(v, time.Now())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return time.Now().Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%s: want an RFC 3339 time (2024-05-01T10:00:00Z) or a duration ago (24h), not %q", name, v)
+	return t, nil
 }

@@ -39,18 +39,19 @@ type Drains interface {
 	Remove(ctx context.Context, id string) error
 }
 
-// Archive answers the admin API's queries.
+// Archive answers `tail --follow` and the drain listing's counts.
 type Archive interface {
-	Search(ctx context.Context, q archive.Query) ([]archive.Line, error)
-	Tail(ctx context.Context, app string, n int) ([]archive.Line, error)
+	// LastID is the id of the newest line committed, where following starts.
+	LastID() int64
 	After(ctx context.Context, app string, afterID int64, limit int) ([]archive.Line, error)
 	Wait(ctx context.Context, afterID int64) error
 	Stats(ctx context.Context, app string) (archive.AppStats, error)
 }
 
-// MetricsHistory answers `drainpipe metrics`.
+// MetricsHistory answers `drainpipe metrics` and draws graphs.
 type MetricsHistory interface {
 	Query(ctx context.Context, app string, since, until time.Time, namePrefix string) ([]metrics.Series, error)
+	Range(ctx context.Context, q metrics.RangeQuery) ([]metrics.RangeSeries, error)
 }
 
 // Config is what the server needs.
@@ -58,10 +59,16 @@ type Config struct {
 	Journal Journal
 	Drains  Drains
 	Archive Archive
+	// Reader answers the searches, tails, exports, contexts, histograms and facets.
+	Reader Reader
+	// LogsQL answers VictoriaLogs' query API (/select/logsql/...); nil turns it off.
+	LogsQL LogsQL
 	// Sinks report their status in the drain listing.
 	Sinks []StatusReporter
 	// Metrics holds the aggregated metrics; nil turns the endpoint off.
 	Metrics MetricsHistory
+	// Alerts serves the alert endpoints; nil turns them off.
+	Alerts Alerts
 	// AdminTokenHash is the SHA-256 of the admin token.
 	AdminTokenHash []byte
 	// PublicURL is the base of the drain URLs handed out (https://logs.example.com).
@@ -87,6 +94,8 @@ type Config struct {
 	// Ready says whether drains can be taken now: nil, or why not (the journal
 	// cannot write). /readyz answers 503 with that reason; nil Ready is always ready.
 	Ready func() error
+	// UI, when set, serves the web UI at /ui/ and answers GET / with a redirect to it.
+	UI http.Handler
 }
 
 // Server serves drainpipe's HTTP endpoints.
@@ -97,6 +106,8 @@ type Server struct {
 	mux     *http.ServeMux
 	ready   func() bool
 	otlp    *otlp.Receiver
+	// selects holds a token for each LogsQL query running; see selectLimit.
+	selects chan struct{}
 }
 
 // New builds the server. ready reports whether /healthz answers 200.
@@ -116,7 +127,8 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready, otlp: cfg.OTLP}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready,
+		otlp: cfg.OTLP, selects: make(chan struct{}, maxSelects)}
 	if s.otlp == nil {
 		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: cfg.Journal, AppendTimeout: cfg.AppendTimeout,
 			Now: cfg.Now, Logger: cfg.Logger, Registerer: cfg.Registerer})
@@ -147,7 +159,21 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
+	s.mux.Handle("GET /api/apps/{app}/export", s.admin(s.export))
+	s.mux.Handle("GET /api/apps/{app}/hits", s.admin(s.hits))
+	s.mux.Handle("GET /api/apps/{app}/facets", s.admin(s.facets))
+	s.mux.Handle("GET /api/lines/{id}", s.admin(s.line))
+	s.mux.Handle("GET /api/lines/{id}/context", s.admin(s.context))
 	s.mux.Handle("GET /api/apps/{app}/metrics", s.admin(s.metricsHistory))
+	s.alertRoutes()
+	s.mux.Handle("GET /api/apps/{app}/metrics/range", s.admin(s.metricsRange))
+	if s.cfg.LogsQL != nil {
+		s.logsqlRoutes()
+	}
+	if s.cfg.UI != nil {
+		s.mux.Handle("/ui/", s.cfg.UI)
+		s.mux.Handle("GET /{$}", s.cfg.UI)
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -188,10 +214,29 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// admin wraps h with the admin token check.
+// adminKey marks a request's context as authenticated by an in-process caller.
+type adminKey struct{}
+
+// AsAdmin returns r marked as authenticated by its in-process caller: the admin API
+// serves it without an admin token. The web UI calls the API this way for a user
+// whose session it checked. Nothing a client sends can set the mark.
+func AsAdmin(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), adminKey{}, true))
+}
+
+// admin wraps h with the admin token check. The token comes as a bearer token,
+// or as the password of Basic auth (any user name), which is what Grafana's
+// data sources and vlogscli's -username/-password send.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(adminKey{}) == true {
+			h(w, r)
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			_, token, ok = r.BasicAuth()
+		}
 		sum := sha256.Sum256([]byte(token))
 		if !ok || token == "" || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)

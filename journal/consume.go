@@ -9,6 +9,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/drainpipe/drainpipe/internal/tick"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -16,6 +17,10 @@ import (
 type ConsumeOptions struct {
 	// MaxMessages is the most journal messages handed to one Write. Default 16.
 	MaxMessages int
+	// MaxBytes, when positive, also caps the journal bytes handed to one Write
+	// (a message larger than it still comes, alone): under load group commit
+	// makes messages of megabytes, so a count alone does not bound memory.
+	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
 	// consumer keeps extending it. Default 10 s.
@@ -113,10 +118,37 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 10*time.Millisecond)
 	}
-	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
+	// Take what is waiting without waiting; only when nothing is, wait for the
+	// next message and hand it over at once. A Fetch of MaxMessages would hold
+	// the first message until MaxMessages arrived or the wait ended: at idle, a
+	// line would reach the sink seconds after its 2xx.
+	batch, err := fetchWaiting(cons, opt)
 	if err != nil {
 		return nil, nil, err
 	}
+	msgs, seqs, err := collect(batch, lastSeq)
+	if len(msgs) > 0 || (err != nil && !errors.Is(err, jetstream.ErrMaxBytesExceeded)) {
+		return msgs, seqs, err
+	}
+	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
+		return nil, nil, err
+	}
+	return collect(batch, lastSeq)
+}
+
+// fetchWaiting fetches the messages waiting, without waiting for more. The
+// client's no-wait fetch takes no byte cap, so with one a short expiry stands
+// in for it: long enough for the server to send a backlog of MaxBytes, short
+// enough not to matter at idle.
+func fetchWaiting(cons jetstream.Consumer, opt ConsumeOptions) (jetstream.MessageBatch, error) {
+	if opt.MaxBytes <= 0 {
+		return cons.FetchNoWait(opt.MaxMessages)
+	}
+	return cons.Fetch(opt.MaxMessages, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(100*time.Millisecond))
+}
+
+// collect reads a fetched batch.
+func collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	var msgs []jetstream.Msg
 	var seqs []uint64
 	for msg := range batch.Messages() {
@@ -132,7 +164,7 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 		msgs = append(msgs, msg)
 		seqs = append(seqs, meta.Sequence.Stream)
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) && len(msgs) == 0 {
 		return nil, nil, err
 	}
 	return msgs, seqs, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -42,6 +43,22 @@ type SinkConfig struct {
 type Sink struct {
 	cfg SinkConfig
 	log *slog.Logger
+
+	mu       sync.Mutex
+	writes   uint64    // Write calls that returned
+	received time.Time // the latest batch received time given to Write
+	progress Progress
+}
+
+// Progress says what the Store holds: every line given to Write before the last
+// successful flush, in the intervals that had ended by Flushed.
+type Progress struct {
+	// Flushed is the time the last successful flush closed intervals up to.
+	Flushed time.Time
+	// Received is the latest received time of the batches given before that flush,
+	// and Writes counts the Write calls before it.
+	Received time.Time
+	Writes   uint64
 }
 
 var _ drainpipe.Sink = (*Sink)(nil)
@@ -67,9 +84,13 @@ func (s *Sink) Name() string { return "metrics" }
 // report beyond its report lines (herokulog.BatchLoss) is added to logplex.dropped
 // with no source, at the batch's receive time, so each loss counts once.
 func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
+	var received time.Time
 	for _, e := range entries {
 		for i := range e.Batches {
 			b := &e.Batches[i]
+			if b.Received.After(received) {
+				received = b.Received
+			}
 			for _, r := range b.Records {
 				if !r.Malformed {
 					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
@@ -83,7 +104,21 @@ func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
 			}
 		}
 	}
+	s.mu.Lock()
+	s.writes++
+	if received.After(s.received) {
+		s.received = received
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// Progress returns the sink's last successful flush, and how many Write calls have
+// returned by now (more than the flush's Writes when lines came since).
+func (s *Sink) Progress() (Progress, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progress, s.writes
 }
 
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
@@ -120,17 +155,27 @@ func (s *Sink) Close(ctx context.Context) error {
 	return s.flush(ctx, time.Now().Add(24*time.Hour))
 }
 
-// flush saves the intervals closed by now and puts them as EMF.
+// flush saves the intervals closed by now and puts them as EMF. Progress moves
+// only when the store took them (a reader of the store can then trust it up to
+// the flush).
 func (s *Sink) flush(ctx context.Context, now time.Time) error {
+	s.mu.Lock()
+	given := Progress{Flushed: now, Received: s.received, Writes: s.writes}
+	s.mu.Unlock()
 	intervals := s.cfg.Aggregator.Flush(now)
-	if len(intervals) == 0 {
-		return nil
-	}
 	var errs []error
-	if s.cfg.Store != nil {
+	if s.cfg.Store != nil && len(intervals) > 0 {
 		if err := s.cfg.Store.Save(ctx, intervals); err != nil {
 			errs = append(errs, fmt.Errorf("save %d intervals: %w", len(intervals), err))
 		}
+	}
+	if len(errs) == 0 {
+		s.mu.Lock()
+		s.progress = given
+		s.mu.Unlock()
+	}
+	if len(intervals) == 0 {
+		return nil
 	}
 	if s.cfg.EMF != nil {
 		if err := s.putEMF(ctx, intervals); err != nil {

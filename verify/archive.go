@@ -15,10 +15,10 @@ import (
 const DefaultPageSize = 10_000
 
 // ArchiveReader reads a run back from drainpipe's archive through the admin API's
-// search: a full-text match on the run id, paged newest first.
+// search: the run id as a phrase, paged newest first.
 type ArchiveReader struct {
 	// PageSize is the number of lines asked for at a time, at most the admin
-	// API's 100,000. Default DefaultPageSize.
+	// API's 10,000. Default DefaultPageSize.
 	PageSize int
 
 	c   *api.Client
@@ -34,24 +34,24 @@ func NewArchiveReader(c *api.Client, app string) *ArchiveReader {
 
 // Read implements Reader.
 func (r *ArchiveReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
-	// The run id is one FTS5 token; quoted, it is a phrase whatever it holds.
-	q := api.SearchQuery{App: r.app, Match: strconv.Quote(runID), Since: since, Limit: r.PageSize}
+	// Quoted, the run id is a LogsQL phrase whatever it holds.
+	q := api.PageRequest{Search: api.Search{App: r.app, Query: strconv.Quote(runID), Since: since}, Limit: r.PageSize}
 	if q.Limit <= 0 {
 		q.Limit = DefaultPageSize
 	}
 	var out []Seen
 	for {
-		lines, err := r.c.Search(ctx, q)
+		page, err := r.c.Search(ctx, q)
 		if err != nil {
 			return nil, archiveError(err)
 		}
-		for _, l := range lines {
+		for _, l := range page.Lines {
 			out = append(out, Seen{Message: l.Message})
 		}
-		if len(lines) < q.Limit {
+		if page.Next == "" {
 			return out, nil
 		}
-		q.Before = lines[len(lines)-1].ID
+		q.Cursor = page.Next
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
@@ -22,7 +23,7 @@ import (
 const adminToken = "admin-token-for-tests"
 
 // startDrainpipe runs drainpipe's real parts, wired as `drainpipe serve` wires
-// them: an embedded journal, the SQLite archive fed from it, and the HTTP server
+// them: an embedded journal, the archive fed from it, and the HTTP server
 // on 127.0.0.1. It returns the server's base URL.
 func startDrainpipe(t *testing.T) string {
 	t.Helper()
@@ -36,7 +37,7 @@ func startDrainpipe(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(dir, "archive.db")})
+	arc, err := archive.Open(ctx, archive.Config{Dir: filepath.Join(dir, "archive")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func startDrainpipe(t *testing.T) string {
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	srv.Config.Handler = httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: arc, AdminTokenHash: drainpipe.HashSecret(adminToken), PublicURL: srv.URL,
+		Journal: j, Drains: ds, Archive: arc, Reader: query.New(query.Config{Storage: arc}), AdminTokenHash: drainpipe.HashSecret(adminToken), PublicURL: srv.URL,
 	}, func() bool { return true })
 	t.Cleanup(func() {
 		srv.Close()

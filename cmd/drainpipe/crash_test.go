@@ -131,6 +131,24 @@ func checkEveryAckedLine(t *testing.T, s *server, drainURL, app string, acked ma
 	if missing > 0 || twice > 0 {
 		t.Fatalf("%d acknowledged lines; %d missing, %d stored more than once", len(acked), missing, twice)
 	}
+	ids := map[int64]bool{}
+	for _, l := range lines {
+		if ids[l.ID] {
+			t.Errorf("id %d given to two lines", l.ID)
+		}
+		ids[l.ID] = true
+	}
+	// The counts drains list shows are kept with the rows, exact across the
+	// kills (they change once the rows are on disk, a moment after the lines
+	// are searchable).
+	deadline := time.Now().Add(30 * time.Second)
+	for d := s.drainOf(app); d.Lines != int64(len(lines)); d = s.drainOf(app) {
+		if time.Now().After(deadline) {
+			t.Errorf("drains list counts %d lines, the archive holds %d", d.Lines, len(lines))
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	t.Logf("%d acknowledged lines, all stored once", len(acked))
 }
 

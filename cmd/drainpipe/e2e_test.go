@@ -81,7 +81,7 @@ func TestRealisticBodyReadsBackLikeHerokuLogs(t *testing.T) {
 	if !regexpMatch(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 (app|heroku)\[[^\]]+\]: `, got[0]) {
 		t.Errorf("line %q is not in `heroku logs` format", got[0])
 	}
-	// Search: FTS5 syntax, newest first.
+	// Search: LogsQL, newest first.
 	out, _, code = s.cli("search", "realistic", "H12 OR R14", "--json")
 	if code != 0 || strings.Count(out, "\n") < 2 || !strings.Contains(out, "H12") || !strings.Contains(out, "R14") {
 		t.Fatalf("search exit %d:\n%s", code, out)

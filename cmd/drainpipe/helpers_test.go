@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 // server is a running `drainpipe serve` process.
 type server struct {
 	t    testing.TB
+	bin  string // the drainpipe binary to run; binary when empty
 	cmd  *exec.Cmd
 	data string
 	url  string // http://127.0.0.1:PORT
@@ -84,9 +85,13 @@ func startServerEnv(t testing.TB, data string, env []string, args ...string) *se
 func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
-	name := binary
+	bin := binary
+	if s.bin != "" {
+		bin = s.bin
+	}
+	name := bin
 	if len(s.wrap) > 0 {
-		name, args = s.wrap[0], append(append(append([]string(nil), s.wrap[1:]...), binary), args...)
+		name, args = s.wrap[0], append(append(append([]string(nil), s.wrap[1:]...), bin), args...)
 	}
 	s.cmd = exec.Command(name, args...)
 	s.cmd.Env = append(append(os.Environ(), "PORT="), s.env...)
@@ -228,7 +233,7 @@ func (s *server) allLines(app string) []api.Line {
 	var all []api.Line
 	var after int64
 	for {
-		page, err := c.After(context.Background(), app, after, 0)
+		page, next, err := c.After(context.Background(), api.Search{App: app}, after, 0)
 		if err != nil {
 			s.t.Fatalf("read lines of %s: %v", app, err)
 		}
@@ -236,7 +241,7 @@ func (s *server) allLines(app string) []api.Line {
 			return all
 		}
 		all = append(all, page...)
-		after = page[len(page)-1].ID
+		after = next
 	}
 }
 

@@ -22,16 +22,28 @@ Usage:
   drainpipe drains add APP --fir               the same for a Fir app: prints its heroku telemetry:add command
   drainpipe drains list [--json]               list drains with their line counts
   drainpipe drains remove APP                  remove a drain (its URL stops working at once)
-  drainpipe tail APP [-n N] [--follow] [--json]
-  drainpipe search APP QUERY [--since D] [--until T] [--limit N] [--json]
+  drainpipe tail APP [QUERY] [-n N] [--follow] [--source S] [--dyno D] [--since T] [--until T] [--ids] [--json]
+  drainpipe search APP [QUERY] [--since T] [--until T] [--source S] [--dyno D] [--limit N] [--oldest-first] [--ids] [--json]
+  drainpipe export APP [QUERY] [--since T] [--until T] [--source S] [--dyno D] [--json] > FILE
+                                               every matching line, oldest first, streamed (progress on a terminal)
+  drainpipe context ID [-B 20] [-A 20] [--json]   a line and the lines around it in its app
   drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]   router, dyno and l2met metrics from the logs
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--otlp] [--json]
+  drainpipe ui-user NAME                       print a --ui-users line for NAME (asks for the password)
+  drainpipe alerts add|list|remove|mute|test|history|presets   alert rules: run 'drainpipe alerts' for their flags
   drainpipe --version                          the module version and commit this binary was built from
 
-Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
-DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
+QUERY is LogsQL, and the words Heroku users type work as they are: web.1,
+status=503, code=H12, /slow, "Request timeout", 'H12 OR R14', app[web.1].
+T is 24h or 7d (ago), 2026-11-28 (a whole UTC day), 2026-11-28T10:00:00Z,
+today or yesterday. --source is app or heroku; --dyno web.1, or web for every
+web dyno.
+
+The server's settings have environment variables: --data is DRAINPIPE_DATA,
+--server is DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a
+command's flags.
 `
 
 func main() {
@@ -50,9 +62,15 @@ var commands = map[string]command{
 	"drains":  drainsCmd,
 	"tail":    tail,
 	"search":  search,
+	"export":  exportCmd,
+	"context": contextCmd,
 	"metrics": metricsCmd,
 	"verify":  verifyCmd,
 	"bench":   benchCmd,
+	"ui-user": func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		return uiUser(args, os.Stdin, stdout, stderr)
+	},
+	"alerts": alertsCmd,
 }
 
 // run executes one command and returns the process's exit code: 0 on success,

@@ -87,8 +87,8 @@ func openMetrics(ctx context.Context, f metricsFlags, data string, retention tim
 func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("metrics", stderr)
 	cf := addClientFlags(f)
-	since := f.String("since", "1h", "window start: a duration ago or RFC 3339")
-	until := f.String("until", "", "window end: a duration ago or RFC 3339 (default now)")
+	since := f.String("since", "1h", "window start: 1h, 7d (ago), 2026-11-28, RFC 3339, today, yesterday")
+	until := f.String("until", "", "window end, same forms (default now)")
 	name := f.String("name", "", "only metrics whose name starts with this (router., memory_, dyno.errors.)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -97,11 +97,11 @@ func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usagef("usage: drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]")
 	}
-	from, err := parseWhen(*since, "--since")
+	from, err := parseSince(*since, "--since", time.Now())
 	if err != nil {
 		return err
 	}
-	to, err := parseWhen(*until, "--until")
+	to, err := parseUntil(*until, "--until", time.Now())
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,9 @@ func routerBody(n int) []byte {
 func TestMetricsFromLogs(t *testing.T) {
 	t.Parallel()
 	emu, url := startEmulator(t, cwlemu.Faults{})
-	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--metrics-interval", "1s")
+	// The fixture's lines are years old: a retention that keeps their intervals
+	// (the history's retention prunes old ones at the first flush).
+	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--metrics-interval", "1s", "--retention", "876000h")
 	u := s.addDrain("metricsapp")
 	if code := post(t, u, bytes.NewReader(readFixture(t, "heroku-drain-realistic.logplex")), logplexHeaders); code != 204 {
 		t.Fatalf("status %d", code)
@@ -54,7 +56,11 @@ func TestMetricsFromLogs(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &series); err != nil {
 			t.Fatalf("metrics --json: %v: %q", err, out)
 		}
-		if find(series, "router.service", "web.1") != nil || time.Now().After(deadline) {
+		all := find(series, "router.service", "web.1") != nil
+		for _, want := range [][2]string{{"memory_rss", "web.1"}, {"dyno.errors.R14", "worker.1"}, {"router.errors.H12", "web.1"}} {
+			all = all && find(series, want[0], want[1]) != nil
+		}
+		if all || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

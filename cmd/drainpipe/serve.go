@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/drains"
@@ -30,6 +32,7 @@ import (
 type serveConfig struct {
 	data, listen, publicURL, natsURL string
 	maxBody, journalMaxBytes         int64
+	archiveMaxBytes                  int64
 	journalMaxAge, retention         time.Duration
 	logLevel, logFormat              string
 	debugListen                      string
@@ -40,6 +43,8 @@ type serveConfig struct {
 	tlsCert, tlsKey                  string
 	otlpGRPCListen                   string
 	maxConns, syslogMaxConns         int
+	ui                               uiFlags
+	alerts                           *alertFlags
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -52,7 +57,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	maxBody := f.bytes("max-body", 8<<20, "largest drain request body, after decompression")
 	jmax := f.bytes("journal-max-bytes", 4<<30, "journal disk cap; past it drains are answered 503 until sinks catch up")
 	jage := f.duration("journal-max-age", 7*24*time.Hour, "journal age cap: older undelivered lines are dropped from the journal (they stay in sinks that have them)")
-	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines")
+	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines (whole days, by the line's time)")
+	amax := f.bytes("archive-max-bytes", 0, "archive disk cap: past it the oldest days are deleted (0: no cap)")
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")
 	sl := f.string("syslog-listen", "", "TCP address for Heroku syslog:// drains, e.g. :6514 (off when empty)")
@@ -62,6 +68,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	grpcListen := f.string("otlp-grpc-listen", "", "TCP address for OTLP/gRPC (Fir telemetry drains with --transport grpc), e.g. :4317; TLS with --tls-cert and --tls-key (off when empty)")
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
+	uf := addUIFlags(f)
+	af := addAlertFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
@@ -80,8 +88,12 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
-	c.metrics = mf
+	c.metrics, c.ui, c.alerts = mf, uf, af
+	c.archiveMaxBytes = *amax
 	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
+	if err := af.load(); err != nil {
+		return c, err
+	}
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	c.otlpGRPCListen = *grpcListen
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
@@ -141,6 +153,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	clock := newShutdownClock(ctx, log)
+	// Every file drainpipe and its stores create is 0600, every directory 0700:
+	// the storage engines create theirs with the process umask.
+	syscall.Umask(0o077)
 	lock, err := lockData(c.data)
 	if err != nil {
 		return err
@@ -181,13 +196,17 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer clock.run("ingest", ingestDone, stopIngest)
-	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
+	alerts, stopAlerts, err := startAlerts(ctx, c, ss.alertSources(j, ds), log.With("part", "alerts"), reg)
+	if err != nil {
+		return err
+	}
+	defer clock.run("alerts", sinksDone, stopAlerts)
+	return serveHTTP(ctx, clock, c, httpd.Config{
+		Journal: j, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
+		Sinks: ss.reporters, Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 		Ready: j.Ready,
-	}, nil)
-	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
-	return listenAndServe(ctx, clock, lc, srv, log)
+	}, reg, log)
 }
 
 // lockData makes the data directory and locks it: a second server on it refuses
@@ -255,7 +274,15 @@ type sinkSet struct {
 	reporters []httpd.StatusReporter
 	archive   *archive.Archive
 	history   httpd.MetricsHistory
+	msink     *metrics.Sink  // nil with --metrics=false
+	mstore    *metrics.Store // nil with --metrics=false
 	closers   []func()
+}
+
+// alertSources are what the alert rules read: the archive, and the metrics when
+// they are on.
+func (s *sinkSet) alertSources(j *journal.Journal, ds *drains.Store) alertSources {
+	return alertSources{j: j, ds: ds, arc: s.archive, msink: s.msink, mstore: s.mstore}
 }
 
 // close stops and closes the sinks, the last opened first.
@@ -269,8 +296,8 @@ func (s *sinkSet) close() {
 // On error, what was opened is in the set for close.
 func openSinks(ctx context.Context, clock *shutdownClock, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
 	ss := &sinkSet{}
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
-		Logger: log.With("part", "archive"), Registerer: reg})
+	arc, err := archive.Open(ctx, archive.Config{Dir: filepath.Join(c.data, "archive"), Import: filepath.Join(c.data, "archive.db"),
+		Retention: c.retention, MaxBytes: c.archiveMaxBytes, Logger: log.With("part", "archive"), Registerer: reg})
 	if err != nil {
 		return ss, fmt.Errorf("open archive: %w", err)
 	}
@@ -297,6 +324,7 @@ func openSinks(ctx context.Context, clock *shutdownClock, c serveConfig, j *jour
 		// unreachable CloudWatch cannot hold the exit.
 		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; clock.run("metrics", sinksDone, msink.Close); store.Close() })
 		ss.sinks, ss.history = append(ss.sinks, msink), store
+		ss.msink, ss.mstore = msink, store
 	}
 	for _, s := range ss.sinks {
 		ss.reporters = append(ss.reporters, newSinkStatus(s, j))
@@ -323,7 +351,7 @@ func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, l
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := j.Consume(ctx, s, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
+			if err := j.Consume(ctx, s, consumeOptions(s)); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("sink stopped", "sink", s.Name(), "err", err)
 			}
 		}()
@@ -339,6 +367,15 @@ func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, l
 			return fmt.Errorf("sinks still writing: %w", wctx.Err())
 		}
 	}, nil
+}
+
+// consumeOptions are how a sink reads the journal. The archive makes its rows
+// durable once per Write (see package archive), so it takes more at once.
+func consumeOptions(s drainpipe.Sink) journal.ConsumeOptions {
+	if s.Name() == "archive" {
+		return journal.ConsumeOptions{MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes}
+	}
+	return journal.ConsumeOptions{}
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -1,0 +1,91 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+)
+
+// Row is one result row of a LogsQL query: its fields, and its _time.
+type Row struct {
+	Time   int64
+	Fields []logstorage.Field
+}
+
+// Newest returns the k result rows of q with the biggest _time, newest first:
+// what VictoriaLogs' `| sort by (_time) desc | limit k` gives, without reading
+// the whole time range. q must keep _time through its pipes
+// (Query.CanReturnLastNResults). It reads windows back from the end of q's
+// range, each four times as long as the one before, and in each asks for the
+// newest rows still missing; the rows of a window are all older than those of
+// the windows after it. hidden are fields to leave out (hidden_fields_filters).
+func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string) ([]Row, error) {
+	lo, hi := q.GetFilterTimeRange()
+	lo, hi, ok := r.dataBounds(lo, hi)
+	var out []Row
+	for span := firstWindow; ok && len(out) < k; span = min(span*4, maxNanos/2) {
+		wlo := lo
+		if uint64(hi)-uint64(lo) >= uint64(span) {
+			wlo = hi - span + 1
+		}
+		rows, err := r.newestIn(ctx, q, wlo, hi, k-len(out), hidden)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		if wlo <= lo {
+			break
+		}
+		hi = wlo - 1
+	}
+	return out, nil
+}
+
+// newestIn returns the n rows of q in [lo, hi] with the biggest _time, newest first.
+func (r *Reader) newestIn(ctx context.Context, q *logstorage.Query, lo, hi int64, n int, hidden []string) ([]Row, error) {
+	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
+	wq, err := logstorage.ParseQueryAtTimestamp(fmt.Sprintf("%s | sort by (_time desc) limit %d", wq, n), q.GetTimestamp())
+	if err != nil {
+		return nil, fmt.Errorf("newest rows of %s: %w", q, err)
+	}
+	var mu sync.Mutex
+	var rows []Row
+	var bad error
+	write := func(_ uint, db *logstorage.DataBlock) {
+		times, ok := db.GetTimestamps(nil)
+		mu.Lock()
+		defer mu.Unlock()
+		if !ok {
+			bad = fmt.Errorf("the rows of %s have no _time", q)
+			return
+		}
+		cols := db.GetColumns(false)
+		for i, ts := range times {
+			f := make([]logstorage.Field, len(cols))
+			for j := range cols {
+				f[j] = logstorage.Field{Name: strings.Clone(cols[j].Name), Value: strings.Clone(cols[j].Values[i])}
+			}
+			rows = append(rows, Row{Time: ts, Fields: f})
+		}
+	}
+	if err := r.run(ctx, wq, hidden, write); err != nil {
+		return nil, err
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		switch {
+		case a.Time > b.Time:
+			return -1
+		case a.Time < b.Time:
+			return 1
+		}
+		return 0
+	})
+	return rows, nil
+}

@@ -1,0 +1,32 @@
+package archive
+
+import (
+	"math"
+	"time"
+)
+
+// DataRange is the oldest and the newest _time the archive holds, from its
+// parts' headers (no rows are read): where the query side's time windows start
+// and stop (see package archive/query). ok is false when it holds none.
+func (a *Archive) DataRange() (lo, hi int64, ok bool) {
+	ss := a.store.stats()
+	if ss.MinTimestamp == math.MinInt64 || ss.MaxTimestamp == math.MaxInt64 || ss.MinTimestamp > ss.MaxTimestamp {
+		return 0, 0, false
+	}
+	return ss.MinTimestamp, ss.MaxTimestamp, true
+}
+
+// LastID is the id of the newest line committed: a follower that starts now
+// follows from it (After, Wait).
+func (a *Archive) LastID() int64 {
+	last, _, _ := a.notify.state()
+	return last
+}
+
+// OwnTime is the LogsQL filter that keeps, of the lines stamped with the time
+// they were received because their own time was one the storage could not take,
+// those whose own time is in [since, until); "" when both are zero. Add it to a
+// _time range so that a range asks for the lines' times, not for when they came.
+func OwnTime(since, until time.Time) string {
+	return ownTime(since, until)
+}

@@ -1,0 +1,145 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+)
+
+// nsPerDay is the width of a VictoriaLogs partition: one UTC day of _time.
+const nsPerDay = int64(24 * time.Hour)
+
+// dayName is the name VictoriaLogs gives the partition of day d (days since the epoch).
+func dayName(d int64) string { return time.Unix(0, d*nsPerDay).UTC().Format("20060102") }
+
+// store wraps the VictoriaLogs storage with what drainpipe needs of it beyond
+// adding and searching rows: a point at which rows are on disk (barrier), and
+// a gate that keeps readers out while a partition is briefly detached.
+type store struct {
+	st *logstorage.Storage
+	// gate is held for reading by the queries followers use, and for writing
+	// while a partition is detached and attached again (see barrier).
+	gate sync.RWMutex
+}
+
+// storageRetention is what VictoriaLogs is told: it rejects rows older than its
+// retention and drops their partitions itself, so it is given two more days than
+// drainpipe's own retention, which drops the days (and counts what it drops) first.
+func storageRetention(retention time.Duration) time.Duration {
+	if retention < 0 {
+		return 100 * 365 * 24 * time.Hour
+	}
+	return max(retention, 24*time.Hour) + 48*time.Hour
+}
+
+// openStore opens the storage in dir. VictoriaLogs panics when another process
+// holds its lock file; that is turned into an error here, by trying the same
+// lock first.
+func openStore(dir string, retention time.Duration, minFree int64) (*store, error) {
+	if err := tryLock(dir); err != nil {
+		return nil, err
+	}
+	cfg := &logstorage.StorageConfig{
+		Retention:             storageRetention(retention),
+		FutureRetention:       48 * time.Hour,
+		FlushInterval:         time.Second,
+		MinFreeDiskSpaceBytes: minFree,
+		SnapshotsMaxAge:       time.Hour,
+	}
+	return &store{st: logstorage.MustOpenStorage(dir, cfg)}, nil
+}
+
+// tryLock takes and releases the lock VictoriaLogs takes on dir (an exclusive
+// flock on dir/flock.lock), to fail with an error if another process has it.
+func tryLock(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "flock.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("the archive in %s is in use by another process: %w", dir, err)
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
+// stats returns the storage's statistics.
+func (s *store) stats() logstorage.StorageStats {
+	var ss logstorage.StorageStats
+	s.st.UpdateStats(&ss)
+	return ss
+}
+
+// barrier returns once every row added before it is on disk: in file parts,
+// fsynced and listed in their partition's parts.json, which is what survives a
+// crash. VictoriaLogs has no call for that: it writes in-memory parts to disk
+// within its flush interval, and a snapshot writes out the in-memory parts that
+// no merge holds at that moment. So the barrier takes a snapshot of each day
+// written (and deletes it) until no in-memory part or pending row is left; the
+// caller adds no rows meanwhile. When the rows registered new streams (a new
+// app or source, or a new day), the index entries of those streams must be on
+// disk too, and the storage shows no count of their in-memory parts: those
+// partitions are detached (which closes them, writing everything out) and
+// attached again, with readers held at the gate.
+func (s *store) barrier(ctx context.Context, days map[int64]bool, newStreams bool) error {
+	if newStreams {
+		return s.reopen(days)
+	}
+	for attempt := 0; ; attempt++ {
+		for d := range days {
+			for _, p := range s.st.PartitionSnapshotMustCreate(dayName(d)) {
+				if err := s.st.PartitionSnapshotDelete(p); err != nil {
+					return fmt.Errorf("delete snapshot: %w", err)
+				}
+			}
+		}
+		ss := s.stats()
+		if ss.PendingRows == 0 && ss.InmemoryParts == 0 {
+			return nil
+		}
+		if attempt == 20 {
+			// Not a day this write touched? Write every partition out.
+			days = map[int64]bool{}
+			for _, name := range s.st.PartitionList() {
+				if t, err := time.Parse("20060102", name); err == nil {
+					days[t.UnixNano()/nsPerDay] = true
+				}
+			}
+		}
+		t := time.NewTimer(time.Duration(min(attempt+1, 20)) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("rows not on disk yet: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// reopen detaches and attaches the partitions of days: closing a partition
+// writes out all it holds and waits for its merges.
+func (s *store) reopen(days map[int64]bool) error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	for d := range days {
+		name := dayName(d)
+		if err := s.st.PartitionDetach(name); err != nil {
+			return fmt.Errorf("write out partition %s: %w", name, err)
+		}
+		if err := s.st.PartitionAttach(name); err != nil {
+			return fmt.Errorf("write out partition %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *store) close() { s.st.MustClose() }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/alert"
+	"github.com/drainpipe/drainpipe/archive"
+)
+
+// openTestArchive opens an archive with a few router lines.
+func openTestArchive(t testing.TB) *archive.Archive {
+	t.Helper()
+	arc, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "archive"), Retention: -1, PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arc.Close() })
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var recs []drainpipe.Record
+	for i, msg := range []string{
+		`at=error code=H12 desc="Request timeout" dyno=web.1 status=503`,
+		`at=error code=H12 desc="Request timeout" dyno=web.2 status=503`,
+		`at=error code=H13 desc="Connection closed without response" dyno=web.1 status=503`,
+		`at=info method=GET path="/" dyno=web.1 status=200`,
+	} {
+		recs = append(recs, drainpipe.Record{App: "shop", Drain: "d", Time: t0.Add(time.Duration(i) * time.Second), Received: t0, Source: "heroku", Dyno: "router", Message: msg})
+	}
+	recs = append(recs, drainpipe.Record{App: "other", Drain: "d2", Time: t0, Received: t0, Source: "heroku", Dyno: "router", Message: `at=error code=H12 dyno=web.1`})
+	if err := arc.Write(context.Background(), []drainpipe.Entry{{Journal: "j", Seq: 1, Batches: []drainpipe.Batch{{Records: recs}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return arc
+}
+
+// TestArchiveSearcher: the archive as alert rules read it: counts by group (the
+// line's own fields and the message's), every app, samples newest first, the
+// preset's query.
+func TestArchiveSearcher(t *testing.T) {
+	arc := openTestArchive(t)
+	now := time.Date(2026, 5, 1, 10, 5, 0, 0, time.UTC)
+	s := &archiveSearcher{arc: arc, apps: func() []string { return []string{"shop", "other"} },
+		lag: func(context.Context) (time.Duration, error) { return 0, nil }, now: func() time.Time { return now }}
+	ctx := context.Background()
+	win := alert.Search{App: "shop", Query: "code:H*", Start: now.Add(-5 * time.Minute), End: now}
+	groups, excess, err := s.Count(ctx, win, []string{"code", "source"}, 100)
+	if err != nil || excess != 0 || len(groups) != 2 || groups[0].Count != 2 || strings.Join(groups[0].Values, ",") != "H12,heroku" || groups[1].Values[0] != "H13" {
+		t.Fatalf("count by code: %+v, %d, %v", groups, excess, err)
+	}
+	all := win
+	all.App, all.Query = "", "H12"
+	if groups, _, err := s.Count(ctx, all, nil, 100); err != nil || len(groups) != 1 || groups[0].Count != 3 {
+		t.Errorf("every app: %+v, %v", groups, err)
+	}
+	if groups, excess, _ := s.Count(ctx, win, []string{"msg.dyno"}, 1); len(groups) != 1 || excess != 1 || groups[0].Values[0] != "web.1" {
+		t.Errorf("by the router's dyno field, at most 1 group: %+v, excess %d", groups, excess)
+	}
+	empty := win
+	empty.Query = "R14"
+	if groups, _, err := s.Count(ctx, empty, nil, 100); err != nil || len(groups) != 1 || groups[0].Count != 0 {
+		t.Errorf("no match still gives the rule's one group: %+v, %v", groups, err)
+	}
+	sample := win
+	sample.Fields = map[string]string{"code": "H12"}
+	lines, err := s.Sample(ctx, sample, 5)
+	if err != nil || len(lines) != 2 || !strings.Contains(lines[0].Message, "web.2") {
+		t.Errorf("sample: %+v, %v", lines, err)
+	}
+	if err := s.CheckQuery(ctx, "H12 OR"); !errors.Is(err, archive.ErrBadQuery) {
+		t.Errorf("a bad query: %v", err)
+	}
+	lag := 2 * time.Minute
+	s.lag = func(context.Context) (time.Duration, error) { return lag, nil }
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-lag-journalSlack)) {
+		t.Errorf("watermark with a lag of 2 minutes: %v, %v", w, err)
+	}
+	lag = 0
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+		t.Errorf("watermark caught up: %v, %v", w, err)
+	}
+	lag = time.Minute // a new message arrives: the watermark does not go back
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+		t.Errorf("watermark went back: %v, %v", w, err)
+	}
+}

@@ -1,0 +1,213 @@
+package httpd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/alert"
+	"github.com/drainpipe/drainpipe/api"
+)
+
+// Alerts is the alert service as the admin API uses it.
+type Alerts interface {
+	List() []alert.Status
+	Get(name string) (alert.Status, error)
+	Add(ctx context.Context, r alert.Rule) (created bool, err error)
+	Remove(ctx context.Context, name string) error
+	Mute(ctx context.Context, name string, until time.Time) error
+	History(name string, limit int) ([]alert.Event, error)
+	Backtest(ctx context.Context, name string, since time.Time) (alert.Backtest, error)
+}
+
+// alertRoutes registers the alert endpoints (see package api).
+func (s *Server) alertRoutes() {
+	if s.cfg.Alerts == nil {
+		return
+	}
+	s.mux.Handle("GET /api/alerts", s.admin(s.listAlerts))
+	s.mux.Handle("POST /api/alerts", s.admin(s.addAlert))
+	s.mux.Handle("GET /api/alerts/{name}", s.admin(s.getAlert))
+	s.mux.Handle("DELETE /api/alerts/{name}", s.admin(s.removeAlert))
+	s.mux.Handle("POST /api/alerts/{name}/mute", s.admin(s.muteAlert))
+	s.mux.Handle("POST /api/alerts/{name}/test", s.admin(s.testAlert))
+	s.mux.Handle("GET /api/alerts/{name}/history", s.admin(s.alertHistory))
+	s.mux.Handle("GET /api/alert-presets", s.admin(s.alertPresets))
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, _ *http.Request) {
+	out := []api.AlertStatus{}
+	for _, st := range s.cfg.Alerts.List() {
+		out = append(out, apiAlertStatus(st))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
+	st, err := s.cfg.Alerts.Get(r.PathValue("name"))
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiAlertStatus(st))
+}
+
+func (s *Server) addAlert(w http.ResponseWriter, r *http.Request) {
+	var in api.AlertRule
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "request body: want an alert rule as JSON: "+err.Error())
+		return
+	}
+	rule, err := alertRule(in)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	created, err := s.cfg.Alerts.Add(r.Context(), rule)
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	// The log names the rule and its redacted destinations, never their URLs.
+	st, err := s.cfg.Alerts.Get(rule.Name)
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	s.log.Info("alert rule stored", "rule", rule.Name, "created", created, "notify", st.Rule.Notify)
+	out := apiAlertStatus(st)
+	code := http.StatusCreated
+	if !created {
+		code, out.Replaced = http.StatusOK, true
+	}
+	writeJSON(w, code, out)
+}
+
+func (s *Server) removeAlert(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	st, err := s.cfg.Alerts.Get(name)
+	if err == nil {
+		err = s.cfg.Alerts.Remove(r.Context(), name)
+	}
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	s.log.Info("alert rule removed", "rule", name)
+	writeJSON(w, http.StatusOK, apiAlertStatus(st))
+}
+
+func (s *Server) muteAlert(w http.ResponseWriter, r *http.Request) {
+	var in api.AlertMuteRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, `request body: want {"for": "2h"} or {"until": "RFC 3339 time"}`)
+		return
+	}
+	now := s.cfg.Now()
+	var until time.Time
+	switch {
+	case in.Until != nil && in.For == "":
+		until = *in.Until
+	case in.For != "" && in.Until == nil:
+		d, err := time.ParseDuration(in.For)
+		if err != nil || d < 0 || d > 366*24*time.Hour {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("for %q: want a duration such as 2h (0s unmutes), at most a year", in.For))
+			return
+		}
+		if d > 0 {
+			until = now.Add(d)
+		}
+	default:
+		writeError(w, http.StatusBadRequest, `give "for" (a duration; "0s" unmutes) or "until", not both`)
+		return
+	}
+	name := r.PathValue("name")
+	if err := s.cfg.Alerts.Mute(r.Context(), name, until); err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	s.getAlert(w, r)
+}
+
+func (s *Server) testAlert(w http.ResponseWriter, r *http.Request) {
+	var in api.AlertTestRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, `request body: want {"since": "24h"}`)
+		return
+	}
+	since, err := parseSince(in.Since, s.cfg.Now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	bt, err := s.cfg.Alerts.Backtest(r.Context(), r.PathValue("name"), since)
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiBacktest(bt))
+}
+
+// parseSince reads a duration ago ("24h") or an RFC 3339 time.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("since %q: want a duration ago (24h) or an RFC 3339 time", v)
+}
+
+func (s *Server) alertHistory(w http.ResponseWriter, r *http.Request) {
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "limit: want a number of events")
+			return
+		}
+		limit = n
+	}
+	name := r.PathValue("name")
+	events, err := s.cfg.Alerts.History(name, limit)
+	if err != nil {
+		writeAlertError(w, err)
+		return
+	}
+	out := api.AlertHistory{Rule: name, Events: make([]api.AlertEvent, 0, len(events))}
+	for _, e := range events {
+		out.Events = append(out.Events, api.AlertEvent{Time: e.Time, Type: e.Type, Window: apiWindow(e.Window), Group: e.Group,
+			Value: e.Value, Destination: e.Destination, Detail: e.Detail})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) alertPresets(w http.ResponseWriter, _ *http.Request) {
+	out := make([]api.AlertPreset, 0, len(alert.Presets))
+	for _, p := range alert.Presets {
+		out = append(out, api.AlertPreset{Name: p.Name, Description: p.Description, Query: p.Query, Threshold: p.Threshold, GroupBy: p.GroupBy})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeAlertError answers an error of the alert service with its status.
+func writeAlertError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, alert.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, alert.ErrReadOnly):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, drainpipe.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}

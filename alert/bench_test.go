@@ -11,7 +11,7 @@ import (
 
 // BenchmarkEvaluate100Rules measures the evaluation's own cost: 100 one-minute rules,
 // every minute, over an in-memory archive of 20,000 lines a minute's worth at a time
-// (the Searcher's cost is the archive's: see cmd/drainpipe's BenchmarkAlertRules).
+// (the Searcher's cost is the archive's: see archive/alertsearch's BenchmarkAlertRules).
 // Each window's outcome is written to a real JetStream bucket.
 func BenchmarkEvaluate100Rules(b *testing.B) {
 	store := newBenchStore(b)

@@ -16,6 +16,7 @@ import (
 	"github.com/drainpipe/drainpipe/alert/jskv"
 	"github.com/drainpipe/drainpipe/alert/notify"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/alertsearch"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
@@ -54,6 +55,11 @@ func (a *alertFlags) load() error {
 	return nil
 }
 
+// journalSlack bounds how long an accepted batch can wait between its received time
+// and its journal message: the receiver gives the journal 4 s (httpd's
+// AppendTimeout) and answers 503 past that. The alert rules' watermarks allow for it.
+const journalSlack = 5 * time.Second
+
 // alertSources are what the alert rules read.
 type alertSources struct {
 	j      *journal.Journal
@@ -83,7 +89,8 @@ func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog
 		return func(ctx context.Context) (time.Duration, error) { return src.j.Lag(ctx, sink) }
 	}
 	cfg := alert.Config{
-		Searcher: &archiveSearcher{arc: src.arc, apps: func() []string { return drainApps(src.ds) }, lag: lagOf(src.arc.Name()), now: time.Now},
+		Searcher: alertsearch.New(alertsearch.Config{Archive: src.arc, Apps: func() []string { return drainApps(src.ds) },
+			Lag: lagOf(src.arc.Name()), Slack: journalSlack}),
 		Store:    store, Opener: opener, Sealer: sealer, FileRules: c.alerts.rules, Grace: *c.alerts.grace,
 		PublicURL: c.publicURL, MetricInterval: *c.metrics.interval, Logger: log, Registerer: reg,
 	}

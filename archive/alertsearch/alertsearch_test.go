@@ -1,4 +1,4 @@
-package main
+package alertsearch_test
 
 import (
 	"context"
@@ -10,8 +10,14 @@ import (
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/alert"
+	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/alertsearch"
+	"github.com/drainpipe/drainpipe/archive/query"
+	"github.com/drainpipe/drainpipe/logsql"
 )
+
+const slack = 5 * time.Second
 
 // openTestArchive opens an archive with a few router lines.
 func openTestArchive(t testing.TB) *archive.Archive {
@@ -31,6 +37,9 @@ func openTestArchive(t testing.TB) *archive.Archive {
 	} {
 		recs = append(recs, drainpipe.Record{App: "shop", Drain: "d", Time: t0.Add(time.Duration(i) * time.Second), Received: t0, Source: "heroku", Dyno: "router", Message: msg})
 	}
+	for i, msg := range []string{`Completed 503 Service Unavailable in 30001ms`, `status=503 from the upstream`, `Started GET "/"`} {
+		recs = append(recs, drainpipe.Record{App: "shop", Drain: "d", Time: t0.Add(time.Duration(10+i) * time.Second), Received: t0, Source: "app", Dyno: "web.1", Message: msg})
+	}
 	recs = append(recs, drainpipe.Record{App: "other", Drain: "d2", Time: t0, Received: t0, Source: "heroku", Dyno: "router", Message: `at=error code=H12 dyno=web.1`})
 	if err := arc.Write(context.Background(), []drainpipe.Entry{{Journal: "j", Seq: 1, Batches: []drainpipe.Batch{{Records: recs}}}}); err != nil {
 		t.Fatal(err)
@@ -44,8 +53,9 @@ func openTestArchive(t testing.TB) *archive.Archive {
 func TestArchiveSearcher(t *testing.T) {
 	arc := openTestArchive(t)
 	now := time.Date(2026, 5, 1, 10, 5, 0, 0, time.UTC)
-	s := &archiveSearcher{arc: arc, apps: func() []string { return []string{"shop", "other"} },
-		lag: func(context.Context) (time.Duration, error) { return 0, nil }, now: func() time.Time { return now }}
+	lag := time.Duration(0)
+	s := alertsearch.New(alertsearch.Config{Archive: arc, Apps: func() []string { return []string{"shop", "other"} },
+		Lag: func(context.Context) (time.Duration, error) { return lag, nil }, Slack: slack, Now: func() time.Time { return now }})
 	ctx := context.Background()
 	win := alert.Search{App: "shop", Query: "code:H*", Start: now.Add(-5 * time.Minute), End: now}
 	groups, excess, err := s.Count(ctx, win, []string{"code", "source"}, 100)
@@ -74,17 +84,60 @@ func TestArchiveSearcher(t *testing.T) {
 	if err := s.CheckQuery(ctx, "H12 OR"); !errors.Is(err, archive.ErrBadQuery) {
 		t.Errorf("a bad query: %v", err)
 	}
-	lag := 2 * time.Minute
-	s.lag = func(context.Context) (time.Duration, error) { return lag, nil }
-	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-lag-journalSlack)) {
+	lag = 2 * time.Minute
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-lag-slack)) {
 		t.Errorf("watermark with a lag of 2 minutes: %v, %v", w, err)
 	}
 	lag = 0
-	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-slack)) {
 		t.Errorf("watermark caught up: %v, %v", w, err)
 	}
 	lag = time.Minute // a new message arrives: the watermark does not go back
-	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-journalSlack)) {
+	if w, err := s.Watermark(ctx); err != nil || !w.Equal(now.Add(-slack)) {
 		t.Errorf("watermark went back: %v, %v", w, err)
+	}
+}
+
+// TestCountsWhatSearchShows: a rule's query is read as `drainpipe search` and the
+// search API read it (Heroku's words: status=503, web.1, code=H12), so a rule
+// counts exactly the lines that search shows for its window.
+func TestCountsWhatSearchShows(t *testing.T) {
+	arc := openTestArchive(t)
+	now := time.Date(2026, 5, 1, 10, 5, 0, 0, time.UTC)
+	s := alertsearch.New(alertsearch.Config{Archive: arc, Apps: func() []string { return []string{"shop", "other"} },
+		Lag: func(context.Context) (time.Duration, error) { return 0, nil }, Slack: slack, Now: func() time.Time { return now }})
+	reader := query.New(query.Config{Storage: arc, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	start := now.Add(-5 * time.Minute)
+	for _, tt := range []struct {
+		query string
+		want  int64 // what search shows; checked against the search path below
+	}{
+		{"status=503", 4},
+		{"web.1", 6},
+		{"code=H12", 2},
+		{"H12 OR H13", 3},
+		{`"Request timeout"`, 2},
+	} {
+		if err := s.CheckQuery(ctx, tt.query); err != nil {
+			t.Errorf("%s: CheckQuery: %v", tt.query, err)
+			continue
+		}
+		groups, _, err := s.Count(ctx, alert.Search{App: "shop", Query: tt.query, Start: start, End: now}, nil, 100)
+		if err != nil || len(groups) != 1 {
+			t.Errorf("%s: Count = %+v, %v", tt.query, groups, err)
+			continue
+		}
+		q, err := logsql.Search{App: "shop", Text: tt.query, Since: start, Until: now}.Query(now)
+		if err != nil {
+			t.Fatalf("%s: the search's query: %v", tt.query, err)
+		}
+		var shown int64
+		if _, err := reader.Page(ctx, q, true, nil, 1000, api.AppendJSON, func([]byte) error { shown++; return nil }); err != nil {
+			t.Fatalf("%s: search: %v", tt.query, err)
+		}
+		if groups[0].Count != shown || shown != tt.want {
+			t.Errorf("%s: the rule counts %d lines, search shows %d, want %d", tt.query, groups[0].Count, shown, tt.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package alertsearch_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/drainpipe/drainpipe/alert/alerttest"
 	"github.com/drainpipe/drainpipe/alert/jskv"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/archive/alertsearch"
 	"github.com/drainpipe/drainpipe/journal"
 )
 
@@ -22,7 +23,7 @@ import (
 // 10,000,000: at most 5% of one core), 1,000 a minute over 10 apps: router lines,
 // 1% H12, R14 and crashes now and then, a heartbeat per app a minute.
 //
-//	DRAINPIPE_ALERT_BENCH_LINES=10000000 go test -run '^$' -bench AlertRules -benchtime 100x -timeout 2h ./cmd/drainpipe/
+//	DRAINPIPE_ALERT_BENCH_LINES=10000000 go test -run '^$' -bench AlertRules -benchtime 100x -timeout 2h ./archive/alertsearch/
 func BenchmarkAlertRules(b *testing.B) {
 	n := 1_000_000
 	if v := os.Getenv("DRAINPIPE_ALERT_BENCH_LINES"); v != "" {
@@ -58,8 +59,8 @@ func BenchmarkAlertRules(b *testing.B) {
 		// The minutes evaluated are the archive's last: searches run over the whole
 		// index, as they will after days of lines.
 		clock := alerttest.NewClock(start.Add(time.Duration(minutes-b.N-2) * time.Minute))
-		searcher := &archiveSearcher{arc: arc, apps: func() []string { return apps },
-			lag: func(context.Context) (time.Duration, error) { return 0, nil }, now: clock.Now}
+		searcher := alertsearch.New(alertsearch.Config{Archive: arc, Apps: func() []string { return apps },
+			Lag: func(context.Context) (time.Duration, error) { return 0, nil }, Slack: slack, Now: clock.Now})
 		alerttest.BenchRules(b, alerttest.BenchConfig{Searcher: searcher, Store: store, Clock: clock, Apps: apps})
 	})
 }

@@ -1,4 +1,9 @@
-package main
+// Package alertsearch lets alert rules read the archive (alert.Searcher): a
+// window's lines counted by group and sampled, selected as `drainpipe search` and
+// the search API select them (what the user typed read by logsql.Translate, then
+// archive.Search), and the watermark before which every received line is
+// searchable.
+package alertsearch
 
 import (
 	"cmp"
@@ -11,48 +16,64 @@ import (
 
 	"github.com/drainpipe/drainpipe/alert"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/logsql"
 )
-
-// journalSlack bounds how long an accepted batch can wait between its received time
-// and its journal message: the receiver gives the journal 4 s (httpd's
-// AppendTimeout) and answers 503 past that.
-const journalSlack = 5 * time.Second
 
 // archivePage is how many lines one archive query reads while counting.
 const archivePage = 10000
 
-// archiveSearcher lets alert rules read the archive through archive.Search, the
-// same call (same selection: app, line time, query) as `drainpipe search`, so a
-// rule counts exactly the lines that search shows. It counts by reading a window's
+// Config is what a Searcher reads.
+type Config struct {
+	// Archive holds the lines.
+	Archive *archive.Archive
+	// Apps lists every app, for rules over all apps.
+	Apps func() []string
+	// Lag is the archive consumer's journal lag: the age of the oldest journal
+	// message it has not acknowledged.
+	Lag func(context.Context) (time.Duration, error)
+	// Slack bounds how long an accepted batch can wait between its received time
+	// and its journal message (the receiver's journal timeout, and a little more).
+	Slack time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Searcher is the archive as alert rules read it. It counts by reading a window's
 // matching lines page by page: windows of alert rules hold few.
-type archiveSearcher struct {
-	arc  *archive.Archive
-	apps func() []string                              // every app, for rules over all apps
-	lag  func(context.Context) (time.Duration, error) // the archive consumer's journal lag
-	now  func() time.Time
-	// translate reads a query as `drainpipe search` does before the archive
-	// sees it; nil passes it as it is (LogsQL).
-	translate func(string) (string, error)
+type Searcher struct {
+	arc   *archive.Archive
+	apps  func() []string
+	lag   func(context.Context) (time.Duration, error)
+	slack time.Duration
+	now   func() time.Time
 
 	mu   sync.Mutex
 	last time.Time // the watermark never goes back
 }
 
 var (
-	_ alert.Searcher     = (*archiveSearcher)(nil)
-	_ alert.QueryChecker = (*archiveSearcher)(nil)
+	_ alert.Searcher     = (*Searcher)(nil)
+	_ alert.QueryChecker = (*Searcher)(nil)
 )
 
+// New returns a Searcher over cfg.Archive.
+func New(cfg Config) *Searcher {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Searcher{arc: cfg.Archive, apps: cfg.Apps, lag: cfg.Lag, slack: cfg.Slack, now: cfg.Now}
+}
+
 // Watermark: the archive acknowledges a journal message once its lines are
-// stored and searchable, so every message older than the oldest one it has not acknowledged
-// (its lag) is applied; a batch received before then, less journalSlack, is in one
-// of them.
-func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
+// stored and searchable, so every message older than the oldest one it has not
+// acknowledged (its lag) is applied; a batch received before then, less the slack,
+// is in one of them.
+func (a *Searcher) Watermark(ctx context.Context) (time.Time, error) {
 	lag, err := a.lag(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	w := a.now().Add(-lag - journalSlack)
+	w := a.now().Add(-lag - a.slack)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w.Before(a.last) {
@@ -63,7 +84,7 @@ func (a *archiveSearcher) Watermark(ctx context.Context) (time.Time, error) {
 }
 
 // Count counts the lines of each group.
-func (a *archiveSearcher) Count(ctx context.Context, s alert.Search, groupBy []string, limit int) ([]alert.GroupCount, int, error) {
+func (a *Searcher) Count(ctx context.Context, s alert.Search, groupBy []string, limit int) ([]alert.GroupCount, int, error) {
 	counts := map[string]*alert.GroupCount{}
 	if len(groupBy) == 0 {
 		counts[""] = &alert.GroupCount{}
@@ -97,7 +118,7 @@ func (a *archiveSearcher) Count(ctx context.Context, s alert.Search, groupBy []s
 }
 
 // Sample returns the newest n lines.
-func (a *archiveSearcher) Sample(ctx context.Context, s alert.Search, n int) ([]alert.Line, error) {
+func (a *Searcher) Sample(ctx context.Context, s alert.Search, n int) ([]alert.Line, error) {
 	var lines []archive.Line
 	for _, app := range a.appsOf(s) {
 		got := 0
@@ -119,8 +140,8 @@ func (a *archiveSearcher) Sample(ctx context.Context, s alert.Search, n int) ([]
 }
 
 // CheckQuery parses a query as the archive will.
-func (a *archiveSearcher) CheckQuery(_ context.Context, q string) error {
-	q, err := a.query(q)
+func (a *Searcher) CheckQuery(_ context.Context, q string) error {
+	q, err := query(q)
 	if err != nil {
 		return err
 	}
@@ -128,16 +149,19 @@ func (a *archiveSearcher) CheckQuery(_ context.Context, q string) error {
 	return err
 }
 
-// query is q as the archive reads it.
-func (a *archiveSearcher) query(q string) (string, error) {
-	if a.translate == nil {
-		return q, nil
+// query is what the user typed as the archive reads it: LogsQL, with Heroku's
+// words (status=503, web.1) translated as `drainpipe search` translates them. A
+// query that cannot be read wraps archive.ErrBadQuery.
+func query(typed string) (string, error) {
+	q, err := logsql.Translate(typed)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", archive.ErrBadQuery, err)
 	}
-	return a.translate(q)
+	return q, nil
 }
 
 // each calls fn with every line s selects, in every app it names, until fn says stop.
-func (a *archiveSearcher) each(ctx context.Context, s alert.Search, fn func(archive.Line) bool) error {
+func (a *Searcher) each(ctx context.Context, s alert.Search, fn func(archive.Line) bool) error {
 	for _, app := range a.appsOf(s) {
 		if err := a.page(ctx, app, s, fn); err != nil {
 			return err
@@ -146,7 +170,7 @@ func (a *archiveSearcher) each(ctx context.Context, s alert.Search, fn func(arch
 	return nil
 }
 
-func (a *archiveSearcher) appsOf(s alert.Search) []string {
+func (a *Searcher) appsOf(s alert.Search) []string {
 	if s.App != "" {
 		return []string{s.App}
 	}
@@ -154,8 +178,8 @@ func (a *archiveSearcher) appsOf(s alert.Search) []string {
 }
 
 // page reads app's lines that s selects, newest first, page by page.
-func (a *archiveSearcher) page(ctx context.Context, app string, s alert.Search, fn func(archive.Line) bool) error {
-	match, err := a.query(s.Query)
+func (a *Searcher) page(ctx context.Context, app string, s alert.Search, fn func(archive.Line) bool) error {
+	match, err := query(s.Query)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drainpipe/drainpipe/alert"
 	"github.com/drainpipe/drainpipe/alert/alerttest"
@@ -22,8 +23,15 @@ import (
 
 const token = "admin-token"
 
+// alertNow is the alert tests' clock. The backtest's windows are aligned on the
+// rule's window (2 minutes) and end grace (30 s) before the watermark, so how many
+// fit in an hour depends on the time of day: a fixed clock makes it 30, from the
+// window holding 09:01 (09:00) to the last one ending by 10:00:30 (10:00).
+var alertNow = time.Date(2026, 11, 28, 10, 1, 0, 0, time.UTC)
+
 func alertServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	now := func() time.Time { return alertNow }
 	ctx := context.Background()
 	j, err := journal.Open(ctx, journal.Config{Dir: filepath.Join(t.TempDir(), "journal")})
 	if err != nil {
@@ -37,12 +45,13 @@ func alertServer(t *testing.T) *httptest.Server {
 	sealer, _ := alert.NewSealer(make([]byte, alert.KeySize))
 	opener, _ := notify.NewOpener(notify.Options{})
 	file := alert.Rule{Name: "from-file", App: "shop", Preset: "crashes", Notify: []string{"pagerduty://abcdef0123456789abcdef0123456789"}}
-	svc, err := alert.New(ctx, alert.Config{Searcher: &alerttest.Archive{}, Store: store, Opener: opener, Sealer: sealer, FileRules: []alert.Rule{file}})
+	svc, err := alert.New(ctx, alert.Config{Searcher: &alerttest.Archive{Mark: now}, Store: store, Opener: opener, Sealer: sealer,
+		FileRules: []alert.Rule{file}, Grace: 30 * time.Second, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte(token))
-	srv := httptest.NewServer(httpd.New(httpd.Config{Alerts: svc, AdminTokenHash: sum[:]}, nil))
+	srv := httptest.NewServer(httpd.New(httpd.Config{Alerts: svc, AdminTokenHash: sum[:], Now: now}, nil))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -83,7 +83,7 @@ func (c *Client) After(ctx context.Context, app string, after int64, wait time.D
 // SearchQuery is what Search looks for.
 type SearchQuery struct {
 	App          string
-	Match        string // FTS5 query syntax
+	Match        string // a LogsQL filter (see package archive)
 	Since, Until time.Time
 	Limit        int
 	Before       int64 // page: only lines with smaller ids

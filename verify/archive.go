@@ -34,7 +34,7 @@ func NewArchiveReader(c *api.Client, app string) *ArchiveReader {
 
 // Read implements Reader. A line's Visible is the time drainpipe received it.
 func (r *ArchiveReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
-	// The run id is one FTS5 token; quoted, it is a phrase whatever it holds.
+	// The run id is one word of the message; quoted, it is a phrase whatever it holds.
 	q := api.SearchQuery{App: r.app, Match: strconv.Quote(runID), Since: since, Limit: r.PageSize}
 	if q.Limit <= 0 {
 		q.Limit = DefaultPageSize

@@ -244,7 +244,7 @@ func search(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("usage: drainpipe search APP QUERY [--since D] [--until T] (QUERY is FTS5 syntax: 'H12 OR R14', '\"Request timeout\"')")
+		return usagef("usage: drainpipe search APP QUERY [--since D] [--until T] (QUERY is a LogsQL filter: 'H12 OR R14', '\"Request timeout\"', 'status:=503')")
 	}
 	q := api.SearchQuery{App: pos[0], Match: pos[1], Limit: *limit}
 	if q.Since, err = parseWhen(*since, "--since"); err != nil {

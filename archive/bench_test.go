@@ -3,6 +3,8 @@ package archive_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -77,4 +79,58 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-var _ = drainpipe.Record{}
+
+// BenchmarkDiskPerLine stores 200,000 lines of two corpora and reports the
+// archive's size on disk per line: the realistic Heroku fixture (38 lines of
+// router, dyno, add-on, platform and app output, repeated with new times) and
+// router lines with fresh request ids and client addresses (lineGen).
+// BenchmarkArchiveIngest in cmd/drainpipe reports it for drainpipe bench's lines.
+func BenchmarkDiskPerLine(b *testing.B) {
+	fixture := fixtureRecords(b, "app", received)
+	g := newLineGen(3, received.Add(-time.Hour))
+	corpora := map[string]func(i int) drainpipe.Record{
+		"fixture": func(i int) drainpipe.Record {
+			r := fixture[i%len(fixture)]
+			r.Time = received.Add(-time.Hour + time.Duration(i)*time.Millisecond)
+			return r
+		},
+		"router-random": func(int) drainpipe.Record {
+			for {
+				if r := g.record("app"); r.Dyno == "router" {
+					return r
+				}
+			}
+		},
+	}
+	for name, next := range corpora {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				dir := filepath.Join(b.TempDir(), "archive")
+				a := open(b, archive.Config{Dir: dir})
+				const lines, perEntry = 200_000, 2000
+				for e := range lines / perEntry {
+					recs := make([]drainpipe.Record, perEntry)
+					for i := range recs {
+						recs[i] = next(e*perEntry + i)
+					}
+					write(b, a, entry(uint64(e+1), recs...))
+				}
+				a.Close() // merges what it can and writes everything out
+				b.ReportMetric(float64(dirBytes(dir))/lines, "bytes/line")
+			}
+		})
+	}
+}
+
+func dirBytes(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

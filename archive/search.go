@@ -145,17 +145,20 @@ func (a *Archive) timeOf(ctx context.Context, id int64) (int64, bool, error) {
 }
 
 // newest returns the limit newest lines matching filter in tr, newest first.
-// It looks in the last hour first and widens the window eightfold until it
-// has enough lines or covers tr: every line outside a window is older than
-// every line in it, and most searches are about recent lines.
+// It looks in the last minute first, and only if that holds fewer than limit
+// lines, in all of tr: every line outside the minute is older than every line
+// in it. A filter that many lines match (one dyno of a busy app) finds a page
+// in the last minute instead of sorting hours of lines; one that few match (a
+// rare word) costs one scan of tr's bloom filters and a minute's more.
 func (a *Archive) newest(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
 	q := filter + " | sort by (" + FieldTime + " desc, " + FieldID + " desc) limit " + strconv.Itoa(limit)
-	for width := time.Hour; ; width *= 8 {
-		w := tr
-		if width < 100*365*24*time.Hour && tr.end-int64(width) > tr.start {
-			w.start = tr.end - int64(width)
-		}
-		var lines []Line
+	minute := tr
+	if tr.end-int64(time.Minute) > tr.start {
+		minute.start = tr.end - int64(time.Minute)
+	}
+	var lines []Line
+	for _, w := range []timeRange{minute, tr} {
+		lines = lines[:0]
 		err := a.queryString(ctx, q, w, func(cols columns) error {
 			ls, err := LinesOf(cols)
 			lines = append(lines, ls...)
@@ -165,9 +168,10 @@ func (a *Archive) newest(ctx context.Context, filter string, tr timeRange, limit
 			return nil, err
 		}
 		if len(lines) >= limit || w.start == tr.start {
-			return lines, nil // in the sort pipe's order: by _time, then id
+			break
 		}
 	}
+	return lines, nil // in the sort pipe's order: by _time, then id
 }
 
 // Tail returns the newest n lines of app (by _time, then id), oldest first,

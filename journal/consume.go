@@ -122,13 +122,15 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	// next message and hand it over at once. A Fetch of MaxMessages would hold
 	// the first message until MaxMessages arrived or the wait ended: at idle, a
 	// line would reach the sink seconds after its 2xx.
-	batch, err := fetchWaiting(cons, opt)
+	batch, err := fetchWaiting(ctx, cons, opt, wait)
 	if err != nil {
 		return nil, nil, err
 	}
-	msgs, seqs, err := collect(batch, lastSeq)
-	if len(msgs) > 0 || (err != nil && !errors.Is(err, jetstream.ErrMaxBytesExceeded)) {
-		return msgs, seqs, err
+	if batch != nil {
+		msgs, seqs, err := collect(batch, lastSeq)
+		if len(msgs) > 0 || (err != nil && !errors.Is(err, jetstream.ErrMaxBytesExceeded)) {
+			return msgs, seqs, err
+		}
 	}
 	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
 		return nil, nil, err
@@ -136,15 +138,23 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	return collect(batch, lastSeq)
 }
 
-// fetchWaiting fetches the messages waiting, without waiting for more. The
-// client's no-wait fetch takes no byte cap, so with one a short expiry stands
-// in for it: long enough for the server to send a backlog of MaxBytes, short
-// enough not to matter at idle.
-func fetchWaiting(cons jetstream.Consumer, opt ConsumeOptions) (jetstream.MessageBatch, error) {
+// fetchWaiting fetches the messages waiting, without waiting for more; nil
+// when none is. The client's no-wait fetch takes no byte cap, so with one the
+// consumer is asked how many wait, and exactly that many are asked for: the
+// fetch ends when they (or MaxBytes of them) have come.
+func fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, wait time.Duration) (jetstream.MessageBatch, error) {
 	if opt.MaxBytes <= 0 {
 		return cons.FetchNoWait(opt.MaxMessages)
 	}
-	return cons.Fetch(opt.MaxMessages, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(100*time.Millisecond))
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := int(min(info.NumPending, uint64(opt.MaxMessages)))
+	if n == 0 {
+		return nil, nil
+	}
+	return cons.Fetch(n, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(wait))
 }
 
 // collect reads a fetched batch.

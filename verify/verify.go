@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return readBack(ctx, &cfg, t, since, sent)
 }
 
-// newRunID returns 16 hex digits: one token for FTS5 and CloudWatch filter
+// newRunID returns 16 hex digits: one word for the archive and CloudWatch filter
 // patterns alike, and unique enough that two runs never mix.
 func newRunID() string {
 	b := make([]byte, 8)

@@ -136,13 +136,35 @@ func (h *hook) waitEvents(t *testing.T, s *server, rule string, want ...string) 
 // postAlertLines posts one logplex batch of messages, each stamped at its time.
 func postAlertLines(t *testing.T, drainURL, source, dyno string, at []time.Time, msg func(i int) string) {
 	t.Helper()
+	if err := sendLines(drainURL, source, dyno, at, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendLines is postAlertLines for a goroutine of its own: it returns the error.
+func sendLines(drainURL, source, dyno string, at []time.Time, msg func(i int) string) error {
 	var body []byte
 	for i, ts := range at {
 		body = logplex.AppendFrame(body, logplex.AppendMessage(nil, drainpipe.Record{Priority: 158, Time: ts, Source: source, Dyno: dyno, Message: msg(i)}))
 	}
-	if code := post(t, drainURL, bytes.NewReader(body), logplexHeaders); code != http.StatusNoContent {
-		t.Fatalf("post: %d", code)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, drainURL, bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
+	for k, v := range logplexHeaders {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("post: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("post: %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // spread returns n times over [from, from+span).
@@ -242,9 +264,10 @@ func TestAlertAbsence(t *testing.T) {
 	now := time.Now()
 	w0 := nextWindow(win, time.Second)
 	heartbeat := func(int) string { return "heartbeat ok" }
-	// Beats in the current window and the next four, none in the three after, then back.
-	postAlertLines(t, drain, "app", "clock.1", spread(now.Truncate(win), win, 4), heartbeat)
-	postAlertLines(t, drain, "app", "clock.1", spread(w0, 4*win, 16), heartbeat)
+	// Beats from the current window through w0's fourth, none in the three after,
+	// then back. (w0 may be two windows ahead: no window before it goes without.)
+	cur := now.Truncate(win)
+	postAlertLines(t, drain, "app", "clock.1", spread(cur, w0.Add(4*win).Sub(cur), int(w0.Add(4*win).Sub(cur)/win)*4), heartbeat)
 	postAlertLines(t, drain, "app", "clock.1", spread(w0.Add(7*win), 3*win, 12), heartbeat)
 	s.addAlert("cron", "--app", "cron", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
 	h.waitEvents(t, s, "cron", "firing", "resolved")
@@ -262,9 +285,9 @@ func TestAlertFlappingGivesNoStorm(t *testing.T) {
 	drain := s.addDrain("flappy")
 	h := newHook(t, 0)
 	const win = 4 * time.Second
-	w0 := nextWindow(win, 2*time.Second)
 	s.addAlert("hysteresis", "--app", "flappy", "--query", "H12", "--threshold", "10", "--recover", "3", "--window", win.String(), "--notify", h.url())
 	s.addAlert("for2", "--app", "flappy", "--query", "R14", "--threshold", "10", "--for", "2", "--window", win.String(), "--notify", h.url())
+	w0 := nextWindow(win, time.Second)
 	for i, n := range []int{12, 4, 12, 4, 12, 4, 0} {
 		postAlertLines(t, drain, "heroku", "router", spread(w0.Add(time.Duration(i)*win), 3*time.Second, n), h12Line)
 	}
@@ -290,8 +313,8 @@ func TestAlertKillMidWindow(t *testing.T) {
 	drain := s.addDrain("crashy")
 	h := newHook(t, 0)
 	const win = 5 * time.Second
-	created := time.Now()
 	s.addAlert("h12", "--app", "crashy", "--query", "H12", "--threshold", "10", "--window", win.String(), "--notify", h.url())
+	created := s.alertStatus("h12").Created // its first window is the one it was made in
 	w0 := nextWindow(win, time.Second)
 	postAlertLines(t, drain, "heroku", "router", spread(w0.Add(100*time.Millisecond), 3*win-time.Second, 36), h12Line) // three windows of 12
 	time.Sleep(time.Until(w0.Add(win / 2)))
@@ -339,16 +362,30 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	drain := s.addDrain("beat")
 	h := newHook(t, 0)
 	const win = 5 * time.Second
-	beat := func(int) string { return "heartbeat ok" }
-	postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
+	// The heartbeat: every half second, from before the rule until the end.
+	stop := make(chan struct{})
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		for {
+			if err := sendLines(drain, "app", "clock.1", []time.Time{time.Now()}, func(int) string { return "heartbeat ok" }); err != nil {
+				t.Errorf("heartbeat: %v", err) // journaled: a 204 even while the archive is paused
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { close(stop); <-beating }()
 	s.waitLines("beat", 1)
-	created := time.Now()
 	s.addAlert("beat", "--app", "beat", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
+	created := s.alertStatus("beat").Created
 
 	pausedAt := pauseArchive(t, natsURL, 2*time.Minute)
 	sawWaiting := false
 	for time.Since(pausedAt) < 2*time.Minute {
-		postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat) // journaled: 204
 		if !sawWaiting && time.Since(pausedAt) > 30*time.Second {
 			st := s.alertStatus("beat")
 			sawWaiting = strings.Contains(st.Waiting, "waiting for the archive")
@@ -374,7 +411,6 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the rule did not catch up: %+v\n%s", st, s.logText())
 		}
-		postAlertLines(t, drain, "app", "clock.1", []time.Time{time.Now()}, beat)
 		time.Sleep(time.Second)
 	}
 	if ev := h.events("beat"); len(ev) != 0 {

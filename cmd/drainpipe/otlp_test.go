@@ -79,6 +79,14 @@ func TestFirTelemetryDrain(t *testing.T) {
 		logs[0].Priority != 190 || logs[1].Message != "Completed 200" {
 		t.Fatalf("stored log lines %+v", logs)
 	}
+	// A record's attributes, and its scope's, are fields of the archive: search
+	// finds the lines by them.
+	if got := s.messages(t, "search", "firapp", `http.route:="/orders"`); strings.Join(got, "|") != "Completed 200" {
+		t.Errorf("search by a record's attribute: %q, want the line that has it", got)
+	}
+	if got := s.messages(t, "search", "firapp", "otel.scope.name:=web Started"); strings.Join(got, "|") != "Started GET /" {
+		t.Errorf("search by the scope's name: %q, want the log line with the word", got)
+	}
 	var series []metrics.Series
 	deadline := time.Now().Add(30 * time.Second)
 	for find(series, "orders", "web.1") == nil || find(series, "latency", "web.1") == nil {
@@ -117,6 +125,9 @@ func sendLogs(t *testing.T, ctx context.Context, endpoint string, headers map[st
 		r.SetTimestamp(time.Now().Add(time.Duration(i) * time.Millisecond))
 		r.SetSeverity(otellog.SeverityInfo)
 		r.SetBody(attribute.StringValue(msg))
+		if i == 1 {
+			r.AddAttributes(attribute.String("http.route", "/orders"))
+		}
 		logger.Emit(ctx, r)
 	}
 	if err := lp.ForceFlush(ctx); err != nil {

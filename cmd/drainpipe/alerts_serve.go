@@ -91,7 +91,7 @@ func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog
 	cfg := alert.Config{
 		Searcher: alertsearch.New(alertsearch.Config{Archive: src.arc, Apps: func() []string { return drainApps(src.ds) },
 			Lag: lagOf(src.arc.Name()), Slack: journalSlack}),
-		Store:    store, Opener: opener, Sealer: sealer, FileRules: c.alerts.rules, Grace: *c.alerts.grace,
+		Store: store, Opener: opener, Sealer: sealer, FileRules: c.alerts.rules, Grace: *c.alerts.grace,
 		PublicURL: c.publicURL, MetricInterval: *c.metrics.interval, Logger: log, Registerer: reg,
 	}
 	if src.msink != nil {

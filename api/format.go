@@ -13,7 +13,8 @@ const HerokuTime = "2006-01-02T15:04:05.000000-07:00"
 //
 //	2024-05-01T10:00:00.000000+00:00 app[web.1]: Started GET "/"
 //
-// A malformed line has no header to show: it prints at the time it was received,
+// A line without a dyno (a syslog line without a PROCID) prints as `app: ...`, one
+// without a source either as its time and message. A malformed line has no header to show: it prints at the time it was received,
 // as drainpipe[malformed], with its raw frame.
 func AppendText(dst []byte, l *Line) []byte {
 	if l.Malformed {
@@ -22,10 +23,16 @@ func AppendText(dst []byte, l *Line) []byte {
 	} else {
 		dst = appendHerokuTime(dst, l.Time)
 		dst = append(dst, ' ')
-		dst = append(dst, l.Source...)
-		dst = append(dst, '[')
-		dst = append(dst, l.Dyno...)
-		dst = append(dst, "]: "...)
+		switch {
+		case l.Dyno != "":
+			dst = append(dst, l.Source...)
+			dst = append(dst, '[')
+			dst = append(dst, l.Dyno...)
+			dst = append(dst, "]: "...)
+		case l.Source != "": // a syslog line without a PROCID
+			dst = append(dst, l.Source...)
+			dst = append(dst, ": "...)
+		}
 	}
 	dst = append(dst, l.Message...)
 	return append(dst, '\n')

@@ -18,6 +18,10 @@ func TestAppendText(t *testing.T) {
 			"2024-05-01T10:00:00.123456+00:00 app[web.1]: Started GET \"/\"\n"},
 		{api.Line{Time: at.In(time.FixedZone("X", 3600)), Source: "heroku", Dyno: "router", Message: "at=info"},
 			"2024-05-01T10:00:00.123456+00:00 heroku[router]: at=info\n"},
+		{api.Line{Time: at, Source: "app", Message: "hello from logger"}, // no PROCID
+			"2024-05-01T10:00:00.123456+00:00 app: hello from logger\n"},
+		{api.Line{Time: at, Message: "no APP-NAME either"},
+			"2024-05-01T10:00:00.123456+00:00 no APP-NAME either\n"},
 		{api.Line{Received: at, Malformed: true, Message: `<13>garbage`},
 			"2024-05-01T10:00:00.123456+00:00 drainpipe[malformed]: <13>garbage\n"},
 	}

@@ -272,8 +272,11 @@ func (s *server) closingMarker(drainURL, app string) string {
 		s.t.Fatal(err)
 	}
 	u.Host = strings.TrimPrefix(s.url, "http://")
-	msg := fmt.Sprintf("closing marker %d", time.Now().UnixNano())
-	line := "<190>1 2026-11-22T10:00:00.000000+00:00 host app web.1 - " + msg
+	// Stamped now: the newest line by time as well as by id (tail shows lines by
+	// their time, as heroku logs does).
+	now := time.Now().UTC()
+	msg := fmt.Sprintf("closing marker %d", now.UnixNano())
+	line := "<190>1 " + now.Format("2006-01-02T15:04:05.000000Z07:00") + " host app web.1 - " + msg
 	if code := post(s.t, u.String(), strings.NewReader(fmt.Sprintf("%d %s", len(line), line)), nil); code != http.StatusNoContent {
 		s.t.Fatalf("closing marker: status %d", code)
 	}

@@ -126,7 +126,9 @@ func TestHerokuErrorsLeaveNothingBehind(t *testing.T) {
 // L12 line and Logplex-Drop-Count): it is counted once (herokulog.BatchLoss).
 func TestDroppedByHerokuIsCounted(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "", "--metrics-interval", "1s")
+	// The fixture's loss reports are years old: a retention that keeps their metric
+	// intervals (the history's retention prunes old ones at its first flush).
+	s := startServer(t, "", "--metrics-interval", "1s", "--retention", "876000h")
 	u := s.addDrain("lossy")
 	if code := post(t, u, bytes.NewReader(readFixture(t, "heroku-drain-realistic.logplex")), logplexHeaders); code != 204 {
 		t.Fatalf("status %d", code)

@@ -31,6 +31,8 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Extra members of the error's body, such as DynamoDB's Item of a failed condition.
+	Extra map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -162,7 +164,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		status = aerr.Status
 		w.Header().Set("X-Amzn-ErrorType", aerr.Code)
-		body, _ = json.Marshal(map[string]string{"__type": s.opt.ErrorPrefix + aerr.Code, "message": aerr.Message})
+		doc := map[string]any{"__type": s.opt.ErrorPrefix + aerr.Code, "message": aerr.Message}
+		for k, v := range aerr.Extra {
+			doc[k] = v
+		}
+		body, _ = json.Marshal(doc)
 	}
 	w.Header().Set("Content-Type", s.opt.ContentType)
 	if s.opt.CRC32 {

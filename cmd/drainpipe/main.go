@@ -27,6 +27,12 @@ Usage:
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+  drainpipe lambda package [--arch arm64|x86_64]  the AWS Lambda zip and deploy/lambda/template.yaml
+  drainpipe lambda drains add APP --url FUNCTION_URL [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--json]
+  drainpipe lambda drains list|remove --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
+                                               a Lambda's drains (ids, secret hashes, apps)
+  drainpipe lambda run                         be the Lambda function (what its bootstrap runs,
+                                               as does a bare drainpipe when AWS_LAMBDA_RUNTIME_API is set)
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
 DRAINPIPE_SERVER, and so on. Run 'drainpipe COMMAND -h' for a command's flags.
@@ -42,6 +48,9 @@ func main() {
 // run executes one command and returns the process's exit code: 0 on success,
 // 1 when the command failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if inLambda(args) {
+		args = []string{"lambda", "run"}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -62,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = verifyCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, rest, stdout, stderr)
+	case "lambda":
+		err = lambdaCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -57,16 +57,20 @@ func openMetrics(f metricsFlags, archivePath string, retention time.Duration, em
 		db.Close()
 		return nil, nil, nil, fmt.Errorf("metrics store: %w", err)
 	}
+	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
+		EMFOptions: f.emfOptions(), Interval: *f.interval, Logger: log})
+	return sink, store, func() { db.Close() }, nil
+}
+
+// emfOptions are the EMF documents' namespace and dimensions the flags ask for.
+func (f metricsFlags) emfOptions() metrics.EMFOptions {
 	static := map[string]string{}
 	for _, kv := range strings.Split(*f.env, ",") {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			static[k] = v
 		}
 	}
-	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
-		EMFOptions: metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static},
-		Interval:   *f.interval, Logger: log})
-	return sink, store, func() { db.Close() }, nil
+	return metrics.EMFOptions{Namespace: *f.namespace, Dimensions: strings.Split(*f.dims, ","), Static: static}
 }
 
 func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -29,33 +29,18 @@ type httpEvent struct {
 	base64                                       bool
 }
 
-// decodeEvent reads a Function URL or an API Gateway HTTP API (payload 2.0)
-// event; API Gateway's carry a routeKey.
+// decodeEvent reads a Function URL or an API Gateway HTTP API event. Both are
+// AWS's payload format 2.0 (a Function URL's even names its routeKey and stage
+// "$default"), so events.APIGatewayV2HTTPRequest reads either; a REST API's
+// payload 1.0, or an event that is not HTTP at all, is refused.
 func decodeEvent(raw []byte) (httpEvent, error) {
-	var probe struct {
-		RouteKey *string `json:"routeKey"`
+	var in events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return httpEvent{}, fmt.Errorf("event: %w", err)
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return httpEvent{}, fmt.Errorf("event is not a JSON object: %w", err)
-	}
-	var e httpEvent
-	if probe.RouteKey != nil {
-		var in events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &in); err != nil {
-			return httpEvent{}, fmt.Errorf("API Gateway event: %w", err)
-		}
-		c := in.RequestContext
-		e = httpEvent{version: in.Version, method: c.HTTP.Method, path: in.RawPath, query: in.RawQueryString,
-			host: c.DomainName, sourceIP: c.HTTP.SourceIP, headers: in.Headers, body: in.Body, base64: in.IsBase64Encoded}
-	} else {
-		var in events.LambdaFunctionURLRequest
-		if err := json.Unmarshal(raw, &in); err != nil {
-			return httpEvent{}, fmt.Errorf("function URL event: %w", err)
-		}
-		c := in.RequestContext
-		e = httpEvent{version: in.Version, method: c.HTTP.Method, path: in.RawPath, query: in.RawQueryString,
-			host: c.DomainName, sourceIP: c.HTTP.SourceIP, headers: in.Headers, body: in.Body, base64: in.IsBase64Encoded}
-	}
+	c := in.RequestContext
+	e := httpEvent{version: in.Version, method: c.HTTP.Method, path: in.RawPath, query: in.RawQueryString,
+		host: c.DomainName, sourceIP: c.HTTP.SourceIP, headers: in.Headers, body: in.Body, base64: in.IsBase64Encoded}
 	if e.version != "2.0" || e.method == "" {
 		return httpEvent{}, fmt.Errorf("event version %q: drainpipe takes Function URL and API Gateway HTTP API events of payload format 2.0", e.version)
 	}

@@ -3,9 +3,11 @@ package lambda_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +223,37 @@ func messages(evs []cwlemu.Event) []string {
 		out[i] = ev.Message
 	}
 	return out
+}
+
+// TestAWSShapedEvents: events shaped as AWS documents them for a Function URL
+// and for an API Gateway HTTP API stage route, with all their headers, are
+// delivered like any request.
+func TestAWSShapedEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	body := realistic(t)
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(body)
+	w.Close()
+	for _, tc := range []struct {
+		file, auth string
+		body       []byte
+	}{
+		{"testdata/function-url-event.json", e.basic(), body},
+		{"testdata/apigw-http-event.json", "Bearer " + e.secret, gz.Bytes()},
+	} {
+		raw, err := os.ReadFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := strings.NewReplacer("AUTHORIZATION", tc.auth, "BODY_LENGTH", fmt.Sprint(len(tc.body)),
+			`"BODY"`, `"`+base64.StdEncoding.EncodeToString(tc.body)+`"`).Replace(string(raw))
+		if resp := e.invoke(t, 5*time.Second, json.RawMessage(ev)); resp.StatusCode != http.StatusNoContent {
+			t.Errorf("%s: %d %q", tc.file, resp.StatusCode, resp.Body)
+		}
+	}
+	if got := groupLines(e.emu, "/heroku/myapp"); len(got) != 76 {
+		t.Errorf("%d events, want 76", len(got))
+	}
 }

@@ -22,8 +22,11 @@ const (
 	// invocation reads them again, so a removed drain stops working soon.
 	DefaultMaxAge = 5 * time.Minute
 	// DefaultMinInterval bounds how often an unknown secret makes the function
-	// read the parameter again, so wrong credentials cannot flood SSM.
-	DefaultMinInterval = 10 * time.Second
+	// read the parameter again, so wrong credentials cannot flood SSM (one read
+	// per instance every 2 s at most). A drain added less than that after an
+	// instance's last read is refused by it until then: in practice never, since
+	// Heroku's first batch comes seconds after `heroku drains:add`.
+	DefaultMinInterval = 2 * time.Second
 	// readBudget bounds one read of the parameter during an invocation.
 	readBudget = time.Second
 )

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/cloudwatch"
@@ -62,6 +64,9 @@ func lambdaRun(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if pos, err := f.parse(args); err != nil || len(pos) > 0 {
 		return cmpErr(err, usagef("lambda run takes no arguments: the function is configured by its environment"))
 	}
+	if os.Getenv(runtimeAPIEnv) == "" {
+		return usagef("lambda run is what a Lambda function's bootstrap runs: %s is not set (see `drainpipe lambda package`)", runtimeAPIEnv)
+	}
 	log, err := newLogger(stdout, *level, "json")
 	if err != nil {
 		return err
@@ -100,10 +105,21 @@ func newFunction(ctx context.Context, c lambdaConfig, log *slog.Logger) (*lambda
 	if err != nil {
 		return nil, err
 	}
-	cwCfg.Inline = true
-	sink, err := openCloudWatch(ctx, cwCfg, nil, log.With("part", "cloudwatch"), nil)
+	// The budget is seconds, not the server's hours: retries start at 50 ms and
+	// back off to 500 ms (the server's: 200 ms to 30 s), and the SDK's own retry
+	// of a throttled call waits no longer, so a fault is tried again several
+	// times before the batch's deadline.
+	cwCfg.Inline, cwCfg.BackoffMin, cwCfg.BackoffMax = true, 50*time.Millisecond, 500*time.Millisecond
+	client, err := cloudwatch.NewClient(ctx, "", "", func(o *cloudwatchlogs.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, cwCfg.BackoffMax)
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cloudwatch: %w", err)
+	}
+	cwCfg.Client, cwCfg.Logger = client, log.With("part", "cloudwatch")
+	sink, err := cloudwatch.New(cwCfg)
+	if err != nil {
+		return nil, usagef("cloudwatch: %v", err)
 	}
 	var params ssm.API
 	if strings.HasPrefix(strings.TrimSpace(c.drains), lambda.SSMPrefix) {

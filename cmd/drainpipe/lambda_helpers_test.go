@@ -113,12 +113,14 @@ func packageBootstrap(dir string) (string, error) {
 // function is one execution environment: the RIE with the bootstrap, on
 // 127.0.0.1 ports of its own.
 type function struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	invoke string // the invoke endpoint
-	mu     sync.Mutex
-	out    bytes.Buffer // the RIE's and the function's output
-	done   chan struct{}
+	t         testing.TB
+	cmd       *exec.Cmd
+	bootstrap string
+	stopOnce  sync.Once
+	invoke    string // the invoke endpoint
+	mu        sync.Mutex
+	out       bytes.Buffer // the RIE's and the function's output
+	done      chan struct{}
 }
 
 // startFunction runs the function under the RIE with env (the function's
@@ -127,7 +129,7 @@ func startFunction(t testing.TB, timeout int, env ...string) *function {
 	t.Helper()
 	rie, bootstrap := lambdaBinaries(t)
 	invokeAddr, apiAddr := freeAddr(t), freeAddr(t)
-	fn := &function{t: t, invoke: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", done: make(chan struct{})}
+	fn := &function{t: t, bootstrap: bootstrap, invoke: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", done: make(chan struct{})}
 	fn.cmd = exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", apiAddr, bootstrap)
 	fn.cmd.Dir = filepath.Dir(bootstrap)
 	fn.cmd.Env = append(os.Environ(), append([]string{"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(timeout),
@@ -170,34 +172,63 @@ func (fn *function) output() string {
 }
 
 // stop ends the RIE and the bootstrap it started (in a process group of its
-// own, so found through /proc), each by its id.
+// own, so found through /proc), each by its id, once.
 func (fn *function) stop() {
-	children := childPIDs(fn.cmd.Process.Pid)
-	_ = fn.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-fn.done:
-	case <-time.After(5 * time.Second):
-		_ = fn.cmd.Process.Kill()
-		<-fn.done
-	}
-	for _, pid := range children {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
+	fn.stopOnce.Do(func() {
+		bootstraps := fn.bootstraps()
+		_ = fn.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-fn.done:
+		case <-time.After(5 * time.Second):
+			_ = fn.cmd.Process.Kill()
+			<-fn.done
+		}
+		for _, pid := range bootstraps {
+			if isBootstrap(pid, fn.bootstrap) { // not a process that took the id since
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
 }
 
-// childPIDs lists the children of pid.
-func childPIDs(pid int) []int {
+// bootstraps lists the RIE's children that run the bootstrap, while it runs.
+func (fn *function) bootstraps() []int {
+	select {
+	case <-fn.done:
+		return nil // its id may be another process's by now
+	default:
+	}
 	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", fn.cmd.Process.Pid))
 	for _, f := range tasks {
 		b, _ := os.ReadFile(f)
 		for _, s := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(s); err == nil {
+			if n, err := strconv.Atoi(s); err == nil && isBootstrap(n, fn.bootstrap) {
 				out = append(out, n)
 			}
 		}
 	}
 	return out
+}
+
+// isBootstrap reports whether process pid runs the bootstrap at path.
+func isBootstrap(pid int, path string) bool {
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return err == nil && exe == path
+}
+
+// peakRSS is the bootstrap's peak resident memory in bytes (VmHWM), 0 if unknown.
+func (fn *function) peakRSS() int64 {
+	for _, pid := range fn.bootstraps() {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // call invokes the function with an event and returns its answer, as a

@@ -257,3 +257,22 @@ func TestAWSShapedEvents(t *testing.T) {
 		t.Errorf("%d events, want 76", len(got))
 	}
 }
+
+// TestRefusedLinesInTheLog: lines CloudWatch refuses for good (here, a year
+// old) are answered 204, as retrying cannot help, and written whole to the
+// function's own log with a summary: with no archive, that log keeps them.
+func TestRefusedLinesInTheLog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	old := time.Now().AddDate(-1, 0, 0).UTC().Format("2006-01-02T15:04:05.000000+00:00")
+	msg := "<190>1 " + old + " host app web.1 - a line from last year\n"
+	resp := e.invoke(t, 5*time.Second, urlEvent(map[string]string{"authorization": e.basic()}, []byte(fmt.Sprintf("%d %s", len(msg), msg)), true))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("answer %d %q", resp.StatusCode, resp.Body)
+	}
+	l := e.log.String()
+	if !strings.Contains(l, `"msg":"cloudwatch refused a line","reason":"too_old","app":"myapp"`) ||
+		!strings.Contains(l, `app[web.1]: a line from last year`) || !strings.Contains(l, `"too_old":1`) {
+		t.Errorf("the refused line is not in the function's log:\n%s", l)
+	}
+}

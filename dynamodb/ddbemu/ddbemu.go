@@ -206,14 +206,7 @@ func (s *Server) deleteItem(in *deleteItemRequest) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.tableOf(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if len(in.Key) != 1 {
-		return nil, validation("The provided key element does not match the schema")
-	}
-	key, err := t.keyOf(in.Key, "key")
+	t, key, err := s.keyed(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -228,18 +221,24 @@ func (s *Server) deleteItem(in *deleteItemRequest) (any, error) {
 func (s *Server) getItem(in *getItemRequest) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.tableOf(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if len(in.Key) != 1 {
-		return nil, validation("The provided key element does not match the schema")
-	}
-	key, err := t.keyOf(in.Key, "key")
+	t, key, err := s.keyed(in.TableName, in.Key)
 	if err != nil {
 		return nil, err
 	}
 	return getItemResponse{Item: t.items[key]}, nil
+}
+
+// keyed finds the table and the text of a request's Key; s.mu is held.
+func (s *Server) keyed(tableName string, k map[string]*value) (*table, string, error) {
+	t, err := s.tableOf(tableName)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(k) != 1 {
+		return nil, "", validation("The provided key element does not match the schema")
+	}
+	key, err := t.keyOf(k, "key")
+	return t, key, err
 }
 
 // checkItem validates every attribute of an item and its size.

@@ -74,6 +74,20 @@ func TestAPIGatewayGzipBearer(t *testing.T) {
 	}
 }
 
+// TestPlainBody: a body the URL passes as text (isBase64Encoded false) is read
+// as it is.
+func TestPlainBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	resp := e.invoke(t, 5*time.Second, urlEvent(map[string]string{"authorization": e.basic(), "content-type": "text/plain"}, realistic(t), false))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("answer %d %q", resp.StatusCode, resp.Body)
+	}
+	if got := groupLines(e.emu, "/heroku/myapp"); len(got) != 38 {
+		t.Fatalf("%d events, want 38", len(got))
+	}
+}
+
 // TestRefusals: what the server refuses, the function refuses with the same
 // answer, and nothing reaches CloudWatch.
 func TestRefusals(t *testing.T) {

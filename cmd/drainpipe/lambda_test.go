@@ -130,6 +130,11 @@ func TestLambdaDeliversBeforeAnswering(t *testing.T) {
 	if out := fn.output(); !strings.Contains(out, `"msg":"batch delivered"`) || !strings.Contains(out, `"request_id":`) {
 		t.Errorf("the function's own log (stdout) lacks its deliveries:\n%s", out)
 	}
+	for op, n := range emu.Calls() {
+		if strings.HasPrefix(op, "Describe") && n > 0 {
+			t.Errorf("%d %s calls: puts come first, groups and streams are made on demand", n, op)
+		}
+	}
 }
 
 // TestLambdaRetriesFaults: under throttling and 5xx from CloudWatch the function

@@ -29,7 +29,7 @@ Usage:
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
   drainpipe lambda package [--arch arm64|x86_64]  the AWS Lambda zip and deploy/lambda/template.yaml
   drainpipe lambda drains add APP --url FUNCTION_URL [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--json]
-  drainpipe lambda drains list|remove --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
+  drainpipe lambda drains list [--json] | remove APP|ID  --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
                                                a Lambda's drains (ids, secret hashes, apps)
   drainpipe lambda run                         be the Lambda function (what its bootstrap runs,
                                                as does a bare drainpipe when AWS_LAMBDA_RUNTIME_API is set)

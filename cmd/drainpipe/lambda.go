@@ -171,7 +171,7 @@ func lambdaDrains(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	switch args[0] {
 	case "add":
 		if len(pos) != 1 {
-			return usagef("usage: drainpipe lambda drains add APP --url FUNCTION_URL [--to \"$DRAINPIPE_LAMBDA_DRAINS\" | --to ssm:PARAMETER] [--json]")
+			return usagef("usage: drainpipe lambda drains add APP [--json] [--to \"$DRAINPIPE_LAMBDA_DRAINS\" | --to ssm:PARAMETER] [--url FUNCTION_URL, or DRAINPIPE_LAMBDA_URL]")
 		}
 		return lambdaAdd(ctx, st, pos[0], *url, *asJSON, stdout)
 	case "list":
@@ -233,7 +233,7 @@ func (v *drainsValue) save(ctx context.Context) (string, error) {
 
 func lambdaAdd(ctx context.Context, v *drainsValue, app, base string, asJSON bool, stdout io.Writer) error {
 	if base == "" {
-		return usagef("--url: the function's URL (its stack's FunctionUrl output) is the base of the drain URL")
+		return usagef("the drain URL is built on the function's URL (its stack's FunctionUrl output): pass --url or set DRAINPIPE_LAMBDA_URL")
 	}
 	if _, err := drainpipe.DrainURL(base, "x", ""); err != nil {
 		return usagef("--url: %v", err)

@@ -313,6 +313,10 @@ func TestLambdaDrainsCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "heroku drains:add 'https://d_") || !strings.Contains(out, "\nDRAINPIPE_LAMBDA_DRAINS=") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
 	}
+	out, _, code = runDrainpipe(t, []string{"DRAINPIPE_LAMBDA_URL=" + base}, "lambda", "drains", "add", "envapp", "--json")
+	if code != 0 || !strings.Contains(out, `@abc.lambda-url.eu-west-1.on.aws/logs"`) {
+		t.Errorf("drains add APP with the URL in DRAINPIPE_LAMBDA_URL: exit %d %s", code, out)
+	}
 	value = strings.TrimPrefix(b.Env, "DRAINPIPE_LAMBDA_DRAINS=")
 	out, _, code = runDrainpipe(t, nil, "lambda", "drains", "list", "--from", value, "--json")
 	if code != 0 || !strings.Contains(out, `"app":"myapp"`) || !strings.Contains(out, `"app":"otherapp"`) {

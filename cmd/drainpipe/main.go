@@ -28,7 +28,7 @@ Usage:
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
   drainpipe lambda package [--arch arm64|x86_64]  the AWS Lambda zip and deploy/lambda/template.yaml
-  drainpipe lambda drains add APP --url FUNCTION_URL [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--json]
+  drainpipe lambda drains add APP [--json] [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--url FUNCTION_URL]
   drainpipe lambda drains list [--json] | remove APP|ID  --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
                                                a Lambda's drains (ids, secret hashes, apps)
   drainpipe lambda run                         be the Lambda function (what its bootstrap runs,

@@ -27,7 +27,7 @@
 //
 //	item                              choice made here
 //	--------------------------------  ----------------------------------------------------
-//	reserved words                    a subset of the service's 573 (see reserved.go)
+//	reserved words                    reserved.go's 574, transcribed; the documentation counts 573
 //	expression nesting                at most 50 levels; the service's limit is not documented
 //	redundant parentheses             accepted (the service may refuse them)
 //	size() of a string                its length in bytes

@@ -1,9 +1,10 @@
 package ddbemu
 
 // reserved holds DynamoDB's reserved words, which an expression may not use as
-// an attribute name (a #placeholder must stand in for them). The service's list
-// has 573 words; these are the 574 of them that AWS's documentation lists and
-// that an item's attribute is likely to be called.
+// an attribute name (a #placeholder must stand in for them), transcribed from
+// AWS's documentation. It has 574 entries where the documentation counts 573:
+// one may be wrong, and would show as the double refusing a name the service
+// takes (see the package's unconfirmed behaviour).
 var reserved = map[string]bool{
 	"ABORT": true, "ABSOLUTE": true, "ACTION": true, "ADD": true, "AFTER": true, "AGENT": true,
 	"AGGREGATE": true, "ALL": true, "ALLOCATE": true, "ALTER": true, "ANALYZE": true, "AND": true, "ANY": true,

@@ -26,12 +26,10 @@ type Journal interface {
 	Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error)
 }
 
-// Drains is the drain store.
+// Drains is the drain store. Its Health (see Authenticator) fails when the store
+// lost its drains: unknown credentials are then a 503, not a 401.
 type Drains interface {
-	Authenticate(secret string) (drainpipe.Drain, bool)
-	// Health is nil while the store can be trusted to say a secret is unknown; a
-	// store that lost its drains makes unknown credentials a 503, not a 401.
-	Health() error
+	Authenticator
 	ByApp(app string) (drainpipe.Drain, bool)
 	List() []drainpipe.Drain
 	Add(ctx context.Context, d drainpipe.Drain) (drainpipe.Drain, bool, error)

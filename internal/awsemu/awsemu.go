@@ -6,6 +6,8 @@
 //
 // Each double (ssm/ssmemu, dynamodb/ddbemu) keeps its own wire structs and
 // behaviour; this package only carries requests to its Handler and answers.
+// CloudWatch Logs' older double (cloudwatch/cwlemu), whose checks and faults
+// differ per operation, routes its own calls and shares only the Listener.
 package awsemu
 
 import (
@@ -15,7 +17,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,8 +88,7 @@ type Server struct {
 	rng     *rand.Rand
 	counter uint64
 
-	lmu  sync.Mutex
-	http *http.Server
+	lis Listener
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -118,33 +118,10 @@ func (s *Server) Calls() map[string]int {
 
 // Listen serves on addr ("127.0.0.1:0") until Close and returns the base URL
 // for the SDK's BaseEndpoint (or AWS_ENDPOINT_URL_<SERVICE>).
-func (s *Server) Listen(addr string) (string, error) {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	if s.http != nil {
-		return "", errors.New("listen: already listening")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("listen: %w", err)
-	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.http = hs
-	go func() { _ = hs.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Listen(addr string) (string, error) { return s.lis.Serve(addr, s) }
 
 // Close stops listening and drops open connections; the double's state stays.
-func (s *Server) Close() error {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	if s.http == nil {
-		return nil
-	}
-	err := s.http.Close()
-	s.http = nil
-	return err
-}
+func (s *Server) Close() error { return s.lis.Close() }
 
 // ServeHTTP answers one call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

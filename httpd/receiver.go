@@ -41,10 +41,10 @@ type ReceiverConfig struct {
 // process that serves nothing else (AWS Lambda). It authenticates, reads and
 // parses exactly as the server's POST /logs does, and gives the same answers.
 func NewReceiver(cfg ReceiverConfig) http.Handler {
-	s := New(Config{
+	s := newServer(Config{
 		Journal: cfg.Journal, Drains: authOnly{cfg.Drains}, MaxBody: cfg.MaxBody, AppendTimeout: cfg.AppendTimeout,
 		BodyTimeout: cfg.BodyTimeout, Logger: cfg.Logger, Registerer: cfg.Registerer, Now: cfg.Now,
-	}, nil)
+	})
 	return http.HandlerFunc(s.receive)
 }
 

@@ -99,6 +99,24 @@ type Server struct {
 
 // New builds the server. ready reports whether /healthz answers 200.
 func New(cfg Config, ready func() bool) *Server {
+	s := newServer(cfg)
+	s.ready, s.mux = ready, http.NewServeMux()
+	if s.otlp == nil {
+		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: s.cfg.Journal, AppendTimeout: s.cfg.AppendTimeout,
+			Now: s.cfg.Now, Logger: s.cfg.Logger, Registerer: s.cfg.Registerer})
+		if err != nil {
+			panic(err) // a second registration on one registry, as MustRegister would
+		}
+		s.otlp = rc
+	}
+	s.routes()
+	return s
+}
+
+// newServer is what every endpoint needs: the configuration with its defaults,
+// and the receiver's metrics. NewReceiver, which serves the drain endpoint
+// alone, stops here.
+func newServer(cfg Config) *Server {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 8 << 20
 	}
@@ -114,17 +132,7 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready, otlp: cfg.OTLP}
-	if s.otlp == nil {
-		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: cfg.Journal, AppendTimeout: cfg.AppendTimeout,
-			Now: cfg.Now, Logger: cfg.Logger, Registerer: cfg.Registerer})
-		if err != nil {
-			panic(err) // a second registration on one registry, as MustRegister would
-		}
-		s.otlp = rc
-	}
-	s.routes()
-	return s
+	return &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), otlp: cfg.OTLP}
 }
 
 func (s *Server) routes() {

@@ -134,7 +134,7 @@ func (s *Sink) putBatch(ctx context.Context, g *group, stream string, evs []even
 		made := g.creations()
 		out, err := s.put(ctx, g.name, stream, evs)
 		if err == nil {
-			s.accepted(g, evs, out.RejectedLogEventsInfo)
+			s.accepted(ctx, g, evs, out.RejectedLogEventsInfo)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -217,7 +217,7 @@ func (s *Sink) put(ctx context.Context, group, stream string, evs []event) (*clo
 
 // accepted records a batch the service answered: the events it refused are
 // counted and logged, and the group's retention is enforced once it is known to exist.
-func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo) {
+func (s *Sink) accepted(ctx context.Context, g *group, evs []event, info *types.RejectedLogEventsInfo) {
 	reason := rejectedReasons(len(evs), info)
 	for i := range evs {
 		if r := reason(i); r != "" {
@@ -226,6 +226,10 @@ func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo
 	}
 	s.rejects.flush(false)
 	if s.cfg.RetentionDays != 0 && g.needsRetention() {
+		if s.cfg.Inline {
+			s.retainInline(ctx, g)
+			return
+		}
 		select {
 		case s.retention <- g:
 		default:
@@ -236,6 +240,9 @@ func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo
 
 // reject counts a line the service will never store.
 func (s *Sink) reject(reason string, e event) {
+	if s.cfg.Inline {
+		s.keepRejected(reason, e)
+	}
 	if !e.line {
 		return // the rest of a split line: counted with its first event
 	}

@@ -26,12 +26,10 @@ type Journal interface {
 	Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error)
 }
 
-// Drains is the drain store.
+// Drains is the drain store. Its Health (see Authenticator) fails when the store
+// lost its drains: unknown credentials are then a 503, not a 401.
 type Drains interface {
-	Authenticate(secret string) (drainpipe.Drain, bool)
-	// Health is nil while the store can be trusted to say a secret is unknown; a
-	// store that lost its drains makes unknown credentials a 503, not a 401.
-	Health() error
+	Authenticator
 	ByApp(app string) (drainpipe.Drain, bool)
 	List() []drainpipe.Drain
 	Add(ctx context.Context, d drainpipe.Drain) (drainpipe.Drain, bool, error)
@@ -112,6 +110,24 @@ type Server struct {
 
 // New builds the server. ready reports whether /healthz answers 200.
 func New(cfg Config, ready func() bool) *Server {
+	s := newServer(cfg)
+	s.ready, s.mux, s.selects = ready, http.NewServeMux(), make(chan struct{}, maxSelects)
+	if s.otlp == nil {
+		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: s.cfg.Journal, AppendTimeout: s.cfg.AppendTimeout,
+			Now: s.cfg.Now, Logger: s.cfg.Logger, Registerer: s.cfg.Registerer})
+		if err != nil {
+			panic(err) // a second registration on one registry, as MustRegister would
+		}
+		s.otlp = rc
+	}
+	s.routes()
+	return s
+}
+
+// newServer is what every endpoint needs: the configuration with its defaults,
+// and the receiver's metrics. NewReceiver, which serves the drain endpoint
+// alone, stops here.
+func newServer(cfg Config) *Server {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 8 << 20
 	}
@@ -127,18 +143,7 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready,
-		otlp: cfg.OTLP, selects: make(chan struct{}, maxSelects)}
-	if s.otlp == nil {
-		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: cfg.Journal, AppendTimeout: cfg.AppendTimeout,
-			Now: cfg.Now, Logger: cfg.Logger, Registerer: cfg.Registerer})
-		if err != nil {
-			panic(err) // a second registration on one registry, as MustRegister would
-		}
-		s.otlp = rc
-	}
-	s.routes()
-	return s
+	return &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), otlp: cfg.OTLP}
 }
 
 func (s *Server) routes() {

@@ -33,6 +33,12 @@ Usage:
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--otlp] [--json]
   drainpipe ui-user NAME                       print a --ui-users line for NAME (asks for the password)
   drainpipe alerts add|list|remove|mute|test|history|presets   alert rules: run 'drainpipe alerts' for their flags
+  drainpipe lambda package [--arch arm64|x86_64]  the AWS Lambda zip and deploy/lambda/template.yaml
+  drainpipe lambda drains add APP [--json] [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--url FUNCTION_URL]
+  drainpipe lambda drains list [--json] | remove APP|ID  --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
+                                               a Lambda's drains (ids, secret hashes, apps)
+  drainpipe lambda run                         be the Lambda function (what its bootstrap runs,
+                                               as does a bare drainpipe when AWS_LAMBDA_RUNTIME_API is set)
   drainpipe --version                          the module version and commit this binary was built from
 
 QUERY is LogsQL, and the words Heroku users type work as they are: web.1,
@@ -71,11 +77,15 @@ var commands = map[string]command{
 		return uiUser(args, os.Stdin, stdout, stderr)
 	},
 	"alerts": alertsCmd,
+	"lambda": lambdaCmd,
 }
 
 // run executes one command and returns the process's exit code: 0 on success,
 // 1 when the command failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if inLambda(args) {
+		args = []string{"lambda", "run"}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

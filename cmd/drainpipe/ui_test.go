@@ -3,7 +3,6 @@ package main_test
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -187,18 +186,6 @@ func TestUIMetricsData(t *testing.T) {
 	sendRecords(t, drainURL, traffic(1, time.Now(), 20*time.Minute, 600))
 	c, _ := s.sessionClient(t)
 	waitCharts(t, c, s.url, "webshop", 10)
-}
-
-// freeAddr returns a 127.0.0.1 address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // TestUIOnItsOwnAddress: with --ui-listen the UI is served there and only there;

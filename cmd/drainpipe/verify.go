@@ -98,6 +98,9 @@ func appOfDrainURL(ctx context.Context, cf clientFlags, drainURL string) (string
 	if err != nil || u.User == nil {
 		return "", usagef("drain URL %q has no drain id: pass --app", redactURL(drainURL))
 	}
+	if app, ok, err := lambdaAppOf(ctx, u.User.Username()); ok || err != nil {
+		return app, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
+	}
 	c, err := cf.client()
 	if err != nil {
 		return "", err

@@ -121,7 +121,7 @@ type Cluster struct {
 	beating  sync.WaitGroup // the heartbeat
 	watching sync.WaitGroup // the watches' followers
 	watches  []jetstream.KeyWatcher
-	left    sync.Once
+	left     sync.Once
 }
 
 // leaseSeen is a lease as the watch last saw it.

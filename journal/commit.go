@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -16,17 +18,35 @@ import (
 type appendReq struct {
 	data    []byte // encoded batch
 	key     string // de-duplication key, "" for none
+	msgID   string // the piece's Nats-Msg-Id on a shared journal, "" for none
+	part    int    // the partition of the batch's app
 	records int
 	done    chan error
 }
 
-// commit is a group of requests written as one journal message.
+// commit is a group of requests written together: one journal message per
+// partition, and on a shared journal one per keyed piece (its Nats-Msg-Id is the
+// server's de-duplication).
 type commit struct {
+	reqs  []*appendReq
+	msgs  []*commitMsg
+	start time.Time
+}
+
+// commitMsg is one journal message of a commit.
+type commitMsg struct {
 	reqs   []*appendReq
 	future jetstream.PubAckFuture
 	err    error
-	start  time.Time
 }
+
+// Outcomes of a piece other than "written now".
+var (
+	// errStored: the server already held the piece (a retry that reached another node).
+	errStored = errors.New("already stored")
+	// errBusy: another node is writing the same piece right now; try again shortly.
+	errBusy = errors.New("being stored by another node")
+)
 
 // Append writes b to the journal and returns once it is on disk (fsynced by the
 // embedded server, or stored as the external server's configuration promises).
@@ -36,7 +56,8 @@ type commit struct {
 // or ctx's error.
 func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error) {
 	if b.Key == "" {
-		return false, j.write(ctx, b, "")
+		_, err := j.write(ctx, b, "")
+		return false, err
 	}
 	key := b.Drain + "/" + b.Key
 	for {
@@ -46,9 +67,12 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 			return true, nil
 		}
 		if owned {
-			err := j.write(ctx, b, key)
+			dup, err := j.writeKeyed(ctx, b, key)
 			j.dedup.settle(key, err)
-			return false, err
+			if dup {
+				j.metrics.duplicates.Inc()
+			}
+			return dup, err
 		}
 		// Another request is writing the same batch (a retry that overtook a slow
 		// first try): its outcome decides ours.
@@ -60,37 +84,73 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 	}
 }
 
-// write splits b into pieces that fit a journal message and waits for all of them.
-func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) error {
+// writeKeyed writes a keyed batch. On a shared journal another node may be
+// writing the same batch at this moment (logplex gave up on it and retried
+// elsewhere): the server says so, and the write is tried again until one of them
+// settles it.
+func (j *Journal) writeKeyed(ctx context.Context, b *drainpipe.Batch, key string) (bool, error) {
+	retry := backoff.Backoff{Min: 20 * time.Millisecond, Max: 500 * time.Millisecond}
+	for {
+		dup, err := j.write(ctx, b, key)
+		if !errors.Is(err, errBusy) {
+			return dup, err
+		}
+		if err := retry.Wait(ctx); err != nil {
+			return false, err
+		}
+	}
+}
+
+// write splits b into pieces that fit a journal message and waits for all of
+// them. It reports whether every piece was already stored (a retried batch that
+// the server recognised).
+func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) (bool, error) {
 	pieces := j.encode(b)
 	done := make(chan error, len(pieces))
-	for _, p := range pieces {
+	for i, p := range pieces {
 		p.key, p.done = key, done
+		if j.cfg.Shared && key != "" {
+			p.msgID = key + "/" + strconv.Itoa(i)
+		}
 		select {
 		case j.reqs <- p:
 		case <-j.stop:
-			return fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+			return false, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 	}
 	var first error
+	stored := 0
 	for range pieces {
 		// Wait for every piece even after a failure: a piece still queued must not
 		// outlive the request that owns it unnoticed.
-		if err := <-done; err != nil && first == nil {
+		switch err := <-done; {
+		case errors.Is(err, errStored):
+			stored++
+		case err != nil && first == nil:
 			first = err
 		}
 	}
-	if first == nil {
+	if first == nil && stored < len(pieces) {
 		j.metrics.appendedLines.Add(float64(len(b.Records)))
 		j.metrics.appendedBatches.Inc()
 	}
-	return first
+	return first == nil && stored == len(pieces), first
 }
 
-// encode returns b as one or more encoded pieces, each under the message limit.
+// encode returns b as one or more encoded pieces, each under the message limit,
+// in the partition of b's app.
 func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
+	pieces := j.split(b)
+	part := j.PartitionOf(b.App)
+	for _, p := range pieces {
+		p.part = part
+	}
+	return pieces
+}
+
+func (j *Journal) split(b *drainpipe.Batch) []*appendReq {
 	data := appendBatch(nil, b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
@@ -99,7 +159,7 @@ func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
 	left, right := *b, *b
 	left.Records, right.Records = b.Records[:half], b.Records[half:]
 	right.Dropped = 0 // counted once, with the first piece
-	return append(j.encode(&left), j.encode(&right)...)
+	return append(j.split(&left), j.split(&right)...)
 }
 
 // commitLoop gathers waiting requests into messages, at most CommitDepth in flight.
@@ -145,44 +205,93 @@ func (j *Journal) commitLoop() {
 				break gather
 			}
 		}
-		j.publish(c, size)
+		j.publish(c)
 		inflight <- c // blocks while CommitDepth commits are in flight: the next one grows meanwhile
 	}
 }
 
-func (j *Journal) publish(c *commit, size int) {
-	msg := nats.NewMsg(subject)
-	data := make([]byte, 0, size)
+// publish sends c's messages: the requests of each partition together, except
+// that on a shared journal each keyed piece goes alone, with its Nats-Msg-Id.
+func (j *Journal) publish(c *commit) {
+	byPart := map[int]*commitMsg{}
 	for _, r := range c.reqs {
-		data = append(data, r.data...)
-		if r.key != "" {
-			msg.Header.Add(keyHeader, r.key)
+		if r.msgID != "" {
+			c.msgs = append(c.msgs, &commitMsg{reqs: []*appendReq{r}})
+			continue
 		}
+		m := byPart[r.part]
+		if m == nil {
+			m = &commitMsg{}
+			byPart[r.part] = m
+			c.msgs = append(c.msgs, m)
+		}
+		m.reqs = append(m.reqs, r)
 	}
-	msg.Data = data
-	c.future, c.err = j.js.PublishMsgAsync(msg)
+	for _, m := range c.msgs {
+		msg := nats.NewMsg(subjectOf(m.reqs[0].part))
+		n := 0
+		for _, r := range m.reqs {
+			n += len(r.data)
+		}
+		data := make([]byte, 0, n)
+		for _, r := range m.reqs {
+			data = append(data, r.data...)
+			if r.key != "" {
+				msg.Header.Add(keyHeader, r.key)
+			}
+		}
+		if id := m.reqs[0].msgID; id != "" {
+			msg.Header.Set(jetstream.MsgIDHeader, id)
+		}
+		msg.Data = data
+		m.future, m.err = j.js.PublishMsgAsync(msg)
+	}
 }
 
-// finish waits for the server's acknowledgement of c and answers its requests.
+// finish waits for the server's acknowledgement of c's messages and answers
+// their requests.
 func (j *Journal) finish(c *commit) {
-	err := c.err
-	if err == nil {
-		select {
-		case <-c.future.Ok():
-		case err = <-c.future.Err():
+	records := 0
+	var failed error
+	for _, m := range c.msgs {
+		err := m.err
+		var ack *jetstream.PubAck
+		if err == nil {
+			select {
+			case ack = <-m.future.Ok():
+			case err = <-m.future.Err():
+			}
+		}
+		err = outcome(ack, err)
+		for _, r := range m.reqs {
+			records += r.records
+			r.done <- err
+		}
+		if err != nil && !errors.Is(err, errStored) && !errors.Is(err, errBusy) && failed == nil {
+			failed = err
 		}
 	}
-	err = classify(err)
-	records := 0
-	for _, r := range c.reqs {
-		records += r.records
-		r.done <- err
-	}
-	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), err)
-	if err != nil {
-		j.log.Warn("journal append failed", "batches", len(c.reqs), "err", err)
+	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), failed)
+	if failed != nil {
+		j.log.Warn("journal append failed", "batches", len(c.reqs), "err", failed)
 	}
 }
+
+// outcome is what a message's acknowledgement (or its error) means for its requests.
+func outcome(ack *jetstream.PubAck, err error) error {
+	if err == nil && ack != nil && ack.Duplicate {
+		return errStored
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == duplicateInProcess {
+		return errBusy
+	}
+	return classify(err)
+}
+
+// duplicateInProcess is the server's answer to a Nats-Msg-Id being stored now by
+// another publish (JSStreamDuplicateMessageConflictErr).
+const duplicateInProcess = 10158
 
 // failQueued answers the requests still queued when the journal closes.
 func (j *Journal) failQueued() {

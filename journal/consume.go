@@ -18,17 +18,47 @@ type ConsumeOptions struct {
 	MaxMessages int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
-	// consumer keeps extending it. Default 10 s.
+	// consumer keeps extending it. Default 10 s. A DeferredSink's entries wait for
+	// their acknowledgement after Write too: give it more than the sink takes to
+	// make them durable.
 	AckWait time.Duration
+	// Partitioned delivers Partition alone (0 ≤ Partition < Partitions()), through
+	// the consumer PartitionConsumer(sink.Name(), Partition). Otherwise every
+	// partition is delivered, in journal order.
+	Partitioned bool
+	Partition   int
+	// Consumer names the durable consumer when it is not the sink's own name (or
+	// its partition's): a node's replica (ReplicaConsumer).
+	Consumer string
+	// MaxAckPending bounds the messages delivered and not yet acknowledged. Default
+	// 4×MaxMessages, and 16384 for a DeferredSink.
+	MaxAckPending int
 }
 
-func (o *ConsumeOptions) setDefaults() {
+func (o *ConsumeOptions) setDefaults(deferred bool) {
 	if o.MaxMessages == 0 {
 		o.MaxMessages = 16
 	}
 	if o.AckWait == 0 {
 		o.AckWait = 10 * time.Second
 	}
+	if o.MaxAckPending == 0 {
+		o.MaxAckPending = 4 * o.MaxMessages
+		if deferred {
+			o.MaxAckPending = 16384
+		}
+	}
+}
+
+// A DeferredSink takes entries in Write but makes them durable later (the metrics
+// publish what they aggregated every few seconds): the journal acknowledges
+// entries only as far as Durable says, so that a crash in between delivers them
+// again to whoever consumes next.
+type DeferredSink interface {
+	drainpipe.Sink
+	// Durable returns the highest sequence of the named journal up to which every
+	// entry Write took is durable.
+	Durable(journal string) uint64
 }
 
 // Consume delivers the journal to sink through the durable consumer named
@@ -37,21 +67,29 @@ func (o *ConsumeOptions) setDefaults() {
 // acknowledged (and, in the window between its Write and the acknowledgement,
 // some entries again: sinks are told each entry's Seq to skip those).
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
-	opt.setDefaults()
-	name := sink.Name()
-	cons, err := j.consumer(ctx, name, opt)
+	ds, deferred := sink.(DeferredSink)
+	opt.setDefaults(deferred)
+	name := j.consumerName(sink.Name(), opt)
+	cons, err := j.consumer(ctx, name, opt, deferred)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", name, err)
 	}
-	j.metrics.addSink(name, cons)
+	j.metrics.addSink(name, sink.Name(), cons)
+	defer j.metrics.removeSink(name, cons)
+	var acks *deferredAcks
+	if deferred {
+		acks = &deferredAcks{sink: ds, journal: j.id, nc: j.nc}
+		defer acks.last()
+	}
 	var lastSeq uint64 // highest sequence this run delivered: anything at or below it is a redelivery
 	for ctx.Err() == nil {
-		msgs, seqs, err := j.fetch(ctx, cons, opt, &lastSeq)
+		acks.flush()
+		msgs, seqs, err := j.fetch(ctx, cons, opt, &lastSeq, !deferred)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			j.log.Warn("journal fetch failed", "sink", name, "err", err)
+			j.log.Warn("journal fetch failed", "consumer", name, "err", err)
 			_ = backoff.Sleep(ctx, time.Second)
 			continue
 		}
@@ -61,8 +99,33 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 		if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
 			break
 		}
+		if deferred {
+			acks.add(msgs, seqs)
+		} else {
+			j.ack(sink.Name(), msgs)
+		}
 	}
 	return ctx.Err()
+}
+
+// consumerName is the durable consumer that delivers to sink with opt.
+func (j *Journal) consumerName(sink string, opt ConsumeOptions) string {
+	switch {
+	case opt.Consumer != "":
+		return opt.Consumer
+	case opt.Partitioned:
+		return PartitionConsumer(sink, opt.Partition)
+	}
+	return sink
+}
+
+// ack acknowledges msgs once their sink took them.
+func (j *Journal) ack(sink string, msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		if err := m.Ack(); err != nil {
+			j.log.Warn("journal ack failed; entries will be delivered again", "sink", sink, "err", err)
+		}
+	}
 }
 
 // consumer opens the sink's durable consumer, creating it on first use. Messages
@@ -70,26 +133,36 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 // only after AckWait, behind newer ones; sinks rely on journal order (they skip a
 // sequence at or below the last they applied), so a consumer with such messages is
 // recreated to start again, in order, just after its acknowledged floor.
-func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions) (jetstream.Consumer, error) {
+//
+// A consumer whose acknowledgement policy changed (a sink that became a
+// DeferredSink) is recreated the same way; other changes (its partition's subject
+// on a journal that gained partitions, its limits) are made in place.
+func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions, deferred bool) (jetstream.Consumer, error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "drainpipe sink " + name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       opt.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * opt.MaxMessages,
+		MaxAckPending: opt.MaxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if deferred {
+		cfg.AckPolicy = jetstream.AckAllPolicy
+	}
+	if opt.Partitioned && j.parts > 1 {
+		cfg.FilterSubject = subjectOf(opt.Partition)
 	}
 	cons, err := j.stream.Consumer(ctx, name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return j.stream.CreateConsumer(ctx, cfg)
+		return j.createConsumer(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err
 	}
 	info := cons.CachedInfo()
-	if info.NumAckPending == 0 && info.NumRedelivered == 0 {
-		return cons, nil
+	if info.NumAckPending == 0 && info.NumRedelivered == 0 && info.Config.AckPolicy == cfg.AckPolicy {
+		return j.updateConsumer(ctx, cons, cfg)
 	}
 	// The purge loop must not run while this sink has no cursor.
 	j.purgeMu.Lock()
@@ -99,14 +172,38 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	}
 	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
-	j.log.Info("sink resumes after its last acknowledged entry", "sink", name, "seq", cfg.OptStartSeq)
+	j.log.Info("sink resumes after its last acknowledged entry", "consumer", name, "seq", cfg.OptStartSeq)
 	return j.stream.CreateConsumer(ctx, cfg)
+}
+
+// createConsumer creates a consumer; another node creating the same one at the
+// same moment (the partitions of a shared sink) is no failure.
+func (j *Journal) createConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	cons, err := j.stream.CreateConsumer(ctx, cfg)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return j.stream.Consumer(ctx, cfg.Durable)
+	}
+	return cons, err
+}
+
+// updateConsumer brings an existing consumer's editable settings to cfg's.
+func (j *Journal) updateConsumer(ctx context.Context, cons jetstream.Consumer, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	have := cons.CachedInfo().Config
+	if have.FilterSubject == cfg.FilterSubject && have.AckWait == cfg.AckWait && have.MaxAckPending == cfg.MaxAckPending {
+		return cons, nil
+	}
+	have.FilterSubject, have.AckWait, have.MaxAckPending = cfg.FilterSubject, cfg.AckWait, cfg.MaxAckPending
+	return j.stream.UpdateConsumer(ctx, have)
 }
 
 // fetch returns the next messages in order, with their journal sequences. Messages
 // the server offers again that this run already delivered (their ack was lost) are
 // acknowledged and left out.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
+//
+// A DeferredSink's consumer acknowledges all at once up to a sequence: a message
+// offered again is left alone (ackSkipped false), acknowledged with the others
+// once durable.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64, ackSkipped bool) ([]jetstream.Msg, []uint64, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
@@ -125,7 +222,9 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 			continue // not a JetStream message; never ours
 		}
 		if meta.Sequence.Stream <= *lastSeq {
-			_ = msg.Ack()
+			if ackSkipped {
+				_ = msg.Ack()
+			}
 			continue
 		}
 		*lastSeq = meta.Sequence.Stream
@@ -138,8 +237,8 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	return msgs, seqs, nil
 }
 
-// deliver hands msgs to the sink until it takes them, then acknowledges them. It
-// returns an error only when ctx ends (the messages then go to the next run).
+// deliver hands msgs to the sink until it takes them. It returns an error only
+// when ctx ends (the messages then go to the next run).
 func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, seqs []uint64, opt ConsumeOptions) error {
 	entries, lines, err := decodeEntries(j.id, msgs, seqs)
 	if err != nil {
@@ -165,11 +264,6 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 		_ = retry.Wait(ctx)
 	}
 	stopHeartbeat()
-	for _, m := range msgs {
-		if err := m.Ack(); err != nil {
-			j.log.Warn("journal ack failed; entries will be delivered again", "sink", sink.Name(), "err", err)
-		}
-	}
 	j.metrics.delivered.WithLabelValues(sink.Name()).Add(float64(lines))
 	return nil
 }

@@ -23,7 +23,14 @@ type writeError struct {
 
 // SinkStatus reports the named sink's lag and its last failed Write.
 func (j *Journal) SinkStatus(ctx context.Context, sink string) (SinkStatus, error) {
-	lag, err := j.Lag(ctx, sink)
+	return j.ConsumerStatus(ctx, sink, sink)
+}
+
+// ConsumerStatus reports the lag of one of sink's consumers (a partition, a
+// replica: see PartitionConsumer and ReplicaConsumer), and the sink's last failed
+// Write on this node.
+func (j *Journal) ConsumerStatus(ctx context.Context, consumer, sink string) (SinkStatus, error) {
+	lag, err := j.Lag(ctx, consumer)
 	if err != nil {
 		return SinkStatus{}, err
 	}

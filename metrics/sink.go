@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -30,7 +32,14 @@ type SinkConfig struct {
 	EMFOptions EMFOptions
 	// Interval is how often closed intervals are flushed; the aggregator's interval.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// History, when set, receives what the sink aggregated instead of Store, from
+	// the partitions this node owns (see Part); every node's Store then gets it
+	// from there. Nil saves to Store directly, as one node that owns every app.
+	History History
+	// PublishEvery is how often the partitions are published to History (their
+	// entries are acknowledged only then). Default the lesser of Interval and 30 s.
+	PublishEvery time.Duration
+	Logger       *slog.Logger
 }
 
 // Sink is the journal consumer that turns lines into metrics. A line whose
@@ -41,6 +50,12 @@ type SinkConfig struct {
 type Sink struct {
 	cfg SinkConfig
 	log *slog.Logger
+
+	mu        sync.Mutex
+	parts     map[int]*part  // the partitions this node owns, with a History
+	appPart   map[string]int // the partition of each app seen
+	pubMu     sync.Mutex     // one publish at a time
+	lastPrune time.Time
 }
 
 var _ drainpipe.Sink = (*Sink)(nil)
@@ -53,10 +68,13 @@ func NewSink(cfg SinkConfig) *Sink {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
 	}
+	if cfg.PublishEvery <= 0 {
+		cfg.PublishEvery = min(cfg.Interval, 30*time.Second)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{cfg: cfg, log: cfg.Logger}
+	return &Sink{cfg: cfg, log: cfg.Logger, parts: map[int]*part{}, appPart: map[string]int{}}
 }
 
 // Name is the sink's journal consumer name.
@@ -65,33 +83,45 @@ func (s *Sink) Name() string { return "metrics" }
 // Write aggregates every record of entries. A loss that a batch's drop headers
 // report beyond its report lines (herokulog.BatchLoss) is added to logplex.dropped
 // with no source, at the batch's receive time, so each loss counts once.
+// With a History, the journal's partitions are written through Part instead.
 func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
+	if s.cfg.History != nil {
+		return errors.New("metrics: with a History, write through Part")
+	}
 	for _, e := range entries {
-		for i := range e.Batches {
-			b := &e.Batches[i]
-			for _, r := range b.Records {
-				if !r.Malformed {
-					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
-				}
-			}
-			if b.Dropped > 0 {
-				if loss := herokulog.BatchLoss(b); loss.Total > loss.InLines {
-					s.cfg.Aggregator.Add(b.App, Sample{Name: droppedName, Kind: Counter,
-						Value: float64(loss.Total - loss.InLines), Time: b.Received})
-				}
-			}
-		}
+		s.aggregate(e)
 	}
 	return nil
 }
 
+// aggregate adds e's records, and the losses its batches report.
+func (s *Sink) aggregate(e drainpipe.Entry) {
+	for i := range e.Batches {
+		b := &e.Batches[i]
+		for _, r := range b.Records {
+			if !r.Malformed {
+				_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
+			}
+		}
+		if b.Dropped > 0 {
+			if loss := herokulog.BatchLoss(b); loss.Total > loss.InLines {
+				s.cfg.Aggregator.Add(b.App, Sample{Name: droppedName, Kind: Counter,
+					Value: float64(loss.Total - loss.InLines), Time: b.Received})
+			}
+		}
+	}
+}
+
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
 // ends, then flushes once more with every interval closed, and prunes the store
-// hourly.
+// hourly. With a History it publishes the partitions instead (see Part).
 func (s *Sink) Run(ctx context.Context) {
+	if s.cfg.History != nil {
+		s.runPublish(ctx)
+		return
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
-	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,14 +130,20 @@ func (s *Sink) Run(ctx context.Context) {
 			return
 		case now := <-tick.C:
 			s.flush(ctx, now)
-			if s.cfg.Store != nil && now.Sub(lastPrune) > time.Hour {
-				if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
-					s.log.Warn("prune metric intervals", "err", err)
-				}
-				lastPrune = now
-			}
+			s.prune(ctx, now)
 		}
 	}
+}
+
+// prune deletes the store's intervals past the retention, once an hour.
+func (s *Sink) prune(ctx context.Context, now time.Time) {
+	if s.cfg.Store == nil || now.Sub(s.lastPrune) < time.Hour {
+		return
+	}
+	if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
+		s.log.Warn("prune metric intervals", "err", err)
+	}
+	s.lastPrune = now
 }
 
 func (s *Sink) flush(ctx context.Context, now time.Time) {

@@ -1,6 +1,7 @@
 // Package bench is a load generator that speaks logplex to any drain URL, the way
 // Heroku does: POSTs of octet-counted frames over keep-alive connections, one
-// request in flight per connection, each waiting for its acknowledgement.
+// request in flight per connection, each waiting for its acknowledgement. It also
+// speaks OTLP/HTTP logs (Protocol OTLP), as Heroku Fir's telemetry drains do.
 package bench
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +37,8 @@ type Config struct {
 	BatchLines int
 	// LineBytes is the approximate size of one frame. Default 250.
 	LineBytes int
+	// Protocol is Logplex (the default) or OTLP.
+	Protocol string
 	// Progress, if set, is called about once a second with the totals so far.
 	Progress func(Result)
 }
@@ -70,6 +74,13 @@ func (c *Config) setDefaults() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("--url %q: want the drain URL, http(s)://ID:SECRET@host/logs", c.URL)
+	}
+	switch c.Protocol {
+	case "":
+		c.Protocol = Logplex
+	case Logplex, OTLP:
+	default:
+		return fmt.Errorf("protocol %q: want %s or %s", c.Protocol, Logplex, OTLP)
 	}
 	return nil
 }
@@ -119,8 +130,12 @@ func progress(cfg *Config, c *counters, start time.Time) func() {
 // lines) and sent round robin, so the generator spends its CPU on sending.
 func send(ctx context.Context, client *http.Client, cfg *Config, worker int, c *counters) {
 	bodies := make([][]byte, 8)
+	build := Body
+	if cfg.Protocol == OTLP {
+		build = OTLPBody
+	}
 	for i := range bodies {
-		bodies[i] = Body(worker*len(bodies)+i, cfg.BatchLines, cfg.LineBytes, time.Now())
+		bodies[i] = build(worker*len(bodies)+i, cfg.BatchLines, cfg.LineBytes, time.Now())
 	}
 	var lat []time.Duration
 	defer func() {
@@ -131,7 +146,7 @@ func send(ctx context.Context, client *http.Client, cfg *Config, worker int, c *
 	for i := 0; ctx.Err() == nil; i++ {
 		body := bodies[i%len(bodies)]
 		t0 := time.Now()
-		err := post(ctx, client, cfg.URL, body, cfg.BatchLines)
+		err := post(ctx, client, cfg, body)
 		if ctx.Err() != nil {
 			return // the run ended mid-request: neither a success nor an error
 		}
@@ -149,15 +164,27 @@ func send(ctx context.Context, client *http.Client, cfg *Config, worker int, c *
 	}
 }
 
-func post(ctx context.Context, client *http.Client, u string, body []byte, lines int) error {
+func post(ctx context.Context, client *http.Client, cfg *Config, body []byte) error {
+	u, secret := cfg.URL, ""
+	if cfg.Protocol == OTLP {
+		var err error
+		if u, secret, err = otlpTarget(cfg.URL); err != nil {
+			return err
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/logplex-1")
-	req.Header.Set("User-Agent", "Logplex/drainpipe-bench")
-	req.Header.Set("Logplex-Msg-Count", strconv.Itoa(lines))
-	req.Header.Set("Logplex-Frame-Id", frameID())
+	if cfg.Protocol == OTLP {
+		req.Header.Set("Content-Type", "application/x-protobuf")
+		req.Header.Set("X-Drainpipe-Token", secret)
+	} else {
+		req.Header.Set("Content-Type", "application/logplex-1")
+		req.Header.Set("User-Agent", "Logplex/drainpipe-bench")
+		req.Header.Set("Logplex-Msg-Count", strconv.Itoa(cfg.BatchLines))
+		req.Header.Set("Logplex-Frame-Id", frameID())
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -180,15 +207,20 @@ func frameID() string {
 func Body(seed, n, size int, t time.Time) []byte {
 	var body, msg []byte
 	for i := range n {
-		text := fmt.Sprintf(`at=info method=GET path="/items/%d" host=bench.herokuapp.com request_id=%08x-%04d fwd="10.0.0.1" dyno=web.%d connect=0ms service=%dms status=200 bytes=%d protocol=https `,
-			i, seed, i, i%4+1, i%97, 1000+i)
-		for len(text) < size-70 {
-			text += "x"
-		}
-		msg = logplex.AppendMessage(msg[:0], drainpipe.Record{Priority: 158, Time: t, Source: "heroku", Dyno: "router", Message: text})
+		msg = logplex.AppendMessage(msg[:0], drainpipe.Record{Priority: 158, Time: t, Source: "heroku", Dyno: "router", Message: routerText(seed, i, size)})
 		body = logplex.AppendFrame(body, msg)
 	}
 	return body
+}
+
+// routerText is the i-th router line of a body, padded so its frame is about size bytes.
+func routerText(seed, i, size int) string {
+	text := fmt.Sprintf(`at=info method=GET path="/items/%d" host=bench.herokuapp.com request_id=%08x-%04d fwd="10.0.0.1" dyno=web.%d connect=0ms service=%dms status=200 bytes=%d protocol=https `,
+		i, seed, i, i%4+1, i%97, 1000+i)
+	if pad := size - 70 - len(text); pad > 0 {
+		text += strings.Repeat("x", pad)
+	}
+	return text
 }
 
 func (c *counters) result(elapsed time.Duration) Result {

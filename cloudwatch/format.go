@@ -78,29 +78,32 @@ func splitUTF8(s string, n int) []string {
 
 // formatJSON writes a record as one JSON object for Logs Insights. A line too long
 // for one event is split over several objects marked with part and parts; those
-// carry the message only, without the parsed fields.
+// carry the message only, without the parsed fields, and with the sender's
+// attributes (OpenTelemetry's) unless they would take half the event.
 func formatJSON(r *drainpipe.Record, max int) []string {
 	msg := strings.ToValidUTF8(r.Message, "\uFFFD")
-	if obj := appendJSONRecord(nil, r, msg, fields(msg), 0, 0); len(obj) <= max {
+	if obj := appendJSONRecord(nil, r, msg, fields(msg), r.Attrs, 0, 0); len(obj) <= max {
 		return []string{string(obj)}
 	}
-	room := max - len(appendJSONRecord(nil, r, "", nil, 1<<30, 1<<30))
+	attrs := r.Attrs
+	room := max - len(appendJSONRecord(nil, r, "", nil, attrs, 1<<30, 1<<30))
 	if room < max/2 { // header fields this long are garbage; keep the message whole
 		short := *r
 		short.App, short.Drain = truncateUTF8(r.App, 64), truncateUTF8(r.Drain, 64)
 		short.Source, short.Dyno = truncateUTF8(r.Source, 64), truncateUTF8(r.Dyno, 64)
-		r = &short
-		room = max - len(appendJSONRecord(nil, r, "", nil, 1<<30, 1<<30))
+		r, attrs = &short, nil
+		room = max - len(appendJSONRecord(nil, r, "", nil, nil, 1<<30, 1<<30))
 	}
 	pieces := splitJSON(msg, room)
 	for i, p := range pieces {
-		pieces[i] = string(appendJSONRecord(nil, r, p, nil, i+1, len(pieces)))
+		pieces[i] = string(appendJSONRecord(nil, r, p, nil, attrs, i+1, len(pieces)))
 	}
 	return pieces
 }
 
 // appendJSONRecord appends the JSON object of one event; part is 0 for a whole line.
-func appendJSONRecord(b []byte, r *drainpipe.Record, msg string, fields [][2]string, part, parts int) []byte {
+// fields are the message's logfmt pairs, attrs the sender's explicit attributes.
+func appendJSONRecord(b []byte, r *drainpipe.Record, msg string, fields [][2]string, attrs []drainpipe.Attr, part, parts int) []byte {
 	b = append(b, `{"time":"`...)
 	b = eventTime(r).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
@@ -127,6 +130,18 @@ func appendJSONRecord(b []byte, r *drainpipe.Record, msg string, fields [][2]str
 			b = appendJSONString(b, f[0])
 			b = append(b, ':')
 			b = appendJSONString(b, f[1])
+		}
+		b = append(b, '}')
+	}
+	if len(attrs) > 0 {
+		b = append(b, `,"attributes":{`...)
+		for i, a := range attrs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, a.Key)
+			b = append(b, ':')
+			b = appendJSONString(b, a.Value)
 		}
 		b = append(b, '}')
 	}

@@ -1,6 +1,7 @@
 // Package httpd is drainpipe's HTTP side: the Heroku drain receiver (POST /logs),
-// the admin API (/api/..., see package api), health (/healthz) and Prometheus
-// metrics (/metrics).
+// the OpenTelemetry receiver of Heroku Fir's telemetry drains (POST /v1/logs and
+// /v1/metrics, see package otlp), the admin API (/api/..., see package api),
+// health (/healthz) and Prometheus metrics (/metrics).
 package httpd
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/metrics"
+	"github.com/drainpipe/drainpipe/otlp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -69,9 +71,13 @@ type Config struct {
 	// AppendTimeout bounds the wait for the journal, below logplex's 5 s, so a slow
 	// journal is answered with a 503 that logplex retries. Default 4 s.
 	AppendTimeout time.Duration
-	Logger        *slog.Logger
-	Registerer    prometheus.Registerer
-	Gatherer      prometheus.Gatherer
+	// OTLP journals OpenTelemetry exports (POST /v1/logs, /v1/metrics); nil makes
+	// one on Journal, registered on Registerer. Pass one to share it with the gRPC
+	// transport.
+	OTLP       *otlp.Receiver
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -83,6 +89,7 @@ type Server struct {
 	metrics *receiverMetrics
 	mux     *http.ServeMux
 	ready   func() bool
+	otlp    *otlp.Receiver
 }
 
 // New builds the server. ready reports whether /healthz answers 200.
@@ -99,7 +106,15 @@ func New(cfg Config, ready func() bool) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready, otlp: cfg.OTLP}
+	if s.otlp == nil {
+		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: cfg.Journal, AppendTimeout: cfg.AppendTimeout,
+			Now: cfg.Now, Logger: cfg.Logger, Registerer: cfg.Registerer})
+		if err != nil {
+			panic(err) // a second registration on one registry, as MustRegister would
+		}
+		s.otlp = rc
+	}
 	s.routes()
 	return s
 }
@@ -107,6 +122,8 @@ func New(cfg Config, ready func() bool) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("/logs", s.receive)
 	s.mux.HandleFunc("/logs/", s.receive)
+	s.mux.HandleFunc("POST /v1/logs", s.otlpLogs)
+	s.mux.HandleFunc("POST /v1/metrics", s.otlpMetrics)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	if s.cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))

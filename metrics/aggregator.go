@@ -92,10 +92,13 @@ type seriesKey struct {
 }
 
 type appSeries struct {
-	name    string
-	series  map[seriesKey]*series
-	cache   seriesCache // emptied whenever series are deleted
-	warned  bool        // the cap was logged since the last Flush
+	name   string
+	series map[seriesKey]*series
+	cache  seriesCache // emptied whenever series are deleted
+	warned bool        // the cap was logged since the last Flush
+	// streams are the cumulative OpenTelemetry series, by stream id, whose last
+	// point turns the next one into an increase.
+	streams map[string]*stream
 	dropped prometheus.Counter
 	failed  prometheus.Counter
 }
@@ -148,12 +151,21 @@ func NewAggregator(cfg Config) (*Aggregator, error) {
 	return a, nil
 }
 
+// streamTTL is how long a cumulative series is remembered without a new point.
+// Exporters send every minute or so; past an hour, the next point is a new baseline.
+const streamTTL = time.Hour
+
 // AddRecord extracts r's samples and adds them under r.App, taking the lock once for
-// the whole line. It returns Extract's error, after counting each failed field.
+// the whole line. It returns Extract's error, after counting each failed field. A
+// record of PointMsgID with attributes is an OpenTelemetry data point, aggregated
+// from its attributes (see Point), never from its message.
 func (a *Aggregator) AddRecord(r drainpipe.Record) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	as := a.app(r.App)
+	if r.MsgID == PointMsgID && len(r.Attrs) > 0 {
+		return a.addPointLocked(as, &r)
+	}
 	err := Extract(r, func(s Sample) { a.addLocked(as, s) })
 	if err != nil {
 		n := 1
@@ -178,21 +190,28 @@ func (a *Aggregator) addLocked(as *appSeries, s Sample) {
 		as.failed.Inc()
 		return
 	}
-	k := seriesKey{name: s.Name, unit: s.Unit, source: s.Source, kind: s.Kind}
+	if sr := a.seriesLocked(as, seriesKey{name: s.Name, unit: s.Unit, source: s.Source, kind: s.Kind}); sr != nil {
+		a.bucket(as.name, sr, s.Time).add(s)
+	}
+}
+
+// seriesLocked returns the series of k, making it unless the app is at its cap
+// (then it counts the drop and returns nil).
+func (a *Aggregator) seriesLocked(as *appSeries, k seriesKey) *series {
 	sr, slot := as.cache.get(&k)
 	if sr == nil {
 		if sr = as.series[k]; sr == nil {
 			if len(as.series) >= a.cfg.MaxSeriesPerApp {
 				a.drop(as, k)
-				return
+				return nil
 			}
-			k = seriesKey{name: clone(s.Name), unit: clone(s.Unit), source: clone(s.Source), kind: s.Kind}
+			k = seriesKey{name: clone(k.name), unit: clone(k.unit), source: clone(k.source), kind: k.kind}
 			sr = &series{key: k}
 			as.series[k] = sr
 		}
 		as.cache[slot] = sr
 	}
-	a.bucket(as.name, sr, s.Time).add(s)
+	return sr
 }
 
 func (a *Aggregator) app(app string) *appSeries {
@@ -315,6 +334,7 @@ func (a *Aggregator) Flush(now time.Time) []Interval {
 	for _, as := range a.apps {
 		as.warned = false
 		clear(as.cache[:])
+		as.forgetStreams(now.Add(-streamTTL))
 		for k, sr := range as.series {
 			sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool {
 				if b.start.Add(a.cfg.Interval).After(now) {

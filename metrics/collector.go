@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,7 +84,8 @@ type exposition struct {
 }
 
 func (c *collector) collectInterval(e *exposition, iv Interval) {
-	base := c.prefix + "_" + sanitizeName(iv.Name)
+	metric, extra := SplitSeriesName(iv.Name)
+	base := c.prefix + "_" + sanitizeName(metric)
 	if iv.Kind == Unique {
 		base += "_distinct"
 	} else if u := unitSuffix(iv.Unit); u != "" {
@@ -91,8 +93,8 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 	}
 	// Names that differ only in what sanitising replaces (load-avg-1m from an add-on,
 	// load_avg_1m from a dyno) share a family; a different kind or unit cannot.
-	owner := fmt.Sprintf("%s\x00%s", iv.Unit, iv.Kind)
-	app, source := labelValue(iv.App), labelValue(iv.Source)
+	names, values := seriesLabels(labelValue(iv.App), labelValue(iv.Source), extra)
+	owner := fmt.Sprintf("%s\x00%s\x00%s", iv.Unit, iv.Kind, strings.Join(names, ","))
 	type gauge struct {
 		suffix, quantile string
 		v                float64
@@ -114,19 +116,39 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 			return
 		}
 		e.owners[name] = owner
-		id := name + "\x00" + app + "\x00" + source + "\x00" + g.quantile
+		id := name + "\x00" + strings.Join(values, "\x00") + "\x00" + g.quantile
 		if e.seen[id] {
 			e.hidden++
 			return
 		}
 		e.seen[id] = true
-		labels, values := []string{"app", "source"}, []string{app, source}
+		labels, vals := names, values
 		if g.quantile != "" {
-			labels, values = append(labels, "quantile"), append(values, g.quantile)
+			labels, vals = append(slices.Clip(labels), "quantile"), append(slices.Clip(vals), g.quantile)
 		}
 		help := fmt.Sprintf("Log metric %s (%s, unit %q) over its last closed interval.", base, iv.Kind, iv.Unit)
-		e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue, g.v, values...)
+		e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue, g.v, vals...)
 	}
+}
+
+// seriesLabels are the label names and values of a series: app, source, and the
+// attributes of an OpenTelemetry series, their names made valid (an attribute
+// that would clash with app, source, quantile or a reserved "__" name is prefixed
+// "otel_"; of two that sanitise alike, the first is kept).
+func seriesLabels(app, source string, extra [][2]string) (names, values []string) {
+	names, values = []string{"app", "source"}, []string{app, source}
+	for _, kv := range extra {
+		n := sanitizeName(kv[0])
+		n = strings.ReplaceAll(n, ":", "_")
+		if n == "app" || n == "source" || n == "quantile" || strings.HasPrefix(n, "__") {
+			n = "otel_" + n
+		}
+		if slices.Contains(names, n) {
+			continue
+		}
+		names, values = append(names, n), append(values, labelValue(kv[1]))
+	}
+	return names, values
 }
 
 // sanitizeName maps s to Prometheus' [a-zA-Z_:][a-zA-Z0-9_:]*: every other byte,

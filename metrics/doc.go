@@ -22,6 +22,23 @@
 // unit letters (ms, s, MB, kB, bytes, pages, %); anything else is an extraction
 // failure, counted in drainpipe_metrics_extract_failures_total{app}.
 //
+// # OpenTelemetry metrics
+//
+// Heroku Fir's telemetry drains send OTLP metrics; package otlp journals each data
+// point as a record of PointMsgID (see Point), and the aggregator reads it from its
+// attributes. A point's series is its metric name followed by its attributes,
+// `http.server.duration{http.route="/users"}` (see FormatLabels), with the dyno as
+// source and the unit shortened ("By" is "bytes", "{request}" and "1" are none).
+// Gauges and cumulative up-down sums (a level) are Gauge samples; delta sums are
+// Counter samples; cumulative monotonic sums become Counter samples of their increase
+// since the series' previous point (the first point of a series that started more
+// than two intervals before it is only a baseline, and a repeated or older point
+// adds nothing, so an exporter's retry is not counted twice); histograms, explicit or
+// exponential, delta or cumulative (made delta the same way), are Distributions
+// whose sketch gets a representative value per bucket (see histogram.go for the error
+// this adds). Summaries are refused by the receiver: their quantiles do not merge.
+// Prometheus shows a point's attributes as labels, EMF as dimensions.
+//
 // # Intervals
 //
 // A series is an app's (name, unit, kind, source). Each interval keeps count, sum,

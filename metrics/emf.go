@@ -107,20 +107,23 @@ func validDimValue(v string) bool {
 // emfGroup is the intervals that share one document's dimensions and timestamp.
 type emfGroup struct {
 	app, source string
-	startMS     int64
-	ivs         []Interval
+	// labels are an OpenTelemetry series' attributes, dimensions of their own.
+	labels  [][2]string
+	startMS int64
+	ivs     []Interval
 }
 
 func groupForEMF(intervals []Interval, opt EMFOptions) []*emfGroup {
 	useApp, useSource := slices.Contains(opt.Dimensions, "app"), slices.Contains(opt.Dimensions, "source")
 	type key struct {
-		app, source string
-		ms          int64
+		app, source, labels string
+		ms                  int64
 	}
 	groups := make(map[key]*emfGroup)
 	var order []*emfGroup
 	for _, iv := range intervals {
-		k := key{ms: iv.Start.UnixMilli()}
+		metric, labels := SplitSeriesName(iv.Name)
+		k := key{ms: iv.Start.UnixMilli(), labels: iv.Name[len(metric):]}
 		if useApp {
 			k.app = iv.App
 		}
@@ -129,7 +132,7 @@ func groupForEMF(intervals []Interval, opt EMFOptions) []*emfGroup {
 		}
 		g := groups[k]
 		if g == nil {
-			g = &emfGroup{app: k.app, source: k.source, startMS: k.ms}
+			g = &emfGroup{app: k.app, source: k.source, labels: labels, startMS: k.ms}
 			groups[k] = g
 			order = append(order, g)
 		}
@@ -211,6 +214,10 @@ func (g *emfGroup) documents(opt EMFOptions, errs *[]error) []*emfDoc {
 		}
 		dims[d.k] = d.v
 	}
+	if err := g.labelDimensions(dims); err != nil {
+		*errs = append(*errs, err)
+		return nil
+	}
 	res := 0
 	if opt.HighResolution {
 		res = 1
@@ -227,6 +234,23 @@ func (g *emfGroup) documents(opt EMFOptions, errs *[]error) []*emfDoc {
 		})
 	}
 	return docs
+}
+
+// labelDimensions adds the group's labels to dims; a label named like a dimension
+// already there is prefixed "otel.".
+func (g *emfGroup) labelDimensions(dims map[string]string) error {
+	for _, l := range g.labels {
+		k := l[0]
+		if _, clash := dims[k]; clash || k == "_aws" {
+			k = "otel." + k
+		}
+		if !validDimValue(k) || !validDimValue(l[1]) || len(dims) >= emfMaxDimensions {
+			return fmt.Errorf("emf: series of app %q source %q: attribute %q=%q cannot be a dimension (1-%d characters, at most %d dimensions)",
+				g.app, truncate(g.source), truncate(l[0]), truncate(l[1]), emfMaxDimValue, emfMaxDimensions)
+		}
+		dims[k] = l[1]
+	}
+	return nil
 }
 
 type namedValue struct {
@@ -261,19 +285,20 @@ func (d *emfDoc) add(ms []namedValue) {
 // emfMetrics names the values of one interval, or says why it cannot be sent.
 func emfMetrics(iv Interval, dims map[string]string, res int) ([]namedValue, error) {
 	unit := cloudWatchUnit(iv.Unit)
+	name, _ := SplitSeriesName(iv.Name)
 	var ms []namedValue
 	switch iv.Kind {
 	case Counter:
-		ms = []namedValue{{emfMetric{iv.Name, orCount(unit), res}, iv.Sum}}
+		ms = []namedValue{{emfMetric{name, orCount(unit), res}, iv.Sum}}
 	case Unique:
-		ms = []namedValue{{emfMetric{iv.Name, "Count", res}, iv.Sum}}
+		ms = []namedValue{{emfMetric{name, "Count", res}, iv.Sum}}
 	default:
 		for _, s := range []struct {
 			suffix, unit string
 			v            float64
 		}{{"count", "Count", iv.Count}, {"sum", unit, iv.Sum}, {"min", unit, iv.Min}, {"max", unit, iv.Max},
 			{"last", unit, iv.Last}, {"p50", unit, iv.Quantile(0.5)}, {"p95", unit, iv.Quantile(0.95)}, {"p99", unit, iv.Quantile(0.99)}} {
-			ms = append(ms, namedValue{emfMetric{iv.Name + "." + s.suffix, s.unit, res}, s.v})
+			ms = append(ms, namedValue{emfMetric{name + "." + s.suffix, s.unit, res}, s.v})
 		}
 	}
 	for _, nv := range ms {

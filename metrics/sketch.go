@@ -42,6 +42,12 @@ func (s *Sketch) Add(v float64) {
 	_ = s.dd.Add(v)
 }
 
+// AddCount records v n times, for a bucket of a histogram.
+func (s *Sketch) AddCount(v, n float64) {
+	// AddWithCount fails only for negative counts, which callers never pass.
+	_ = s.dd.AddWithCount(v, n)
+}
+
 // Count is the number of values recorded.
 func (s *Sketch) Count() float64 { return s.dd.GetCount() }
 

@@ -18,12 +18,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lines := f.int("batch-lines", 400, "lines per request (400 × 250 B ≈ logplex's 100 KB batches)")
 	size := f.int("line-bytes", 250, "bytes per line")
 	asJSON := f.Bool("json", false, "print the result as JSON")
+	otlp := f.Bool("otlp", false, "send OpenTelemetry logs (OTLP/HTTP protobuf, as Fir's telemetry drains) to the drain URL's server at /v1/logs instead of logplex")
 	if pos, err := f.parse(args); err != nil {
 		return err
 	} else if len(pos) > 0 || *u == "" {
 		return usagef("usage: drainpipe bench --url DRAIN_URL [--duration 30s] [--connections 16]")
 	}
 	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size}
+	if *otlp {
+		cfg.Protocol = bench.OTLP
+	}
 	if isTerminal(stderr) {
 		cfg.Progress = func(r bench.Result) {
 			fmt.Fprintf(stderr, "\r%6.0fs  %10.0f lines/s  %7.1f MB/s  p99 %6.1f ms  errors %d ",

@@ -38,6 +38,7 @@ type addFlags struct {
 	group, syslog   *string
 	token           *string
 	onHeroku        *bool
+	fir             *bool // print the heroku telemetry:add command of a Fir app
 	app             string
 	syslogOnHeroku  bool // --heroku --syslog: Heroku is given the syslog address
 	syslogByToken   bool // --heroku-token: the user registered a syslog drain
@@ -51,14 +52,18 @@ func parseAddFlags(args []string, stderr io.Writer) (addFlags, error) {
 	a.onHeroku = f.Bool("heroku", false, "also register the drain on Heroku (HEROKU_API_KEY, or ~/.netrc from `heroku login`)")
 	a.syslog = f.String("syslog", "", "drainpipe's syslog+tls:// (or syslog://) address: with --heroku, register it instead of the HTTPS URL")
 	a.token = f.String("heroku-token", "", "the Heroku drain token (d.<uuid>) of a syslog drain you registered yourself")
+	a.fir = f.Bool("fir", false, "print the `heroku telemetry:add` command for a Fir app's OpenTelemetry logs and metrics instead of a drain URL")
 	pos, err := f.parse(args)
 	if err != nil {
 		return a, err
 	}
 	if len(pos) != 1 {
-		return a, usagef("usage: drainpipe drains add APP [--heroku [--syslog URL] | --heroku-token TOKEN] [--cloudwatch-group G] [--json]")
+		return a, usagef("usage: drainpipe drains add APP [--heroku [--syslog URL] | --heroku-token TOKEN | --fir] [--cloudwatch-group G] [--json]")
 	}
 	a.app = pos[0]
+	if *a.fir && (*a.onHeroku || *a.syslog != "" || *a.token != "") {
+		return a, usagef("--fir prints the telemetry drain command to run; --heroku, --syslog and --heroku-token are for logplex and syslog drains")
+	}
 	if *a.onHeroku && *a.token != "" {
 		return a, usagef("--heroku registers a new drain on Heroku, --heroku-token records one you made: give one of them")
 	}
@@ -95,6 +100,9 @@ func drainsAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	d, err := c.AddDrain(ctx, api.AddDrainRequest{App: a.app, CloudWatchGroup: *a.group})
 	if err != nil {
 		return fmt.Errorf("add drain: %w", err)
+	}
+	if *a.fir {
+		return printFir(stdout, d, *a.client.json)
 	}
 	var created bool
 	switch {

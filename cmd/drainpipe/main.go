@@ -19,6 +19,7 @@ const usage = `drainpipe keeps every line of your Heroku apps' logs.
 Usage:
   drainpipe serve [flags]                      run the server (embedded journal and archive)
   drainpipe drains add APP [--json]            add a drain; prints the URL to give Heroku
+  drainpipe drains add APP --fir               the same for a Fir app: prints its heroku telemetry:add command
   drainpipe drains list [--json]               list drains with their line counts
   drainpipe drains remove APP                  remove a drain (its URL stops working at once)
   drainpipe tail APP [-n N] [--follow] [--json]
@@ -26,7 +27,7 @@ Usage:
   drainpipe metrics APP [--since 1h] [--name PREFIX] [--json]   router, dyno and l2met metrics from the logs
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
-  drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--json]
+  drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--otlp] [--json]
   drainpipe --version                          the module version and commit this binary was built from
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is

@@ -36,6 +36,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	otlpGRPCListen                   string
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -55,6 +56,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	stl := f.string("syslog-tls-listen", "", "TCP address for Heroku syslog+tls:// drains (needs --tls-cert and --tls-key)")
 	cert := f.string("tls-cert", "", "PEM certificate (chain) for --syslog-tls-listen")
 	key := f.string("tls-key", "", "PEM private key for --syslog-tls-listen")
+	grpcListen := f.string("otlp-grpc-listen", "", "TCP address for OTLP/gRPC (Fir telemetry drains with --transport grpc), e.g. :4317; TLS with --tls-cert and --tls-key (off when empty)")
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
@@ -75,6 +77,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
+	c.otlpGRPCListen = *grpcListen
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
@@ -172,9 +175,14 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer stopSyslog()
+	rc, stopOTLP, err := startOTLP(ctx, c, j, ds, log.With("part", "otlp"), reg)
+	if err != nil {
+		return err
+	}
+	defer stopOTLP()
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
-		PublicURL: c.publicURL, MaxBody: c.maxBody, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
 }

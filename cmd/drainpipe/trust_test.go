@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +108,10 @@ func TestDamagedDrainStore(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("a drain the store forgot: status %d, want 503 with Retry-After", resp.StatusCode)
 	}
+	// Its OTLP token alike: an exporter drops an export answered 401 too.
+	if resp := postOTLP(t, s.url, u); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("OTLP from a drain the store forgot: status %d, want 503 with Retry-After", resp.StatusCode)
+	}
 	if h, err := http.Get(s.url + "/healthz"); err != nil || h.StatusCode != 503 {
 		t.Fatalf("/healthz with a lost drain store: %v %v, want 503", h, err)
 	}
@@ -129,6 +134,9 @@ func TestDamagedDrainStore(t *testing.T) {
 	if resp := postResponse(t, u, logplexBody("accepted")); resp.StatusCode != 401 {
 		t.Fatalf("after the loss was accepted: status %d, want 401", resp.StatusCode)
 	}
+	if resp := postOTLP(t, s.url, u); resp.StatusCode != 401 {
+		t.Fatalf("OTLP after the loss was accepted: status %d, want 401", resp.StatusCode)
+	}
 }
 
 // postResponse posts a logplex body and returns the answer, its body closed.
@@ -139,6 +147,29 @@ func postResponse(t *testing.T, url, body string) *http.Response {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/logplex-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// postOTLP posts an empty OTLP/HTTP logs export to the server at base with the
+// secret of drainURL as its x-drainpipe-token.
+func postOTLP(t *testing.T, base, drainURL string) *http.Response {
+	t.Helper()
+	u, err := url.Parse(drainURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := u.User.Password()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/logs", strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("X-Drainpipe-Token", secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

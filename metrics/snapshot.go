@@ -49,10 +49,12 @@ func (a *Aggregator) Forget(mine func(app string) bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.epoch++ // hot buckets of deleted series must not be used again
-	for app, as := range a.apps {
+	for app := range a.apps {
 		if mine(app) {
-			clear(as.cache[:])
-			clear(as.series)
+			// Its series, and the last points of its cumulative OpenTelemetry
+			// streams: a baseline kept from before another node counted would count
+			// the increase in between twice.
+			delete(a.apps, app)
 		}
 	}
 	a.ready = slices.DeleteFunc(a.ready, func(iv Interval) bool { return mine(iv.App) })

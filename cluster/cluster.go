@@ -54,8 +54,13 @@ type Config struct {
 	// NodeTimeout is how long a node may stay silent before it is gone for good.
 	// Default 15 minutes.
 	NodeTimeout time.Duration
+	// Report, when set, is called before every heartbeat; what it returns (as JSON)
+	// travels in the node's entry, for other nodes to show (its sinks' last errors).
+	Report func() any
 	// WaitForName makes Join wait out, or refuse, a live node of the same name: set it
-	// when other processes can reach the engine (an external NATS server).
+	// when other processes can reach the engine (an external NATS server). Without
+	// it, the node is alone on its engine and takes back at once the leases an
+	// earlier process of its name held.
 	WaitForName bool
 	// Logger receives the cluster's logs.
 	Logger *slog.Logger
@@ -91,6 +96,8 @@ type Node struct {
 	Started time.Time `json:"started"`
 	// Stopped is set by a node that stopped cleanly.
 	Stopped bool `json:"stopped,omitempty"`
+	// Report is what Config.Report returned at the node's last heartbeat.
+	Report json.RawMessage `json:"report,omitempty"`
 	// Seen is when the node's entry was last written, on the NATS server's clock.
 	Seen time.Time `json:"-"`
 	// Live reports that the node heartbeats: not stopped, and seen within three
@@ -149,6 +156,8 @@ func Join(ctx context.Context, cfg Config) (*Cluster, error) {
 		if err := c.waitForName(ctx); err != nil {
 			return nil, err
 		}
+	} else if err := c.takeBackLeases(ctx); err != nil {
+		return nil, err
 	}
 	if err := c.beat(ctx); err != nil {
 		return nil, fmt.Errorf("register node %s: %w", cfg.Node, err)
@@ -229,6 +238,29 @@ func (c *Cluster) waitForName(ctx context.Context) error {
 				c.cfg.Node, n.Started.Format(time.RFC3339), n.URL)
 		}
 	}
+}
+
+// takeBackLeases deletes the leases held under this node's name by an earlier
+// process, for a node alone on its engine (embedded: no other process can reach
+// it, so that process is gone), which would otherwise wait for them to expire.
+func (c *Cluster) takeBackLeases(ctx context.Context) error {
+	keys, err := c.leases.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list leases: %w", err)
+	}
+	for key := range keys.Keys() {
+		e, err := c.leases.Get(ctx, key)
+		if err != nil {
+			continue
+		}
+		var v leaseValue
+		if json.Unmarshal(e.Value(), &v) == nil && v.Node == c.cfg.Node && v.Boot != c.self.Boot {
+			if err := c.leases.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil {
+				c.log.Debug("lease of an earlier process not deleted", "lease", key, "err", err)
+			}
+		}
+	}
+	return nil
 }
 
 // Self is this node's entry.

@@ -297,3 +297,31 @@ func TestHold(t *testing.T) {
 		t.Fatal("two holders at once")
 	}
 }
+
+// TestAloneTakesBackLeases: a node alone on its engine (embedded) that restarts
+// after a crash takes back its earlier process's leases at once, instead of
+// waiting for them to expire.
+func TestAloneTakesBackLeases(t *testing.T) {
+	t.Parallel()
+	srv := engine(t)
+	cfg := fast
+	cfg.LeaseTTL = 30 * time.Second
+	first := join(t, srv, "solo", cfg)
+	held := make(chan struct{}, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go first.c.Hold(ctx, "purge", func(ctx context.Context) { held <- struct{}{}; <-ctx.Done() })
+	<-held
+	first.nc.Close() // crashed: the lease stays, for 30 s
+	again := join(t, srv, "solo", cfg)
+	start := time.Now()
+	go again.c.Hold(ctx, "purge", func(ctx context.Context) { held <- struct{}{}; <-ctx.Done() })
+	select {
+	case <-held:
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("took the lease back after %v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the restarted node waits for its own lease to expire")
+	}
+}

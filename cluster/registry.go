@@ -11,7 +11,15 @@ import (
 
 // beat writes this node's entry once.
 func (c *Cluster) beat(ctx context.Context) error {
-	b, err := json.Marshal(c.self)
+	self := c.self
+	if c.cfg.Report != nil {
+		r, err := json.Marshal(c.cfg.Report())
+		if err != nil {
+			return fmt.Errorf("node report: %w", err)
+		}
+		self.Report = r
+	}
+	b, err := json.Marshal(self)
 	if err != nil {
 		return err
 	}

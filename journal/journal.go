@@ -330,6 +330,12 @@ func (j *Journal) deleteUnknownConsumers(ctx context.Context) error {
 // the cluster's buckets take the same.
 func (j *Journal) Replicas() int { return j.replicas }
 
+// MaxPayload is the engine's largest message, for others that publish to it.
+func (j *Journal) MaxPayload() int64 { return j.nc.MaxPayload() }
+
+// Shared reports whether other nodes use this journal (Config.Shared).
+func (j *Journal) Shared() bool { return j.cfg.Shared }
+
 // JetStream gives other parts of drainpipe (the drain store) the same engine.
 func (j *Journal) JetStream() jetstream.JetStream { return j.js }
 

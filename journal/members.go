@@ -75,7 +75,11 @@ func (j *Journal) Tidy(ctx context.Context) error {
 	if j.cfg.Members == nil || !j.cfg.Members.Purging() {
 		return nil
 	}
-	sets := j.expected(j.cfg.Members.Members(), false)
+	members := j.cfg.Members.Members()
+	if !slices.ContainsFunc(members, func(m Member) bool { return m.Live }) {
+		return nil // a registry not read yet, or damaged: never take it for "nobody"
+	}
+	sets := j.expected(members, false)
 	names := j.stream.ConsumerNames(ctx)
 	var stale []string
 	for name := range names.Name() {

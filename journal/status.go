@@ -52,3 +52,12 @@ func (m *metrics) writeSucceeded(sink string) {
 	delete(m.lastErrors, sink)
 	m.mu.Unlock()
 }
+
+// LastWriteError is the named sink's last failed Write on this node, while no
+// Write has succeeded since ("" when its writes succeed).
+func (j *Journal) LastWriteError(sink string) (string, time.Time) {
+	j.metrics.mu.Lock()
+	defer j.metrics.mu.Unlock()
+	we := j.metrics.lastErrors[sink]
+	return we.msg, we.at
+}

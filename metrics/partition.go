@@ -173,6 +173,7 @@ func (s *Sink) publish(ctx context.Context, now time.Time, only int) {
 // then once more, within a few seconds.
 func (s *Sink) runPublish(ctx context.Context) {
 	every := s.cfg.PublishEvery
+	s.prune(ctx, time.Now())
 	for {
 		next := time.Now().Truncate(every).Add(every + publishGrace)
 		t := time.NewTimer(time.Until(next))

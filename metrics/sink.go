@@ -77,6 +77,9 @@ func NewSink(cfg SinkConfig) *Sink {
 	return &Sink{cfg: cfg, log: cfg.Logger, parts: map[int]*part{}, appPart: map[string]int{}}
 }
 
+// PublishEvery is how often the partitions are published to the History.
+func (s *Sink) PublishEvery() time.Duration { return s.cfg.PublishEvery }
+
 // Name is the sink's journal consumer name.
 func (s *Sink) Name() string { return "metrics" }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,16 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
-	"github.com/drainpipe/drainpipe/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -36,6 +32,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	cluster                          clusterConfig
 	otlpGRPCListen                   string
 }
 
@@ -60,6 +57,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
+	cf := addClusterFlags(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -82,6 +80,9 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
 		}
+	}
+	if c.cluster, err = cf.config(c.natsURL); err != nil {
+		return c, err
 	}
 	if c.publicURL == "" {
 		c.publicURL = derivePublicURL(c.listen)
@@ -142,15 +143,18 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &members{shared: c.natsURL != ""}
 	j, err := journal.Open(ctx, journal.Config{
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
 		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
+		Shared: c.natsURL != "", Partitions: c.cluster.partitions, Replicas: c.cluster.replicas,
+		MonitorURLs: c.cluster.monitor, Members: m,
 	})
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
 	defer j.Close()
-	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), StateFile: filepath.Join(c.data, "drains.state"),
+	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), Replicas: j.Replicas(), StateFile: filepath.Join(c.data, "drains.state"),
 		Logger: log.With("part", "drains"), Registerer: reg})
 	if err != nil {
 		return err
@@ -165,10 +169,15 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopSinks, err := runSinks(ctx, j, ss.sinks, log)
+	cl, err := joinCluster(ctx, c, j, m, ss.names(), nodeReport(j, ss), log.With("part", "cluster"), reg)
 	if err != nil {
 		return err
 	}
+	defer leaveCluster(cl, log)
+	if err := keepConsumers(ctx, j, ss, c.cluster.node); err != nil {
+		return err
+	}
+	stopSinks := runSinks(j, cl, m, ss, log)
 	defer stopSinks()
 	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
 	if err != nil {
@@ -181,91 +190,10 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer stopOTLP()
 	srv := httpd.New(httpd.Config{
-		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
+		Journal: j, Drains: ds, Archive: ss.archive, Sinks: statusReporters(j, cl, ss), Metrics: ss.history, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 	}, nil)
 	return listenAndServe(ctx, c.listen, srv, log)
-}
-
-// sinkSet is the sinks `serve` runs, and what else they serve.
-type sinkSet struct {
-	sinks     []drainpipe.Sink
-	reporters []httpd.StatusReporter
-	archive   *archive.Archive
-	history   httpd.MetricsHistory
-	closers   []func()
-}
-
-// close stops and closes the sinks, the last opened first.
-func (s *sinkSet) close() {
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		s.closers[i]()
-	}
-}
-
-// openSinks opens the archive, and CloudWatch and the metrics when they are on.
-// On error, what was opened is in the set for close.
-func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
-	ss := &sinkSet{}
-	arc, err := archive.Open(ctx, archive.Config{Path: filepath.Join(c.data, "archive.db"), Retention: c.retention,
-		Logger: log.With("part", "archive"), Registerer: reg})
-	if err != nil {
-		return ss, fmt.Errorf("open archive: %w", err)
-	}
-	ss.closers = append(ss.closers, func() { arc.Close() })
-	ss.archive, ss.sinks = arc, append(ss.sinks, arc)
-	var emf metrics.EMFWriter
-	if c.cloudwatch {
-		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
-		if err != nil {
-			return ss, err
-		}
-		ss.closers = append(ss.closers, func() { cw.Close() })
-		ss.sinks, emf = append(ss.sinks, cw), cw
-	}
-	if *c.metrics.enabled {
-		msink, store, err := openMetrics(ctx, c.metrics, c.data, c.retention, emf, log.With("part", "metrics"), reg)
-		if err != nil {
-			return ss, err
-		}
-		mctx, stopFlush := context.WithCancel(context.Background())
-		flushed := make(chan struct{})
-		go func() { msink.Run(mctx); close(flushed) }()
-		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; store.Close() })
-		ss.sinks, ss.history = append(ss.sinks, msink), store
-	}
-	for _, s := range ss.sinks {
-		ss.reporters = append(ss.reporters, newSinkStatus(s, j))
-	}
-	return ss, nil
-}
-
-// runSinks delivers the journal to each sink through its own durable consumer,
-// until the returned func is called; that func waits for the deliveries to stop.
-// The journal forgets the cursors of sinks that are no longer run.
-func runSinks(start context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) (func(), error) {
-	names := make([]string, len(sinks))
-	for i, s := range sinks {
-		names[i] = s.Name()
-	}
-	if err := j.KeepSinks(start, names); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, s := range sinks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := j.Consume(ctx, s, journal.ConsumeOptions{}); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("sink stopped", "sink", s.Name(), "err", err)
-			}
-		}()
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-	}, nil
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -66,7 +66,24 @@ type DeferredSink interface {
 // left off, so after a crash or restart the sink sees every entry it has not
 // acknowledged (and, in the window between its Write and the acknowledgement,
 // some entries again: sinks are told each entry's Seq to skip those).
+//
+// When the server delivered messages that never arrived (a NATS server of the
+// cluster went away mid-delivery), the consumer starts over after its
+// acknowledged floor, so that entries still come in order; a DeferredSink's
+// Consume returns ErrOutOfOrder instead, for the sink to give up what it holds
+// first.
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
+	_, deferred := sink.(DeferredSink)
+	for {
+		err := j.consumeRun(ctx, sink, opt)
+		if !errors.Is(err, ErrOutOfOrder) || deferred || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// consumeRun is one run of Consume, over one instance of the consumer.
+func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
 	ds, deferred := sink.(DeferredSink)
 	opt.setDefaults(deferred)
 	name := j.consumerName(sink.Name(), opt)
@@ -81,10 +98,10 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 		acks = &deferredAcks{sink: ds, journal: j.id, nc: j.nc}
 		defer acks.last()
 	}
-	var lastSeq uint64 // highest sequence this run delivered: anything at or below it is a redelivery
+	var pos position
 	for ctx.Err() == nil {
 		acks.flush()
-		msgs, seqs, err := j.fetch(ctx, cons, opt, &lastSeq, !deferred)
+		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, &pos, !deferred)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -93,19 +110,40 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 			_ = backoff.Sleep(ctx, time.Second)
 			continue
 		}
-		if len(msgs) == 0 {
-			continue
+		if len(msgs) > 0 {
+			if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
+				break
+			}
+			if deferred {
+				acks.add(msgs, seqs)
+			} else {
+				j.ack(sink.Name(), msgs)
+			}
 		}
-		if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
-			break
-		}
-		if deferred {
-			acks.add(msgs, seqs)
-		} else {
-			j.ack(sink.Name(), msgs)
+		if gap {
+			j.log.Warn("journal messages were delivered but never received (a NATS server went away); the consumer starts again after its last acknowledged entry",
+				"consumer", name, "after", pos.seq)
+			return fmt.Errorf("consumer %s: %w", name, ErrOutOfOrder)
 		}
 	}
 	return ctx.Err()
+}
+
+// ErrOutOfOrder ends a Consume that can no longer deliver in journal order: the
+// server delivered messages whose answer never arrived (a server of the cluster
+// went away), and would offer them again after newer ones. Consume again: the
+// consumer then starts over after its acknowledged floor, in order. A sink that
+// holds entries it has not made durable (a DeferredSink) must first give them up.
+var ErrOutOfOrder = errors.New("journal delivery out of order")
+
+// position is how far a run of Consume has delivered.
+type position struct {
+	// seq is the highest journal sequence delivered: anything at or below it is a
+	// redelivery of what the sink took (its acknowledgement was lost).
+	seq uint64
+	// dseq is the consumer's delivery sequence last received: it grows by one with
+	// every delivery, so a jump means deliveries that never arrived.
+	dseq uint64
 }
 
 // consumerName is the durable consumer that delivers to sink with opt.
@@ -203,7 +241,10 @@ func (j *Journal) updateConsumer(ctx context.Context, cons jetstream.Consumer, c
 // A DeferredSink's consumer acknowledges all at once up to a sequence: a message
 // offered again is left alone (ackSkipped false), acknowledged with the others
 // once durable.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64, ackSkipped bool) ([]jetstream.Msg, []uint64, error) {
+//
+// It stops at a jump in the consumer's delivery sequence and reports the gap: the
+// messages before it are returned, none after.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, pos *position, ackSkipped bool) ([]jetstream.Msg, []uint64, bool, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
@@ -212,7 +253,7 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	}
 	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	var msgs []jetstream.Msg
 	var seqs []uint64
@@ -221,20 +262,24 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 		if err != nil {
 			continue // not a JetStream message; never ours
 		}
-		if meta.Sequence.Stream <= *lastSeq {
+		if pos.dseq != 0 && meta.Sequence.Consumer > pos.dseq+1 {
+			return msgs, seqs, true, nil
+		}
+		pos.dseq = max(pos.dseq, meta.Sequence.Consumer)
+		if meta.Sequence.Stream <= pos.seq {
 			if ackSkipped {
 				_ = msg.Ack()
 			}
 			continue
 		}
-		*lastSeq = meta.Sequence.Stream
+		pos.seq = meta.Sequence.Stream
 		msgs = append(msgs, msg)
 		seqs = append(seqs, meta.Sequence.Stream)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return msgs, seqs, nil
+	return msgs, seqs, false, nil
 }
 
 // deliver hands msgs to the sink until it takes them. It returns an error only

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -146,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	if err := j.connect(); err != nil {
 		return nil, err
 	}
-	if err := j.setup(ctx); err != nil {
+	if err := j.settle(ctx, "set up the stream", j.setup); err != nil {
 		j.shutdownNATS()
 		return nil, err
 	}
@@ -155,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	}
 	j.metrics = newMetrics(cfg.Registerer, j)
 	j.dedup = newDedup(cfg.DedupWindow)
-	if err := j.recoverKeys(ctx); err != nil {
+	if err := j.settle(ctx, "recover de-duplication keys", j.recoverKeys); err != nil {
 		j.shutdownNATS()
 		return nil, fmt.Errorf("recover de-duplication keys: %w", err)
 	}
@@ -164,6 +165,26 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	go j.commitLoop()
 	go j.purgeLoop()
 	return j, nil
+}
+
+// settle runs step, and on an external server tries it again for up to 30 s: a
+// cluster that just lost a server, or is electing a leader, answers "no
+// responders" or times out for a few seconds.
+func (j *Journal) settle(ctx context.Context, what string, step func(context.Context) error) error {
+	err := step(ctx)
+	if j.cfg.URL == "" || err == nil {
+		return err
+	}
+	retry := backoff.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for err != nil && time.Now().Before(deadline) && !errors.Is(err, ErrBadStream) {
+		j.log.Warn("journal: "+what+" failed; trying again", "err", err)
+		if werr := retry.Wait(ctx); werr != nil {
+			return werr
+		}
+		err = step(ctx)
+	}
+	return err
 }
 
 func (j *Journal) connect() error {
@@ -205,7 +226,9 @@ func (j *Journal) connect() error {
 }
 
 func (j *Journal) setup(ctx context.Context) error {
-	js, err := jetstream.New(j.nc)
+	// A publish whose server went away (a NATS server of the cluster killed) is
+	// never answered: it fails after 5 s instead, and the sender is answered 503.
+	js, err := jetstream.New(j.nc, jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}

@@ -80,14 +80,15 @@ func (j *Journal) Tidy(ctx context.Context) error {
 		return nil // a registry not read yet, or damaged: never take it for "nobody"
 	}
 	sets := j.expected(members, false)
-	names := j.stream.ConsumerNames(ctx)
+	list := j.stream.ListConsumers(ctx)
 	var stale []string
-	for name := range names.Name() {
-		if !sets.holding[name] {
+	for ci := range list.Info() {
+		// Ephemeral consumers (reading the de-duplication keys, a tail) are not cursors.
+		if name := ci.Config.Durable; name != "" && !sets.holding[name] {
 			stale = append(stale, name)
 		}
 	}
-	if err := names.Err(); err != nil {
+	if err := list.Err(); err != nil {
 		return fmt.Errorf("list consumers: %w", err)
 	}
 	slices.Sort(stale)

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -72,10 +73,14 @@ func streamParts(meta map[string]string) (int, bool, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxPartitions {
-		return 0, true, fmt.Errorf("stream metadata %s=%q: want a number from 1 to %d", partsKey, v, maxPartitions)
+		return 0, true, fmt.Errorf("%w: metadata %s=%q: want a number from 1 to %d", ErrBadStream, partsKey, v, maxPartitions)
 	}
 	return n, true, nil
 }
+
+// ErrBadStream reports a journal stream whose settings drainpipe cannot use; trying
+// again does not help.
+var ErrBadStream = errors.New("journal stream not usable")
 
 // maxPartitions bounds the consumers a shared sink needs (one per partition).
 const maxPartitions = 256

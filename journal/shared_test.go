@@ -3,6 +3,7 @@ package journal_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -453,5 +454,99 @@ func TestJournalGainsPartitions(t *testing.T) {
 	slices.Sort(got)
 	if len(got) != 10 || strings.Contains(strings.Join(got, "|"), "of before") {
 		t.Fatalf("delivered after gaining partitions: %q", got)
+	}
+}
+
+// gated is a sink whose first Write waits until the test lets it go.
+type gated struct {
+	collector
+	first   chan struct{} // closed when the first Write started
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gated) Write(ctx context.Context, entries []drainpipe.Entry) error {
+	g.once.Do(func() { close(g.first); <-g.release })
+	return g.collector.Write(ctx, entries)
+}
+
+// TestLostDeliveryKeepsOrder: messages the server delivered but that never
+// arrived (here: pulled to a subject nobody reads, as when a NATS server dies
+// mid-answer) would come back after newer ones; the consumer starts over after
+// its floor instead, so every entry arrives, in order.
+func TestLostDeliveryKeepsOrder(t *testing.T) {
+	t.Parallel()
+	url, _ := natsServer(t, true)
+	j := node(t, url, journal.Config{})
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("k%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// steal pulls two messages of consumer and drops them, unacknowledged.
+	steal := func(consumer string) {
+		inbox := nats.NewInbox()
+		sub, err := nc.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+		if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.DRAINPIPE_LOGS."+consumer, inbox, []byte(`{"batch":2}`)); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := sub.NextMsg(10 * time.Second); err != nil {
+				t.Fatalf("steal from %s: %v", consumer, err)
+			}
+		}
+	}
+	g := &gated{collector: collector{name: "archive"}, first: make(chan struct{}), release: make(chan struct{})}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- j.Consume(runCtx, g, journal.ConsumeOptions{MaxMessages: 2, AckWait: time.Second}) }()
+	<-g.first
+	steal("archive")
+	close(g.release)
+	waitUntil(t, 30*time.Second, "every entry", func() bool { return len(g.records()) >= 10 })
+	cancel()
+	<-done
+	var last uint64
+	for _, e := range g.got {
+		if e.Seq <= last {
+			t.Fatalf("entry %d after %d", e.Seq, last)
+		}
+		last = e.Seq
+	}
+	if len(g.records()) != 10 {
+		t.Fatalf("got %d entries, want 10", len(g.records()))
+	}
+	// A deferred sink is told, to give up what it holds before starting over.
+	d := &deferred{collector: collector{name: "metrics"}}
+	for i := range 4 {
+		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("m%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { done <- j.Consume(ctx, d, journal.ConsumeOptions{MaxMessages: 1}) }()
+	waitUntil(t, 10*time.Second, "a first entry", func() bool { return len(d.records()) >= 1 })
+	steal("metrics")
+	for i := range 4 {
+		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("n%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, journal.ErrOutOfOrder) {
+			t.Fatalf("deferred consume ended with %v, want ErrOutOfOrder", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the deferred consumer went on past lost deliveries")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,8 +155,28 @@ func startDrainpipeNodes(t *testing.T, nats []*natsNode, env []string, extra ...
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		args := append([]string{"--listen", addr, "--nats", natsURLs(nats), "--node", fmt.Sprintf("n%d", i+1),
 			"--nats-monitor", monitorURLs(nats), "--partitions", "8"}, extra...)
-		c.nodes = append(c.nodes, startServerEnv(t, "", env, args...))
+		s := startServerEnv(t, "", env, args...)
+		c.nodes = append(c.nodes, s)
 		c.addrs = append(c.addrs, addr)
+		t.Cleanup(func() {
+			if t.Failed() {
+				path := filepath.Join(os.TempDir(), fmt.Sprintf("%s-n%d.log", strings.ReplaceAll(t.Name(), "/", "-"), i+1))
+				if os.WriteFile(path, []byte(s.logText()), 0o600) == nil {
+					t.Logf("node %d's logs: %s", i+1, path)
+				}
+			}
+		})
+	}
+	// The first node made the admin token; the others hold only its hash (in the
+	// cluster's drain store). Their CLI gets the token as a user's would.
+	token, err := os.ReadFile(filepath.Join(c.nodes[0].data, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.nodes[1:] {
+		if err := os.WriteFile(filepath.Join(s.data, "admin-token"), token, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return c
 }
@@ -207,6 +228,7 @@ func startSpreadLoader(c *clusterNodes, drains map[string]string, senders, lines
 			client := &http.Client{Timeout: 5 * time.Second}
 			for b := 0; ctx.Err() == nil; b++ {
 				l.send(ctx, client, apps[(s+b)%len(apps)], s, b)
+				time.Sleep(20 * time.Millisecond) // a few thousand lines a second: the checks read them all back
 			}
 		})
 	}
@@ -295,14 +317,16 @@ func TestCluster(t *testing.T) {
 		drains[app] = c.nodes[0].addDrain(app)
 	}
 	t.Run("a retry on another node is stored once", func(t *testing.T) { retryElsewhere(t, c, emu, drains["shop"]) })
-	l := startSpreadLoader(c, drains, 6, 40)
+	l := startSpreadLoader(c, drains, 4, 25)
 	chaos(t, c, nats)
 	acked := l.stop()
 	t.Logf("%d batches retried on another node after a failure, %d acknowledged batches sent again elsewhere", l.retried, l.resent)
 	for app, ids := range acked {
-		checkReplicas(t, c, drains[app], app, ids)
+		// Batches sent and not acknowledged before the load stopped may be stored
+		// too: what is stored, every line once, is what the metrics must count.
+		stored := checkReplicas(t, c, drains[app], app, ids)
 		checkCloudWatch(t, emu, app, ids)
-		checkMetrics(t, c, app, ids)
+		checkMetrics(t, c, app, stored)
 	}
 	checkOwnership(t, c)
 }
@@ -389,14 +413,16 @@ func requestID(msg string) string {
 }
 
 // checkReplicas: once a closing marker sent after the load is in every node's
-// archive, each holds every acknowledged line exactly once.
-func checkReplicas(t *testing.T, c *clusterNodes, drainURL, app string, ids map[string]float64) {
+// archive, each holds every acknowledged line exactly once, and the same lines.
+// It returns the service time of every router line stored.
+func checkReplicas(t *testing.T, c *clusterNodes, drainURL, app string, ids map[string]float64) map[string]float64 {
 	t.Helper()
 	marker := fmt.Sprintf("closing marker %d", time.Now().UnixNano())
 	line := "<190>1 2026-11-22T10:00:00.000000+00:00 host app web.1 - " + marker
 	if code := post(t, c.drainURL(drainURL, 0), strings.NewReader(fmt.Sprintf("%d %s", len(line), line)), nil); code != 204 {
 		t.Fatalf("closing marker: status %d", code)
 	}
+	stored, first := map[string]float64{}, 0
 	for i, s := range c.nodes {
 		deadline := time.Now().Add(90 * time.Second)
 		var lines []string
@@ -417,7 +443,13 @@ func checkReplicas(t *testing.T, c *clusterNodes, drainURL, app string, ids map[
 		for _, m := range lines {
 			if id := requestID(m); id != "" {
 				seen[id]++
+				stored[id] = serviceTime(t, m)
 			}
+		}
+		if i == 0 {
+			first = len(seen)
+		} else if len(seen) != first {
+			t.Errorf("node %d, app %s: %d lines stored, node 1 has %d", i+1, app, len(seen), first)
 		}
 		missing, twice := 0, 0
 		for id := range ids {
@@ -433,9 +465,21 @@ func checkReplicas(t *testing.T, c *clusterNodes, drainURL, app string, ids map[
 		if missing > 0 || twice > 0 {
 			t.Errorf("node %d, app %s: %d acknowledged lines, %d missing, %d stored more than once", i+1, app, len(ids), missing, twice)
 		} else {
-			t.Logf("node %d, app %s: all %d acknowledged lines stored once", i+1, app, len(ids))
+			t.Logf("node %d, app %s: all %d acknowledged lines stored once (%d stored)", i+1, app, len(ids), len(seen))
 		}
 	}
+	return stored
+}
+
+// serviceTime reads service=...ms from a router line.
+func serviceTime(t *testing.T, msg string) float64 {
+	_, rest, _ := strings.Cut(msg, "service=")
+	v, _, _ := strings.Cut(rest, "ms")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		t.Fatalf("router line without a service time: %q", msg)
+	}
+	return f
 }
 
 // checkCloudWatch: every acknowledged line reached CloudWatch; a few twice at
@@ -477,8 +521,8 @@ func checkCloudWatch(t *testing.T, emu *cwlemu.Server, app string, ids map[strin
 	}
 }
 
-// checkMetrics: every node's metrics history counts each acknowledged router line
-// once, and its router.service quantiles are within 1% of the true ones.
+// checkMetrics: every node's metrics history counts each stored router line once,
+// and its router.service quantiles are within 1% of the true ones.
 func checkMetrics(t *testing.T, c *clusterNodes, app string, ids map[string]float64) {
 	t.Helper()
 	values := make([]float64, 0, len(ids))

@@ -151,24 +151,28 @@ func consume(ctx context.Context, j *journal.Journal, s drainpipe.Sink, opt jour
 // counted again), and given back with what it aggregated published.
 func shareMetrics(ctx context.Context, j *journal.Journal, cl *cluster.Cluster, ms *metrics.Sink, log *slog.Logger) {
 	// Entries wait for their acknowledgement until the next publish.
-	opt := journal.ConsumeOptions{Partitioned: true, AckWait: 2*ms.PublishEvery() + 30*time.Second}
+	opt := journal.ConsumeOptions{AckWait: 2*ms.PublishEvery() + 30*time.Second}
+	opt.Partitioned = true
 	cl.Share(ctx, ms.Name(), j.Partitions(), func(ctx context.Context, p int) {
-		retry := backoff.Backoff{Min: 500 * time.Millisecond, Max: 10 * time.Second}
-		for {
-			err := ms.Claim(ctx, p)
-			if err == nil {
-				break
-			}
-			log.Warn("cannot claim a metrics partition; trying again", "partition", p, "err", err)
-			if retry.Wait(ctx) != nil {
-				return
-			}
-		}
 		opt := opt
 		opt.Partition = p
-		consume(ctx, j, ms.Part(p), opt, log)
-		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ms.Release(rctx, p)
+		retry := backoff.Backoff{Min: 500 * time.Millisecond, Max: 10 * time.Second}
+		for ctx.Err() == nil {
+			if err := ms.Claim(ctx, p); err != nil {
+				log.Warn("cannot claim a metrics partition; trying again", "partition", p, "err", err)
+				_ = retry.Wait(ctx)
+				continue
+			}
+			err := j.Consume(ctx, ms.Part(p), opt)
+			// What was aggregated, in journal order, is published; a consumer that
+			// starts again after its acknowledged floor then resumes after it.
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ms.Release(rctx, p)
+			cancel()
+			if ctx.Err() == nil {
+				log.Warn("metrics partition stopped; claiming it again", "partition", p, "err", err)
+				_ = retry.Wait(ctx)
+			}
+		}
 	})
 }

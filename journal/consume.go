@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -69,21 +70,26 @@ type DeferredSink interface {
 //
 // When the server delivered messages that never arrived (a NATS server of the
 // cluster went away mid-delivery), the consumer starts over after its
-// acknowledged floor, so that entries still come in order; a DeferredSink's
-// Consume returns ErrOutOfOrder instead, for the sink to give up what it holds
-// first.
+// acknowledged floor, so that entries still come in order; what the sink already
+// took is acknowledged again then, not delivered again (the acknowledgements
+// the server lost with its consumer leader would otherwise bring a few seconds of
+// entries to the sink twice). A DeferredSink's Consume returns ErrOutOfOrder
+// instead, for the sink to give up what it holds first.
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
 	_, deferred := sink.(DeferredSink)
+	var pos position
 	for {
-		err := j.consumeRun(ctx, sink, opt)
+		pos.dseq = 0 // a new instance of the consumer counts its deliveries from 1
+		err := j.consumeRun(ctx, sink, opt, &pos)
 		if !errors.Is(err, ErrOutOfOrder) || deferred || ctx.Err() != nil {
 			return err
 		}
 	}
 }
 
-// consumeRun is one run of Consume, over one instance of the consumer.
-func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
+// consumeRun is one run of Consume, over one instance of the consumer, from pos:
+// entries at or below pos.seq were taken by the sink in an earlier run.
+func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions, pos *position) error {
 	ds, deferred := sink.(DeferredSink)
 	opt.setDefaults(deferred)
 	name := j.consumerName(sink.Name(), opt)
@@ -98,10 +104,9 @@ func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt Consu
 		acks = &deferredAcks{sink: ds, journal: j.id, nc: j.nc}
 		defer acks.last()
 	}
-	var pos position
 	for ctx.Err() == nil {
 		acks.flush()
-		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, &pos, !deferred)
+		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, pos, !deferred)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -117,7 +122,7 @@ func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt Consu
 			if deferred {
 				acks.add(msgs, seqs)
 			} else {
-				j.ack(sink.Name(), msgs)
+				j.ack(ctx, sink.Name(), msgs)
 			}
 		}
 		if gap {
@@ -157,13 +162,64 @@ func (j *Journal) consumerName(sink string, opt ConsumeOptions) string {
 	return sink
 }
 
-// ack acknowledges msgs once their sink took them.
-func (j *Journal) ack(sink string, msgs []jetstream.Msg) {
-	for _, m := range msgs {
-		if err := m.Ack(); err != nil {
-			j.log.Warn("journal ack failed; entries will be delivered again", "sink", sink, "err", err)
+// ack acknowledges msgs once their sink took them, and waits until the server
+// confirms each acknowledgement, which on a replicated consumer it does once the
+// consumer's replicas hold it. An acknowledgement sent while the consumer has no
+// leader (a NATS server of the cluster went away) is dropped without a word; the
+// next run of the consumer, here or on the node that takes the partition over,
+// would then start at the older floor and bring those entries to a sink that
+// cannot skip them (CloudWatch) a second time. Unconfirmed ones are sent again
+// (acknowledging twice is harmless) until ctx ends or ackPatience passes; past
+// that the server offers them again after AckWait and this run skips them. The
+// first attempt is made even when ctx has ended (a node stopping, a lease given
+// back): what the sink took is acknowledged before another node goes on.
+func (j *Journal) ack(ctx context.Context, sink string, msgs []jetstream.Msg) {
+	replies := make([]string, len(msgs))
+	for i, m := range msgs {
+		replies[i] = m.Reply()
+	}
+	retry := backoff.Backoff{Min: 200 * time.Millisecond, Max: 2 * time.Second}
+	deadline := time.Now().Add(ackPatience)
+	for {
+		replies = j.confirmAcks(ctx, replies)
+		if len(replies) == 0 {
+			return
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			j.log.Warn("journal acknowledgements not confirmed; those entries may be delivered again", "sink", sink, "entries", len(replies))
+			return
+		}
+		if retry.Wait(ctx) != nil {
+			return
 		}
 	}
+}
+
+// ackPatience is how long ack keeps sending acknowledgements the server has not
+// confirmed: long enough for a NATS cluster to elect a consumer's new leader.
+const ackPatience = 30 * time.Second
+
+// confirmAcks sends an acknowledgement to each reply subject at once and returns
+// those the server did not confirm within 2 s.
+func (j *Journal) confirmAcks(ctx context.Context, replies []string) []string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	failed := make([]bool, len(replies))
+	var wg sync.WaitGroup
+	for i, r := range replies {
+		wg.Go(func() {
+			_, err := j.nc.RequestWithContext(ctx, r, []byte("+ACK"))
+			failed[i] = err != nil
+		})
+	}
+	wg.Wait()
+	var out []string
+	for i, r := range replies {
+		if failed[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // consumer opens the sink's durable consumer, creating it on first use. Messages

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/cloudwatch/cwlemu"
 	"github.com/drainpipe/drainpipe/logplex"
 	"github.com/drainpipe/drainpipe/metrics"
@@ -322,15 +323,21 @@ func TestCluster(t *testing.T) {
 		drains[app] = c.nodes[0].addDrain(app)
 	}
 	t.Run("a retry on another node is stored once", func(t *testing.T) { retryElsewhere(t, c, emu, drains["shop"]) })
-	l := startSpreadLoader(c, drains, 4, 25)
-	chaos(t, c, nats)
+	const batchLines = 25
+	l := startSpreadLoader(c, drains, 4, batchLines)
+	rounds := chaos(t, c, nats)
 	acked := l.stop()
 	t.Logf("%d batches retried on another node after a failure, %d acknowledged batches sent again elsewhere", l.retried, l.resent)
 	for app, ids := range acked {
 		// Batches sent and not acknowledged before the load stopped may be stored
 		// too: what is stored, every line once, is what the metrics must count.
 		stored := checkReplicas(t, c, drains[app], app, ids)
-		checkCloudWatch(t, emu, app, ids)
+		// A drainpipe process that ends (killed, or restarted in turn: four per round)
+		// may have had CloudWatch take its last write of an app's partition (at most
+		// 16 entries) without the journal's acknowledgement: those come again. A NATS
+		// server's end brings none: what a sink took is acknowledged again, not
+		// delivered again.
+		checkCloudWatch(t, emu, app, ids, rounds*4*16*batchLines)
 		checkMetrics(t, c, app, stored)
 	}
 	checkOwnership(t, c)
@@ -346,8 +353,8 @@ func TestCluster(t *testing.T) {
 }
 
 // chaos restarts things under load: a drainpipe node killed, a NATS server killed,
-// every drainpipe node restarted in turn.
-func chaos(t *testing.T, c *clusterNodes, nats []*natsNode) {
+// every drainpipe node restarted in turn. It returns the rounds it made.
+func chaos(t *testing.T, c *clusterNodes, nats []*natsNode) int {
 	rounds := 1
 	if os.Getenv("DRAINPIPE_SOAK") != "" {
 		rounds = 6
@@ -375,6 +382,7 @@ func chaos(t *testing.T, c *clusterNodes, nats []*natsNode) {
 		}
 	}
 	pause(3 * time.Second)
+	return rounds
 }
 
 // retryElsewhere: a batch acknowledged by one node and sent again (the same
@@ -389,6 +397,17 @@ func retryElsewhere(t *testing.T, c *clusterNodes, emu *cwlemu.Server, drainURL 
 		}
 	}
 	checkReplicas(t, c, drainURL, "shop", ids)
+	// Any node answers a search, from its own replica.
+	for i, s := range c.nodes {
+		token, err := os.ReadFile(filepath.Join(s.data, "admin-token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := api.NewClient(s.url, strings.TrimSpace(string(token))).Search(t.Context(), api.SearchQuery{App: "shop", Match: `"retry-1"`})
+		if err != nil || len(found) != 1 || requestID(found[0].Message) != "retry-1" {
+			t.Fatalf("search on node %d: %d lines, %v", i+1, len(found), err)
+		}
+	}
 	got := waitCloudWatchFor(t, emu, "/heroku/shop", routerMessage(t, emu, "retry-1"))
 	n := 0
 	for _, m := range got {
@@ -496,10 +515,10 @@ func serviceTime(t *testing.T, msg string) float64 {
 	return f
 }
 
-// checkCloudWatch: every acknowledged line reached CloudWatch; a few twice at
-// most (a node killed between CloudWatch's answer and the journal's
-// acknowledgement delivers its last batch again).
-func checkCloudWatch(t *testing.T, emu *cwlemu.Server, app string, ids map[string]float64) {
+// checkCloudWatch: every acknowledged line reached CloudWatch; at most maxDups
+// twice (a node killed between CloudWatch's answer and the journal's
+// acknowledgement delivers its last write again).
+func checkCloudWatch(t *testing.T, emu *cwlemu.Server, app string, ids map[string]float64, maxDups int) {
 	t.Helper()
 	group := "/heroku/" + app
 	deadline := time.Now().Add(120 * time.Second)
@@ -530,8 +549,8 @@ func checkCloudWatch(t *testing.T, emu *cwlemu.Server, app string, ids map[strin
 		dups += n - 1
 	}
 	t.Logf("CloudWatch %s: all %d acknowledged lines, %d duplicates", group, len(ids), dups)
-	if dups > len(ids)/4 {
-		t.Errorf("CloudWatch %s: %d duplicates of %d lines, more than a quarter", group, dups, len(ids))
+	if dups > maxDups {
+		t.Errorf("CloudWatch %s: %d duplicates of %d lines, more than the %d that the restarts explain", group, dups, len(ids), maxDups)
 	}
 }
 

@@ -67,7 +67,16 @@ type Config struct {
 	// (--cloudwatch; region and endpoint from the SDK's default chain)
 	Client Client
 	// Dir holds the parks of failing groups; it must survive restarts. (<--data>/cloudwatch)
+	// Not used, and not required, with Inline.
 	Dir string
+	// Inline is for a process that may be frozen or ended as soon as a call returns
+	// and keeps nothing on disk (AWS Lambda): Write does all its work before it
+	// returns and leaves none behind. A group failing for good makes Write return
+	// the error instead of parking its lines; retention is applied by the put that
+	// first reaches a group, once, and not retried past that Write; and since no
+	// archive keeps the lines CloudWatch refuses, each is logged whole, followed by
+	// a summary at the end of every Write. (`drainpipe lambda`)
+	Inline bool
 	// GroupTemplate names the log group of a line. Placeholders: {app} {drain}
 	// {source} {dyno} {date}. Default "/heroku/{app}". (--cloudwatch-group)
 	GroupTemplate string
@@ -141,7 +150,7 @@ func (c Config) Validate() error {
 	if c.Client == nil {
 		errs = append(errs, errors.New("client is required"))
 	}
-	if c.Dir == "" {
+	if c.Dir == "" && !c.Inline {
 		errs = append(errs, errors.New("dir is required"))
 	}
 	if _, err := parseTemplate(c.GroupTemplate); err != nil {

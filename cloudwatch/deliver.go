@@ -131,9 +131,10 @@ func (s *Sink) putBatch(ctx context.Context, g *group, stream string, evs []even
 		if stop.Load() {
 			return errStopped
 		}
+		made := g.creations()
 		out, err := s.put(ctx, g.name, stream, evs)
 		if err == nil {
-			s.accepted(g, evs, out.RejectedLogEventsInfo)
+			s.accepted(ctx, g, evs, out.RejectedLogEventsInfo)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -146,7 +147,7 @@ func (s *Sink) putBatch(ctx context.Context, g *group, stream string, evs []even
 					return err
 				}
 			}
-			if err := s.create(ctx, g, stream, classify(err)); err != nil {
+			if err := s.create(ctx, g, stream, classify(err), made); err != nil {
 				if errors.As(err, new(*permanentError)) || ctx.Err() != nil {
 					return err
 				}
@@ -216,7 +217,7 @@ func (s *Sink) put(ctx context.Context, group, stream string, evs []event) (*clo
 
 // accepted records a batch the service answered: the events it refused are
 // counted and logged, and the group's retention is enforced once it is known to exist.
-func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo) {
+func (s *Sink) accepted(ctx context.Context, g *group, evs []event, info *types.RejectedLogEventsInfo) {
 	reason := rejectedReasons(len(evs), info)
 	for i := range evs {
 		if r := reason(i); r != "" {
@@ -225,6 +226,10 @@ func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo
 	}
 	s.rejects.flush(false)
 	if s.cfg.RetentionDays != 0 && g.needsRetention() {
+		if s.cfg.Inline {
+			s.retainInline(ctx, g)
+			return
+		}
 		select {
 		case s.retention <- g:
 		default:
@@ -235,6 +240,9 @@ func (s *Sink) accepted(g *group, evs []event, info *types.RejectedLogEventsInfo
 
 // reject counts a line the service will never store.
 func (s *Sink) reject(reason string, e event) {
+	if s.cfg.Inline {
+		s.keepRejected(reason, e)
+	}
 	if !e.line {
 		return // the rest of a split line: counted with its first event
 	}
@@ -243,21 +251,31 @@ func (s *Sink) reject(reason string, e event) {
 }
 
 // create makes what a put found missing. Either a group or a stream may be gone,
-// whatever the put said first; someone else creating it first is success.
-func (s *Sink) create(ctx context.Context, g *group, stream string, missing errKind) error {
+// whatever the put said first; someone else creating it first is success. made is
+// the group's creations() before the put.
+func (s *Sink) create(ctx context.Context, g *group, stream string, missing errKind, made uint64) error {
 	if missing == kindStreamMissing {
 		err := s.createStream(ctx, g.name, stream)
 		if err == nil || classify(err) != kindGroupMissing {
 			return err
 		}
 	}
-	if err := s.createGroup(ctx, g); err != nil {
+	if err := s.createGroup(ctx, g, made); err != nil {
 		return err
 	}
 	return s.createStream(ctx, g.name, stream)
 }
 
-func (s *Sink) createGroup(ctx context.Context, g *group) error {
+// createGroup creates g, one call at a time per group in this process (the log
+// writer and the EMF writer find a new app's group missing together): a writer
+// that waited while another created it, after its own put had failed, does not
+// call again.
+func (s *Sink) createGroup(ctx context.Context, g *group, made uint64) error {
+	g.createMu.Lock()
+	defer g.createMu.Unlock()
+	if g.creations() != made {
+		return nil
+	}
 	in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g.name)}
 	if s.cfg.KMSKeyID != "" {
 		in.KmsKeyId = aws.String(s.cfg.KMSKeyID)

@@ -20,4 +20,9 @@
 // credentials) is parked: its lines are appended, in their order, to an fsynced
 // file in Config.Dir, and retried in the background until the group works again,
 // while the other groups keep flowing. A restart resumes the parks it finds.
+//
+// With Config.Inline (AWS Lambda, where a process may be frozen as soon as a call
+// returns) the sink runs nothing in the background and keeps nothing on disk: a
+// failing group is an error of the Write, retention is set by the Write that
+// reaches a group, and a refused line is logged whole.
 package cloudwatch

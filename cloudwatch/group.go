@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,12 @@ type group struct {
 	retained bool   // retention enforcement queued since start or since creation
 	park     *park  // non-nil while the group fails and its lines wait on disk
 	failure  string // why the group is parked, as a person reads it
+
+	// createMu lets one CreateLogGroup of this group be in flight in this process;
+	// made counts the creations done, so a writer whose put found the group missing
+	// before another writer created it does not create it again.
+	createMu sync.Mutex
+	made     atomic.Uint64
 }
 
 func newGroup(name string) *group {
@@ -64,7 +71,14 @@ func (g *group) retentionFailed() {
 }
 
 // created records that the group was (re)created, without a retention policy.
-func (g *group) created() { g.retentionFailed() }
+func (g *group) created() {
+	g.made.Add(1)
+	g.retentionFailed()
+}
+
+// creations is how many times this process created the group; a writer reads it
+// before a put, and hands it to createGroup if the put finds the group missing.
+func (g *group) creations() uint64 { return g.made.Load() }
 
 // status is the group's state for the apps writing to it.
 func (g *group) status(out map[string]string) {

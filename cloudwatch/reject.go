@@ -45,6 +45,7 @@ func rejectedReasons(n int, info *types.RejectedLogEventsInfo) func(i int) strin
 type rejectLog struct {
 	log   *slog.Logger
 	limit *rate.Limiter
+	hint  string // where the refused lines can be found
 
 	mu             sync.Mutex
 	counts         map[string]int
@@ -52,8 +53,17 @@ type rejectLog struct {
 	oldest, newest int64
 }
 
-func newRejectLog(log *slog.Logger, every time.Duration) *rejectLog {
-	return &rejectLog{log: log, limit: rate.NewLimiter(rate.Every(every), 1), counts: map[string]int{}, apps: map[string]bool{}}
+func newRejectLog(log *slog.Logger, every time.Duration, hint string) *rejectLog {
+	return &rejectLog{log: log, limit: rate.NewLimiter(rate.Every(every), 1), hint: hint, counts: map[string]int{}, apps: map[string]bool{}}
+}
+
+// rejectHint tells where refused lines are kept: the local archive, or with
+// Inline (no archive) the log itself, where each was written whole.
+func rejectHint(inline bool) string {
+	if inline {
+		return "cloudwatch refused lines; each is in this log, whole, as \"cloudwatch refused a line\""
+	}
+	return "cloudwatch refused lines; they stay in the local archive: drainpipe search APP --since TIME"
 }
 
 // add records one rejected line.
@@ -84,7 +94,7 @@ func (l *rejectLog) flush(force bool) {
 		"apps", slices.Sorted(maps.Keys(l.apps)),
 		"oldest", time.UnixMilli(l.oldest).UTC(), "newest", time.UnixMilli(l.newest).UTC(),
 	}
-	l.log.Warn("cloudwatch refused lines; they stay in the local archive: drainpipe search APP --since TIME", attrs...)
+	l.log.Warn(l.hint, attrs...)
 	clear(l.counts)
 	clear(l.apps)
 	l.oldest, l.newest = 0, 0

@@ -46,15 +46,17 @@ func New(cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("cloudwatch config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cloudwatch dir: %w", err)
+	if !cfg.Inline {
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cloudwatch dir: %w", err)
+		}
 	}
 	s := &Sink{
 		cfg:       cfg,
 		client:    cfg.Client,
 		format:    formatText,
 		metrics:   newMetrics(cfg.Registerer),
-		rejects:   newRejectLog(cfg.Logger, time.Minute),
+		rejects:   newRejectLog(cfg.Logger, time.Minute, rejectHint(cfg.Inline)),
 		log:       cfg.Logger,
 		sem:       make(chan struct{}, cfg.Concurrency),
 		retention: make(chan *group, 1024),
@@ -70,6 +72,9 @@ func New(cfg Config) (*Sink, error) {
 	s.limits.group = limiter(cfg.Rates.CreateLogGroup)
 	s.limits.retention = limiter(cfg.Rates.PutRetentionPolicy)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.Inline {
+		return s, nil // no background work: parks and retention are off the Write path
+	}
 	if err := s.resumeParks(); err != nil {
 		s.Close()
 		return nil, err
@@ -98,6 +103,9 @@ func (s *Sink) Write(ctx context.Context, entries []drainpipe.Entry) error {
 		wg.Go(func() { errs[i] = s.writeGroup(ctx, w) })
 	}
 	wg.Wait()
+	if s.cfg.Inline {
+		s.rejects.flush(true) // the summary belongs to this call's log
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -109,6 +117,9 @@ func (s *Sink) writeGroup(ctx context.Context, w *groupWork) error {
 	g := s.group(w.name)
 	g.touch(w.apps, time.Now())
 	d := newDelivery(w.streams)
+	if s.cfg.Inline {
+		return s.deliverInline(ctx, g, d)
+	}
 	if done, err := s.appendToPark(g, d); done {
 		return err
 	}

@@ -3,6 +3,7 @@ package cloudwatch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -403,5 +404,37 @@ func TestInvalidBatchSplit(t *testing.T) {
 			s.write(t, entry(2, recs...))
 			e.wantMessages(t, "/heroku/a", day(t0), recs)
 		})
+	}
+}
+
+// TestOneGroupCreationPerProcess: the log sink and the EMF writer of one process
+// both find a new app's group missing at once; the group is created with one
+// CreateLogGroup call, never a second one answered ResourceAlreadyExists.
+func TestOneGroupCreationPerProcess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.emu.SetFaults(cwlemu.Faults{Latency: 20 * time.Millisecond}) // a real service's round trip
+	s := e.sink(t, nil)
+	t0 := recent()
+	const apps = 10
+	var wg sync.WaitGroup
+	for i := range apps {
+		app := fmt.Sprintf("new%d", i)
+		wg.Go(func() { s.write(t, entry(1, lines(app, t0, 0, 10)...)) })
+		wg.Go(func() {
+			doc := fmt.Sprintf(`{"_aws":{"Timestamp":%d,"CloudWatchMetrics":[]},"app":%q}`, t0.UnixMilli(), app)
+			if err := s.PutEMF(context.Background(), app, [][]byte{[]byte(doc)}); err != nil {
+				t.Errorf("PutEMF: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.emu.Calls()["CreateLogGroup"]; n != apps {
+		t.Errorf("%d CreateLogGroup calls for %d new groups, want one each", n, apps)
+	}
+	for i := range apps {
+		if got := e.messages(fmt.Sprintf("/heroku/new%d", i), cloudwatch.EMFStream); len(got) != 1 {
+			t.Errorf("app new%d: %d EMF documents, want 1", i, len(got))
+		}
 	}
 }

@@ -25,14 +25,15 @@ func (s *Server) otlpMetrics(w http.ResponseWriter, r *http.Request) {
 // otlpExport answers as the OTLP/HTTP specification says: 200 with an export
 // response (a partial success when some records were refused) once the records are
 // journaled; 400 for a body that does not decode, 401 (503 while the drain store
-// lost drains), 413 (over MaxBody, or over otlp.MaxRecords or MaxFields), 415; 429
+// lost drains), 408 (a body not received within BodyTimeout), 413 (over MaxBody,
+// or over otlp.MaxRecords or MaxFields), 415; 429
 // when the journal is full and 503 when it or a decoding slot cannot be had in
 // time, both with Retry-After, which exporters retry. Error bodies are a
 // google.rpc.Status in the request's encoding.
 func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Signal) {
 	enc, err := otlp.ParseContentType(r.Header.Get("Content-Type"))
 	if err != nil {
-		s.otlpFail(w, sig, otlp.Protobuf, http.StatusUnsupportedMediaType, err.Error())
+		s.otlpRefuse(w, sig, otlp.Protobuf, http.StatusUnsupportedMediaType, err.Error())
 		return
 	}
 	drain, ok := s.otlpAuthenticate(r)
@@ -42,7 +43,7 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 	}
 	bufp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bufp)
-	body, code, err := s.readBody(r, (*bufp)[:0])
+	body, code, err := s.readBodyWithin(w, r, (*bufp)[:0])
 	*bufp = body[:0]
 	if err != nil {
 		s.otlpFail(w, sig, enc, code, err.Error())
@@ -101,15 +102,15 @@ func (s *Server) otlpAuthenticate(r *http.Request) (drainpipe.Drain, bool) {
 // otlpUnauthenticated answers a token that names no drain: 401, which exporters
 // take as final, unless the drain store lost drains it had (see package drains),
 // when the token may be a good one the store forgot: then 503, which they retry,
-// as /logs does.
+// as /logs does. Either way the body is not read.
 func (s *Server) otlpUnauthenticated(w http.ResponseWriter, sig otlp.Signal, enc otlp.Encoding) {
 	if err := s.cfg.Drains.Health(); err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(int(otlp.LostStoreRetry.Seconds())))
-		s.otlpFail(w, sig, enc, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
+		s.otlpRefuse(w, sig, enc, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe"`)
-	s.otlpFail(w, sig, enc, http.StatusUnauthorized, "missing or wrong drain token: send the drain's secret as x-drainpipe-token or Authorization: Bearer")
+	s.otlpRefuse(w, sig, enc, http.StatusUnauthorized, "missing or wrong drain token: send the drain's secret as x-drainpipe-token or Authorization: Bearer")
 }
 
 // otlpErrorCode maps an export's failure to its HTTP status and Retry-After.
@@ -135,6 +136,12 @@ func (s *Server) otlpFail(w http.ResponseWriter, sig otlp.Signal, enc otlp.Encod
 	_, _ = w.Write(otlp.EncodeStatus(grpcCode(code), msg, enc))
 }
 
+// otlpRefuse is otlpFail for a request whose body is not read (see refuse).
+func (s *Server) otlpRefuse(w http.ResponseWriter, sig otlp.Signal, enc otlp.Encoding, code int, msg string) {
+	dropBody(w)
+	s.otlpFail(w, sig, enc, code, msg)
+}
+
 // grpcCode is the google.rpc.Code that goes with an HTTP status, as gRPC maps them.
 func grpcCode(status int) codes.Code {
 	switch status {
@@ -146,6 +153,8 @@ func grpcCode(status int) codes.Code {
 		return codes.ResourceExhausted
 	case http.StatusServiceUnavailable:
 		return codes.Unavailable
+	case http.StatusRequestTimeout:
+		return codes.DeadlineExceeded
 	}
 	return codes.Internal
 }

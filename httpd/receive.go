@@ -8,9 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
@@ -27,7 +29,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.reject(w, http.StatusMethodNotAllowed, "drain endpoint: use POST")
+		s.refuse(w, http.StatusMethodNotAllowed, "drain endpoint: use POST")
 		return
 	}
 	drain, ok := s.authenticate(r)
@@ -36,12 +38,12 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code, msg := checkContentType(r.Header.Get("Content-Type")); code != 0 {
-		s.reject(w, code, msg)
+		s.refuse(w, code, msg)
 		return
 	}
 	bufp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bufp)
-	body, code, err := s.readBody(r, (*bufp)[:0])
+	body, code, err := s.readBodyWithin(w, r, (*bufp)[:0])
 	*bufp = body[:0]
 	if err != nil {
 		s.reject(w, code, err.Error())
@@ -83,14 +85,15 @@ func (s *Server) authenticate(r *http.Request) (drainpipe.Drain, bool) {
 // unauthenticated answers credentials that name no drain: 401, which logplex takes
 // as final, unless the drain store lost drains it had (see package drains), when
 // the credentials may be good ones the store forgot: then 503, which it retries.
+// Either way the body is not read.
 func (s *Server) unauthenticated(w http.ResponseWriter) {
 	if err := s.cfg.Drains.Health(); err != nil {
 		w.Header().Set("Retry-After", "60")
-		s.reject(w, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
+		s.refuse(w, http.StatusServiceUnavailable, "the drain store is unavailable; retry later")
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="drainpipe"`)
-	s.reject(w, http.StatusUnauthorized, "missing or wrong drain credentials")
+	s.refuse(w, http.StatusUnauthorized, "missing or wrong drain credentials")
 }
 
 // checkContentType accepts the logplex media types, and a missing one (be liberal:
@@ -146,6 +149,9 @@ func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
 			}
 			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) && r.Header.Get("Content-Encoding") != "" {
 				return buf, http.StatusBadRequest, fmt.Errorf("gzip body is corrupt: %v", err)
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return buf, http.StatusRequestTimeout, fmt.Errorf("body not received within %v", s.cfg.BodyTimeout)
 			}
 			// The sender went away mid-body: nothing is stored and nobody reads the answer.
 			return buf, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
@@ -209,6 +215,45 @@ func (s *Server) unavailable(w http.ResponseWriter, err error) {
 		s.reject(w, http.StatusServiceUnavailable, "journal unavailable; retry")
 	}
 }
+
+// readBodyWithin is readBody within Config.BodyTimeout: only an authenticated
+// sender may make us wait for a body, and not forever. A body that does not come in
+// time is answered 408 and its connection closed.
+func (s *Server) readBodyWithin(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, int, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	body, code, err := s.readBody(r, buf)
+	_ = rc.SetReadDeadline(time.Time{}) // the body is in: the wait for the journal has its own bound
+	if code == http.StatusRequestTimeout {
+		dropBody(w)
+	}
+	return body, code, err
+}
+
+// refuse is reject for a request whose body is not waited for: the answer is sent
+// at once instead of after a body that may never come (a client holding
+// connections open with a Content-Length and no body, say), and the connection is
+// closed after it (see dropBody).
+func (s *Server) refuse(w http.ResponseWriter, code int, msg string) {
+	dropBody(w)
+	s.reject(w, code, msg)
+}
+
+// dropBody makes the server close the connection after the answer instead of
+// waiting for the request's body: net/http otherwise reads up to 256 KiB of it,
+// with no deadline, before closing or reusing the connection. What of the body
+// arrives within refuseDrain after the answer is still read and thrown away (up
+// to those 256 KiB): a sender still sending when it is answered then reads the
+// answer, instead of a connection reset under its feet (logplex would retry a
+// batch it should drop; a user would see "broken pipe", not "401").
+func dropBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refuseDrain))
+}
+
+// refuseDrain bounds how long a refused request's connection is kept for the rest
+// of its body: all a sender holding its body back costs.
+const refuseDrain = time.Second
 
 // reject answers an error with a plain-text sentence and counts it.
 func (s *Server) reject(w http.ResponseWriter, code int, msg string) {

@@ -1,7 +1,7 @@
 // Package httpd is drainpipe's HTTP side: the Heroku drain receiver (POST /logs),
 // the OpenTelemetry receiver of Heroku Fir's telemetry drains (POST /v1/logs and
 // /v1/metrics, see package otlp), the admin API (/api/..., see package api),
-// health (/healthz) and Prometheus metrics (/metrics).
+// liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics).
 package httpd
 
 import (
@@ -26,12 +26,10 @@ type Journal interface {
 	Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error)
 }
 
-// Drains is the drain store.
+// Drains is the drain store. Its Health (see Authenticator) fails when the store
+// lost its drains: unknown credentials are then a 503, not a 401.
 type Drains interface {
-	Authenticate(secret string) (drainpipe.Drain, bool)
-	// Health is nil while the store can be trusted to say a secret is unknown; a
-	// store that lost its drains makes unknown credentials a 503, not a 401.
-	Health() error
+	Authenticator
 	ByApp(app string) (drainpipe.Drain, bool)
 	List() []drainpipe.Drain
 	Add(ctx context.Context, d drainpipe.Drain) (drainpipe.Drain, bool, error)
@@ -71,6 +69,10 @@ type Config struct {
 	// AppendTimeout bounds the wait for the journal, below logplex's 5 s, so a slow
 	// journal is answered with a 503 that logplex retries. Default 4 s.
 	AppendTimeout time.Duration
+	// BodyTimeout bounds reading an authenticated drain request's body (/logs,
+	// /v1/logs, /v1/metrics); an unauthenticated one is answered 401 without
+	// reading it. Default 30 s.
+	BodyTimeout time.Duration
 	// OTLP journals OpenTelemetry exports (POST /v1/logs, /v1/metrics); nil makes
 	// one on Journal, registered on Registerer. Pass one to share it with the gRPC
 	// transport.
@@ -80,6 +82,9 @@ type Config struct {
 	Gatherer   prometheus.Gatherer
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Ready says whether drains can be taken now: nil, or why not (the journal
+	// cannot write). /readyz answers 503 with that reason; nil Ready is always ready.
+	Ready func() error
 }
 
 // Server serves drainpipe's HTTP endpoints.
@@ -94,22 +99,11 @@ type Server struct {
 
 // New builds the server. ready reports whether /healthz answers 200.
 func New(cfg Config, ready func() bool) *Server {
-	if cfg.MaxBody == 0 {
-		cfg.MaxBody = 8 << 20
-	}
-	if cfg.AppendTimeout == 0 {
-		cfg.AppendTimeout = 4 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), mux: http.NewServeMux(), ready: ready, otlp: cfg.OTLP}
+	s := newServer(cfg)
+	s.ready, s.mux = ready, http.NewServeMux()
 	if s.otlp == nil {
-		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: cfg.Journal, AppendTimeout: cfg.AppendTimeout,
-			Now: cfg.Now, Logger: cfg.Logger, Registerer: cfg.Registerer})
+		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: s.cfg.Journal, AppendTimeout: s.cfg.AppendTimeout,
+			Now: s.cfg.Now, Logger: s.cfg.Logger, Registerer: s.cfg.Registerer})
 		if err != nil {
 			panic(err) // a second registration on one registry, as MustRegister would
 		}
@@ -119,12 +113,35 @@ func New(cfg Config, ready func() bool) *Server {
 	return s
 }
 
+// newServer is what every endpoint needs: the configuration with its defaults,
+// and the receiver's metrics. NewReceiver, which serves the drain endpoint
+// alone, stops here.
+func newServer(cfg Config) *Server {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 8 << 20
+	}
+	if cfg.AppendTimeout == 0 {
+		cfg.AppendTimeout = 4 * time.Second
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), otlp: cfg.OTLP}
+}
+
 func (s *Server) routes() {
 	s.mux.HandleFunc("/logs", s.receive)
 	s.mux.HandleFunc("/logs/", s.receive)
 	s.mux.HandleFunc("POST /v1/logs", s.otlpLogs)
 	s.mux.HandleFunc("POST /v1/metrics", s.otlpMetrics)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if s.cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -155,6 +172,28 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// readyz says whether a drain request would be taken now. /healthz says the
+// process is alive (restart it when that fails); /readyz says whether to send it
+// traffic, and why not: the journal is full or its disk is.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.ready != nil && !s.ready() {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("starting\n"))
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
 // admin wraps h with the admin token check.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +201,7 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		sum := sha256.Sum256([]byte(token))
 		if !ok || token == "" || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)
+			dropBody(w) // answered without reading the body
 			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: pass --token or DRAINPIPE_TOKEN, or run on the server's machine where <data>/admin-token is read")
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -21,7 +22,7 @@ type appendReq struct {
 	msgID   string // the piece's Nats-Msg-Id on a shared journal, "" for none
 	part    int    // the partition of the batch's app
 	records int
-	done    chan error
+	w       *write // the Append this piece belongs to
 }
 
 // commit is a group of requests written together: one journal message per
@@ -48,16 +49,81 @@ var (
 	errBusy = errors.New("being stored by another node")
 )
 
+// write is one Append's pieces on their way to disk. It settles when the last
+// piece does, whether or not the Append that made it is still waiting: a request
+// whose deadline passed returns at once, and the outcome still decides what a
+// retry of the same batch finds (committed, or free to write again).
+type write struct {
+	j      *Journal
+	key    string
+	lines  int
+	pieces int
+	done   chan struct{} // closed when every piece has settled
+
+	mu        sync.Mutex
+	left      int
+	stored    int   // pieces the server already held (a retry that reached another node)
+	err       error // the first failure
+	abandoned bool  // its Append stopped waiting: nobody tries it again if it ends busy
+}
+
+// settle records the outcome of n pieces.
+func (w *write) settle(n int, err error) {
+	w.mu.Lock()
+	switch {
+	case errors.Is(err, errStored):
+		w.stored += n
+	case err != nil && w.err == nil:
+		w.err = err
+	}
+	w.left -= n
+	last := w.left == 0
+	// A write that ends busy is tried again by its Append, which holds the key
+	// meanwhile; one whose Append left frees the key now.
+	freeKey := last && w.key != "" && (!errors.Is(w.err, errBusy) || w.abandoned)
+	w.mu.Unlock()
+	if !last {
+		return
+	}
+	if w.err == nil && w.stored < w.pieces {
+		w.j.metrics.appendedLines.Add(float64(w.lines))
+		w.j.metrics.appendedBatches.Inc()
+	}
+	if freeKey {
+		w.j.dedup.settle(w.key, w.err)
+	}
+	close(w.done)
+}
+
+// abandon records that w's Append stopped waiting for it.
+func (w *write) abandon() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.abandoned = true
+	if w.left == 0 && w.key != "" && errors.Is(w.err, errBusy) {
+		w.j.dedup.settle(w.key, w.err) // it ended busy just before: its key is free
+	}
+}
+
+// duplicate reports whether the server already held every piece of a settled w.
+func (w *write) duplicate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err == nil && w.stored == w.pieces
+}
+
 // Append writes b to the journal and returns once it is on disk (fsynced by the
 // embedded server, or stored as the external server's configuration promises).
 // A batch whose Key was already committed for the same drain within the
 // de-duplication window is not written again: Append reports duplicate and nil.
 // Errors are drainpipe.ErrJournalFull or drainpipe.ErrUnavailable (both wrapped),
-// or ctx's error.
+// or ctx's error: Append returns when ctx ends, whatever the journal is doing.
 func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate bool, err error) {
-	if b.Key == "" {
-		_, err := j.write(ctx, b, "")
+	if err := j.health.broken(); err != nil {
 		return false, err
+	}
+	if b.Key == "" {
+		return false, j.await(ctx, j.write(ctx, b, ""))
 	}
 	key := b.Drain + "/" + b.Key
 	for {
@@ -68,7 +134,6 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 		}
 		if owned {
 			dup, err := j.writeKeyed(ctx, b, key)
-			j.dedup.settle(key, err)
 			if dup {
 				j.metrics.duplicates.Inc()
 			}
@@ -88,55 +153,62 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 // writing the same batch at this moment (logplex gave up on it and retried
 // elsewhere): the server says so, and the write is tried again until one of them
 // settles it.
+//
+// It reports whether every piece was already stored (a retried batch that the
+// server recognised). The key is settled when the last write does.
 func (j *Journal) writeKeyed(ctx context.Context, b *drainpipe.Batch, key string) (bool, error) {
 	retry := backoff.Backoff{Min: 20 * time.Millisecond, Max: 500 * time.Millisecond}
 	for {
-		dup, err := j.write(ctx, b, key)
-		if !errors.Is(err, errBusy) {
-			return dup, err
+		w := j.write(ctx, b, key)
+		err := j.await(ctx, w)
+		switch {
+		case err == nil:
+			return w.duplicate(), nil
+		case !errors.Is(err, errBusy):
+			if ctx.Err() != nil {
+				w.abandon()
+			}
+			return false, err
 		}
 		if err := retry.Wait(ctx); err != nil {
+			j.dedup.settle(key, errBusy) // nobody writes it now: a retry may
 			return false, err
 		}
 	}
 }
 
-// write splits b into pieces that fit a journal message and waits for all of
-// them. It reports whether every piece was already stored (a retried batch that
-// the server recognised).
-func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) (bool, error) {
+// await waits for w to settle, or for ctx to end.
+func (j *Journal) await(ctx context.Context, w *write) error {
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// write splits b into pieces that fit a journal message and queues them; the
+// returned write settles (and, with a key, settles the key) once all have. On a
+// shared journal each keyed piece carries its Nats-Msg-Id.
+func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *write {
 	pieces := j.encode(b)
-	done := make(chan error, len(pieces))
+	w := &write{j: j, key: key, lines: len(b.Records), pieces: len(pieces), left: len(pieces), done: make(chan struct{})}
 	for i, p := range pieces {
-		p.key, p.done = key, done
+		p.key, p.w = key, w
 		if j.cfg.Shared && key != "" {
 			p.msgID = key + "/" + strconv.Itoa(i)
 		}
 		select {
 		case j.reqs <- p:
+			continue
 		case <-j.stop:
-			return false, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+			w.settle(len(pieces)-i, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable))
 		case <-ctx.Done():
-			return false, ctx.Err()
+			w.settle(len(pieces)-i, ctx.Err())
 		}
+		break
 	}
-	var first error
-	stored := 0
-	for range pieces {
-		// Wait for every piece even after a failure: a piece still queued must not
-		// outlive the request that owns it unnoticed.
-		switch err := <-done; {
-		case errors.Is(err, errStored):
-			stored++
-		case err != nil && first == nil:
-			first = err
-		}
-	}
-	if first == nil && stored < len(pieces) {
-		j.metrics.appendedLines.Add(float64(len(b.Records)))
-		j.metrics.appendedBatches.Inc()
-	}
-	return first == nil && stored == len(pieces), first
+	return w
 }
 
 // encode returns b as one or more encoded pieces, each under the message limit,
@@ -265,15 +337,20 @@ func (j *Journal) finish(c *commit) {
 		err = outcome(ack, err)
 		for _, r := range m.reqs {
 			records += r.records
-			r.done <- err
+			r.w.settle(1, err)
 		}
 		if err != nil && !errors.Is(err, errStored) && !errors.Is(err, errBusy) && failed == nil {
 			failed = err
 		}
 	}
 	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), failed)
-	if failed != nil {
-		j.log.Warn("journal append failed", "batches", len(c.reqs), "err", failed)
+	switch news := j.health.committed(failed); {
+	case failed == nil && news:
+		j.log.Info("journal writes again")
+	case failed != nil && news:
+		j.log.Warn("journal append failed; appends are answered 503 until it writes again", "batches", len(c.reqs), "err", failed)
+	case failed != nil:
+		j.log.Debug("journal append failed", "batches", len(c.reqs), "err", failed)
 	}
 }
 
@@ -298,7 +375,7 @@ func (j *Journal) failQueued() {
 	for {
 		select {
 		case r := <-j.reqs:
-			r.done <- fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable)
+			r.w.settle(1, fmt.Errorf("append: %w: shutting down", drainpipe.ErrUnavailable))
 		default:
 			return
 		}

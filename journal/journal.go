@@ -85,6 +85,13 @@ type Config struct {
 	CommitDepth int
 	// PurgeInterval is how often delivered messages are purged. Default 10 s.
 	PurgeInterval time.Duration
+	// PublishTimeout bounds the wait for the server to acknowledge one group
+	// commit. A server that cannot write (a full disk) does not answer at all; the
+	// commit then fails with drainpipe.ErrUnavailable. Default 5 s.
+	PublishTimeout time.Duration
+	// HealthInterval is how often the journal checks that it can write, and
+	// mends what it can (see Ready). Default 2 s.
+	HealthInterval time.Duration
 	// Logger receives the journal's logs.
 	Logger *slog.Logger
 	// Registerer receives the journal's metrics; nil registers nothing.
@@ -110,6 +117,12 @@ func (c *Config) setDefaults() {
 	if c.PurgeInterval == 0 {
 		c.PurgeInterval = 10 * time.Second
 	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 5 * time.Second
+	}
+	if c.HealthInterval == 0 {
+		c.HealthInterval = 2 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -119,12 +132,14 @@ func (c *Config) setDefaults() {
 type Journal struct {
 	cfg     Config
 	log     *slog.Logger
-	srv     *server.Server // nil with an external server
+	srv     *server.Server         // nil with an external server
+	jsCfg   server.JetStreamConfig // the embedded JetStream's, to restart it with
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	metrics *metrics
 	dedup   *dedup
+	health  health
 
 	id       string     // the journal's identity, kept in the stream's metadata
 	parts    int        // partitions, kept in the stream's metadata
@@ -134,7 +149,10 @@ type Journal struct {
 	reqs     chan *appendReq
 	wg       sync.WaitGroup
 	stop     chan struct{}
+	life     context.Context // ends when the journal closes: bounds background calls
+	endLife  context.CancelFunc
 	closed   sync.Once
+	down     chan struct{} // closed once Close is done
 }
 
 // Open starts (or connects to) the NATS server, creates or updates the stream and
@@ -143,7 +161,8 @@ type Journal struct {
 // stored once.
 func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	cfg.setDefaults()
-	j := &Journal{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	j := &Journal{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), down: make(chan struct{})}
+	j.life, j.endLife = context.WithCancel(context.Background())
 	if err := j.connect(); err != nil {
 		return nil, err
 	}
@@ -161,9 +180,10 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("recover de-duplication keys: %w", err)
 	}
 	j.reqs = make(chan *appendReq, 1024)
-	j.wg.Add(2)
+	j.wg.Add(3)
 	go j.commitLoop()
 	go j.purgeLoop()
+	go j.healthLoop()
 	return j, nil
 }
 
@@ -177,7 +197,8 @@ func (j *Journal) settle(ctx context.Context, what string, step func(context.Con
 	}
 	retry := backoff.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
-	for err != nil && time.Now().Before(deadline) && !errors.Is(err, ErrBadStream) {
+	var small *DiskTooSmallError
+	for err != nil && time.Now().Before(deadline) && !errors.Is(err, ErrBadStream) && !errors.As(err, &small) {
 		j.log.Warn("journal: "+what+" failed; trying again", "err", err)
 		if werr := retry.Wait(ctx); werr != nil {
 			return werr
@@ -222,13 +243,28 @@ func (j *Journal) connect() error {
 		return fmt.Errorf("connect to embedded nats: %w", err)
 	}
 	j.srv, j.nc = srv, nc
+	if cfg := srv.JetStreamConfig(); cfg != nil {
+		j.jsCfg = *cfg
+	}
 	return nil
 }
 
+// maxPending bounds the journal messages published and not yet acknowledged:
+// a group commit is one message per partition, so CommitDepth commits in flight
+// are a few messages; on a shared journal each keyed batch is a message of its
+// own, and a commit holds as many as batches waited for it.
+func (j *Journal) maxPending() int {
+	if j.cfg.Shared {
+		return 1024
+	}
+	return 2 * j.cfg.CommitDepth * max(1, j.cfg.Partitions)
+}
+
 func (j *Journal) setup(ctx context.Context) error {
-	// A publish whose server went away (a NATS server of the cluster killed) is
-	// never answered: it fails after 5 s instead, and the sender is answered 503.
-	js, err := jetstream.New(j.nc, jetstream.WithPublishAsyncTimeout(5*time.Second))
+	// Publishes are bounded: a server that cannot write (or went away: a NATS
+	// server of the cluster killed) never answers them.
+	js, err := jetstream.New(j.nc, jetstream.WithPublishAsyncTimeout(j.cfg.PublishTimeout),
+		jetstream.WithPublishAsyncMaxPending(j.maxPending()))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -270,7 +306,7 @@ func (j *Journal) setup(ctx context.Context) error {
 		Metadata:    map[string]string{idKey: id, partsKey: strconv.Itoa(parts)},
 	})
 	if err != nil {
-		return fmt.Errorf("create stream (R%d): %w", replicas, err)
+		return fmt.Errorf("create stream (R%d): %w", replicas, j.diskTooSmall(err))
 	}
 	j.stream, j.id, j.parts, j.replicas = stream, id, parts, replicas
 	if j.cfg.Shared {
@@ -362,20 +398,37 @@ func (j *Journal) Shared() bool { return j.cfg.Shared }
 // JetStream gives other parts of drainpipe (the drain store) the same engine.
 func (j *Journal) JetStream() jetstream.JetStream { return j.js }
 
-// Close stops the committer after the appends in flight are answered, then closes
-// the connection and, when embedded, shuts the server down cleanly.
+// Close stops the committer after the appends in flight are answered (each
+// within PublishTimeout), then closes the connection and, when embedded, shuts
+// the server down cleanly.
 func (j *Journal) Close() error {
 	j.closed.Do(func() {
 		close(j.stop)
+		j.endLife()
 		j.wg.Wait()
 		j.shutdownNATS()
+		close(j.down)
 	})
+	<-j.down
 	return nil
+}
+
+// Shutdown is Close within ctx: when ctx ends first it returns ctx's error and
+// leaves the rest of the closing to run on (the process may exit meanwhile: every
+// acknowledged batch was fsynced when it was acknowledged).
+func (j *Journal) Shutdown(ctx context.Context) error {
+	go j.Close()
+	select {
+	case <-j.down:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close journal: %w", ctx.Err())
+	}
 }
 
 func (j *Journal) shutdownNATS() {
 	if j.nc != nil {
-		_ = j.nc.Flush()
+		_ = j.nc.FlushTimeout(time.Second)
 		j.nc.Close()
 	}
 	if j.srv != nil {

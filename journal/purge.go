@@ -25,7 +25,7 @@ func (j *Journal) purgeLoop() {
 			if j.cfg.Members != nil && !j.cfg.Members.Purging() {
 				continue // another node of the cluster purges
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(j.life, 30*time.Second)
 			if err := j.purge(ctx); err != nil {
 				j.log.Warn("journal purge failed", "err", err)
 			}

@@ -116,8 +116,9 @@ func (s *Sink) aggregate(e drainpipe.Entry) {
 }
 
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
-// ends, then flushes once more with every interval closed, and prunes the store
-// hourly. With a History it publishes the partitions instead (see Part).
+// ends, and prunes the store hourly. Close then flushes the intervals still open.
+// With a History it publishes the partitions instead (see Part), the last time as
+// ctx ends.
 func (s *Sink) Run(ctx context.Context) {
 	if s.cfg.History != nil {
 		s.runPublish(ctx)
@@ -128,11 +129,11 @@ func (s *Sink) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			// Far enough ahead that every open interval is closed.
-			s.flush(context.Background(), time.Now().Add(24*time.Hour))
 			return
 		case now := <-tick.C:
-			s.flush(ctx, now)
+			if err := s.flush(ctx, now); err != nil {
+				s.log.Warn("flush metric intervals", "err", err)
+			}
 			s.prune(ctx, now)
 		}
 	}
@@ -149,21 +150,38 @@ func (s *Sink) prune(ctx context.Context, now time.Time) {
 	s.lastPrune = now
 }
 
-func (s *Sink) flush(ctx context.Context, now time.Time) {
+// Close flushes every interval, the open ones included, to the store and to EMF,
+// within ctx; call it once Run has returned. At shutdown ctx is what is left of
+// the process's budget: EMF documents CloudWatch has not taken when it ends are
+// dropped (metrics are derived data: the intervals are in the store, and the
+// lines in the journal and the other sinks). With a History, Run published the
+// last intervals as it returned: there is nothing left to flush.
+func (s *Sink) Close(ctx context.Context) error {
+	if s.cfg.History != nil {
+		return nil
+	}
+	// Far enough ahead that every open interval is closed.
+	return s.flush(ctx, time.Now().Add(24*time.Hour))
+}
+
+// flush saves the intervals closed by now and puts them as EMF.
+func (s *Sink) flush(ctx context.Context, now time.Time) error {
 	intervals := s.cfg.Aggregator.Flush(now)
 	if len(intervals) == 0 {
-		return
+		return nil
 	}
+	var errs []error
 	if s.cfg.Store != nil {
 		if err := s.cfg.Store.Save(ctx, intervals); err != nil {
-			s.log.Warn("save metric intervals", "intervals", len(intervals), "err", err)
+			errs = append(errs, fmt.Errorf("save %d intervals: %w", len(intervals), err))
 		}
 	}
 	if s.cfg.EMF != nil {
 		if err := s.putEMF(ctx, intervals); err != nil {
-			s.log.Warn("put EMF", "err", err)
+			errs = append(errs, fmt.Errorf("put EMF: %w", err))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // putEMF writes each app's intervals as EMF documents into its log group.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +45,40 @@ func BenchmarkParser(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// stalled returns data, then reports that it has nothing more without an error,
+// as a connection whose sender stalled does (until the read deadline).
+type stalled struct{ data []byte }
+
+func (s *stalled) Read(b []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.ErrNoProgress
+	}
+	n := copy(b, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// BenchmarkStalledConnectionMemory holds 1,000 parsers, each of a connection that
+// sent an octet count of 70,000 and 1,000 bytes of the frame and stalled, and
+// reports the heap each one holds.
+func BenchmarkStalledConnectionMemory(b *testing.B) {
+	sent := []byte("70000 " + strings.Repeat("x", 1000))
+	var perConn float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		parsers := make([]*syslog.Parser, 1000)
+		for i := range parsers {
+			parsers[i] = syslog.NewParser(&stalled{data: sent}, 0)
+			_, _ = parsers[i].Next(time.Now())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perConn = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(parsers))
+		runtime.KeepAlive(parsers)
+	}
+	b.ReportMetric(perConn, "heap-B/conn")
 }

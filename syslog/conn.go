@@ -1,8 +1,10 @@
 package syslog
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
-	"github.com/drainpipe/drainpipe/internal/backoff"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -10,16 +12,20 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 )
 
-// conn is one sender's connection. Everything but stopped is used by its own
-// goroutine only: the parser, and the batches it is filling.
+// conn is one sender's connection. Everything but stopped and draining is used by
+// its own goroutine only: the parser, and the batches it is filling.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	stopped atomic.Bool
+	s        *Server
+	nc       net.Conn
+	stopped  atomic.Bool // the shutdown's time is up: read no more
+	draining atomic.Bool // the server is shutting down: read until quiet
+	lines    int         // lines read, for the log of a cut connection
 
 	pending  []*drainpipe.Batch // one per drain, in the order their first line came
+	bytes    int                // what the pending lines hold, roughly
 	flushAt  time.Time          // when the oldest pending line has waited FlushInterval
 	lastData time.Time          // when the sender last sent bytes
 
@@ -38,12 +44,33 @@ func (c *conn) stop() {
 	_ = c.nc.SetReadDeadline(time.Now())
 }
 
+// halfCloser is a connection whose sending side can be closed on its own.
+type halfCloser interface{ CloseWrite() error }
+
+// shutDown tells the sender the server is going, by closing the sending side (TCP
+// FIN, or TLS close_notify), and makes the reader read on until the connection is
+// quiet or the shutdown's reading time is up.
+func (c *conn) shutDown() {
+	if c.draining.Swap(true) {
+		return
+	}
+	if hc, ok := c.nc.(halfCloser); ok {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = hc.CloseWrite() // a TLS connection still in its handshake refuses: it is closed later
+	}
+	_ = c.nc.SetReadDeadline(time.Now()) // wake the reader to take the new deadlines
+}
+
 func (c *conn) serve() {
 	defer c.s.untrack(c)
 	defer c.nc.Close()
 	c.s.m.connections.Inc()
 	c.s.m.open.Inc()
 	defer c.s.m.open.Dec()
+	if err := c.handshake(); err != nil {
+		c.ended(err)
+		return
+	}
 	p := NewParser(connReader{c}, c.s.cfg.MaxFrame)
 	for {
 		rec, err := p.Next(time.Now())
@@ -51,7 +78,8 @@ func (c *conn) serve() {
 			c.ended(err)
 			break
 		}
-		if b := c.add(rec); b != nil && len(b.Records) >= c.s.cfg.BatchLines {
+		c.lines++
+		if b := c.add(rec); b != nil && (len(b.Records) >= c.s.cfg.BatchLines || c.bytes >= c.s.cfg.BatchBytes) {
 			if c.flush() != nil {
 				return
 			}
@@ -60,10 +88,29 @@ func (c *conn) serve() {
 	_ = c.flush()
 }
 
+// handshake completes a TLS handshake within HandshakeTimeout: a stalled one is
+// not held until the idle timeout. Shutdown's stop ends it too.
+func (c *conn) handshake() error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	return nil
+}
+
 // ended logs why the connection ended, unless it is an ordinary end.
 func (c *conn) ended(err error) {
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, errStopped):
+	case errors.Is(err, io.EOF), errors.Is(err, errStopped), errors.Is(err, errQuiet):
+	case errors.Is(err, errCut):
+		c.s.m.cut.Inc()
+		c.s.log.Warn("syslog connection cut at shutdown while still sending; the sender sees it reset",
+			"remote", c.nc.RemoteAddr().String(), "lines_read", c.lines)
 	case errors.Is(err, errIdle):
 		c.s.m.idleTimeouts.Inc()
 		c.s.log.Info("syslog connection idle, closing", "remote", c.nc.RemoteAddr().String())
@@ -86,6 +133,7 @@ func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
 		d, ok := c.s.drains.Drain(rec.Host)
 		if !ok {
 			c.s.m.unknownToken.Inc()
+			c.s.tokens.unknown(rec.Host, rec.Source, rec.Dyno, c.nc.RemoteAddr().String())
 			return nil
 		}
 		c.token, c.drain = rec.Host, &d
@@ -93,6 +141,7 @@ func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
 	rec.Drain, rec.App = c.drain.ID, c.drain.App
 	b := c.batchFor(c.drain, rec.Received)
 	b.Records = append(b.Records, rec)
+	c.bytes += len(rec.Message) + len(rec.StructuredData) + 128 // the other fields, about
 	return b
 }
 
@@ -125,12 +174,12 @@ func (c *conn) flush() error {
 			c.s.m.lost.Add(float64(lost))
 			c.s.log.Error("syslog lines not stored: shutdown timeout ran out while the journal refused them",
 				"remote", c.nc.RemoteAddr().String(), "lines", lost, "err", err)
-			c.pending = nil
+			c.pending, c.bytes = nil, 0
 			return err
 		}
 		c.pending = c.pending[1:]
 	}
-	c.pending = nil
+	c.pending, c.bytes = nil, 0
 	return nil
 }
 
@@ -156,21 +205,31 @@ func (c *conn) append(b *drainpipe.Batch) error {
 	}
 }
 
-// connReader reads the connection with deadlines: the idle timeout, and the time the
-// pending batches are due, when it flushes them before reading on.
+// connReader reads the connection with deadlines: the idle timeout, the time the
+// pending batches are due (it flushes them before reading on) and, while the server
+// shuts down, the quiet time and the end of the shutdown's reading time.
 type connReader struct{ c *conn }
 
 func (r connReader) Read(b []byte) (int, error) {
 	c := r.c
 	for {
-		idleAt := c.lastData.Add(c.s.cfg.IdleTimeout)
+		draining := c.draining.Load()
+		idleAt, quietAt, cutAt := c.lastData.Add(c.s.cfg.IdleTimeout), time.Time{}, time.Time{}
 		deadline := idleAt
 		if len(c.pending) > 0 && c.flushAt.Before(deadline) {
 			deadline = c.flushAt
 		}
+		if draining {
+			quietAt, cutAt = c.lastData.Add(c.s.cfg.DrainQuiet), c.s.readCutoff()
+			deadline = earliest(deadline, quietAt, cutAt)
+		}
 		_ = c.nc.SetReadDeadline(deadline)
-		if c.stopped.Load() { // after setting the deadline, so stop's deadline wins
+		// After setting the deadline, so that stop's and drain's deadlines win.
+		if c.stopped.Load() {
 			return 0, errStopped
+		}
+		if draining != c.draining.Load() {
+			continue
 		}
 		n, err := c.nc.Read(b)
 		if n > 0 {
@@ -183,12 +242,26 @@ func (r connReader) Read(b []byte) (int, error) {
 		switch now := time.Now(); {
 		case c.stopped.Load():
 			return 0, errStopped
+		case draining && !now.Before(quietAt):
+			return 0, errQuiet
+		case draining && !cutAt.IsZero() && !now.Before(cutAt):
+			return 0, errCut
 		case len(c.pending) > 0 && !now.Before(c.flushAt):
 			if c.flush() != nil {
-				return 0, errStopped // flush fails only once the shutdown timeout ran out
+				return 0, errStopped // flush fails only once the shutdown's time is up
 			}
 		case !now.Before(idleAt):
 			return 0, errIdle
 		}
 	}
+}
+
+// earliest is the earliest of the times that are set.
+func earliest(t time.Time, more ...time.Time) time.Time {
+	for _, m := range more {
+		if !m.IsZero() && m.Before(t) {
+			t = m
+		}
+	}
+	return t
 }

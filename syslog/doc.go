@@ -26,7 +26,10 @@
 //
 // Heroku puts the drain token ("d.<uuid>") in HOSTNAME, and syslog has no other
 // authentication: a line whose token names no drain is counted in
-// drainpipe_syslog_unknown_token_lines_total and not stored. A malformed frame has no
+// drainpipe_syslog_unknown_token_lines_total and not stored, and its token is logged
+// (once per token per minute, at most 100 tokens a minute) so a misconfigured sender
+// can be found. The token is an identifier, not a credential Heroku keeps secret: it is
+// in the HOSTNAME of every line Heroku sends and in `heroku drains`. A malformed frame has no
 // readable token: it is stored on the drain of the connection's last good line, and
 // counted in drainpipe_syslog_malformed_lines_total{stored="false"} and dropped when the
 // connection has had none yet.
@@ -36,6 +39,24 @@
 // The lines of a connection are grouped per drain into batches of up to BatchLines,
 // appended at the latest FlushInterval after their first line. While an append fails
 // (the journal is full or unavailable) the connection is not read, so TCP pushes back on
-// the sender, and the append is retried; nothing read is dropped. On shutdown the server
-// stops reading and appends what it has read, retrying for up to ShutdownTimeout.
+// the sender, and the append is retried; nothing read is dropped.
+//
+// # Limits
+//
+// What a stranger can make the server hold is bounded: at most MaxConns connections per
+// listener (at the cap the quietest is closed for a newcomer), a TLS handshake within
+// HandshakeTimeout, an idle connection closed after IdleTimeout, and each connection's
+// read buffer grows only as the frame being read needs, up to MaxFrame: MaxConns ×
+// MaxFrame bytes at most. A batch is appended once it holds BatchLines lines or
+// BatchBytes bytes.
+//
+// # Shutdown
+//
+// Shutdown stops accepting and closes the sending side of every open connection (TCP
+// FIN, TLS close_notify: a client such as rsyslog then reconnects elsewhere), but keeps
+// reading each until it ends or sends nothing for DrainQuiet (1 s), so the lines already
+// on their way are journaled, not lost. Reading stops shortly before the shutdown's
+// deadline, leaving time to append what was read: a connection still sending then is
+// cut (drainpipe_syslog_cut_connections_total, and a log line naming it), and lines read
+// but not appended by the deadline are counted in drainpipe_syslog_lost_lines_total.
 package syslog

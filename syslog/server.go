@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/connlimit"
 )
 
 // Drains finds the drain that a syslog HOSTNAME token ("d.<uuid>") belongs to.
@@ -34,15 +35,30 @@ type Config struct {
 	// MaxFrame is the largest frame kept whole (default DefaultMaxFrame); longer frames
 	// are cut into malformed records.
 	MaxFrame int
-	// IdleTimeout closes a connection that sent nothing for this long (default 10m).
+	// IdleTimeout closes a connection that sent nothing for this long (default 1m).
+	// Heroku's logplex reconnects when a drain's connection is closed, so a quiet
+	// app costs a reconnect; a stalled stranger is held at most this long.
 	IdleTimeout time.Duration
+	// HandshakeTimeout bounds a TLS handshake (default 10s).
+	HandshakeTimeout time.Duration
+	// MaxConns caps the connections open at once (default 1024, or a quarter of the
+	// process's file limit when lower). At the cap the connection quiet the longest is
+	// closed for a new one (see package connlimit). With MaxFrame, it bounds the
+	// memory strangers can make the server hold: MaxConns × MaxFrame at most.
+	MaxConns int
 	// BatchLines is the most lines in one batch (default 1000).
 	BatchLines int
+	// BatchBytes appends a batch once its lines hold this many bytes (default 1 MiB).
+	BatchBytes int
 	// FlushInterval is the longest a line waits for its batch to fill (default 200ms).
 	FlushInterval time.Duration
-	// ShutdownTimeout bounds how long Close keeps retrying appends of what it has
-	// read (default 10s).
+	// ShutdownTimeout bounds Close: the draining of the open connections and the
+	// appends of what they read (default 10s). Shutdown takes its bound from its
+	// context instead.
 	ShutdownTimeout time.Duration
+	// DrainQuiet is how long a connection must send nothing, once the server is
+	// shutting down, to be taken as done with what it had in flight (default 1s).
+	DrainQuiet time.Duration
 	// Logger receives connection errors and append failures (default: discarded).
 	Logger *slog.Logger
 	// Registerer, when set, gets the server's metrics.
@@ -54,16 +70,28 @@ func (c *Config) setDefaults() {
 		c.MaxFrame = DefaultMaxFrame
 	}
 	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 10 * time.Minute
+		c.IdleTimeout = time.Minute
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = connlimit.DefaultMax(1024)
 	}
 	if c.BatchLines <= 0 {
 		c.BatchLines = 1000
+	}
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = 1 << 20
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 200 * time.Millisecond
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.DrainQuiet <= 0 {
+		c.DrainQuiet = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -78,15 +106,17 @@ type Server struct {
 	ln     net.Listener
 	m      *metrics
 	log    *slog.Logger
+	tokens *tokenLog
 
-	// appendCtx outlives the Serve context by ShutdownTimeout, so that what was read
-	// before shutdown can still be appended.
+	// appendCtx outlives the Serve context until the shutdown's own context ends,
+	// so that what was read before and during the shutdown can still be appended.
 	appendCtx context.Context
 	giveUp    context.CancelFunc
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	closing bool
+	readBy  time.Time // when draining connections stop reading; zero: until quiet
 	wg      sync.WaitGroup
 }
 
@@ -97,16 +127,22 @@ func NewServer(cfg Config, drains Drains, app Appender) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("syslog listen: %w", err)
 	}
+	capped := connlimit.New(tcp, cfg.MaxConns)
+	if err := m.watch(cfg.Registerer, capped, cfg.MaxConns); err != nil {
+		tcp.Close()
+		return nil, err
+	}
+	var ln net.Listener = capped
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	appendCtx, giveUp := context.WithCancel(context.Background())
 	return &Server{
-		cfg: cfg, drains: drains, app: app, ln: ln, m: m, log: cfg.Logger,
+		cfg: cfg, drains: drains, app: app, ln: ln, m: m, log: cfg.Logger, tokens: newTokenLog(cfg.Logger),
 		appendCtx: appendCtx, giveUp: giveUp, conns: map[*conn]struct{}{},
 	}, nil
 }
@@ -114,8 +150,9 @@ func NewServer(cfg Config, drains Drains, app Appender) (*Server, error) {
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve accepts connections until ctx ends or Close is called, then shuts down as
-// Close does and returns nil; it returns an error when accepting fails otherwise.
+// Serve accepts connections until ctx ends (then shuts down as Close does) or
+// Shutdown or Close is called, and returns nil; it returns an error when
+// accepting fails otherwise.
 func (s *Server) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	defer stop()
@@ -152,26 +189,69 @@ func (s *Server) ServeConn(nc net.Conn) {
 	c.serve()
 }
 
-// Close stops accepting and reading, appends what the connections have read (retrying
-// for up to ShutdownTimeout), closes them and returns once they are done.
+// Close is Shutdown within ShutdownTimeout.
 func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// Shutdown stops accepting and drains the open connections: each is told the
+// server is going (its write side is closed, which a client such as rsyslog takes
+// as the sign to reconnect elsewhere) and is read on until it ends or sends
+// nothing for DrainQuiet, so the lines already on their way are not lost. What is
+// read is appended to the journal, then the connection is closed. Reading stops
+// a little before ctx's deadline (the rest is for the appends): a connection still
+// sending then is cut and counted (drainpipe_syslog_cut_connections_total), and
+// lines read but not appended when ctx ends are counted as lost. Shutdown returns
+// once every connection is closed.
+func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	first := !s.closing
 	s.closing = true
+	if first {
+		s.readBy = readCutoff(ctx)
+	}
 	for c := range s.conns {
-		c.stop()
+		c.shutDown()
 	}
 	s.mu.Unlock()
-	if !first {
-		s.wg.Wait()
-		return nil
+	stop := context.AfterFunc(ctx, func() {
+		s.giveUp() // appends fail from now on, and are counted as lost
+		s.mu.Lock()
+		for c := range s.conns {
+			c.stop()
+		}
+		s.mu.Unlock()
+	})
+	defer stop()
+	var err error
+	if first {
+		err = s.ln.Close()
 	}
-	err := s.ln.Close()
-	t := time.AfterFunc(s.cfg.ShutdownTimeout, s.giveUp)
 	s.wg.Wait()
-	t.Stop()
-	s.giveUp() // nothing is left to append
+	if first {
+		s.giveUp() // nothing is left to append
+	}
 	return err
+}
+
+// readCutoff is when draining connections stop reading: before ctx's deadline by
+// a quarter of the time left, at most a second, kept for appending what was read.
+func readCutoff(ctx context.Context) time.Time {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	return dl.Add(-min(time.Second, time.Until(dl)/4))
+}
+
+// readCutoff is when draining connections stop reading; zero while serving, or
+// when the shutdown has no deadline.
+func (s *Server) readCutoff() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readBy
 }
 
 func (s *Server) isClosing() bool {
@@ -200,8 +280,14 @@ func (s *Server) untrack(c *conn) {
 	s.wg.Done()
 }
 
-// errStopped ends a connection's reads when the server closes.
+// errStopped ends a connection's reads when the shutdown's time is up.
 var errStopped = errors.New("server closing")
+
+// errQuiet ends a draining connection that sent nothing for DrainQuiet.
+var errQuiet = errors.New("quiet at shutdown")
+
+// errCut ends a draining connection still sending when its reading time is up.
+var errCut = errors.New("still sending when the shutdown's time was up")
 
 // errIdle ends a connection that sent nothing for IdleTimeout.
 var errIdle = errors.New("idle timeout")

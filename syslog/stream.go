@@ -19,7 +19,7 @@ const maxCountDigits = 10
 
 // Parser reads the frames of one syslog stream and parses them into records.
 type Parser struct {
-	r        *bufio.Reader
+	r        *frameReader
 	maxFrame int
 	// over is what remains of an octet-counted frame longer than maxFrame.
 	over int
@@ -39,9 +39,9 @@ func NewParser(r io.Reader, maxFrame int) *Parser {
 		maxFrame = DefaultMaxFrame
 	}
 	maxFrame = max(maxFrame, minFrame)
-	// The buffer holds exactly one frame: Peek reads a counted frame whole, and ReadSlice
-	// cuts an over-long line at the same size.
-	return &Parser{r: bufio.NewReaderSize(r, maxFrame), maxFrame: maxFrame}
+	// The buffer holds at most one frame: Peek reads a counted frame whole, and ReadSlice
+	// cuts an over-long line at the same size. It grows only as a frame needs.
+	return &Parser{r: newFrameReader(r, maxFrame), maxFrame: maxFrame}
 }
 
 // Next reads the next frame and returns its record, stamped with received. It returns

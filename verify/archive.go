@@ -32,7 +32,7 @@ func NewArchiveReader(c *api.Client, app string) *ArchiveReader {
 	return &ArchiveReader{c: c, app: app}
 }
 
-// Read implements Reader. A line's Visible is the time drainpipe received it.
+// Read implements Reader.
 func (r *ArchiveReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
 	// The run id is one FTS5 token; quoted, it is a phrase whatever it holds.
 	q := api.SearchQuery{App: r.app, Match: strconv.Quote(runID), Since: since, Limit: r.PageSize}
@@ -46,7 +46,7 @@ func (r *ArchiveReader) Read(ctx context.Context, runID string, since time.Time)
 			return nil, archiveError(err)
 		}
 		for _, l := range lines {
-			out = append(out, Seen{Message: l.Message, Visible: l.Received})
+			out = append(out, Seen{Message: l.Message})
 		}
 		if len(lines) < q.Limit {
 			return out, nil

@@ -36,7 +36,7 @@ func NewCloudWatchReader(c CloudWatchAPI, group string) *CloudWatchReader {
 	return &CloudWatchReader{c: c, group: group}
 }
 
-// Read implements Reader. A line's Visible is its event's ingestion time. A group
+// Read implements Reader. A group
 // that does not exist yet holds no lines: the sink creates it with the first.
 func (r *CloudWatchReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{
@@ -56,7 +56,7 @@ func (r *CloudWatchReader) Read(ctx context.Context, runID string, since time.Ti
 			return nil, cloudWatchError(fmt.Errorf("filter log events of %s: %w", r.group, err))
 		}
 		for _, e := range page.Events {
-			out = append(out, Seen{Message: aws.ToString(e.Message), Visible: fromMillis(e.IngestionTime)})
+			out = append(out, Seen{Message: aws.ToString(e.Message)})
 		}
 		// No token means done. One equal to the token sent would read the same
 		// page forever: the service should not send it, but must not hang us.
@@ -87,7 +87,7 @@ func NewCloudWatchStreamReader(c CloudWatchAPI, group string, streams ...string)
 	return &CloudWatchStreamReader{c: c, group: group, streams: streams}
 }
 
-// Read implements Reader. A line's Visible is its event's ingestion time. A group
+// Read implements Reader. A group
 // or stream that does not exist yet holds no lines.
 func (r *CloudWatchStreamReader) Read(ctx context.Context, runID string, since time.Time) ([]Seen, error) {
 	until := readEnd()
@@ -102,7 +102,7 @@ func (r *CloudWatchStreamReader) Read(ctx context.Context, runID string, since t
 			return nil, err
 		}
 		for _, e := range evs {
-			out = append(out, Seen{Message: aws.ToString(e.Message), Visible: fromMillis(e.IngestionTime)})
+			out = append(out, Seen{Message: aws.ToString(e.Message)})
 		}
 	}
 	return out, nil
@@ -149,13 +149,6 @@ func dateStreams(since, until time.Time) []string {
 		out = append(out, day.Format(time.DateOnly))
 	}
 	return out
-}
-
-func fromMillis(ms *int64) time.Time {
-	if ms == nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(*ms)
 }
 
 func notFound(err error) bool {

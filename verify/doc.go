@@ -24,8 +24,17 @@
 // A Reader returns the run's lines a store holds: ArchiveReader searches
 // drainpipe's archive through the admin API, CloudWatchReader searches a log
 // group with FilterLogEvents, CloudWatchStreamReader reads named streams with
-// GetLogEvents. Run asks again every 250 ms until every pair is found or
-// Config.Wait has passed since the last pair was sent.
+// GetLogEvents. Run reads from the start, while the pairs are being sent, and asks
+// again every 250 ms until every pair is found or Config.Wait has passed since the
+// last pair was sent.
+//
+// # Latency
+//
+// A pair's delivery latency runs from sending its end line to the end of the first
+// read that returned both its lines: the moment a user could read it, within one poll
+// (250 ms) and one read. A store's own times (the archive's receive time, CloudWatch's
+// ingestion time) are not used: they say when the store took the line in, which for
+// the archive is before the journal and the sink have even seen it.
 //
 // # Outcomes
 //

@@ -45,16 +45,20 @@ func (r req) pair() (id int, half string) {
 
 // drain is a real HTTP drain endpoint on 127.0.0.1 that parses logplex bodies
 // and keeps the lines in memory, answering as decide says. It is also the
-// Reader over what it keeps, with each line's receive time as its Visible.
+// Reader over what it keeps, each line readable lag after it was stored.
 type drain struct {
 	url    string
 	decide func(r req) answer
 	// dedup drops a batch whose Logplex-Frame-Id was stored before, as drainpipe does.
 	dedup bool
+	// lag is how long a stored line takes to become readable, as a store's
+	// indexing or a sink's batching makes it.
+	lag time.Duration
 
 	mu       sync.Mutex
 	n        int
 	stored   []verify.Seen
+	storedAt []time.Time
 	frames   map[string]bool
 	tries    map[string]int // frame id → requests
 	firsts   map[string]int // frame id → n of its first request
@@ -100,7 +104,8 @@ func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.frames[rq.frameID] = true
 		for range 1 + btoi(a.twice) {
 			for _, rec := range recs {
-				d.stored = append(d.stored, verify.Seen{Message: rec.Message, Visible: now})
+				d.stored = append(d.stored, verify.Seen{Message: rec.Message})
+				d.storedAt = append(d.storedAt, now)
 			}
 		}
 	}
@@ -123,7 +128,10 @@ func (d *drain) Read(_ context.Context, runID string, _ time.Time) ([]verify.See
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []verify.Seen
-	for _, s := range d.stored {
+	for i, s := range d.stored {
+		if i < len(d.storedAt) && time.Since(d.storedAt[i]) < d.lag {
+			continue // not readable yet
+		}
 		if strings.Contains(s.Message, runID) {
 			out = append(out, s)
 		}

@@ -20,17 +20,28 @@ func (e *permanentError) Error() string        { return e.err.Error() }
 func (e *permanentError) Unwrap() error        { return e.err }
 func (e *permanentError) Is(target error) bool { return target == errPermanent }
 
-// readBack polls the reader until every pair sent is found whole or cfg.Wait
-// passes. When the drain acknowledged nothing at all there are no stragglers to
-// wait for, and one read settles it.
-func readBack(ctx context.Context, cfg *Config, t *tally, since time.Time) (Report, error) {
-	deadline := time.Now().Add(cfg.Wait)
-	if t.acked() == 0 {
-		deadline = time.Now()
-	}
+// readBack polls the reader while the pairs are sent (sent yields send's outcome
+// once they are), then until every pair sent is found whole or cfg.Wait passes.
+// When the drain acknowledged nothing at all there are no stragglers to wait for,
+// and one read after the sending settles it.
+func readBack(ctx context.Context, cfg *Config, t *tally, since time.Time, sent <-chan error) (Report, error) {
+	var deadline time.Time // set once every pair is sent
 	for {
+		if deadline.IsZero() {
+			select {
+			case err := <-sent:
+				if err != nil {
+					return t.report(), err
+				}
+				deadline = time.Now().Add(cfg.Wait)
+				if t.acked() == 0 {
+					deadline = time.Now()
+				}
+			default:
+			}
+		}
 		seen, err := cfg.Reader.Read(ctx, t.runID, since)
-		now := time.Now()
+		now := time.Now() // the lines returned were readable by now
 		switch {
 		case ctx.Err() != nil:
 			return t.report(), ctx.Err()
@@ -39,10 +50,16 @@ func readBack(ctx context.Context, cfg *Config, t *tally, since time.Time) (Repo
 		case err != nil:
 			t.setError(fmt.Errorf("read back: %w", err))
 		default:
-			t.observe(seen, now)
+			t.observe(seen, now, !deadline.IsZero())
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(t.report())
+		}
+		if deadline.IsZero() {
+			if !pause(ctx, pollInterval) {
+				return t.report(), ctx.Err()
+			}
+			continue
 		}
 		if err == nil && t.complete() {
 			return t.report(), nil

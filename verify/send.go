@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/internal/tick"
 	"github.com/drainpipe/drainpipe/logplex"
 )
 
@@ -42,7 +41,6 @@ func send(ctx context.Context, cfg *Config, t *tally) error {
 			}
 		})
 	}
-	stop := sendProgress(cfg.Progress, t)
 feed:
 	for id := 1; id <= cfg.Count; id++ {
 		select {
@@ -53,7 +51,6 @@ feed:
 	}
 	close(ids)
 	wg.Wait()
-	stop()
 	return ctx.Err()
 }
 
@@ -68,14 +65,6 @@ func newHTTPClient(conns int) *http.Client {
 		Timeout:       requestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-// sendProgress calls progress a few times a second until the returned stop is called.
-func sendProgress(progress func(Report), t *tally) (stop func()) {
-	if progress == nil {
-		return func() {}
-	}
-	return tick.Every(pollInterval, func() { progress(t.sending()) })
 }
 
 // sender is one concurrent sender, standing for one dyno.
@@ -93,14 +82,12 @@ type sender struct {
 // its begin was lost.
 func (s *sender) pair(ctx context.Context, id int) {
 	okBegin := s.batch(ctx, id, begin)
-	endSent := time.Now()
+	s.t.endSending(id, time.Now())
 	okEnd := s.batch(ctx, id, end)
 	if ctx.Err() != nil {
 		return // cut short: the pair was not sent in full
 	}
-	p := &s.t.pairs[id]
-	p.sent, p.acked, p.endSent = true, okBegin && okEnd, endSent
-	s.t.sent.Add(1)
+	s.t.pairSent(id, okBegin && okEnd)
 }
 
 // batch posts one half of a pair in its own batch, with logplex's retries, and

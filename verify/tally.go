@@ -8,23 +8,24 @@ import (
 )
 
 // pair is what is known of one begin/end pair. The sending fields are written by
-// the one sender of the pair before the read-back starts; the rest by the read-back.
+// the one sender of the pair, the rest by the read-back, which runs meanwhile.
 type pair struct {
 	sent    bool
-	acked   bool      // both batches got a 2xx
-	endSent time.Time // the first try of the end line's batch
-	copies  [2]int    // most copies of each half seen in one read
-	visible [2]time.Time
+	acked   bool         // both batches got a 2xx
+	endSent time.Time    // the first try of the end line's batch
+	copies  [2]int       // most copies of each half seen in one read
+	visible [2]time.Time // the end of the first read that returned each half
 }
 
-// tally gathers a run's pairs. Ids run from 1; pairs[0] is unused.
+// tally gathers a run's pairs. Ids run from 1; pairs[0] is unused. Its methods
+// are safe for concurrent use.
 type tally struct {
 	runID   string
-	pairs   []pair
 	sent    atomic.Int64
 	retried atomic.Int64
 
 	mu      sync.Mutex
+	pairs   []pair
 	lastErr string
 }
 
@@ -38,19 +39,42 @@ func (t *tally) setError(err error) {
 	t.mu.Unlock()
 }
 
-// observe takes in one read of the store, made at now.
-func (t *tally) observe(seen []Seen, now time.Time) {
+// endSending records that pair id's end line is being sent now.
+func (t *tally) endSending(id int, at time.Time) {
+	t.mu.Lock()
+	t.pairs[id].endSent = at
+	t.mu.Unlock()
+}
+
+// pairSent records that pair id was sent, both its batches answered or given up.
+func (t *tally) pairSent(id int, acked bool) {
+	t.mu.Lock()
+	t.pairs[id].sent, t.pairs[id].acked = true, acked
+	t.mu.Unlock()
+	t.sent.Add(1)
+}
+
+// observe takes in one read of the store, which ended at now: the lines it
+// returned were readable by then. A line of a pair still being sent counts too:
+// the pair is reported once its sender is done. Copies are counted only from
+// reads made once every pair was sent (counted): a store paged while lines are
+// still being written into it may return a line on two pages of one read.
+func (t *tally) observe(seen []Seen, now time.Time, counted bool) {
 	counts := make(map[[2]int]int)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, s := range seen {
 		id, half, ok := parseLine(s.Message, t.runID)
-		if !ok || id >= len(t.pairs) || !t.pairs[id].sent {
-			continue // another run's line, or one this run never sent
+		if !ok || id >= len(t.pairs) {
+			continue // another run's line
 		}
 		counts[[2]int{id, half}]++
-		p := &t.pairs[id]
-		if p.visible[half].IsZero() {
-			p.visible[half] = visibleAt(s.Visible, now)
+		if p := &t.pairs[id]; p.visible[half].IsZero() {
+			p.visible[half] = now
 		}
+	}
+	if !counted {
+		return
 	}
 	for k, n := range counts {
 		p := &t.pairs[k[0]]
@@ -58,17 +82,10 @@ func (t *tally) observe(seen []Seen, now time.Time) {
 	}
 }
 
-// visibleAt is when a line became visible: the store's own time, unless it is
-// missing or after the read that returned it (the store's clock runs ahead).
-func visibleAt(store, read time.Time) time.Time {
-	if store.IsZero() || store.After(read) {
-		return read
-	}
-	return store
-}
-
 // complete reports whether every pair sent was found whole.
 func (t *tally) complete() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for i := 1; i < len(t.pairs); i++ {
 		p := &t.pairs[i]
 		if p.sent && (p.copies[begin] == 0 || p.copies[end] == 0) {
@@ -80,6 +97,8 @@ func (t *tally) complete() bool {
 
 // acked counts the pairs whose batches were all acknowledged.
 func (t *tally) acked() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	n := 0
 	for i := 1; i < len(t.pairs); i++ {
 		if t.pairs[i].acked {
@@ -89,12 +108,15 @@ func (t *tally) acked() int {
 	return n
 }
 
-// report sums up the pairs. It must not run while senders write.
+// report sums up the pairs sent so far.
 func (t *tally) report() Report {
 	r := Report{
 		RunID: t.runID, Retried: int(t.retried.Load()),
 		MissingIDs: []int{}, UnacknowledgedIDs: []int{}, DuplicateIDs: []int{},
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r.LastError = t.lastErr
 	var lat []time.Duration
 	for id := 1; id < len(t.pairs); id++ {
 		p := &t.pairs[id]
@@ -119,18 +141,6 @@ func (t *tally) report() Report {
 		}
 	}
 	r.P50Ms, r.P99Ms = percentiles(lat)
-	t.mu.Lock()
-	r.LastError = t.lastErr
-	t.mu.Unlock()
-	return r
-}
-
-// sending is the report while senders run: only the counts that are safe to read.
-func (t *tally) sending() Report {
-	r := Report{RunID: t.runID, Sent: int(t.sent.Load()), Retried: int(t.retried.Load())}
-	t.mu.Lock()
-	r.LastError = t.lastErr
-	t.mu.Unlock()
 	return r
 }
 

@@ -35,15 +35,13 @@ type Reader interface {
 	Read(ctx context.Context, runID string, since time.Time) ([]Seen, error)
 }
 
-// Seen is one line read back.
+// Seen is one line read back. When it became readable is the time the read that
+// first returned it ended, measured by Run: a store's own times (a receive or
+// ingestion time) say when it took the line in, not when a reader could see it.
 type Seen struct {
 	// Message is the stored line, possibly with a prefix such as CloudWatch's
 	// "app[verify.1]: ".
 	Message string
-	// Visible is when the store took the line in (the archive's receive time,
-	// CloudWatch's ingestion time); zero when the store does not say, and then
-	// the time of the read that first returned it counts.
-	Visible time.Time
 }
 
 // Config describes one run.
@@ -55,12 +53,13 @@ type Config struct {
 	// Concurrency is the number of concurrent senders. Default DefaultConcurrency.
 	Concurrency int
 	// Wait bounds how long the read-back waits for stragglers once every pair is
-	// sent. Default DefaultWait.
+	// sent (it reads from the start, while the pairs are being sent). Default
+	// DefaultWait.
 	Wait time.Duration
 	// Reader reads the lines back; required.
 	Reader Reader
-	// Progress, if set, is called with the counts so far: a few times a second
-	// while sending, then after every read-back. Calls never overlap.
+	// Progress, if set, is called with the counts so far after every read-back
+	// (a few times a second, while sending and after). Calls never overlap.
 	Progress func(Report)
 }
 
@@ -110,7 +109,9 @@ type Report struct {
 	// Retried is the number of batches that needed more than one try.
 	Retried int `json:"retried"`
 	// P50Ms and P99Ms are the delivery latency of the pairs found, in
-	// milliseconds: from sending the end line to the pair being visible.
+	// milliseconds: from sending the end line to the end of the first read that
+	// returned the whole pair (so within one poll, 250 ms, and one read of the
+	// moment it became readable).
 	P50Ms float64 `json:"p50_ms"`
 	P99Ms float64 `json:"p99_ms"`
 	// MissingIDs, UnacknowledgedIDs and DuplicateIDs list the pairs counted
@@ -141,10 +142,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// clock: a second of slack only guards against rounding in the stores.
 	since := time.Now().Add(-time.Second)
 	t := newTally(runID, cfg.Count)
-	if err := send(ctx, &cfg, t); err != nil {
-		return t.report(), err
-	}
-	return readBack(ctx, &cfg, t, since)
+	// The read-back runs from the start, so a pair is found as soon as it is
+	// readable, not only once every pair was sent.
+	sent := make(chan error, 1)
+	go func() { sent <- send(ctx, &cfg, t) }()
+	return readBack(ctx, &cfg, t, since, sent)
 }
 
 // newRunID returns 16 hex digits: one token for FTS5 and CloudWatch filter

@@ -4,14 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/drainpipe/drainpipe/internal/backoff"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drainpipe/drainpipe/internal/awsemu"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 )
 
 const (
@@ -48,8 +49,7 @@ type Server struct {
 	rejectKeys map[string]bool
 	counter    uint64
 
-	lmu  sync.Mutex
-	http *http.Server
+	lis awsemu.Listener
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -66,37 +66,11 @@ func New(opts Options) *Server {
 
 // Listen serves the emulator on addr (for example "127.0.0.1:0") until Close, and
 // returns its base URL for the SDK's BaseEndpoint.
-func (s *Server) Listen(addr string) (string, error) {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	if s.http != nil {
-		return "", errors.New("listen: already listening")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("listen: %w", err)
-	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.http = hs
-	go func() { _ = hs.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Listen(addr string) (string, error) { return s.lis.Serve(addr, s) }
 
 // Close stops listening and drops open connections, so clients see the service
 // unreachable. The stored logs are kept: Listen again to resume.
-func (s *Server) Close() error {
-	s.lmu.Lock()
-	defer s.lmu.Unlock()
-	if s.http == nil {
-		return nil
-	}
-	err := s.http.Close()
-	s.http = nil
-	if err != nil {
-		return fmt.Errorf("close: %w", err)
-	}
-	return nil
-}
+func (s *Server) Close() error { return s.lis.Close() }
 
 // call is one request on its way through the service.
 type call struct {

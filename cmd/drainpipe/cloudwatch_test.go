@@ -59,6 +59,32 @@ func waitCloudWatch(t *testing.T, emu *cwlemu.Server, group string, n int) []str
 	}
 }
 
+// waitCloudWatchAll waits until group holds every line of want (messages as the
+// app logged them), however many times, and returns every event. A count cannot
+// tell when lines may arrive twice: copies would stand in for lines still coming.
+func waitCloudWatchAll(t *testing.T, emu *cwlemu.Server, group string, want map[string]bool) []string {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got := cloudwatchLines(emu, group)
+		seen := make(map[string]bool, len(got))
+		for _, m := range got {
+			seen[strings.TrimPrefix(m, "app[web.1]: ")] = true
+		}
+		all := true
+		for text := range want {
+			if !seen[text] {
+				all = false
+				break
+			}
+		}
+		if all || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitCloudWatchFor waits until group holds the event msg, and returns every event.
 func waitCloudWatchFor(t *testing.T, emu *cwlemu.Server, group, msg string) []string {
 	t.Helper()

@@ -164,7 +164,7 @@ func TestCrashLosesNoAcknowledgedLine(t *testing.T) {
 		t.Fatal("no batch was acknowledged")
 	}
 	checkEveryAckedLine(t, s, u, "crash", acked)
-	got := waitCloudWatch(t, emu, "/heroku/crash", len(acked))
+	got := waitCloudWatchAll(t, emu, "/heroku/crash", acked)
 	inCW := map[string]int{}
 	dups := 0
 	for _, m := range got {

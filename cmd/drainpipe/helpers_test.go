@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/internal/testfixtures"
+	"github.com/drainpipe/drainpipe/logplex"
 )
 
 // binary is the drainpipe binary under test, built once by TestMain: the end-to-end
@@ -51,6 +53,7 @@ type server struct {
 	url  string // http://127.0.0.1:PORT
 	args []string
 	env  []string
+	wrap []string // a command that runs the binary, such as prlimit with its flags
 	mu   sync.Mutex
 	logs bytes.Buffer
 	done chan struct{}
@@ -81,7 +84,11 @@ func startServerEnv(t testing.TB, data string, env []string, args ...string) *se
 func (s *server) start() {
 	s.t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.data, "--public-url", "http://127.0.0.1:1"}, s.args...)
-	s.cmd = exec.Command(binary, args...)
+	name := binary
+	if len(s.wrap) > 0 {
+		name, args = s.wrap[0], append(append(append([]string(nil), s.wrap[1:]...), binary), args...)
+	}
+	s.cmd = exec.Command(name, args...)
 	s.cmd.Env = append(append(os.Environ(), "PORT="), s.env...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -357,4 +364,14 @@ func (s *server) metric(name string, labels ...string) float64 {
 		}
 	}
 	return sum
+}
+
+// logplexBody is a logplex body of one line per text, stamped t.
+func logplexBody(t time.Time, texts ...string) []byte {
+	var body []byte
+	for _, text := range texts {
+		body = logplex.AppendFrame(body, logplex.AppendMessage(nil,
+			drainpipe.Record{Priority: 190, Time: t, Source: "app", Dyno: "web.1", Message: text}))
+	}
+	return body
 }

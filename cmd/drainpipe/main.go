@@ -28,6 +28,12 @@ Usage:
   drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch] [--json]
                                                loss audit: send begin/end pairs, read them back, list what is missing
   drainpipe bench --url DRAIN_URL [--duration D] [--connections N] [--batch-lines N] [--line-bytes N] [--otlp] [--json]
+  drainpipe lambda package [--arch arm64|x86_64]  the AWS Lambda zip and deploy/lambda/template.yaml
+  drainpipe lambda drains add APP [--json] [--to "$DRAINPIPE_LAMBDA_DRAINS" | --to ssm:PARAM] [--url FUNCTION_URL]
+  drainpipe lambda drains list [--json] | remove APP|ID  --from "$DRAINPIPE_LAMBDA_DRAINS" | ssm:PARAM
+                                               a Lambda's drains (ids, secret hashes, apps)
+  drainpipe lambda run                         be the Lambda function (what its bootstrap runs,
+                                               as does a bare drainpipe when AWS_LAMBDA_RUNTIME_API is set)
   drainpipe --version                          the module version and commit this binary was built from
 
 Every flag has an environment variable: --data is DRAINPIPE_DATA, --server is
@@ -53,11 +59,15 @@ var commands = map[string]command{
 	"metrics": metricsCmd,
 	"verify":  verifyCmd,
 	"bench":   benchCmd,
+	"lambda":  lambdaCmd,
 }
 
 // run executes one command and returns the process's exit code: 0 on success,
 // 1 when the command failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if inLambda(args) {
+		args = []string{"lambda", "run"}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

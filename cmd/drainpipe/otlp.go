@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"time"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
@@ -22,16 +22,16 @@ const maxGRPCConns = 1024
 
 // startOTLP makes the OTLP receiver that the HTTP server and, with
 // --otlp-grpc-listen, the gRPC server share (over TLS with --tls-cert and
-// --tls-key). The gRPC server stops when ctx ends, finishing the exports in flight
-// within 7 s as the HTTP server does, or when the returned func is called, which
-// waits for it.
-func startOTLP(ctx context.Context, c serveConfig, j otlp.Journal, ds otlp.Authenticator, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(), error) {
+// --tls-key). The returned func stops the gRPC server: it finishes the exports in
+// flight within its context, then cuts the rest (exporters retry them); it can be
+// called again, to wait for the first call's end.
+func startOTLP(c serveConfig, j otlp.Journal, ds otlp.Authenticator, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(context.Context) error, error) {
 	rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: j, Logger: log, Registerer: reg})
 	if err != nil {
 		return nil, nil, err
 	}
 	if c.otlpGRPCListen == "" {
-		return rc, func() {}, nil
+		return rc, func(context.Context) error { return nil }, nil
 	}
 	var opts []grpc.ServerOption
 	if c.tlsCert != "" && c.tlsKey != "" {
@@ -53,20 +53,25 @@ func startOTLP(ctx context.Context, c serveConfig, j otlp.Journal, ds otlp.Authe
 			log.Warn("OTLP/gRPC server stopped", "err", err)
 		}
 	}()
-	ctx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		graceful := make(chan struct{})
-		go func() { srv.GracefulStop(); close(graceful) }()
+	log.Info("OTLP/gRPC listening", "addr", ln.Addr().String(), "tls", c.tlsCert != "")
+	return rc, gracefulStop(srv, served), nil
+}
+
+// gracefulStop returns a func that stops srv gracefully, or at once when its
+// context ends first, and waits until srv.Serve (which closes served) returned.
+func gracefulStop(srv *grpc.Server, served <-chan struct{}) func(context.Context) error {
+	var once sync.Once
+	graceful := make(chan struct{})
+	return func(ctx context.Context) error {
+		once.Do(func() { go func() { srv.GracefulStop(); close(graceful) }() })
+		var err error
 		select {
 		case <-graceful:
-		case <-time.After(7 * time.Second):
-			srv.Stop()
+		case <-ctx.Done():
+			srv.Stop() // ends GracefulStop too
+			err = fmt.Errorf("OTLP/gRPC exports still in flight: %w", ctx.Err())
 		}
 		<-served
-	}()
-	log.Info("OTLP/gRPC listening", "addr", ln.Addr().String(), "tls", c.tlsCert != "")
-	return rc, func() { cancel(); <-stopped }, nil
+		return err
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,13 +10,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/cloudwatch"
+	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
+	"github.com/drainpipe/drainpipe/otlp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -34,6 +38,7 @@ type serveConfig struct {
 	tlsCert, tlsKey                  string
 	cluster                          clusterConfig
 	otlpGRPCListen                   string
+	maxConns, syslogMaxConns         int
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -57,6 +62,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	cw := addCloudWatchFlags(f)
 	mf := addMetricsFlags(f)
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
+	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
+	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	cf := addClusterFlags(f)
 	pos, err := f.parse(args)
 	if err != nil {
@@ -74,6 +81,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
 	c.metrics = mf
+	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
 	c.otlpGRPCListen = *grpcListen
 	if c.cloudwatch = *cw.enabled; c.cloudwatch {
@@ -135,25 +143,23 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	clock := newShutdownClock(ctx, log)
+	lock, err := lockData(c.data)
+	if err != nil {
+		return err
 	}
+	defer lock.Release()
 	if c.debugListen != "" {
 		go servePprof(c.debugListen, log)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &members{shared: c.natsURL != ""}
-	j, err := journal.Open(ctx, journal.Config{
-		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
-		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
-		Shared: c.natsURL != "", Partitions: c.cluster.partitions, Replicas: c.cluster.replicas,
-		MonitorURLs: c.cluster.monitor, Members: m,
-	})
+	j, err := openJournal(ctx, c, m, log, reg)
 	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
+		return err
 	}
-	defer j.Close()
+	defer clock.run("journal", journalDone, j.Shutdown)
 	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), Replicas: j.Replicas(), StateFile: filepath.Join(c.data, "drains.state"),
 		Logger: log.With("part", "drains"), Registerer: reg})
 	if err != nil {
@@ -178,43 +184,101 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	stopSinks := runSinks(j, cl, m, ss, log)
-	defer stopSinks()
-	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
+	defer clock.run("sinks", sinksDone, stopSinks)
+	rc, stopIngest, err := startIngest(ctx, clock, c, j, ds, log, reg)
 	if err != nil {
 		return err
 	}
-	defer stopSyslog()
-	rc, stopOTLP, err := startOTLP(ctx, c, j, ds, log.With("part", "otlp"), reg)
-	if err != nil {
-		return err
-	}
-	defer stopOTLP()
+	defer clock.run("ingest", ingestDone, stopIngest)
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Sinks: statusReporters(j, cl, ss), Metrics: ss.history, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		Ready: j.Ready,
 	}, nil)
-	return listenAndServe(ctx, c.listen, srv, log)
+	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
+	return listenAndServe(ctx, clock, lc, srv, log)
+}
+
+// lockData makes the data directory and locks it: a second server on it refuses
+// to start, naming the first.
+func lockData(dir string) (*datadir.Lock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return datadir.Acquire(dir)
+}
+
+// openJournal opens the journal in the data directory, or on --nats, shared with
+// the cluster's other nodes (m says who they are).
+func openJournal(ctx context.Context, c serveConfig, m *members, log *slog.Logger, reg prometheus.Registerer) (*journal.Journal, error) {
+	j, err := journal.Open(ctx, journal.Config{
+		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
+		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
+		Shared: c.natsURL != "", Partitions: c.cluster.partitions, Replicas: c.cluster.replicas,
+		MonitorURLs: c.cluster.monitor, Members: m,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", journalAdvice(err))
+	}
+	return j, nil
+}
+
+// journalAdvice says which flag mends a journal that does not fit its disk.
+func journalAdvice(err error) error {
+	var small *journal.DiskTooSmallError
+	switch {
+	case !errors.As(err, &small):
+		return err
+	case small.Fits > 0:
+		return fmt.Errorf("%w; lower --journal-max-bytes to %dMiB or less (leave room for the archive on the same disk), or free disk space", err, small.Fits>>20)
+	}
+	return fmt.Errorf("%w; lower --journal-max-bytes, or give the NATS server more storage", err)
+}
+
+// startIngest starts the receivers beside the HTTP server: the syslog listeners and
+// the OTLP receiver (with its gRPC server when asked for). From the signal on they
+// drain their connections beside the HTTP requests in flight, within the shutdown
+// budget's ingest part; the returned func waits for that, within its context.
+func startIngest(ctx context.Context, clock *shutdownClock, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg prometheus.Registerer) (*otlp.Receiver, func(context.Context) error, error) {
+	stopSyslog, err := startSyslog(c, j, ds, log.With("part", "syslog"), reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, stopOTLP, err := startOTLP(c, j, ds, log.With("part", "otlp"), reg)
+	if err != nil {
+		clock.run("syslog", ingestDone, stopSyslog)
+		return nil, nil, err
+	}
+	stop := func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		var errSyslog, errOTLP error
+		wg.Go(func() { errSyslog = stopSyslog(ctx) })
+		wg.Go(func() { errOTLP = stopOTLP(ctx) })
+		wg.Wait()
+		return errors.Join(errSyslog, errOTLP)
+	}
+	context.AfterFunc(ctx, func() { clock.run("ingest", ingestDone, stop) })
+	return rc, stop, nil
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
-// and returns within the 10 s a platform gives a process to stop.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+// and returns within the shutdown budget's ingest part.
+func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger) error {
+	hs, err := httpd.Listen(lc, h)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("drainpipe serving", "addr", ln.Addr().String())
+	go func() { errc <- hs.Serve() }()
+	log.Info("drainpipe serving", "addr", hs.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	sctx, cancel := clock.by(ingestDone)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at shutdown", "err", err)

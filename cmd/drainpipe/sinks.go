@@ -97,12 +97,13 @@ func openSinks(ctx context.Context, c serveConfig, j *journal.Journal, ds *drain
 }
 
 // runSinks delivers the journal to the sinks until the returned func is called;
-// that func waits for the deliveries to stop, and for the leases to be given back.
+// that func waits for the deliveries to stop, and for the leases to be given back,
+// or for its own context (the shutdown budget) to end.
 // The archive reads every partition through this node's own consumer; CloudWatch
 // and the metrics deliver the partitions this node holds the lease of; this node
 // keeps its metrics store a replica of the metrics' history, and purges the journal
 // while it holds the purge lease.
-func runSinks(j *journal.Journal, cl *cluster.Cluster, m *members, ss *sinkSet, log *slog.Logger) func() {
+func runSinks(j *journal.Journal, cl *cluster.Cluster, m *members, ss *sinkSet, log *slog.Logger) func(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	node := cl.Self().Name
@@ -122,9 +123,16 @@ func runSinks(j *journal.Journal, cl *cluster.Cluster, m *members, ss *sinkSet, 
 		wg.Go(func() { ms.Run(ctx) })
 	}
 	wg.Go(func() { housekeep(ctx, cl, m, log) })
-	return func() {
+	return func(wctx context.Context) error {
 		cancel()
-		wg.Wait()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-wctx.Done():
+			return fmt.Errorf("sinks still writing: %w", wctx.Err())
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/drains"
@@ -33,17 +34,23 @@ var (
 	_ syslog.Appender = journalAppender{}
 )
 
-// startSyslog starts the syslog listeners asked for; the returned func stops them
-// after they appended what they had read.
-func startSyslog(c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg prometheus.Registerer) (func(), error) {
+// startSyslog starts the syslog listeners asked for; the returned func shuts them
+// down (draining their connections) within its context, and returns once they
+// appended what they had read.
+func startSyslog(c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg prometheus.Registerer) (func(context.Context) error, error) {
 	var servers []*syslog.Server
-	stop := func() {
-		for _, s := range servers {
-			_ = s.Close()
+	shutdown := func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(servers))
+		for i, s := range servers {
+			wg.Go(func() { errs[i] = s.Shutdown(ctx) })
 		}
+		wg.Wait()
+		return errors.Join(errs...)
 	}
+	stop := func() { _ = shutdown(context.Background()) }
 	listen := func(addr, kind string, tlsCfg *tls.Config) error {
-		s, err := syslog.NewServer(syslog.Config{Addr: addr, TLS: tlsCfg, Logger: log.With("listener", kind),
+		s, err := syslog.NewServer(syslog.Config{Addr: addr, TLS: tlsCfg, MaxConns: c.syslogMaxConns, Logger: log.With("listener", kind),
 			Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"listener": kind}, reg)},
 			syslogDrains{ds}, journalAppender{j})
 		if err != nil {
@@ -79,5 +86,5 @@ func startSyslog(c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.
 			return nil, err
 		}
 	}
-	return stop, nil
+	return shutdown, nil
 }

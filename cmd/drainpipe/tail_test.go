@@ -2,23 +2,13 @@ package main_test
 
 import (
 	"bufio"
-	"fmt"
+	"bytes"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// logplexBody frames one app line per message.
-func logplexBody(msgs ...string) string {
-	var b strings.Builder
-	for _, m := range msgs {
-		line := "<190>1 2026-11-22T10:00:00.000000+00:00 host app web.1 - " + m
-		fmt.Fprintf(&b, "%d %s", len(line), line)
-	}
-	return b.String()
-}
 
 // TestTailFollowsAcrossARestart: `tail -f` keeps following when the server
 // restarts, and prints every line once, in order (issue 9 item 19). The server's
@@ -32,7 +22,7 @@ func TestTailFollowsAcrossARestart(t *testing.T) {
 	u := strings.Replace(s.addDrain("follow"), strings.TrimPrefix(s.url, "http://"), proxy.addr, 1)
 	send := func(msgs ...string) {
 		t.Helper()
-		if code := post(t, u, strings.NewReader(logplexBody(msgs...)), logplexHeaders); code != 204 {
+		if code := post(t, u, bytes.NewReader(logplexBody(time.Now(), msgs...)), logplexHeaders); code != 204 {
 			t.Fatalf("post %v: status %d", msgs, code)
 		}
 	}

@@ -92,7 +92,7 @@ func TestDamagedDrainStore(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "")
 	u := s.addDrain("damaged")
-	if code := post(t, u, strings.NewReader(logplexBody("before")), logplexHeaders); code != 204 {
+	if code := post(t, u, bytes.NewReader(logplexBody(time.Now(), "before")), logplexHeaders); code != 204 {
 		t.Fatalf("status %d before the damage", code)
 	}
 	if _, err := s.stop(); err != nil {
@@ -104,7 +104,7 @@ func TestDamagedDrainStore(t *testing.T) {
 	}
 	s.start()
 	u = strings.Replace(u, u[strings.Index(u, "@")+1:strings.Index(u, "/logs")], strings.TrimPrefix(s.url, "http://"), 1)
-	resp := postResponse(t, u, logplexBody("after"))
+	resp := postResponse(t, u, string(logplexBody(time.Now(), "after")))
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("a drain the store forgot: status %d, want 503 with Retry-After", resp.StatusCode)
 	}
@@ -131,7 +131,7 @@ func TestDamagedDrainStore(t *testing.T) {
 	}
 	s.start()
 	u = strings.Replace(u, u[strings.Index(u, "@")+1:strings.Index(u, "/logs")], strings.TrimPrefix(s.url, "http://"), 1)
-	if resp := postResponse(t, u, logplexBody("accepted")); resp.StatusCode != 401 {
+	if resp := postResponse(t, u, string(logplexBody(time.Now(), "accepted"))); resp.StatusCode != 401 {
 		t.Fatalf("after the loss was accepted: status %d, want 401", resp.StatusCode)
 	}
 	if resp := postOTLP(t, s.url, u); resp.StatusCode != 401 {
@@ -185,7 +185,7 @@ func TestDrainsListShowsLagAndErrors(t *testing.T) {
 	emu, url := startEmulator(t, cwlemu.Faults{Down: true})
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch")
 	u := s.addDrain("unreachable")
-	if code := post(t, u, strings.NewReader(logplexBody("a", "b")), logplexHeaders); code != 204 {
+	if code := post(t, u, bytes.NewReader(logplexBody(time.Now(), "a", "b")), logplexHeaders); code != 204 {
 		t.Fatalf("status %d", code)
 	}
 	deadline := time.Now().Add(60 * time.Second)

@@ -40,7 +40,8 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := verify.Config{URL: drainURL, Count: *count, Concurrency: *conc, Wait: *wait, Reader: reader}
 	if isTerminal(stderr) {
 		cfg.Progress = func(r verify.Report) {
-			fmt.Fprintf(stderr, "\rsent %d  found %d  missing %d  duplicates %d ", r.Sent, r.Found, r.Missing, r.Duplicates)
+			// While reading back, a pair not found yet is not lost yet: "not yet found".
+			fmt.Fprintf(stderr, "\rsent %d  found %d  not yet found %d  duplicates %d ", r.Sent, r.Found, r.Missing+r.Unacknowledged, r.Duplicates)
 		}
 	}
 	r, err := verify.Run(ctx, cfg)
@@ -97,6 +98,9 @@ func appOfDrainURL(ctx context.Context, cf clientFlags, drainURL string) (string
 	if err != nil || u.User == nil {
 		return "", usagef("drain URL %q has no drain id: pass --app", redactURL(drainURL))
 	}
+	if app, ok, err := lambdaAppOf(ctx, u.User.Username()); ok || err != nil {
+		return app, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
+	}
 	c, err := cf.client()
 	if err != nil {
 		return "", err
@@ -116,7 +120,7 @@ func appOfDrainURL(ctx context.Context, cf clientFlags, drainURL string) (string
 func printReport(w io.Writer, r verify.Report) {
 	fmt.Fprintf(w, "run %s: %d pairs sent, %d complete, %d missing, %d unacknowledged, %d duplicated\n",
 		r.RunID, r.Sent, r.Found, r.Missing, r.Unacknowledged, r.Duplicates)
-	fmt.Fprintf(w, "delivery latency (send to visible): p50 %.0f ms, p99 %.0f ms\n", r.P50Ms, r.P99Ms)
+	fmt.Fprintf(w, "delivery latency (send to readable): p50 %.0f ms, p99 %.0f ms\n", r.P50Ms, r.P99Ms)
 	if len(r.MissingIDs) > 0 {
 		fmt.Fprintf(w, "missing ids: %s\n", ids(r.MissingIDs))
 	}

@@ -1,0 +1,148 @@
+//go:build linux
+
+package journal_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/tmpfs"
+	"github.com/drainpipe/drainpipe/journal"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestFullDisk fills the real disk under the journal (a 32 MB tmpfs) until the
+// embedded server's writes fail with ENOSPC. Every Append must still answer within
+// its context's deadline, with a retryable error; Ready must say the journal cannot
+// write; once space returns the journal recovers by itself (no restart), takes new
+// batches, delivers every acknowledged one, purges them, and closes promptly.
+func TestFullDisk(t *testing.T) {
+	t.Parallel()
+	disk := tmpfs.Mount(t, "32m")
+	reg := prometheus.NewRegistry()
+	j, err := journal.Open(context.Background(), journal.Config{Dir: filepath.Join(disk, "journal"), MaxBytes: 16 << 20,
+		Sinks: []string{"c"}, PublishTimeout: time.Second, HealthInterval: 100 * time.Millisecond,
+		DedupWindow: time.Millisecond, PurgeInterval: 100 * time.Millisecond, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			j.Close()
+		}
+	})
+	filler := tmpfs.Fill(t, disk, 3<<20)
+
+	var acked []string
+	var failure error
+	for i := 0; failure == nil && i < 200; i++ {
+		key := fmt.Sprintf("b%03d", i)
+		err := appendWithin(t, j, batch("d1", key, 400), 2*time.Second)
+		switch {
+		case err == nil:
+			acked = append(acked, key)
+		case errors.Is(err, drainpipe.ErrUnavailable), errors.Is(err, drainpipe.ErrJournalFull), errors.Is(err, context.DeadlineExceeded):
+			failure = err
+		default:
+			t.Fatalf("append %s: %v, want a retryable error", key, err)
+		}
+	}
+	if failure == nil {
+		t.Fatalf("%d appends fitted on a full disk", len(acked))
+	}
+	t.Logf("%d batches acknowledged, then: %v", len(acked), failure)
+	// While the disk is full the journal says so, and answers at once.
+	waitFor(t, 10*time.Second, "Ready to fail on a full disk", func() bool { return j.Ready() != nil })
+	t.Logf("ready: %v", j.Ready())
+	start := time.Now()
+	if err := appendWithin(t, j, batch("d1", "while-full", 10), 2*time.Second); err == nil {
+		t.Fatal("append on a full disk succeeded")
+	} else if !errors.Is(err, drainpipe.ErrUnavailable) || time.Since(start) > time.Second {
+		t.Errorf("append on a known-full disk: %v after %v, want ErrUnavailable at once", err, time.Since(start))
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the journal to recover once space returned", func() bool { return j.Ready() == nil })
+	for i := range 5 {
+		key := fmt.Sprintf("after%d", i)
+		if err := appendWithin(t, j, batch("d1", key, 400), 5*time.Second); err != nil {
+			t.Fatalf("append after space returned: %v", err)
+		}
+		acked = append(acked, key)
+	}
+	// An append that timed out may still have been stored (the server wrote it
+	// after the client gave up): the sink keeps consuming until the stream is
+	// empty, so those are delivered and purged too.
+	c := &collector{name: "c"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Consume(ctx, c, journal.ConsumeOptions{AckWait: time.Second}) }()
+	delivered := func() map[string]bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		keys := map[string]bool{}
+		for _, e := range c.got {
+			for _, b := range e.Batches {
+				keys[b.Key] = true
+			}
+		}
+		return keys
+	}
+	waitFor(t, 30*time.Second, "every acknowledged batch to be delivered and purged", func() bool {
+		keys := delivered()
+		for _, k := range acked {
+			if !keys[k] {
+				return false
+			}
+		}
+		return counterValue(t, reg, "drainpipe_journal_messages") == 0
+	})
+	cancel()
+	<-done
+	start = time.Now()
+	j.Close()
+	closed = true
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+}
+
+// appendWithin appends b with a deadline of d, and fails the test if Append does
+// not answer by twice that.
+func appendWithin(t *testing.T, j *journal.Journal, b *drainpipe.Batch, d time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := j.Append(ctx, b)
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(2 * d):
+		t.Fatalf("Append of %s did not answer within %v of its %v deadline", b.Key, 2*d, d)
+		return nil
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

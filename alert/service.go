@@ -312,6 +312,15 @@ func (s *Service) destinations(r Rule) ([]sealedDest, error) {
 // what this node holds is never ahead of what a restart would find.
 func (s *Service) save(ctx context.Context, e *entry) error {
 	data, err := e.state.save(ctx, s.cfg.Store)
+	if errors.Is(err, ErrConflict) {
+		// Another node wrote the state (a mute through its API, the node that
+		// evaluated before this one): take the stored one, and let the caller
+		// do its change again from it.
+		if rerr := s.refresh(ctx, e); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
 	if err != nil {
 		if e.saved != nil {
 			if old, lerr := loadState(Stored{Data: e.saved, Rev: e.state.rev}); lerr == nil {
@@ -408,13 +417,21 @@ func (s *Service) Mute(ctx context.Context, name string, until time.Time) error 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := s.cfg.Now()
-	e.state.MutedUntil = until
 	detail := "unmuted"
 	if until.After(now) {
 		detail = "muted until " + until.UTC().Format(time.RFC3339)
 	}
-	e.state.record(Event{Time: now, Type: "mute", Detail: detail})
-	return s.save(ctx, e)
+	// A state another node changed since this one read it is read again (by
+	// save), and the mute made on it once more.
+	var err error
+	for range 2 {
+		e.state.MutedUntil = until
+		e.state.record(Event{Time: now, Type: "mute", Detail: detail})
+		if err = s.save(ctx, e); !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return err
 }
 
 func (s *Service) entry(name string) (*entry, bool) {

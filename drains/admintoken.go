@@ -50,9 +50,19 @@ func (s *Store) AdminToken(ctx context.Context, path string) ([]byte, error) {
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("write admin token: %w", err)
 	}
-	stored, _, err := s.initAdminToken(ctx, drainpipe.HashSecret(token))
+	tokenWritten()
+	stored, created, err := s.initAdminToken(ctx, drainpipe.HashSecret(token))
 	if err != nil {
 		return nil, err
+	}
+	if !created {
+		// Another node started at the same moment and stored its token first: this
+		// one would be refused, so it must not stay in the file for the CLI.
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove the admin token another node's replaced: %w", err)
+		}
+		s.log.Info("the admin token was made by another node; copy its admin-token file here to use the CLI on this machine", "file", path)
+		return stored, nil
 	}
 	s.log.Info("admin token written", "file", path)
 	return stored, nil
@@ -101,6 +111,10 @@ func (s *Store) initAdminToken(ctx context.Context, hash []byte) ([]byte, bool, 
 	}
 	return e.Value(), false, nil
 }
+
+// tokenWritten runs between writing a new token's file and storing its hash:
+// tests make another node store its token there.
+var tokenWritten = func() {}
 
 // emptyTokenHash is the hash of the empty token, which is never accepted.
 var emptyTokenHash = drainpipe.HashSecret("")

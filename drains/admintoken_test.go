@@ -2,6 +2,8 @@ package drains_test
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +122,32 @@ func TestAdminTokenEmptyHashReplaced(t *testing.T) {
 	defer other.Close()
 	if hash, err := other.AdminToken(t.Context(), filepath.Join(t.TempDir(), "admin-token")); err != nil || !bytes.Equal(hash, drainpipe.HashSecret(good)) {
 		t.Fatalf("other node: %x %v, want the replaced hash", hash, err)
+	}
+}
+
+// TestAdminTokenRace: a node that makes a token while another node of the
+// cluster stores its own first checks requests against the other's, and keeps
+// no file of a token that would be refused.
+func TestAdminTokenRace(t *testing.T) {
+	n := openNode(t, t.TempDir())
+	first := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(first, []byte("the-first-nodes-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	drains.SetTokenWritten(t, func() {
+		if _, err := n.ds.AdminToken(t.Context(), first); err != nil {
+			t.Error(err)
+		}
+	})
+	late := filepath.Join(t.TempDir(), "admin-token")
+	hash, err := n.ds.AdminToken(t.Context(), late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := drainpipe.HashSecret("the-first-nodes-token-0123456789"); !bytes.Equal(hash, want) {
+		t.Fatalf("the late node checks against %x, want the first node's %x", hash, want)
+	}
+	if _, err := os.Stat(late); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the late node keeps a token that is refused (stat: %v)", err)
 	}
 }

@@ -136,6 +136,43 @@ func TestAdminSinkStatus(t *testing.T) {
 	}
 }
 
+// TestAdminSinkStatusInCluster: a sink split over a cluster's nodes shows each app
+// the status of its part, and the node that delivers it.
+func TestAdminSinkStatusInCluster(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	partOf := map[string]int{"myapp": 0, "other": 1}
+	ts := newTestServer(t, func(c *httpd.Config) {
+		c.Now = func() time.Time { return now }
+		c.Sinks = []httpd.StatusReporter{
+			fakeSink{name: "archive", st: httpd.SinkStatus{Node: "a"}},
+			fakeSink{name: "cloudwatch", st: httpd.SinkStatus{
+				PartOf: func(app string) int { return partOf[app] },
+				Parts: []httpd.SinkStatus{{Node: "b"}, {Lag: 3 * time.Minute, LastError: "PutLogEvents: throttled",
+					LastErrorAt: now.Add(-time.Second), Node: "c"}},
+			}},
+		}
+	})
+	ts.drains.add(t, "myapp")
+	ts.drains.add(t, "other")
+	_, text := do(t, "GET", ts.url+"/api/drains", "", admin())
+	var ds []api.Drain
+	if err := json.Unmarshal([]byte(text), &ds); err != nil || len(ds) != 2 {
+		t.Fatalf("list: %v %s", err, text)
+	}
+	want := map[string]map[string]string{
+		"myapp": {"archive": "ok (node a)", "cloudwatch": "ok (node b)"},
+		"other": {"archive": "ok (node a)", "cloudwatch": "lag 3m0s; last error 1s ago: PutLogEvents: throttled (node c)"},
+	}
+	for _, d := range ds {
+		for sink, w := range want[d.App] {
+			if d.Sinks[sink] != w {
+				t.Errorf("%s %s = %q, want %q", d.App, sink, d.Sinks[sink], w)
+			}
+		}
+	}
+}
+
 // TestAdminLines: the line endpoints over a real archive and its reader: tail,
 // follow, search, and their answers to an unknown app and bad parameters.
 func TestAdminLines(t *testing.T) {

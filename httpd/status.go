@@ -27,6 +27,14 @@ type SinkStatus struct {
 	// Apps is what the sink says of some apps ("parked: AccessDeniedException: ..."),
 	// shown first for those apps.
 	Apps map[string]string
+	// Node is the node that delivers (in a cluster; "" on one node): it is shown
+	// after the status, "ok (node b)". With Parts, each part names its own.
+	Node string
+	// Parts, when set, are the statuses of a sink whose work is split by app over
+	// the nodes of a cluster (the journal's partitions), and PartOf gives the part
+	// of an app: an app is shown its part's status.
+	Parts  []SinkStatus
+	PartOf func(app string) int
 }
 
 // lagShown is the lag from which a status shows it: below it, a sink keeps up.
@@ -35,6 +43,11 @@ const lagShown = time.Second
 // forApp is the status of app as `drains list` prints it: "ok", or what is wrong,
 // such as "lag 36s; last error 5s ago: PutLogEvents: dial tcp ...: connection refused".
 func (st SinkStatus) forApp(app string, now time.Time) string {
+	if st.PartOf != nil {
+		if p := st.PartOf(app); p >= 0 && p < len(st.Parts) {
+			st = st.Parts[p]
+		}
+	}
 	var parts []string
 	if note := st.Apps[app]; note != "" && note != "ok" {
 		parts = append(parts, note)
@@ -46,8 +59,12 @@ func (st SinkStatus) forApp(app string, now time.Time) string {
 		ago := max(now.Sub(st.LastErrorAt), 0).Round(time.Second)
 		parts = append(parts, fmt.Sprintf("last error %s ago: %s", ago, st.LastError))
 	}
+	out := strings.Join(parts, "; ")
 	if len(parts) == 0 {
-		return "ok"
+		out = "ok"
 	}
-	return strings.Join(parts, "; ")
+	if st.Node != "" {
+		out += " (node " + st.Node + ")"
+	}
+	return out
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,53 +19,97 @@ import (
 type appendReq struct {
 	data    []byte // encoded batch
 	key     string // de-duplication key, "" for none
+	msgID   string // the piece's Nats-Msg-Id on a shared journal, "" for none
+	part    int    // the partition of the batch's app
 	records int
 	w       *write // the Append this piece belongs to
 }
 
-// commit is a group of requests written as one journal message.
+// commit is a group of requests written together: one journal message per
+// partition, and on a shared journal one per keyed piece (its Nats-Msg-Id is the
+// server's de-duplication).
 type commit struct {
+	reqs  []*appendReq
+	msgs  []*commitMsg
+	start time.Time
+}
+
+// commitMsg is one journal message of a commit.
+type commitMsg struct {
 	reqs   []*appendReq
 	future jetstream.PubAckFuture
 	err    error
-	start  time.Time
 }
+
+// Outcomes of a piece other than "written now".
+var (
+	// errStored: the server already held the piece (a retry that reached another node).
+	errStored = errors.New("already stored")
+	// errBusy: another node is writing the same piece right now; try again shortly.
+	errBusy = errors.New("being stored by another node")
+)
 
 // write is one Append's pieces on their way to disk. It settles when the last
 // piece does, whether or not the Append that made it is still waiting: a request
 // whose deadline passed returns at once, and the outcome still decides what a
 // retry of the same batch finds (committed, or free to write again).
 type write struct {
-	j     *Journal
-	key   string
-	lines int
-	done  chan struct{} // closed when every piece has settled
+	j      *Journal
+	key    string
+	lines  int
+	pieces int
+	done   chan struct{} // closed when every piece has settled
 
-	mu   sync.Mutex
-	left int
-	err  error // the first failure
+	mu        sync.Mutex
+	left      int
+	stored    int   // pieces the server already held (a retry that reached another node)
+	err       error // the first failure
+	abandoned bool  // its Append stopped waiting: nobody tries it again if it ends busy
 }
 
 // settle records the outcome of n pieces.
 func (w *write) settle(n int, err error) {
 	w.mu.Lock()
-	if err != nil && w.err == nil {
+	switch {
+	case errors.Is(err, errStored):
+		w.stored += n
+	case err != nil && w.err == nil:
 		w.err = err
 	}
 	w.left -= n
 	last := w.left == 0
+	// A write that ends busy is tried again by its Append, which holds the key
+	// meanwhile; one whose Append left frees the key now.
+	freeKey := last && w.key != "" && (!errors.Is(w.err, errBusy) || w.abandoned)
 	w.mu.Unlock()
 	if !last {
 		return
 	}
-	if w.err == nil {
+	if w.err == nil && w.stored < w.pieces {
 		w.j.metrics.appendedLines.Add(float64(w.lines))
 		w.j.metrics.appendedBatches.Inc()
 	}
-	if w.key != "" {
+	if freeKey {
 		w.j.dedup.settle(w.key, w.err)
 	}
 	close(w.done)
+}
+
+// abandon records that w's Append stopped waiting for it.
+func (w *write) abandon() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.abandoned = true
+	if w.left == 0 && w.key != "" && errors.Is(w.err, errBusy) {
+		w.j.dedup.settle(w.key, w.err) // it ended busy just before: its key is free
+	}
+}
+
+// duplicate reports whether the server already held every piece of a settled w.
+func (w *write) duplicate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err == nil && w.stored == w.pieces
 }
 
 // Append writes b to the journal and returns once it is on disk (fsynced by the
@@ -87,7 +133,11 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 			return true, nil
 		}
 		if owned {
-			return false, j.await(ctx, j.write(ctx, b, key))
+			dup, err := j.writeKeyed(ctx, b, key)
+			if dup {
+				j.metrics.duplicates.Inc()
+			}
+			return dup, err
 		}
 		// Another request is writing the same batch (a retry that overtook a slow
 		// first try): its outcome decides ours.
@@ -95,6 +145,34 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 		case <-wait:
 		case <-ctx.Done():
 			return false, ctx.Err()
+		}
+	}
+}
+
+// writeKeyed writes a keyed batch. On a shared journal another node may be
+// writing the same batch at this moment (logplex gave up on it and retried
+// elsewhere): the server says so, and the write is tried again until one of them
+// settles it.
+//
+// It reports whether every piece was already stored (a retried batch that the
+// server recognised). The key is settled when the last write does.
+func (j *Journal) writeKeyed(ctx context.Context, b *drainpipe.Batch, key string) (bool, error) {
+	retry := backoff.Backoff{Min: 20 * time.Millisecond, Max: 500 * time.Millisecond}
+	for {
+		w := j.write(ctx, b, key)
+		err := j.await(ctx, w)
+		switch {
+		case err == nil:
+			return w.duplicate(), nil
+		case !errors.Is(err, errBusy):
+			if ctx.Err() != nil {
+				w.abandon()
+			}
+			return false, err
+		}
+		if err := retry.Wait(ctx); err != nil {
+			j.dedup.settle(key, errBusy) // nobody writes it now: a retry may
+			return false, err
 		}
 	}
 }
@@ -110,12 +188,16 @@ func (j *Journal) await(ctx context.Context, w *write) error {
 }
 
 // write splits b into pieces that fit a journal message and queues them; the
-// returned write settles (and, with a key, settles the key) once all have.
+// returned write settles (and, with a key, settles the key) once all have. On a
+// shared journal each keyed piece carries its Nats-Msg-Id.
 func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *write {
 	pieces := j.encode(b)
-	w := &write{j: j, key: key, lines: len(b.Records), left: len(pieces), done: make(chan struct{})}
+	w := &write{j: j, key: key, lines: len(b.Records), pieces: len(pieces), left: len(pieces), done: make(chan struct{})}
 	for i, p := range pieces {
 		p.key, p.w = key, w
+		if j.cfg.Shared && key != "" {
+			p.msgID = key + "/" + strconv.Itoa(i)
+		}
 		select {
 		case j.reqs <- p:
 			continue
@@ -129,8 +211,18 @@ func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *wr
 	return w
 }
 
-// encode returns b as one or more encoded pieces, each under the message limit.
+// encode returns b as one or more encoded pieces, each under the message limit,
+// in the partition of b's app.
 func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
+	pieces := j.split(b)
+	part := j.PartitionOf(b.App)
+	for _, p := range pieces {
+		p.part = part
+	}
+	return pieces
+}
+
+func (j *Journal) split(b *drainpipe.Batch) []*appendReq {
 	data := appendBatch(nil, b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
@@ -139,7 +231,7 @@ func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
 	left, right := *b, *b
 	left.Records, right.Records = b.Records[:half], b.Records[half:]
 	right.Dropped = 0 // counted once, with the first piece
-	return append(j.encode(&left), j.encode(&right)...)
+	return append(j.split(&left), j.split(&right)...)
 }
 
 // commitLoop gathers waiting requests into messages, at most CommitDepth in flight.
@@ -185,49 +277,98 @@ func (j *Journal) commitLoop() {
 				break gather
 			}
 		}
-		j.publish(c, size)
+		j.publish(c)
 		inflight <- c // blocks while CommitDepth commits are in flight: the next one grows meanwhile
 	}
 }
 
-func (j *Journal) publish(c *commit, size int) {
-	msg := nats.NewMsg(subject)
-	data := make([]byte, 0, size)
+// publish sends c's messages: the requests of each partition together, except
+// that on a shared journal each keyed piece goes alone, with its Nats-Msg-Id.
+func (j *Journal) publish(c *commit) {
+	byPart := map[int]*commitMsg{}
 	for _, r := range c.reqs {
-		data = append(data, r.data...)
-		if r.key != "" {
-			msg.Header.Add(keyHeader, r.key)
+		if r.msgID != "" {
+			c.msgs = append(c.msgs, &commitMsg{reqs: []*appendReq{r}})
+			continue
 		}
+		m := byPart[r.part]
+		if m == nil {
+			m = &commitMsg{}
+			byPart[r.part] = m
+			c.msgs = append(c.msgs, m)
+		}
+		m.reqs = append(m.reqs, r)
 	}
-	msg.Data = data
-	c.future, c.err = j.js.PublishMsgAsync(msg)
+	for _, m := range c.msgs {
+		msg := nats.NewMsg(subjectOf(m.reqs[0].part))
+		n := 0
+		for _, r := range m.reqs {
+			n += len(r.data)
+		}
+		data := make([]byte, 0, n)
+		for _, r := range m.reqs {
+			data = append(data, r.data...)
+			if r.key != "" {
+				msg.Header.Add(keyHeader, r.key)
+			}
+		}
+		if id := m.reqs[0].msgID; id != "" {
+			msg.Header.Set(jetstream.MsgIDHeader, id)
+		}
+		msg.Data = data
+		m.future, m.err = j.js.PublishMsgAsync(msg)
+	}
 }
 
-// finish waits for the server's acknowledgement of c and answers its requests.
+// finish waits for the server's acknowledgement of c's messages and answers
+// their requests.
 func (j *Journal) finish(c *commit) {
-	err := c.err
-	if err == nil {
-		select {
-		case <-c.future.Ok():
-		case err = <-c.future.Err():
+	records := 0
+	var failed error
+	for _, m := range c.msgs {
+		err := m.err
+		var ack *jetstream.PubAck
+		if err == nil {
+			select {
+			case ack = <-m.future.Ok():
+			case err = <-m.future.Err():
+			}
+		}
+		err = outcome(ack, err)
+		for _, r := range m.reqs {
+			records += r.records
+			r.w.settle(1, err)
+		}
+		if err != nil && !errors.Is(err, errStored) && !errors.Is(err, errBusy) && failed == nil {
+			failed = err
 		}
 	}
-	err = classify(err)
-	records := 0
-	for _, r := range c.reqs {
-		records += r.records
-		r.w.settle(1, err)
-	}
-	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), err)
-	switch news := j.health.committed(err); {
-	case err == nil && news:
+	j.metrics.observeCommit(len(c.reqs), records, time.Since(c.start), failed)
+	switch news := j.health.committed(failed); {
+	case failed == nil && news:
 		j.log.Info("journal writes again")
-	case err != nil && news:
-		j.log.Warn("journal append failed; appends are answered 503 until it writes again", "batches", len(c.reqs), "err", err)
-	case err != nil:
-		j.log.Debug("journal append failed", "batches", len(c.reqs), "err", err)
+	case failed != nil && news:
+		j.log.Warn("journal append failed; appends are answered 503 until it writes again", "batches", len(c.reqs), "err", failed)
+	case failed != nil:
+		j.log.Debug("journal append failed", "batches", len(c.reqs), "err", failed)
 	}
 }
+
+// outcome is what a message's acknowledgement (or its error) means for its requests.
+func outcome(ack *jetstream.PubAck, err error) error {
+	if err == nil && ack != nil && ack.Duplicate {
+		return errStored
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == duplicateInProcess {
+		return errBusy
+	}
+	return classify(err)
+}
+
+// duplicateInProcess is the server's answer to a Nats-Msg-Id being stored now by
+// another publish (JSStreamDuplicateMessageConflictErr).
+const duplicateInProcess = 10158
 
 // failQueued answers the requests still queued when the journal closes.
 func (j *Journal) failQueued() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -23,17 +24,47 @@ type ConsumeOptions struct {
 	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
-	// consumer keeps extending it. Default 10 s.
+	// consumer keeps extending it. Default 10 s. A DeferredSink's entries wait for
+	// their acknowledgement after Write too: give it more than the sink takes to
+	// make them durable.
 	AckWait time.Duration
+	// Partitioned delivers Partition alone (0 ≤ Partition < Partitions()), through
+	// the consumer PartitionConsumer(sink.Name(), Partition). Otherwise every
+	// partition is delivered, in journal order.
+	Partitioned bool
+	Partition   int
+	// Consumer names the durable consumer when it is not the sink's own name (or
+	// its partition's): a node's replica (ReplicaConsumer).
+	Consumer string
+	// MaxAckPending bounds the messages delivered and not yet acknowledged. Default
+	// 4×MaxMessages, and 16384 for a DeferredSink.
+	MaxAckPending int
 }
 
-func (o *ConsumeOptions) setDefaults() {
+func (o *ConsumeOptions) setDefaults(deferred bool) {
 	if o.MaxMessages == 0 {
 		o.MaxMessages = 16
 	}
 	if o.AckWait == 0 {
 		o.AckWait = 10 * time.Second
 	}
+	if o.MaxAckPending == 0 {
+		o.MaxAckPending = 4 * o.MaxMessages
+		if deferred {
+			o.MaxAckPending = 16384
+		}
+	}
+}
+
+// A DeferredSink takes entries in Write but makes them durable later (the metrics
+// publish what they aggregated every few seconds): the journal acknowledges
+// entries only as far as Durable says, so that a crash in between delivers them
+// again to whoever consumes next.
+type DeferredSink interface {
+	drainpipe.Sink
+	// Durable returns the highest sequence of the named journal up to which every
+	// entry Write took is durable.
+	Durable(journal string) uint64
 }
 
 // Consume delivers the journal to sink through the durable consumer named
@@ -41,33 +72,159 @@ func (o *ConsumeOptions) setDefaults() {
 // left off, so after a crash or restart the sink sees every entry it has not
 // acknowledged (and, in the window between its Write and the acknowledgement,
 // some entries again: sinks are told each entry's Seq to skip those).
+//
+// When the server delivered messages that never arrived (a NATS server of the
+// cluster went away mid-delivery), the consumer starts over after its
+// acknowledged floor, so that entries still come in order; what the sink already
+// took is acknowledged again then, not delivered again (the acknowledgements
+// the server lost with its consumer leader would otherwise bring a few seconds of
+// entries to the sink twice). A DeferredSink's Consume returns ErrOutOfOrder
+// instead, for the sink to give up what it holds first.
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
-	opt.setDefaults()
-	name := sink.Name()
-	cons, err := j.consumer(ctx, name, opt)
+	_, deferred := sink.(DeferredSink)
+	var pos position
+	for {
+		pos.dseq = 0 // a new instance of the consumer counts its deliveries from 1
+		err := j.consumeRun(ctx, sink, opt, &pos)
+		if !errors.Is(err, ErrOutOfOrder) || deferred || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// consumeRun is one run of Consume, over one instance of the consumer, from pos:
+// entries at or below pos.seq were taken by the sink in an earlier run.
+func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions, pos *position) error {
+	ds, deferred := sink.(DeferredSink)
+	opt.setDefaults(deferred)
+	name := j.consumerName(sink.Name(), opt)
+	cons, err := j.consumer(ctx, name, opt, deferred)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", name, err)
 	}
-	j.metrics.addSink(name, cons)
-	var lastSeq uint64 // highest sequence this run delivered: anything at or below it is a redelivery
+	j.metrics.addSink(name, sink.Name(), cons)
+	defer j.metrics.removeSink(name, cons)
+	var acks *deferredAcks
+	if deferred {
+		acks = &deferredAcks{sink: ds, journal: j.id, nc: j.nc}
+		defer acks.last()
+	}
 	for ctx.Err() == nil {
-		msgs, seqs, err := j.fetch(ctx, cons, opt, &lastSeq)
+		acks.flush()
+		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, pos, !deferred)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			j.log.Warn("journal fetch failed", "sink", name, "err", err)
+			j.log.Warn("journal fetch failed", "consumer", name, "err", err)
 			_ = backoff.Sleep(ctx, time.Second)
 			continue
 		}
-		if len(msgs) == 0 {
-			continue
+		if len(msgs) > 0 {
+			if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
+				break
+			}
+			if deferred {
+				acks.add(msgs, seqs)
+			} else {
+				j.ack(ctx, sink.Name(), msgs)
+			}
 		}
-		if err := j.deliver(ctx, sink, msgs, seqs, opt); err != nil {
-			break
+		if gap {
+			j.log.Warn("journal messages were delivered but never received (a NATS server went away); the consumer starts again after its last acknowledged entry",
+				"consumer", name, "after", pos.seq)
+			return fmt.Errorf("consumer %s: %w", name, ErrOutOfOrder)
 		}
 	}
 	return ctx.Err()
+}
+
+// ErrOutOfOrder ends a Consume that can no longer deliver in journal order: the
+// server delivered messages whose answer never arrived (a server of the cluster
+// went away), and would offer them again after newer ones. Consume again: the
+// consumer then starts over after its acknowledged floor, in order. A sink that
+// holds entries it has not made durable (a DeferredSink) must first give them up.
+var ErrOutOfOrder = errors.New("journal delivery out of order")
+
+// position is how far a run of Consume has delivered.
+type position struct {
+	// seq is the highest journal sequence delivered: anything at or below it is a
+	// redelivery of what the sink took (its acknowledgement was lost).
+	seq uint64
+	// dseq is the consumer's delivery sequence last received: it grows by one with
+	// every delivery, so a jump means deliveries that never arrived.
+	dseq uint64
+}
+
+// consumerName is the durable consumer that delivers to sink with opt.
+func (j *Journal) consumerName(sink string, opt ConsumeOptions) string {
+	switch {
+	case opt.Consumer != "":
+		return opt.Consumer
+	case opt.Partitioned:
+		return PartitionConsumer(sink, opt.Partition)
+	}
+	return sink
+}
+
+// ack acknowledges msgs once their sink took them, and waits until the server
+// confirms each acknowledgement, which on a replicated consumer it does once the
+// consumer's replicas hold it. An acknowledgement sent while the consumer has no
+// leader (a NATS server of the cluster went away) is dropped without a word; the
+// next run of the consumer, here or on the node that takes the partition over,
+// would then start at the older floor and bring those entries to a sink that
+// cannot skip them (CloudWatch) a second time. Unconfirmed ones are sent again
+// (acknowledging twice is harmless) until ctx ends or ackPatience passes; past
+// that the server offers them again after AckWait and this run skips them. The
+// first attempt is made even when ctx has ended (a node stopping, a lease given
+// back): what the sink took is acknowledged before another node goes on.
+func (j *Journal) ack(ctx context.Context, sink string, msgs []jetstream.Msg) {
+	replies := make([]string, len(msgs))
+	for i, m := range msgs {
+		replies[i] = m.Reply()
+	}
+	retry := backoff.Backoff{Min: 200 * time.Millisecond, Max: 2 * time.Second}
+	deadline := time.Now().Add(ackPatience)
+	for {
+		replies = j.confirmAcks(ctx, replies)
+		if len(replies) == 0 {
+			return
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			j.log.Warn("journal acknowledgements not confirmed; those entries may be delivered again", "sink", sink, "entries", len(replies))
+			return
+		}
+		if retry.Wait(ctx) != nil {
+			return
+		}
+	}
+}
+
+// ackPatience is how long ack keeps sending acknowledgements the server has not
+// confirmed: long enough for a NATS cluster to elect a consumer's new leader.
+const ackPatience = 30 * time.Second
+
+// confirmAcks sends an acknowledgement to each reply subject at once and returns
+// those the server did not confirm within 2 s.
+func (j *Journal) confirmAcks(ctx context.Context, replies []string) []string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	failed := make([]bool, len(replies))
+	var wg sync.WaitGroup
+	for i, r := range replies {
+		wg.Go(func() {
+			_, err := j.nc.RequestWithContext(ctx, r, []byte("+ACK"))
+			failed[i] = err != nil
+		})
+	}
+	wg.Wait()
+	var out []string
+	for i, r := range replies {
+		if failed[i] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // consumer opens the sink's durable consumer, creating it on first use. Messages
@@ -75,26 +232,36 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 // only after AckWait, behind newer ones; sinks rely on journal order (they skip a
 // sequence at or below the last they applied), so a consumer with such messages is
 // recreated to start again, in order, just after its acknowledged floor.
-func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions) (jetstream.Consumer, error) {
+//
+// A consumer whose acknowledgement policy changed (a sink that became a
+// DeferredSink) is recreated the same way; other changes (its partition's subject
+// on a journal that gained partitions, its limits) are made in place.
+func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions, deferred bool) (jetstream.Consumer, error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "drainpipe sink " + name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       opt.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * opt.MaxMessages,
+		MaxAckPending: opt.MaxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if deferred {
+		cfg.AckPolicy = jetstream.AckAllPolicy
+	}
+	if opt.Partitioned && j.parts > 1 {
+		cfg.FilterSubject = subjectOf(opt.Partition)
 	}
 	cons, err := j.stream.Consumer(ctx, name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return j.stream.CreateConsumer(ctx, cfg)
+		return j.createConsumer(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err
 	}
 	info := cons.CachedInfo()
-	if info.NumAckPending == 0 && info.NumRedelivered == 0 {
-		return cons, nil
+	if info.NumAckPending == 0 && info.NumRedelivered == 0 && info.Config.AckPolicy == cfg.AckPolicy {
+		return j.updateConsumer(ctx, cons, cfg)
 	}
 	// The purge loop must not run while this sink has no cursor.
 	j.purgeMu.Lock()
@@ -104,14 +271,41 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	}
 	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
-	j.log.Info("sink resumes after its last acknowledged entry", "sink", name, "seq", cfg.OptStartSeq)
+	j.log.Info("sink resumes after its last acknowledged entry", "consumer", name, "seq", cfg.OptStartSeq)
 	return j.stream.CreateConsumer(ctx, cfg)
+}
+
+// createConsumer creates a consumer; another node creating the same one at the
+// same moment (the partitions of a shared sink) is no failure.
+func (j *Journal) createConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	cons, err := j.stream.CreateConsumer(ctx, cfg)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return j.stream.Consumer(ctx, cfg.Durable)
+	}
+	return cons, err
+}
+
+// updateConsumer brings an existing consumer's editable settings to cfg's.
+func (j *Journal) updateConsumer(ctx context.Context, cons jetstream.Consumer, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	have := cons.CachedInfo().Config
+	if have.FilterSubject == cfg.FilterSubject && have.AckWait == cfg.AckWait && have.MaxAckPending == cfg.MaxAckPending {
+		return cons, nil
+	}
+	have.FilterSubject, have.AckWait, have.MaxAckPending = cfg.FilterSubject, cfg.AckWait, cfg.MaxAckPending
+	return j.stream.UpdateConsumer(ctx, have)
 }
 
 // fetch returns the next messages in order, with their journal sequences. Messages
 // the server offers again that this run already delivered (their ack was lost) are
 // acknowledged and left out.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
+//
+// A DeferredSink's consumer acknowledges all at once up to a sequence: a message
+// offered again is left alone (ackSkipped false), acknowledged with the others
+// once durable.
+//
+// It stops at a jump in the consumer's delivery sequence and reports the gap: the
+// messages before it are returned, none after.
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, pos *position, ackSkipped bool) ([]jetstream.Msg, []uint64, bool, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
@@ -124,18 +318,18 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	// line would reach the sink seconds after its 2xx.
 	batch, err := fetchWaiting(ctx, cons, opt, wait)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if batch != nil {
-		msgs, seqs, err := collect(batch, lastSeq)
-		if len(msgs) > 0 || (err != nil && !errors.Is(err, jetstream.ErrMaxBytesExceeded)) {
-			return msgs, seqs, err
+		msgs, seqs, gap, err := collect(batch, pos, ackSkipped)
+		if len(msgs) > 0 || gap || (err != nil && !errors.Is(err, jetstream.ErrMaxBytesExceeded)) {
+			return msgs, seqs, gap, err
 		}
 	}
 	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return collect(batch, lastSeq)
+	return collect(batch, pos, ackSkipped)
 }
 
 // fetchWaiting fetches the messages waiting, without waiting for more; nil
@@ -157,8 +351,9 @@ func fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptio
 	return cons.Fetch(n, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(wait))
 }
 
-// collect reads a fetched batch.
-func collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
+// collect reads a fetched batch from pos (see fetch), and reports a gap in the
+// consumer's deliveries.
+func collect(batch jetstream.MessageBatch, pos *position, ackSkipped bool) ([]jetstream.Msg, []uint64, bool, error) {
 	var msgs []jetstream.Msg
 	var seqs []uint64
 	for msg := range batch.Messages() {
@@ -166,22 +361,28 @@ func collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []
 		if err != nil {
 			continue // not a JetStream message; never ours
 		}
-		if meta.Sequence.Stream <= *lastSeq {
-			_ = msg.Ack()
+		if pos.dseq != 0 && meta.Sequence.Consumer > pos.dseq+1 {
+			return msgs, seqs, true, nil
+		}
+		pos.dseq = max(pos.dseq, meta.Sequence.Consumer)
+		if meta.Sequence.Stream <= pos.seq {
+			if ackSkipped {
+				_ = msg.Ack()
+			}
 			continue
 		}
-		*lastSeq = meta.Sequence.Stream
+		pos.seq = meta.Sequence.Stream
 		msgs = append(msgs, msg)
 		seqs = append(seqs, meta.Sequence.Stream)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) && len(msgs) == 0 {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return msgs, seqs, nil
+	return msgs, seqs, false, nil
 }
 
-// deliver hands msgs to the sink until it takes them, then acknowledges them. It
-// returns an error only when ctx ends (the messages then go to the next run).
+// deliver hands msgs to the sink until it takes them. It returns an error only
+// when ctx ends (the messages then go to the next run).
 func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetstream.Msg, seqs []uint64, opt ConsumeOptions) error {
 	entries, lines, err := decodeEntries(j.id, msgs, seqs)
 	if err != nil {
@@ -207,11 +408,6 @@ func (j *Journal) deliver(ctx context.Context, sink drainpipe.Sink, msgs []jetst
 		_ = retry.Wait(ctx)
 	}
 	stopHeartbeat()
-	for _, m := range msgs {
-		if err := m.Ack(); err != nil {
-			j.log.Warn("journal ack failed; entries will be delivered again", "sink", sink.Name(), "err", err)
-		}
-	}
 	j.metrics.delivered.WithLabelValues(sink.Name()).Add(float64(lines))
 	return nil
 }

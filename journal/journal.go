@@ -21,9 +21,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/drainpipe/drainpipe/internal/backoff"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -46,8 +48,13 @@ type Config struct {
 	Dir string
 	// URL of an external NATS server or cluster; empty runs the embedded server.
 	URL string
-	// Replicas of the stream on an external cluster (3 for R3); 1 when embedded.
+	// Replicas of the stream on an external server: 0 picks 3 on a cluster (R3) and
+	// 1 on a single server; always 1 when embedded.
 	Replicas int
+	// MonitorURLs are the external servers' monitoring addresses
+	// (http://nats-a:8222): Open reads each one's /varz and warns when one does not
+	// fsync every write. A client connection cannot tell.
+	MonitorURLs []string
 	// MaxBytes caps the journal's disk use: past it, Append fails with
 	// drainpipe.ErrJournalFull until the sinks catch up. Default 4 GiB.
 	MaxBytes int64
@@ -58,6 +65,18 @@ type Config struct {
 	// DedupWindow is how long a retried batch (same drain and key) is recognised.
 	// Default 10 minutes.
 	DedupWindow time.Duration
+	// Partitions is how many partitions a new stream gets (see PartitionOf); a
+	// stream keeps the number it was made with. Default 1.
+	Partitions int
+	// Shared says that other drainpipe nodes use the same journal (an external
+	// NATS server): a retried batch is recognised by the server whichever node it
+	// reaches (each keyed batch is its own message, with its key as Nats-Msg-Id),
+	// each node keeps its own replica consumers (ReplicaConsumer), and no node
+	// deletes a consumer it does not run (see Members).
+	Shared bool
+	// Members tells a shared journal which nodes use it, for the purge and Tidy;
+	// nil purges as one node does, by Sinks.
+	Members Members
 	// Sinks names every sink consumer this deployment runs. Durable consumers of
 	// sinks not listed are deleted at start, so a sink that was turned off does not
 	// hold the journal's cursor (and its disk) forever. Nil keeps every consumer.
@@ -89,8 +108,8 @@ func (c *Config) setDefaults() {
 	if c.DedupWindow == 0 {
 		c.DedupWindow = 10 * time.Minute
 	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
+	if c.Partitions <= 0 {
+		c.Partitions = 1
 	}
 	if c.CommitDepth == 0 {
 		c.CommitDepth = 2
@@ -122,16 +141,18 @@ type Journal struct {
 	dedup   *dedup
 	health  health
 
-	id      string     // the journal's identity, kept in the stream's metadata
-	maxMsg  int        // largest journal message, from the server's max_payload
-	purgeMu sync.Mutex // held by a purge, and while a sink's cursor is recreated
-	reqs    chan *appendReq
-	wg      sync.WaitGroup
-	stop    chan struct{}
-	life    context.Context // ends when the journal closes: bounds background calls
-	endLife context.CancelFunc
-	closed  sync.Once
-	down    chan struct{} // closed once Close is done
+	id       string     // the journal's identity, kept in the stream's metadata
+	parts    int        // partitions, kept in the stream's metadata
+	replicas int        // the stream's replicas
+	maxMsg   int        // largest journal message, from the server's max_payload
+	purgeMu  sync.Mutex // held by a purge, and while a sink's cursor is recreated
+	reqs     chan *appendReq
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	life     context.Context // ends when the journal closes: bounds background calls
+	endLife  context.CancelFunc
+	closed   sync.Once
+	down     chan struct{} // closed once Close is done
 }
 
 // Open starts (or connects to) the NATS server, creates or updates the stream and
@@ -145,13 +166,16 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	if err := j.connect(); err != nil {
 		return nil, err
 	}
-	if err := j.setup(ctx); err != nil {
+	if err := j.settle(ctx, "set up the stream", j.setup); err != nil {
 		j.shutdownNATS()
 		return nil, err
 	}
+	if cfg.URL != "" {
+		j.checkDurability(ctx)
+	}
 	j.metrics = newMetrics(cfg.Registerer, j)
 	j.dedup = newDedup(cfg.DedupWindow)
-	if err := j.recoverKeys(ctx); err != nil {
+	if err := j.settle(ctx, "recover de-duplication keys", j.recoverKeys); err != nil {
 		j.shutdownNATS()
 		return nil, fmt.Errorf("recover de-duplication keys: %w", err)
 	}
@@ -161,6 +185,27 @@ func Open(ctx context.Context, cfg Config) (*Journal, error) {
 	go j.purgeLoop()
 	go j.healthLoop()
 	return j, nil
+}
+
+// settle runs step, and on an external server tries it again for up to 30 s: a
+// cluster that just lost a server, or is electing a leader, answers "no
+// responders" or times out for a few seconds.
+func (j *Journal) settle(ctx context.Context, what string, step func(context.Context) error) error {
+	err := step(ctx)
+	if j.cfg.URL == "" || err == nil {
+		return err
+	}
+	retry := backoff.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	var small *DiskTooSmallError
+	for err != nil && time.Now().Before(deadline) && !errors.Is(err, ErrBadStream) && !errors.As(err, &small) {
+		j.log.Warn("journal: "+what+" failed; trying again", "err", err)
+		if werr := retry.Wait(ctx); werr != nil {
+			return werr
+		}
+		err = step(ctx)
+	}
+	return err
 }
 
 func (j *Journal) connect() error {
@@ -204,10 +249,22 @@ func (j *Journal) connect() error {
 	return nil
 }
 
+// maxPending bounds the journal messages published and not yet acknowledged:
+// a group commit is one message per partition, so CommitDepth commits in flight
+// are a few messages; on a shared journal each keyed batch is a message of its
+// own, and a commit holds as many as batches waited for it.
+func (j *Journal) maxPending() int {
+	if j.cfg.Shared {
+		return 1024
+	}
+	return 2 * j.cfg.CommitDepth * max(1, j.cfg.Partitions)
+}
+
 func (j *Journal) setup(ctx context.Context) error {
-	// Publishes are bounded: a server that cannot write never answers them.
+	// Publishes are bounded: a server that cannot write (or went away: a NATS
+	// server of the cluster killed) never answers them.
 	js, err := jetstream.New(j.nc, jetstream.WithPublishAsyncTimeout(j.cfg.PublishTimeout),
-		jetstream.WithPublishAsyncMaxPending(2*j.cfg.CommitDepth))
+		jetstream.WithPublishAsyncMaxPending(j.maxPending()))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -217,54 +274,82 @@ func (j *Journal) setup(ctx context.Context) error {
 		j.maxMsg = embeddedMax
 	}
 	replicas := j.cfg.Replicas
-	if j.srv != nil {
+	switch {
+	case j.srv != nil:
+		replicas = 1
+	case replicas == 0 && j.nc.ConnectedClusterName() != "":
+		replicas = 3
+	case replicas == 0:
 		replicas = 1
 	}
-	id, err := j.identity(ctx)
+	id, parts, err := j.identity(ctx)
 	if err != nil {
 		return err
+	}
+	// One node de-duplicates in its own memory; nodes sharing a journal leave it to
+	// the server, which remembers each keyed batch's Nats-Msg-Id for the window.
+	dups := time.Second
+	if j.cfg.Shared {
+		dups = j.cfg.DedupWindow
 	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        streamName,
 		Description: "drainpipe: accepted log batches, kept until every sink delivered them",
-		Subjects:    []string{subject},
+		Subjects:    []string{subject, subject + ".*"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardNew,
 		MaxBytes:    j.cfg.MaxBytes,
 		MaxAge:      j.cfg.MaxAge,
 		Replicas:    replicas,
-		Duplicates:  time.Second, // de-duplication is ours, per batch, not per message
-		Metadata:    map[string]string{idKey: id},
+		Duplicates:  dups,
+		Metadata:    map[string]string{idKey: id, partsKey: strconv.Itoa(parts)},
 	})
 	if err != nil {
-		return fmt.Errorf("create stream: %w", j.diskTooSmall(err))
+		return fmt.Errorf("create stream (R%d): %w", replicas, j.diskTooSmall(err))
 	}
-	j.stream, j.id = stream, id
+	j.stream, j.id, j.parts, j.replicas = stream, id, parts, replicas
+	if j.cfg.Shared {
+		return nil // consumers of other nodes are Tidy's to judge, with Members
+	}
 	return j.deleteUnknownConsumers(ctx)
 }
 
-// identity returns the identity of the existing stream, or a new one for a stream
-// about to be created. A stream made by a drainpipe older than identities gets a new
-// one; sinks then see a journal they do not know and start from its beginning,
-// which is what its sequences (their only position so far) already said.
-func (j *Journal) identity(ctx context.Context) (string, error) {
+// identity returns the identity and the partitions of the existing stream, or
+// new ones for a stream about to be created. A stream made by a drainpipe older
+// than identities gets a new one; sinks then see a journal they do not know and
+// start from its beginning, which is what its sequences (their only position so
+// far) already said. A stream made before partitions takes Config.Partitions:
+// its messages are all on partition 0's subject.
+func (j *Journal) identity(ctx context.Context) (string, int, error) {
+	parts := j.cfg.Partitions
 	stream, err := j.js.Stream(ctx, streamName)
 	switch {
 	case err == nil:
-		if id := stream.CachedInfo().Config.Metadata[idKey]; id != "" {
-			return id, nil
+		meta := stream.CachedInfo().Config.Metadata
+		n, had, err := streamParts(meta)
+		if err != nil {
+			return "", 0, err
+		}
+		if had {
+			if n != parts && parts > 1 {
+				j.log.Warn("the journal keeps the partitions it was made with", "partitions", n, "asked", parts)
+			}
+			parts = n
+		}
+		if id := meta[idKey]; id != "" {
+			return id, parts, nil
 		}
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
-		return "", fmt.Errorf("stream info: %w", err)
+		return "", 0, fmt.Errorf("stream info: %w", err)
 	}
 	buf := make([]byte, 16)
 	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("journal identity: %w", err)
+		return "", 0, fmt.Errorf("journal identity: %w", err)
 	}
 	id := hex.EncodeToString(buf)
-	j.log.Info("new journal: sinks start from its beginning", "journal", id)
-	return id, nil
+	j.log.Info("new journal: sinks start from its beginning", "journal", id, "partitions", parts)
+	return id, parts, nil
 }
 
 // ID is the journal's identity: it stays the same for the life of the stream and is
@@ -299,6 +384,16 @@ func (j *Journal) deleteUnknownConsumers(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Replicas is how many servers keep the journal (3 for R3); the drain store and
+// the cluster's buckets take the same.
+func (j *Journal) Replicas() int { return j.replicas }
+
+// MaxPayload is the engine's largest message, for others that publish to it.
+func (j *Journal) MaxPayload() int64 { return j.nc.MaxPayload() }
+
+// Shared reports whether other nodes use this journal (Config.Shared).
+func (j *Journal) Shared() bool { return j.cfg.Shared }
 
 // JetStream gives other parts of drainpipe (the drain store) the same engine.
 func (j *Journal) JetStream() jetstream.JetStream { return j.js }

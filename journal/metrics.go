@@ -25,7 +25,7 @@ type metrics struct {
 	sinkErrors      *prometheus.CounterVec
 
 	mu         sync.Mutex
-	sinks      map[string]jetstream.Consumer
+	sinks      map[string]consumerOf // by consumer name: the consumers this node runs now
 	lastErrors map[string]writeError // a sink's failed Write, until one succeeds
 
 	lagDesc, bytesDesc, msgsDesc, pendingDesc *prometheus.Desc
@@ -54,7 +54,7 @@ func newMetrics(reg prometheus.Registerer, j *Journal) *metrics {
 			Name: "drainpipe_sink_delivered_lines_total", Help: "Lines a sink took from the journal (stored, or rejected and recorded)."}, []string{"sink"}),
 		sinkErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drainpipe_sink_write_errors_total", Help: "Failed sink writes; the entries are delivered again."}, []string{"sink"}),
-		sinks:       make(map[string]jetstream.Consumer),
+		sinks:       make(map[string]consumerOf),
 		lastErrors:  make(map[string]writeError),
 		lagDesc:     prometheus.NewDesc("drainpipe_sink_lag_seconds", "Age of the oldest line a sink has not yet delivered (0 when caught up).", []string{"sink"}, nil),
 		pendingDesc: prometheus.NewDesc("drainpipe_sink_pending_messages", "Journal messages a sink has not yet delivered.", []string{"sink"}, nil),
@@ -68,12 +68,26 @@ func newMetrics(reg prometheus.Registerer, j *Journal) *metrics {
 	return m
 }
 
-func (m *metrics) addSink(name string, c jetstream.Consumer) {
+// consumerOf is a consumer this node runs, and the sink it delivers to.
+type consumerOf struct {
+	sink string
+	c    jetstream.Consumer
+}
+
+func (m *metrics) addSink(consumer, sink string, c jetstream.Consumer) {
 	m.mu.Lock()
-	m.sinks[name] = c
+	m.sinks[consumer] = consumerOf{sink: sink, c: c}
 	m.mu.Unlock()
-	m.delivered.WithLabelValues(name)
-	m.sinkErrors.WithLabelValues(name)
+	m.delivered.WithLabelValues(sink)
+	m.sinkErrors.WithLabelValues(sink)
+}
+
+func (m *metrics) removeSink(consumer string, c jetstream.Consumer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sinks[consumer].c == c {
+		delete(m.sinks, consumer)
+	}
 }
 
 func (m *metrics) observeCommit(batches, _ int, d time.Duration, err error) {
@@ -105,27 +119,34 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.msgsDesc, prometheus.GaugeValue, float64(info.State.Msgs))
 	}
 	m.mu.Lock()
-	sinks := make(map[string]jetstream.Consumer, len(m.sinks))
-	for k, v := range m.sinks {
-		sinks[k] = v
+	sinks := make([]consumerOf, 0, len(m.sinks))
+	for _, v := range m.sinks {
+		sinks = append(sinks, v)
 	}
 	m.mu.Unlock()
-	for name, c := range sinks {
-		lag, pending, err := m.j.lag(ctx, c)
+	// A sink delivered through several consumers (the partitions this node owns)
+	// shows its largest lag and its whole backlog.
+	lags, backlog := map[string]time.Duration{}, map[string]uint64{}
+	for _, c := range sinks {
+		lag, pending, err := m.j.lag(ctx, c.c)
 		if err != nil {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(m.lagDesc, prometheus.GaugeValue, lag.Seconds(), name)
-		ch <- prometheus.MustNewConstMetric(m.pendingDesc, prometheus.GaugeValue, float64(pending), name)
+		lags[c.sink] = max(lags[c.sink], lag)
+		backlog[c.sink] += pending
+	}
+	for sink, lag := range lags {
+		ch <- prometheus.MustNewConstMetric(m.lagDesc, prometheus.GaugeValue, lag.Seconds(), sink)
+		ch <- prometheus.MustNewConstMetric(m.pendingDesc, prometheus.GaugeValue, float64(backlog[sink]), sink)
 	}
 }
 
-// Lag is how far behind the named sink is: the age of the oldest journal message
-// it has not acknowledged, 0 when it has taken everything.
-func (j *Journal) Lag(ctx context.Context, sink string) (time.Duration, error) {
-	c, err := j.stream.Consumer(ctx, sink)
+// Lag is how far behind the named consumer (a sink's) is: the age of the oldest
+// journal message it has not acknowledged, 0 when it has taken everything.
+func (j *Journal) Lag(ctx context.Context, consumer string) (time.Duration, error) {
+	c, err := j.stream.Consumer(ctx, consumer)
 	if err != nil {
-		return 0, fmt.Errorf("sink %s: %w", sink, err)
+		return 0, fmt.Errorf("consumer %s: %w", consumer, err)
 	}
 	lag, _, err := j.lag(ctx, c)
 	return lag, err
@@ -141,7 +162,12 @@ func (j *Journal) lag(ctx context.Context, c jetstream.Consumer) (time.Duration,
 	if pending == 0 {
 		return 0, 0, nil
 	}
-	msg, err := j.stream.GetMsg(ctx, info.AckFloor.Stream+1)
+	var opts []jetstream.GetMsgOpt
+	if f := info.Config.FilterSubject; f != "" {
+		// The oldest message of the consumer's partition, not of the whole journal.
+		opts = append(opts, jetstream.WithGetMsgSubject(f))
+	}
+	msg, err := j.stream.GetMsg(ctx, info.AckFloor.Stream+1, opts...)
 	if err != nil {
 		// The next message was removed (by age); the oldest left is the stream's first.
 		si, serr := j.stream.Info(ctx)

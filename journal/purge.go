@@ -22,9 +22,15 @@ func (j *Journal) purgeLoop() {
 		case <-j.stop:
 			return
 		case <-t.C:
+			if j.cfg.Members != nil && !j.cfg.Members.Purging() {
+				continue // another node of the cluster purges
+			}
 			ctx, cancel := context.WithTimeout(j.life, 30*time.Second)
 			if err := j.purge(ctx); err != nil {
 				j.log.Warn("journal purge failed", "err", err)
+			}
+			if err := j.Tidy(ctx); err != nil {
+				j.log.Warn("journal tidy failed", "err", err)
 			}
 			cancel()
 		}
@@ -34,13 +40,13 @@ func (j *Journal) purgeLoop() {
 func (j *Journal) purge(ctx context.Context) error {
 	j.purgeMu.Lock()
 	defer j.purgeMu.Unlock()
-	floor, ok, err := j.ackFloor(ctx)
-	if err != nil || !ok {
-		return err
-	}
 	info, err := j.stream.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("stream info: %w", err)
+	}
+	floor, ok, err := j.ackFloor(ctx, info.State.LastSeq, info.State.Bytes > uint64(j.cfg.MaxBytes/4*3))
+	if err != nil || !ok {
+		return err
 	}
 	keepFrom := floor + 1
 	if info.State.Bytes < uint64(j.cfg.MaxBytes/2) {
@@ -59,23 +65,43 @@ func (j *Journal) purge(ctx context.Context) error {
 	return nil
 }
 
-// ackFloor is the highest sequence every durable consumer has acknowledged; ok is
-// false when there are no consumers yet, or when a configured sink has none (yet,
-// or for a moment on another node): nothing may be purged then.
-func (j *Journal) ackFloor(ctx context.Context) (uint64, bool, error) {
+// ackFloor is the highest sequence every durable consumer that holds the journal
+// has acknowledged; ok is false when there are no consumers yet, or when a
+// configured sink has none (yet, or for a moment while it is recreated): nothing
+// may be purged then. On a shared journal the consumers that hold it are the
+// members' (see Members); pressed (the journal is three quarters full) lets go of
+// the replicas of nodes that are not live.
+//
+// A consumer of one partition acknowledges only its partition's messages: its
+// floor stays at its last one while the others' grow. One that has nothing
+// pending has delivered everything up to lastSeq (read before the consumers),
+// whatever its floor says.
+func (j *Journal) ackFloor(ctx context.Context, lastSeq uint64, pressed bool) (uint64, bool, error) {
+	required, holds := map[string]bool{}, func(string) bool { return true }
+	for _, s := range j.cfg.Sinks {
+		required[s] = true
+	}
+	if j.cfg.Members != nil {
+		sets := j.expected(j.cfg.Members.Members(), pressed)
+		required, holds = sets.required, func(name string) bool { return sets.holding[name] }
+	}
 	floor, found := uint64(math.MaxUint64), map[string]bool{}
 	list := j.stream.ListConsumers(ctx)
 	for ci := range list.Info() {
-		if ci.Config.Durable == "" {
+		if ci.Config.Durable == "" || !holds(ci.Config.Durable) {
 			continue
 		}
 		found[ci.Config.Durable] = true
-		floor = min(floor, ci.AckFloor.Stream)
+		f := ci.AckFloor.Stream
+		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+			f = max(f, lastSeq)
+		}
+		floor = min(floor, f)
 	}
 	if err := list.Err(); err != nil {
 		return 0, false, fmt.Errorf("list consumers: %w", err)
 	}
-	for _, s := range j.cfg.Sinks {
+	for s := range required {
 		if !found[s] {
 			return 0, false, nil
 		}

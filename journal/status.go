@@ -23,7 +23,14 @@ type writeError struct {
 
 // SinkStatus reports the named sink's lag and its last failed Write.
 func (j *Journal) SinkStatus(ctx context.Context, sink string) (SinkStatus, error) {
-	lag, err := j.Lag(ctx, sink)
+	return j.ConsumerStatus(ctx, sink, sink)
+}
+
+// ConsumerStatus reports the lag of one of sink's consumers (a partition, a
+// replica: see PartitionConsumer and ReplicaConsumer), and the sink's last failed
+// Write on this node.
+func (j *Journal) ConsumerStatus(ctx context.Context, consumer, sink string) (SinkStatus, error) {
+	lag, err := j.Lag(ctx, consumer)
 	if err != nil {
 		return SinkStatus{}, err
 	}
@@ -44,4 +51,13 @@ func (m *metrics) writeSucceeded(sink string) {
 	m.mu.Lock()
 	delete(m.lastErrors, sink)
 	m.mu.Unlock()
+}
+
+// LastWriteError is the named sink's last failed Write on this node, while no
+// Write has succeeded since ("" when its writes succeed).
+func (j *Journal) LastWriteError(sink string) (string, time.Time) {
+	j.metrics.mu.Lock()
+	defer j.metrics.mu.Unlock()
+	we := j.metrics.lastErrors[sink]
+	return we.msg, we.at
 }

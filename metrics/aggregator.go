@@ -2,10 +2,13 @@ package metrics
 
 import (
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +79,8 @@ type Aggregator struct {
 	// epoch changes whenever lastStart does and at every Flush, so a series' hot
 	// bucket from the same epoch is the open interval of lastStart.
 	epoch    uint64
+	boot     string // this aggregator's part of its buckets' IDs
+	buckets  uint64 // buckets opened, for their IDs
 	coll     *collector
 	failures *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
@@ -111,12 +116,20 @@ type bucket struct {
 	iv    Interval
 }
 
+// newBoot returns a random prefix for the IDs of one aggregator's buckets.
+func newBoot() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
 // NewAggregator returns an Aggregator and registers its collector and counters on
 // cfg.Registerer.
 func NewAggregator(cfg Config) (*Aggregator, error) {
 	cfg = cfg.withDefaults()
 	a := &Aggregator{
 		cfg:  cfg,
+		boot: newBoot(),
 		apps: make(map[string]*appSeries),
 		coll: newCollector(cfg.Prefix),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -248,9 +261,10 @@ func (a *Aggregator) openBucket(app string, sr *series, start time.Time) *bucket
 		sr.buckets = slices.DeleteFunc(sr.buckets, func(b *bucket) bool { return b == oldest })
 	}
 	k := &sr.key
+	a.buckets++
 	b := &bucket{start: start, iv: Interval{
 		App: app, Name: k.name, Source: k.source, Unit: k.unit, Kind: k.kind,
-		Start: start.UTC(), Length: a.cfg.Interval,
+		Start: start.UTC(), Length: a.cfg.Interval, ID: a.boot + "-" + strconv.FormatUint(a.buckets, 36),
 	}}
 	switch k.kind {
 	case Distribution, Gauge:

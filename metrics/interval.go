@@ -26,6 +26,10 @@ type Interval struct {
 	Sketch *Sketch
 	// Distinct holds the values counted (Unique only).
 	Distinct *Distinct
+	// ID names the aggregation bucket the interval came from, unique across nodes
+	// and restarts ("" when it is not known). The history keeps one row per ID: a
+	// later snapshot of a bucket still open replaces an earlier one (see Store.Apply).
+	ID string
 
 	// owned reports that Sketch and Distinct were made by an earlier Merge into this
 	// interval, so later merges may add to them in place.

@@ -32,7 +32,14 @@ type SinkConfig struct {
 	EMFOptions EMFOptions
 	// Interval is how often closed intervals are flushed; the aggregator's interval.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// History, when set, receives what the sink aggregated instead of Store, from
+	// the partitions this node owns (see Part); every node's Store then gets it
+	// from there. Nil saves to Store directly, as one node that owns every app.
+	History History
+	// PublishEvery is how often the partitions are published to History (their
+	// entries are acknowledged only then). Default the lesser of Interval and 30 s.
+	PublishEvery time.Duration
+	Logger       *slog.Logger
 }
 
 // Sink is the journal consumer that turns lines into metrics. A line whose
@@ -44,14 +51,20 @@ type Sink struct {
 	cfg SinkConfig
 	log *slog.Logger
 
-	mu       sync.Mutex
-	writes   uint64    // Write calls that returned
-	received time.Time // the latest batch received time given to Write
-	progress Progress
+	mu        sync.Mutex
+	parts     map[int]*part  // the partitions this node owns, with a History
+	appPart   map[string]int // the partition of each app seen
+	pubMu     sync.Mutex     // one publish at a time
+	lastPrune time.Time
+	writes    uint64    // Write (and Part's Write) calls that returned
+	received  time.Time // the latest batch received time given to Write
+	progress  Progress
 }
 
 // Progress says what the Store holds: every line given to Write before the last
-// successful flush, in the intervals that had ended by Flushed.
+// successful flush, in the intervals that had ended by Flushed. With a History,
+// a flush is a publish of every partition this node owns, and the Store holds
+// it once it has applied the History's message Seq.
 type Progress struct {
 	// Flushed is the time the last successful flush closed intervals up to.
 	Flushed time.Time
@@ -59,6 +72,9 @@ type Progress struct {
 	// and Writes counts the Write calls before it.
 	Received time.Time
 	Writes   uint64
+	// Seq is, with a History, the last message of that publish (see
+	// Store.Position); 0 without one.
+	Seq uint64
 }
 
 var _ drainpipe.Sink = (*Sink)(nil)
@@ -71,11 +87,17 @@ func NewSink(cfg SinkConfig) *Sink {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
 	}
+	if cfg.PublishEvery <= 0 {
+		cfg.PublishEvery = min(cfg.Interval, 30*time.Second)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{cfg: cfg, log: cfg.Logger}
+	return &Sink{cfg: cfg, log: cfg.Logger, parts: map[int]*part{}, appPart: map[string]int{}}
 }
+
+// PublishEvery is how often the partitions are published to the History.
+func (s *Sink) PublishEvery() time.Duration { return s.cfg.PublishEvery }
 
 // Name is the sink's journal consumer name.
 func (s *Sink) Name() string { return "metrics" }
@@ -83,34 +105,30 @@ func (s *Sink) Name() string { return "metrics" }
 // Write aggregates every record of entries. A loss that a batch's drop headers
 // report beyond its report lines (herokulog.BatchLoss) is added to logplex.dropped
 // with no source, at the batch's receive time, so each loss counts once.
+// With a History, the journal's partitions are written through Part instead.
 func (s *Sink) Write(_ context.Context, entries []drainpipe.Entry) error {
-	var received time.Time
+	if s.cfg.History != nil {
+		return errors.New("metrics: with a History, write through Part")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.aggregate(e)
+	}
+	s.wrote(entries)
+	return nil
+}
+
+// wrote counts a Write of entries; s.mu is held.
+func (s *Sink) wrote(entries []drainpipe.Entry) {
+	s.writes++
 	for _, e := range entries {
 		for i := range e.Batches {
-			b := &e.Batches[i]
-			if b.Received.After(received) {
-				received = b.Received
-			}
-			for _, r := range b.Records {
-				if !r.Malformed {
-					_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
-				}
-			}
-			if b.Dropped > 0 {
-				if loss := herokulog.BatchLoss(b); loss.Total > loss.InLines {
-					s.cfg.Aggregator.Add(b.App, Sample{Name: droppedName, Kind: Counter,
-						Value: float64(loss.Total - loss.InLines), Time: b.Received})
-				}
+			if r := e.Batches[i].Received; r.After(s.received) {
+				s.received = r
 			}
 		}
 	}
-	s.mu.Lock()
-	s.writes++
-	if received.After(s.received) {
-		s.received = received
-	}
-	s.mu.Unlock()
-	return nil
 }
 
 // Progress returns the sink's last successful flush, and how many Write calls have
@@ -121,12 +139,51 @@ func (s *Sink) Progress() (Progress, uint64) {
 	return s.progress, s.writes
 }
 
+// given is what a flush starting now will have stored once it succeeds.
+func (s *Sink) given(now time.Time) Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Progress{Flushed: now, Received: s.received, Writes: s.writes}
+}
+
+// flushed records p as the last successful flush.
+func (s *Sink) flushed(p Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Writes >= s.progress.Writes {
+		s.progress = p
+	}
+}
+
+// aggregate adds e's records, and the losses its batches report.
+func (s *Sink) aggregate(e drainpipe.Entry) {
+	for i := range e.Batches {
+		b := &e.Batches[i]
+		for _, r := range b.Records {
+			if !r.Malformed {
+				_ = s.cfg.Aggregator.AddRecord(r) // failures are counted by the aggregator
+			}
+		}
+		if b.Dropped > 0 {
+			if loss := herokulog.BatchLoss(b); loss.Total > loss.InLines {
+				s.cfg.Aggregator.Add(b.App, Sample{Name: droppedName, Kind: Counter,
+					Value: float64(loss.Total - loss.InLines), Time: b.Received})
+			}
+		}
+	}
+}
+
 // Run flushes closed intervals every Interval to the store and to EMF until ctx
 // ends, and prunes the store hourly. Close then flushes the intervals still open.
+// With a History it publishes the partitions instead (see Part), the last time as
+// ctx ends.
 func (s *Sink) Run(ctx context.Context) {
+	if s.cfg.History != nil {
+		s.runPublish(ctx)
+		return
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
-	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,22 +192,32 @@ func (s *Sink) Run(ctx context.Context) {
 			if err := s.flush(ctx, now); err != nil {
 				s.log.Warn("flush metric intervals", "err", err)
 			}
-			if s.cfg.Store != nil && now.Sub(lastPrune) > time.Hour {
-				if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
-					s.log.Warn("prune metric intervals", "err", err)
-				}
-				lastPrune = now
-			}
+			s.prune(ctx, now)
 		}
 	}
+}
+
+// prune deletes the store's intervals past the retention, once an hour.
+func (s *Sink) prune(ctx context.Context, now time.Time) {
+	if s.cfg.Store == nil || now.Sub(s.lastPrune) < time.Hour {
+		return
+	}
+	if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
+		s.log.Warn("prune metric intervals", "err", err)
+	}
+	s.lastPrune = now
 }
 
 // Close flushes every interval, the open ones included, to the store and to EMF,
 // within ctx; call it once Run has returned. At shutdown ctx is what is left of
 // the process's budget: EMF documents CloudWatch has not taken when it ends are
 // dropped (metrics are derived data: the intervals are in the store, and the
-// lines in the journal and the other sinks).
+// lines in the journal and the other sinks). With a History, Run published the
+// last intervals as it returned: there is nothing left to flush.
 func (s *Sink) Close(ctx context.Context) error {
+	if s.cfg.History != nil {
+		return nil
+	}
 	// Far enough ahead that every open interval is closed.
 	return s.flush(ctx, time.Now().Add(24*time.Hour))
 }
@@ -159,9 +226,7 @@ func (s *Sink) Close(ctx context.Context) error {
 // only when the store took them (a reader of the store can then trust it up to
 // the flush).
 func (s *Sink) flush(ctx context.Context, now time.Time) error {
-	s.mu.Lock()
-	given := Progress{Flushed: now, Received: s.received, Writes: s.writes}
-	s.mu.Unlock()
+	given := s.given(now)
 	intervals := s.cfg.Aggregator.Flush(now)
 	var errs []error
 	if s.cfg.Store != nil && len(intervals) > 0 {
@@ -170,9 +235,7 @@ func (s *Sink) flush(ctx context.Context, now time.Time) error {
 		}
 	}
 	if len(errs) == 0 {
-		s.mu.Lock()
-		s.progress = given
-		s.mu.Unlock()
+		s.flushed(given)
 	}
 	if len(intervals) == 0 {
 		return nil

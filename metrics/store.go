@@ -63,30 +63,46 @@ func (s *Store) Save(ctx context.Context, intervals []Interval) error {
 		return fmt.Errorf("save intervals: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO metric_intervals
-		(app, name, source, unit, kind, start_ms, end_ms, count, sum, min, max, last, last_at, sketch, distinct_set)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := prepareInsert(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("save intervals: %w", err)
+		return err
 	}
 	defer stmt.Close()
-	for _, iv := range intervals {
-		var sk, dist []byte
-		if iv.Sketch != nil {
-			sk, _ = iv.Sketch.MarshalBinary()
-		}
-		if iv.Distinct != nil {
-			dist, _ = iv.Distinct.MarshalBinary()
-		}
-		_, err := stmt.ExecContext(ctx, iv.App, iv.Name, iv.Source, iv.Unit, int(iv.Kind),
-			iv.Start.UnixMilli(), iv.Start.Add(iv.Length).UnixMilli(),
-			iv.Count, iv.Sum, iv.Min, iv.Max, iv.Last, iv.LastAt.UnixNano(), sk, dist)
-		if err != nil {
-			return fmt.Errorf("save interval %s/%s: %w", iv.App, iv.Name, err)
+	for i := range intervals {
+		if err := insertInterval(ctx, stmt, &intervals[i], nil); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save intervals: %w", err)
+	}
+	return nil
+}
+
+func prepareInsert(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO metric_intervals
+		(app, name, source, unit, kind, start_ms, end_ms, count, sum, min, max, last, last_at, sketch, distinct_set, bucket)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("save intervals: %w", err)
+	}
+	return stmt, nil
+}
+
+// insertInterval inserts iv with bucket (a bucket ID, or nil for none).
+func insertInterval(ctx context.Context, stmt *sql.Stmt, iv *Interval, bucket any) error {
+	var sk, dist []byte
+	if iv.Sketch != nil {
+		sk, _ = iv.Sketch.MarshalBinary()
+	}
+	if iv.Distinct != nil {
+		dist, _ = iv.Distinct.MarshalBinary()
+	}
+	_, err := stmt.ExecContext(ctx, iv.App, iv.Name, iv.Source, iv.Unit, int(iv.Kind),
+		iv.Start.UnixMilli(), iv.Start.Add(iv.Length).UnixMilli(),
+		iv.Count, iv.Sum, iv.Min, iv.Max, iv.Last, iv.LastAt.UnixNano(), sk, dist, bucket)
+	if err != nil {
+		return fmt.Errorf("save interval %s/%s: %w", iv.App, iv.Name, err)
 	}
 	return nil
 }

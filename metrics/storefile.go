@@ -48,6 +48,10 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		return nil, fmt.Errorf("metrics store %s: create tables: %w", cfg.Path, err)
 	}
 	s := &Store{db: db}
+	if err := s.addBucketColumn(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("metrics store %s: %w", cfg.Path, err)
+	}
 	if err := s.copyLegacy(ctx, cfg.Legacy, cfg.Logger); err != nil {
 		db.Close()
 		return nil, err

@@ -31,9 +31,22 @@ func (m *metricSource) Series(ctx context.Context, app, name string, start, end 
 // successful flush, in the intervals that had ended by then. Lines received before
 // the latest one given then, less journalSlack, had been given (the journal delivers
 // in order); and when the sink has been given nothing since and the journal holds
-// nothing for it, every line received before now, less journalSlack, had.
+// nothing for it, every line received before now, less journalSlack, had. The
+// sink publishes to the metrics' History, which this node's store replicates:
+// until the store has applied the flush's last message, the watermark stays.
 func (m *metricSource) Watermark(ctx context.Context) (time.Time, error) {
 	p, writes := m.sink.Progress()
+	if p.Seq > 0 {
+		_, applied, err := m.store.Position(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if applied < p.Seq {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.last, nil
+		}
+	}
 	lag, err := m.lag(ctx)
 	if err != nil {
 		return time.Time{}, err

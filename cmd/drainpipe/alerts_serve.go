@@ -17,6 +17,7 @@ import (
 	"github.com/drainpipe/drainpipe/alert/notify"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/archive/alertsearch"
+	"github.com/drainpipe/drainpipe/cluster"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
@@ -70,9 +71,10 @@ type alertSources struct {
 }
 
 // startAlerts opens the alert store in the journal's JetStream, loads the rules and
-// runs their evaluation until the returned stop is called; stop waits for the
-// evaluation to end, within its context.
-func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog.Logger, reg prometheus.Registerer) (*alert.Service, func(context.Context) error, error) {
+// runs their evaluation, on the one node of the cluster that holds the alerts
+// lease, until the returned stop is called; stop waits for the evaluation to end,
+// within its context. Every node serves the rules' API.
+func startAlerts(ctx context.Context, c serveConfig, cl *cluster.Cluster, src alertSources, log *slog.Logger, reg prometheus.Registerer) (*alert.Service, func(context.Context) error, error) {
 	sealer, err := alertSealer(c.data, log)
 	if err != nil {
 		return nil, nil, err
@@ -81,21 +83,23 @@ func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog
 	if err != nil {
 		return nil, nil, usagef("--alerts-pagerduty-url: %v", err)
 	}
-	store, err := jskv.Open(ctx, src.j.JetStream(), 1)
+	store, err := jskv.Open(ctx, src.j.JetStream(), src.j.Replicas())
 	if err != nil {
 		return nil, nil, err
 	}
-	lagOf := func(sink string) func(context.Context) (time.Duration, error) {
-		return func(ctx context.Context) (time.Duration, error) { return src.j.Lag(ctx, sink) }
+	// The archive this node reads is its own replica, read through its own
+	// consumer; the metrics are read through every partition's.
+	archiveLag := func(ctx context.Context) (time.Duration, error) {
+		return src.j.Lag(ctx, src.j.ReplicaConsumer(archiveSink, cl.Self().Name))
 	}
 	cfg := alert.Config{
 		Searcher: alertsearch.New(alertsearch.Config{Archive: src.arc, Apps: func() []string { return drainApps(src.ds) },
-			Lag: lagOf(src.arc.Name()), Slack: journalSlack}),
+			Lag: archiveLag, Slack: journalSlack}),
 		Store: store, Opener: opener, Sealer: sealer, FileRules: c.alerts.rules, Grace: *c.alerts.grace,
 		PublicURL: c.publicURL, MetricInterval: *c.metrics.interval, Logger: log, Registerer: reg,
 	}
 	if src.msink != nil {
-		cfg.Metrics = &metricSource{store: src.mstore, sink: src.msink, lag: lagOf(src.msink.Name()), now: time.Now}
+		cfg.Metrics = &metricSource{store: src.mstore, sink: src.msink, lag: partitionsLag(src.j, src.msink.Name()), now: time.Now}
 	}
 	svc, err := alert.New(ctx, cfg)
 	if err != nil {
@@ -103,7 +107,7 @@ func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { svc.Run(rctx); close(done) }()
+	go func() { defer close(done); evaluateAlerts(rctx, cl, svc, log) }()
 	log.Info("alerts running", "rules", len(svc.List()), "from_file", len(c.alerts.rules), "grace", *c.alerts.grace)
 	return svc, func(wctx context.Context) error {
 		cancel()
@@ -152,4 +156,34 @@ func alertSealer(data string, log *slog.Logger) (*alert.Sealer, error) {
 		return nil, fmt.Errorf("alerts key %s: want %d hex-encoded bytes", path, alert.KeySize)
 	}
 	return alert.NewSealer(key)
+}
+
+// evaluateAlerts evaluates the rules while this node holds the cluster's alerts
+// lease: one node at a time sends a rule's notifications. The holder first reads
+// the rules and states again, as the node that held the lease before left them.
+func evaluateAlerts(ctx context.Context, cl *cluster.Cluster, svc *alert.Service, log *slog.Logger) {
+	cl.Hold(ctx, "alerts", func(ctx context.Context) {
+		if err := svc.Reload(ctx); err != nil {
+			log.Error("alert rules not evaluated by this node: cannot read them again", "err", err)
+			<-ctx.Done()
+			return
+		}
+		log.Info("this node evaluates the alert rules", "rules", len(svc.List()))
+		svc.Run(ctx)
+	})
+}
+
+// partitionsLag is the lag of a shared sink: the largest of its partitions'.
+func partitionsLag(j *journal.Journal, sink string) func(context.Context) (time.Duration, error) {
+	return func(ctx context.Context) (time.Duration, error) {
+		var most time.Duration
+		for p := range j.Partitions() {
+			lag, err := j.Lag(ctx, journal.PartitionConsumer(sink, p))
+			if err != nil {
+				return 0, err
+			}
+			most = max(most, lag)
+		}
+		return most, nil
+	}
 }

@@ -229,9 +229,9 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 func TestExternalNATS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	natsBin := filepath.Join(dir, "nats-server")
-	if out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput(); err != nil {
-		t.Fatalf("build nats-server: %v\n%s", err, out)
+	natsBin, err := natsBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	port := freePort(t)
 	ns := exec.Command(natsBin, "-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", fmt.Sprint(port))

@@ -150,6 +150,12 @@ func (s *server) stop() (time.Duration, error) {
 	select {
 	case <-s.done:
 	case <-time.After(30 * time.Second):
+		// SIGQUIT makes the Go runtime print every goroutine: where it is stuck.
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+		}
 		s.t.Fatalf("server still running 30s after SIGTERM\n%s", s.logText())
 	}
 	return time.Since(start), s.err

@@ -62,9 +62,9 @@ func (f metricsFlags) emfOptions() (metrics.EMFOptions, error) {
 }
 
 // openMetrics builds the aggregator (registered on reg for /metrics) and its
-// history store, <data>/metrics.db, which takes over the history an older
-// drainpipe kept in <data>/archive.db.
-func openMetrics(ctx context.Context, f metricsFlags, data string, retention time.Duration, emf metrics.EMFWriter, log *slog.Logger, reg prometheus.Registerer) (*metrics.Sink, *metrics.Store, error) {
+// history store, <data>/metrics.db (a replica of history, the cluster's metrics
+// log), which takes over the history an older drainpipe kept in <data>/archive.db.
+func openMetrics(ctx context.Context, f metricsFlags, data string, retention time.Duration, emf metrics.EMFWriter, history metrics.History, log *slog.Logger, reg prometheus.Registerer) (*metrics.Sink, *metrics.Store, error) {
 	emfOpt, err := f.emfOptions()
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +80,7 @@ func openMetrics(ctx context.Context, f metricsFlags, data string, retention tim
 		return nil, nil, err
 	}
 	sink := metrics.NewSink(metrics.SinkConfig{Aggregator: agg, Store: store, Retention: retention, EMF: emf,
-		EMFOptions: emfOpt, Interval: *f.interval, Logger: log})
+		EMFOptions: emfOpt, Interval: *f.interval, History: history, Logger: log})
 	return sink, store, nil
 }
 

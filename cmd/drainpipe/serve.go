@@ -15,14 +15,12 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe"
-	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
 	"github.com/drainpipe/drainpipe/journal"
-	"github.com/drainpipe/drainpipe/metrics"
 	"github.com/drainpipe/drainpipe/otlp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -41,6 +39,7 @@ type serveConfig struct {
 	metrics                          metricsFlags
 	syslogListen, syslogTLSListen    string
 	tlsCert, tlsKey                  string
+	cluster                          clusterConfig
 	otlpGRPCListen                   string
 	maxConns, syslogMaxConns         int
 	ui                               uiFlags
@@ -73,6 +72,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
+	cf := addClusterFlags(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -100,6 +100,9 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
 		}
+	}
+	if c.cluster, err = cf.config(c.natsURL); err != nil {
+		return c, err
 	}
 	if c.publicURL == "" {
 		c.publicURL = derivePublicURL(c.listen)
@@ -166,12 +169,13 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	j, err := openJournal(ctx, c, log, reg)
+	m := &members{shared: c.natsURL != ""}
+	j, err := openJournal(ctx, c, m, log, reg)
 	if err != nil {
 		return err
 	}
 	defer clock.run("journal", journalDone, j.Shutdown)
-	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), StateFile: filepath.Join(c.data, "drains.state"),
+	ds, err := drains.Open(ctx, drains.Config{JetStream: j.JetStream(), Replicas: j.Replicas(), StateFile: filepath.Join(c.data, "drains.state"),
 		Logger: log.With("part", "drains"), Registerer: reg})
 	if err != nil {
 		return err
@@ -181,29 +185,34 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ss, err := openSinks(ctx, clock, c, j, ds, log, reg)
+	ss, err := openSinks(ctx, c, j, ds, log, reg)
 	defer ss.close()
 	if err != nil {
 		return err
 	}
-	stopSinks, err := runSinks(ctx, j, ss.sinks, log)
+	cl, err := joinCluster(ctx, c, j, m, ss.names(), nodeReport(j, ss), log.With("part", "cluster"), reg)
 	if err != nil {
 		return err
 	}
+	defer leaveCluster(cl, log)
+	if err := keepConsumers(ctx, j, ss, c.cluster.node); err != nil {
+		return err
+	}
+	stopSinks := runSinks(j, cl, m, ss, log)
 	defer clock.run("sinks", sinksDone, stopSinks)
 	rc, stopIngest, err := startIngest(ctx, clock, c, j, ds, log, reg)
 	if err != nil {
 		return err
 	}
 	defer clock.run("ingest", ingestDone, stopIngest)
-	alerts, stopAlerts, err := startAlerts(ctx, c, ss.alertSources(j, ds), log.With("part", "alerts"), reg)
+	alerts, stopAlerts, err := startAlerts(ctx, c, cl, ss.alertSources(j, ds), log.With("part", "alerts"), reg)
 	if err != nil {
 		return err
 	}
 	defer clock.run("alerts", sinksDone, stopAlerts)
 	return serveHTTP(ctx, clock, c, httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
-		Sinks: ss.reporters, Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
+		Sinks: statusReporters(j, cl, ss), Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 		Ready: j.Ready,
 	}, reg, log)
@@ -218,11 +227,14 @@ func lockData(dir string) (*datadir.Lock, error) {
 	return datadir.Acquire(dir)
 }
 
-// openJournal opens the journal in the data directory, or on --nats.
-func openJournal(ctx context.Context, c serveConfig, log *slog.Logger, reg prometheus.Registerer) (*journal.Journal, error) {
+// openJournal opens the journal in the data directory, or on --nats, shared with
+// the cluster's other nodes (m says who they are).
+func openJournal(ctx context.Context, c serveConfig, m *members, log *slog.Logger, reg prometheus.Registerer) (*journal.Journal, error) {
 	j, err := journal.Open(ctx, journal.Config{
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
 		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
+		Shared: c.natsURL != "", Partitions: c.cluster.partitions, Replicas: c.cluster.replicas,
+		MonitorURLs: c.cluster.monitor, Members: m,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", journalAdvice(err))
@@ -266,116 +278,6 @@ func startIngest(ctx context.Context, clock *shutdownClock, c serveConfig, j *jo
 	}
 	context.AfterFunc(ctx, func() { clock.run("ingest", ingestDone, stop) })
 	return rc, stop, nil
-}
-
-// sinkSet is the sinks `serve` runs, and what else they serve.
-type sinkSet struct {
-	sinks     []drainpipe.Sink
-	reporters []httpd.StatusReporter
-	archive   *archive.Archive
-	history   httpd.MetricsHistory
-	msink     *metrics.Sink  // nil with --metrics=false
-	mstore    *metrics.Store // nil with --metrics=false
-	closers   []func()
-}
-
-// alertSources are what the alert rules read: the archive, and the metrics when
-// they are on.
-func (s *sinkSet) alertSources(j *journal.Journal, ds *drains.Store) alertSources {
-	return alertSources{j: j, ds: ds, arc: s.archive, msink: s.msink, mstore: s.mstore}
-}
-
-// close stops and closes the sinks, the last opened first.
-func (s *sinkSet) close() {
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		s.closers[i]()
-	}
-}
-
-// openSinks opens the archive, and CloudWatch and the metrics when they are on.
-// On error, what was opened is in the set for close.
-func openSinks(ctx context.Context, clock *shutdownClock, c serveConfig, j *journal.Journal, ds *drains.Store, log *slog.Logger, reg *prometheus.Registry) (*sinkSet, error) {
-	ss := &sinkSet{}
-	arc, err := archive.Open(ctx, archive.Config{Dir: filepath.Join(c.data, "archive"), Import: filepath.Join(c.data, "archive.db"),
-		Retention: c.retention, MaxBytes: c.archiveMaxBytes, Logger: log.With("part", "archive"), Registerer: reg})
-	if err != nil {
-		return ss, fmt.Errorf("open archive: %w", err)
-	}
-	ss.closers = append(ss.closers, func() { arc.Close() })
-	ss.archive, ss.sinks = arc, append(ss.sinks, arc)
-	var emf metrics.EMFWriter
-	if c.cloudwatch {
-		cw, err := openCloudWatch(ctx, c.cwConfig, ds, log.With("part", "cloudwatch"), reg)
-		if err != nil {
-			return ss, err
-		}
-		ss.closers = append(ss.closers, func() { cw.Close() })
-		ss.sinks, emf = append(ss.sinks, cw), cw
-	}
-	if *c.metrics.enabled {
-		msink, store, err := openMetrics(ctx, c.metrics, c.data, c.retention, emf, log.With("part", "metrics"), reg)
-		if err != nil {
-			return ss, err
-		}
-		mctx, stopFlush := context.WithCancel(ctx)
-		flushed := make(chan struct{})
-		go func() { msink.Run(mctx); close(flushed) }()
-		// The last flush (the intervals still open) shares the shutdown budget: an
-		// unreachable CloudWatch cannot hold the exit.
-		ss.closers = append(ss.closers, func() { stopFlush(); <-flushed; clock.run("metrics", sinksDone, msink.Close); store.Close() })
-		ss.sinks, ss.history = append(ss.sinks, msink), store
-		ss.msink, ss.mstore = msink, store
-	}
-	for _, s := range ss.sinks {
-		ss.reporters = append(ss.reporters, newSinkStatus(s, j))
-	}
-	return ss, nil
-}
-
-// runSinks delivers the journal to each sink through its own durable consumer,
-// until ctx ends (the server is asked to stop: what is undelivered stays in the
-// journal) or the returned func is called; that func waits for the deliveries to
-// stop, or for its own context to end. The journal forgets the cursors of sinks
-// that are no longer run.
-func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, log *slog.Logger) (func(context.Context) error, error) {
-	names := make([]string, len(sinks))
-	for i, s := range sinks {
-		names[i] = s.Name()
-	}
-	if err := j.KeepSinks(ctx, names); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, s := range sinks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := j.Consume(ctx, s, consumeOptions(s)); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("sink stopped", "sink", s.Name(), "err", err)
-			}
-		}()
-	}
-	return func(wctx context.Context) error {
-		cancel()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-			return nil
-		case <-wctx.Done():
-			return fmt.Errorf("sinks still writing: %w", wctx.Err())
-		}
-	}, nil
-}
-
-// consumeOptions are how a sink reads the journal. The archive makes its rows
-// durable once per Write (see package archive), so it takes more at once.
-func consumeOptions(s drainpipe.Sink) journal.ConsumeOptions {
-	if s.Name() == "archive" {
-		return journal.ConsumeOptions{MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes}
-	}
-	return journal.ConsumeOptions{}
 }
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,

@@ -10,6 +10,8 @@ import (
 // deliveries in flight are cut short (each is bounded by SendTimeout anyway).
 // Evaluation and delivery run apart, so a slow destination never delays a window.
 func (s *Service) Run(ctx context.Context) {
+	s.evaluating.Store(true)
+	defer s.evaluating.Store(false)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -102,6 +103,9 @@ type Service struct {
 	orphans map[string]*entry // states of removed rules still delivering their resolutions
 	dests   map[string]Destination
 	marks   marks // the last watermarks seen
+	// evaluating is true while Run runs: this node then writes the states of
+	// rules other nodes add (Follow); the others only read them.
+	evaluating atomic.Bool
 }
 
 // marks are the last watermarks the evaluation saw, shown by Status.
@@ -122,6 +126,9 @@ type entry struct {
 	// they, as stored.
 	broken error
 	sealed []sealedDest
+	// stored is the rule as stored (nil for a rule of the file): a change the
+	// store reports (Follow) with the same bytes is this node's own.
+	stored []byte
 }
 
 // New loads the stored rules and states, adds the file's rules, and resolves the
@@ -160,7 +167,7 @@ func (s *Service) loadRules(ctx context.Context) error {
 			// Listed and evaluated; its deliveries fail, visibly, until the key is
 			// back or the rule is added again.
 			s.log.Error("alert rule's destinations cannot be decrypted: restore alerts.key, or add the rule again", "rule", name, "err", err)
-			s.rules[name] = &entry{rule: r, created: created, broken: err, sealed: sealed}
+			s.rules[name] = &entry{rule: r, created: created, broken: err, sealed: sealed, stored: data}
 			continue
 		}
 		if err == nil {
@@ -171,7 +178,7 @@ func (s *Service) loadRules(ctx context.Context) error {
 			s.log.Error("alert rule cannot be used; remove it and add it again", "rule", name, "err", err)
 			continue
 		}
-		s.rules[name] = &entry{rule: r, created: created}
+		s.rules[name] = &entry{rule: r, created: created, stored: data}
 	}
 	for _, r := range s.cfg.FileRules {
 		r.Source = FromFile
@@ -218,8 +225,17 @@ func (s *Service) loadStates(ctx context.Context) error {
 	return nil
 }
 
-// attach gives e a state: a new one, or its stored one brought up to the rule.
+// attach gives e a state: a new one, or its stored one brought up to the rule,
+// and saves it.
 func (s *Service) attach(ctx context.Context, e *entry, now time.Time) error {
+	if err := s.bring(e, now); err != nil {
+		return err
+	}
+	return s.save(ctx, e)
+}
+
+// bring gives e a state, a new one or its own brought up to the rule, in memory.
+func (s *Service) bring(e *entry, now time.Time) error {
 	dests := e.sealed
 	if e.broken == nil {
 		var err error
@@ -242,7 +258,7 @@ func (s *Service) attach(ctx context.Context, e *entry, now time.Time) error {
 	}
 	st.Notify, st.Def = dests, e.rule
 	st.Def.Notify = nil // the URLs are in Notify, sealed
-	return s.save(ctx, e)
+	return nil
 }
 
 // orphan resolves the announced groups of a rule that is gone and keeps its state
@@ -373,7 +389,7 @@ func (s *Service) Add(ctx context.Context, r Rule) (bool, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.rule, e.created, e.broken, e.sealed = r, created, nil, nil
+	e.rule, e.created, e.broken, e.sealed, e.stored = r, created, nil, nil, data
 	if err := s.attach(ctx, e, now); err != nil {
 		return false, err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe/alert"
@@ -101,13 +102,24 @@ func startAlerts(ctx context.Context, c serveConfig, cl *cluster.Cluster, src al
 	if src.msink != nil {
 		cfg.Metrics = &metricSource{store: src.mstore, sink: src.msink, lag: partitionsLag(src.j, src.msink.Name()), now: time.Now}
 	}
+	// The changes other nodes make are watched from before the rules are read,
+	// so that none falls in between.
+	rctx, cancel := context.WithCancel(context.Background())
+	changes, err := store.Changes(rctx)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
 	svc, err := alert.New(ctx, cfg)
 	if err != nil {
+		cancel()
 		return nil, nil, fmt.Errorf("alerts: %w", err)
 	}
-	rctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { evaluateAlerts(rctx, cl, svc, log) })
+	wg.Go(func() { svc.Follow(rctx, changes) })
 	done := make(chan struct{})
-	go func() { defer close(done); evaluateAlerts(rctx, cl, svc, log) }()
+	go func() { wg.Wait(); close(done) }()
 	log.Info("alerts running", "rules", len(svc.List()), "from_file", len(c.alerts.rules), "grace", *c.alerts.grace)
 	return svc, func(wctx context.Context) error {
 		cancel()

@@ -550,3 +550,32 @@ func TestLostDeliveryKeepsOrder(t *testing.T) {
 		t.Fatal("the deferred consumer went on past lost deliveries")
 	}
 }
+
+// TestReplicaWithByteCap: a node's replica consumer of a partitioned journal, with
+// the archive's caps (many messages, a byte cap), gets every partition's entries in
+// journal order.
+func TestReplicaWithByteCap(t *testing.T) {
+	t.Parallel()
+	url, _ := natsServer(t, true)
+	j := node(t, url, journal.Config{Partitions: 4})
+	ctx := context.Background()
+	var want []string
+	for i := range 40 {
+		b := batch(fmt.Sprintf("d%d", i%8), fmt.Sprintf("k%d", i), 3)
+		if _, err := j.Append(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range b.Records {
+			want = append(want, r.Message)
+		}
+	}
+	got := runUntil(t, j, &collector{name: "archive"}, journal.ConsumeOptions{Consumer: j.ReplicaConsumer("archive", "n1"),
+		MaxMessages: 256, MaxBytes: 16 << 20, AckWait: 5 * time.Second}, 120)
+	var msgs []string
+	for _, r := range got {
+		msgs = append(msgs, r.Message)
+	}
+	if !slices.Equal(msgs, want) {
+		t.Fatalf("the replica got %d lines, out of order or not all: %v", len(msgs), msgs)
+	}
+}

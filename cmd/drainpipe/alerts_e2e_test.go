@@ -358,7 +358,7 @@ func TestAlertKillMidWindow(t *testing.T) {
 func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	t.Parallel()
 	natsURL := startNATSServer(t)
-	s := startServer(t, "", "--alerts-grace", "1s", "--metrics=false", "--nats", natsURL)
+	s := startServer(t, "", "--alerts-grace", "1s", "--metrics=false", "--nats", natsURL, "--node", "lagging")
 	drain := s.addDrain("beat")
 	h := newHook(t, 0)
 	const win = 5 * time.Second
@@ -383,7 +383,8 @@ func TestAlertArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	s.addAlert("beat", "--app", "beat", "--kind", "absence", "--query", "heartbeat", "--window", win.String(), "--notify", h.url())
 	created := s.alertStatus("beat").Created
 
-	pausedAt := pauseArchive(t, natsURL, 2*time.Minute)
+	// On an external NATS the archive is the node's replica: archive-<node>.
+	pausedAt := pauseArchive(t, natsURL, "archive-lagging", 2*time.Minute)
 	sawWaiting := false
 	for time.Since(pausedAt) < 2*time.Minute {
 		if !sawWaiting && time.Since(pausedAt) > 30*time.Second {
@@ -439,7 +440,7 @@ func startNATSServer(t *testing.T) string {
 
 // pauseArchive pauses the archive's journal consumer for d: the archive receives
 // nothing meanwhile, as when it cannot keep up.
-func pauseArchive(t *testing.T, natsURL string, d time.Duration) time.Time {
+func pauseArchive(t *testing.T, natsURL, consumer string, d time.Duration) time.Time {
 	t.Helper()
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
@@ -453,7 +454,7 @@ func pauseArchive(t *testing.T, natsURL string, d time.Duration) time.Time {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	at := time.Now()
-	if _, err := js.PauseConsumer(ctx, "DRAINPIPE_LOGS", "archive", at.Add(d)); err != nil {
+	if _, err := js.PauseConsumer(ctx, "DRAINPIPE_LOGS", consumer, at.Add(d)); err != nil {
 		t.Fatalf("pause the archive's consumer: %v", err)
 	}
 	return at

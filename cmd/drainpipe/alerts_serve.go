@@ -20,6 +20,7 @@ import (
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
+	"github.com/drainpipe/drainpipe/metrics/alertseries"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -95,7 +96,7 @@ func startAlerts(ctx context.Context, c serveConfig, src alertSources, log *slog
 		PublicURL: c.publicURL, MetricInterval: *c.metrics.interval, Logger: log, Registerer: reg,
 	}
 	if src.msink != nil {
-		cfg.Metrics = &metricSource{store: src.mstore, sink: src.msink, lag: lagOf(src.msink.Name()), now: time.Now}
+		cfg.Metrics = alertseries.New(alertseries.Config{Store: src.mstore, Sink: src.msink, Lag: lagOf(src.msink.Name()), Slack: journalSlack})
 	}
 	svc, err := alert.New(ctx, cfg)
 	if err != nil {

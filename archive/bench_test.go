@@ -79,7 +79,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-
 // BenchmarkDiskPerLine stores 200,000 lines of two corpora and reports the
 // archive's size on disk per line: the realistic Heroku fixture (38 lines of
 // router, dyno, add-on, platform and app output, repeated with new times) and

@@ -24,7 +24,7 @@ func TestRedeliveryStoredOnce(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	a := open(t, archive.Config{Registerer: reg})
-	e := func(seq uint64) drainpipe.Entry { return entry(seq, seqLines(fmt.Sprint("app"), received, 10)...) }
+	e := func(seq uint64) drainpipe.Entry { return entry(seq, seqLines("app", received, 10)...) }
 	write(t, a, e(1), e(2), e(3))
 	write(t, a, e(2), e(3), e(4))
 	st, err := a.Stats(context.Background(), "app")

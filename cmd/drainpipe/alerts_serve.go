@@ -22,6 +22,7 @@ import (
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/metrics"
+	"github.com/drainpipe/drainpipe/metrics/alertseries"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -100,7 +101,7 @@ func startAlerts(ctx context.Context, c serveConfig, cl *cluster.Cluster, src al
 		PublicURL: c.publicURL, MetricInterval: *c.metrics.interval, Logger: log, Registerer: reg,
 	}
 	if src.msink != nil {
-		cfg.Metrics = &metricSource{store: src.mstore, sink: src.msink, lag: partitionsLag(src.j, src.msink.Name()), now: time.Now}
+		cfg.Metrics = alertseries.New(alertseries.Config{Store: src.mstore, Sink: src.msink, Lag: partitionsLag(src.j, src.msink.Name()), Slack: journalSlack})
 	}
 	// The changes other nodes make are watched from before the rules are read,
 	// so that none falls in between.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/drainpipe/drainpipe"
 )
@@ -82,10 +83,12 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// decodeBatches decodes every batch in data. The strings of the records are slices of
-// one copy of data, so decoding costs one allocation per message, not one per field.
+// decodeBatches decodes every batch in data, in place: the strings of the records
+// are slices of data itself, which must therefore never change afterwards (a
+// fetched journal message's payload is its own allocation, read only). Decoding
+// costs the records, not a copy of the message.
 func decodeBatches(data []byte) ([]drainpipe.Batch, error) {
-	d := decoder{s: string(data)}
+	d := decoder{s: unsafe.String(unsafe.SliceData(data), len(data))}
 	var out []drainpipe.Batch
 	for d.i < len(d.s) {
 		n := d.uvarint()

@@ -16,6 +16,11 @@ import (
 type ConsumeOptions struct {
 	// MaxMessages is the most journal messages handed to one Write. Default 16.
 	MaxMessages int
+	// MaxBytes bounds the journal messages handed to one Write, in bytes: with
+	// their decoded records, what a sink holds at once. A message larger than
+	// MaxBytes (written with a larger Config.MaxMessageBytes, or a single huge
+	// line) is still delivered, alone. Default 4 MiB.
+	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
 	// consumer keeps extending it. Default 10 s.
@@ -28,6 +33,9 @@ func (o *ConsumeOptions) setDefaults() {
 	}
 	if o.AckWait == 0 {
 		o.AckWait = 10 * time.Second
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 4 << 20
 	}
 }
 
@@ -103,9 +111,8 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	return j.stream.CreateConsumer(ctx, cfg)
 }
 
-// fetch returns the next messages in order, with their journal sequences. Messages
-// the server offers again that this run already delivered (their ack was lost) are
-// acknowledged and left out.
+// fetch returns the next messages in order, with their journal sequences: at most
+// MaxMessages of them and MaxBytes in all, or one larger message alone.
 func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
@@ -113,10 +120,36 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 10*time.Millisecond)
 	}
-	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait))
+	batch, err := cons.Fetch(opt.MaxMessages, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(opt.MaxBytes))
 	if err != nil {
 		return nil, nil, err
 	}
+	msgs, seqs, err := j.collect(batch, lastSeq)
+	if len(msgs) == 0 && (err == nil || errors.Is(err, jetstream.ErrNoMessages)) && pending(ctx, cons) {
+		// Nothing came although messages wait: the next one alone is larger than
+		// MaxBytes (the server ends such a fetch empty, and the client says
+		// nothing). It comes alone.
+		if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
+			return nil, nil, err
+		}
+		msgs, seqs, err = j.collect(batch, lastSeq)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+		return nil, nil, err
+	}
+	return msgs, seqs, nil
+}
+
+// pending reports whether cons has messages waiting for it.
+func pending(ctx context.Context, cons jetstream.Consumer) bool {
+	info, err := cons.Info(ctx)
+	return err == nil && info.NumPending > 0
+}
+
+// collect reads a fetch's messages and its error. Messages the server offers
+// again that this run already delivered (their ack was lost) are acknowledged and
+// left out.
+func (j *Journal) collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	var msgs []jetstream.Msg
 	var seqs []uint64
 	for msg := range batch.Messages() {
@@ -132,10 +165,7 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 		msgs = append(msgs, msg)
 		seqs = append(seqs, meta.Sequence.Stream)
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
-		return nil, nil, err
-	}
-	return msgs, seqs, nil
+	return msgs, seqs, batch.Error()
 }
 
 // deliver hands msgs to the sink until it takes them, then acknowledges them. It

@@ -40,6 +40,8 @@ type serveConfig struct {
 	tlsCert, tlsKey                  string
 	otlpGRPCListen                   string
 	maxConns, syslogMaxConns         int
+	maxBodyInFlight                  int64
+	memoryLimit                      memoryLimit
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -65,6 +67,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	debug := f.string("debug-listen", "", "address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty")
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
+	inFlight := f.bytes("max-body-in-flight", 32<<20, "bytes of drain request bodies held at once, across connections (at least twice --max-body); past it requests wait up to 2 s, then get 503 + Retry-After")
+	memLimit := f.string("memory-limit", "", "the Go runtime's soft memory limit, e.g. 200MiB; off (or 0) for none (default: GOMEMLIMIT when set, else 200MiB)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -72,6 +76,10 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if len(pos) > 0 {
 		return c, usagef("serve takes no arguments, got %q", pos)
 	}
+	if c.memoryLimit, err = chooseMemoryLimit(*memLimit, gomemlimit()); err != nil {
+		return c, err
+	}
+	c.maxBodyInFlight = *inFlight
 	if *addr == "" {
 		*addr = ":8080"
 		if port := os.Getenv("PORT"); port != "" {
@@ -79,7 +87,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
-		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
+		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug,
+		memoryLimit: c.memoryLimit, maxBodyInFlight: c.maxBodyInFlight}
 	c.metrics = mf
 	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
 	c.syslogListen, c.syslogTLSListen, c.tlsCert, c.tlsKey = *sl, *stl, *cert, *key
@@ -140,6 +149,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	c.memoryLimit.apply()
 	clock := newShutdownClock(ctx, log)
 	lock, err := lockData(c.data)
 	if err != nil {
@@ -183,11 +193,11 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer clock.run("ingest", ingestDone, stopIngest)
 	srv := httpd.New(httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Sinks: ss.reporters, Metrics: ss.history, AdminTokenHash: tokenHash,
-		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		PublicURL: c.publicURL, MaxBody: c.maxBody, MaxBodyInFlight: c.maxBodyInFlight, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 		Ready: j.Ready,
 	}, nil)
 	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
-	return listenAndServe(ctx, clock, lc, srv, log)
+	return listenAndServe(ctx, clock, lc, srv, log, "memory_limit", c.memoryLimit.String(), "memory_limit_from", c.memoryLimit.source)
 }
 
 // lockData makes the data directory and locks it: a second server on it refuses
@@ -343,15 +353,16 @@ func runSinks(ctx context.Context, j *journal.Journal, sinks []drainpipe.Sink, l
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
-// and returns within the shutdown budget's ingest part.
-func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger) error {
+// and returns within the shutdown budget's ingest part. The start line carries
+// attrs (the memory limit and where it came from).
+func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger, attrs ...any) error {
 	hs, err := httpd.Listen(lc, h)
 	if err != nil {
 		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve() }()
-	log.Info("drainpipe serving", "addr", hs.Addr().String())
+	log.Info("drainpipe serving", append([]any{"addr", hs.Addr().String()}, attrs...)...)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

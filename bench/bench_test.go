@@ -127,3 +127,40 @@ func TestBody(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSamplesServerRSS: the run reads the server's resident memory from its
+// /metrics and reports the largest value seen, in MiB; a server without the
+// gauge reports 0.
+func TestRunSamplesServerRSS(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	rss := []string{"1.048576e+08", "3.145728e+08", "2.097152e+08"} // 100, 300, 200 MiB
+	calls := 0
+	mux := http.NewServeMux()
+	mux.Handle("/logs", &drain{})
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		v := rss[min(calls, len(rss)-1)]
+		calls++
+		mu.Unlock()
+		_, _ = io.WriteString(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"+
+			"# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes_total 7\nprocess_resident_memory_bytes "+v+"\n")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	u := strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs"
+	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: time.Second, Connections: 1, BatchLines: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ServerRSSPeakMB != 300 {
+		t.Errorf("server_rss_peak_mb = %v, want 300 (the largest sample)", r.ServerRSSPeakMB)
+	}
+	bare := httptest.NewServer(&drain{})
+	t.Cleanup(bare.Close)
+	r, err = bench.Run(t.Context(), bench.Config{URL: strings.Replace(bare.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs",
+		Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 5})
+	if err != nil || r.ServerRSSPeakMB != 0 {
+		t.Errorf("a server without /metrics: server_rss_peak_mb = %v, %v; want 0", r.ServerRSSPeakMB, err)
+	}
+}

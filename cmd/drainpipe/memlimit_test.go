@@ -16,7 +16,7 @@ func TestChooseMemoryLimit(t *testing.T) {
 		want      memoryLimit
 		shown     string
 	}{
-		{"", "", memoryLimit{200 << 20, "default"}, "200MiB"},
+		{"", "", memoryLimit{160 << 20, "default"}, "160MiB"},
 		{"", "300MiB", memoryLimit{runtimeLimit, "GOMEMLIMIT"}, ""},
 		{"512MiB", "300MiB", memoryLimit{512 << 20, "--memory-limit"}, "512MiB"},
 		{"off", "300MiB", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},

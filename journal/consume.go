@@ -17,8 +17,9 @@ type ConsumeOptions struct {
 	// MaxMessages is the most journal messages handed to one Write. Default 16.
 	MaxMessages int
 	// MaxBytes bounds the journal messages handed to one Write, in bytes: with
-	// their decoded records, what a sink holds at once. A message larger than
-	// MaxBytes (written with a larger Config.MaxMessageBytes, or a single huge
+	// their decoded records, what a sink holds at once. It is never below one
+	// message of Config.MaxMessageBytes (and its headers); a message larger than
+	// that (written by a drainpipe with a larger MaxMessageBytes, or a single huge
 	// line) is still delivered, alone. Default 4 MiB.
 	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
@@ -46,6 +47,7 @@ func (o *ConsumeOptions) setDefaults() {
 // some entries again: sinks are told each entry's Seq to skip those).
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
 	opt.setDefaults()
+	opt.MaxBytes = max(opt.MaxBytes, j.maxMsg+64<<10) // a full message fits: the fetch that skips it is the exception
 	name := sink.Name()
 	cons, err := j.consumer(ctx, name, opt)
 	if err != nil {

@@ -36,9 +36,11 @@ const (
 	subject     = "drainpipe.logs"
 	keyHeader   = "Drainpipe-Key"
 	embeddedMax = 8 << 20 // max_payload of the embedded server
-	// defaultMaxMessage is Config.MaxMessageBytes' default: ten 100 KB logplex
-	// batches per fsync, and little for a sink to hold.
-	defaultMaxMessage = 1 << 20
+	// defaultMaxMessage is Config.MaxMessageBytes' default: forty 100 KB logplex
+	// batches per write. Each message is its own synchronous write, so on a disk
+	// whose fsync takes tens of milliseconds smaller messages cap ingest (1 MiB
+	// halved it at 64 connections); a sink holds one at a time.
+	defaultMaxMessage = 4 << 20
 	// idKey names the journal's identity in the stream's metadata.
 	idKey = "drainpipe_journal_id"
 )
@@ -70,7 +72,7 @@ type Config struct {
 	// MaxMessageBytes caps one journal message (its batches and their keys'
 	// headers); a batch larger than that is split. Group commit gathers up to it,
 	// and every sink holds whole messages, so it bounds the memory of a commit in
-	// flight and of a sink's delivery. Default 1 MiB; never above the server's
+	// flight and of a sink's delivery. Default 4 MiB; never above the server's
 	// max_payload less 64 KiB.
 	MaxMessageBytes int
 	// PurgeInterval is how often delivered messages are purged. Default 10 s.

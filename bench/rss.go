@@ -39,7 +39,8 @@ type rssSampler struct {
 // takes a last sample and returns the peak in bytes (0 when the server never
 // answered with the gauge).
 func sampleRSS(ctx context.Context, metrics string, interval time.Duration) func() float64 {
-	s := &rssSampler{url: metrics, client: &http.Client{Timeout: 2 * time.Second}}
+	// A busy server answers /metrics slowly (its journal gauges ask NATS).
+	s := &rssSampler{url: metrics, client: &http.Client{Timeout: 5 * time.Second}}
 	if metrics == "" {
 		return func() float64 { return 0 }
 	}

@@ -165,7 +165,8 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	frameID := r.Header.Get("Logplex-Frame-Id")
 	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
 	now := s.cfg.Now().UTC()
-	recs, stats := logplex.AppendRecords(nil, body, logplex.Options{Received: now, StructuredData: !fromLogplex})
+	recs, stats := logplex.AppendRecords(make([]drainpipe.Record, 0, expectedFrames(r, body)), body,
+		logplex.Options{Received: now, StructuredData: !fromLogplex})
 	for i := range recs {
 		recs[i].Drain, recs[i].App = d.ID, d.App
 	}
@@ -185,6 +186,18 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	// the batch's L10/L12/L13 lines, once (herokulog.BatchLoss).
 	return &drainpipe.Batch{Drain: d.ID, App: d.App, Key: batchKey(key), Received: now, Records: recs,
 		Dropped: herokulog.DropHeaders(r.Header)}, stats
+}
+
+// expectedFrames sizes the records of a body from its Logplex-Msg-Count, so they
+// are allocated once instead of grown by doubling; a header that promises more
+// frames than the body could hold (a frame takes at least ~20 bytes) is not
+// believed.
+func expectedFrames(r *http.Request, body []byte) int {
+	n, err := strconv.Atoi(r.Header.Get("Logplex-Msg-Count"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, len(body)/20+1)
 }
 
 // batchKey keeps a sender's batch id only if it is a sane token, so a hostile

@@ -56,6 +56,21 @@ func appendBatch(dst []byte, b *drainpipe.Batch) []byte {
 	return dst[:len(dst)-(binary.MaxVarintLen64-n)]
 }
 
+// encodedSize is about the size of b's encoding (a little more), so that it is
+// encoded into one allocation instead of a slice grown by doubling.
+func encodedSize(b *drainpipe.Batch) int {
+	n := 8*binary.MaxVarintLen64 + len(b.Drain) + len(b.App) + len(b.Key)
+	for i := range b.Records {
+		r := &b.Records[i]
+		n += 1 + 2*binary.MaxVarintLen64 + 6*3 + binary.MaxVarintLen32 + len(r.Host) + len(r.Source) + len(r.Dyno) + len(r.MsgID) +
+			len(r.StructuredData) + len(r.Message)
+		for _, a := range r.Attrs {
+			n += len(a.Key) + len(a.Value) + 2*binary.MaxVarintLen32
+		}
+	}
+	return n
+}
+
 func appendRecord(dst []byte, r *drainpipe.Record) []byte {
 	var flags byte
 	if r.Malformed {

@@ -139,7 +139,7 @@ func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *wr
 
 // encode returns b as one or more encoded pieces, each under the message limit.
 func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
-	data := appendBatch(nil, b)
+	data := appendBatch(make([]byte, 0, encodedSize(b)), b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
 	}

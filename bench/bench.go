@@ -61,7 +61,7 @@ type Result struct {
 	// LastError is the text of the last failure, for the report.
 	LastError string `json:"last_error,omitempty"`
 	// ServerRSSPeakMB is the largest resident memory of the server seen during the
-	// run (its /metrics process_resident_memory_bytes, sampled every 250 ms), in
+	// run (its /metrics process_resident_memory_bytes, sampled every second, and at the start and the end), in
 	// MiB; 0 when the server did not expose it.
 	ServerRSSPeakMB float64 `json:"server_rss_peak_mb"`
 }
@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var c counters
-	stopRSS := sampleRSS(ctx, cfg.MetricsURL, 250*time.Millisecond)
+	stopRSS := sampleRSS(ctx, cfg.MetricsURL, time.Second)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range cfg.Connections {

@@ -39,7 +39,8 @@ const (
 	// defaultMaxMessage is Config.MaxMessageBytes' default: forty 100 KB logplex
 	// batches per write. Each message is its own synchronous write, so on a disk
 	// whose fsync takes tens of milliseconds smaller messages cap ingest (1 MiB
-	// halved it at 64 connections); a sink holds one at a time.
+	// cost more of it at 64 connections, docs/benchmarks.md); a sink holds one at
+	// a time.
 	defaultMaxMessage = 4 << 20
 	// idKey names the journal's identity in the stream's metadata.
 	idKey = "drainpipe_journal_id"

@@ -11,8 +11,8 @@ import (
 // defaultMemoryLimit is --memory-limit's default: the Go runtime's soft limit.
 // It counts the Go heap, stacks and runtime, not the binary's own pages (~33 MB
 // resident) nor the SQLite archive's C memory (its page cache and full-text hash,
-// ~60 MB under load), so 160 MiB keeps the whole process near 256 MB at full
-// ingest (docs/benchmarks.md): drainpipe fits a 512 MB dyno or VM.
+// ~60 MB under load): with 160 MiB the whole process peaked at 260–325 MiB at
+// full ingest (docs/benchmarks.md), within a 512 MB dyno or VM.
 const defaultMemoryLimit = 160 << 20
 
 // memoryLimit is the soft memory limit the Go runtime is given, and where it

@@ -21,6 +21,14 @@ type appendReq struct {
 	w       *write // the Append this piece belongs to
 }
 
+// size is what r adds to a journal message: its data, and its key's header line.
+func (r *appendReq) size() int {
+	if r.key == "" {
+		return len(r.data)
+	}
+	return len(r.data) + len(keyHeader) + len(r.key) + 4 // ": " and CRLF
+}
+
 // commit is a group of requests written as one journal message.
 type commit struct {
 	reqs   []*appendReq
@@ -131,7 +139,7 @@ func (j *Journal) write(ctx context.Context, b *drainpipe.Batch, key string) *wr
 
 // encode returns b as one or more encoded pieces, each under the message limit.
 func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
-	data := appendBatch(nil, b)
+	data := appendBatch(make([]byte, 0, encodedSize(b)), b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
 	}
@@ -170,17 +178,17 @@ func (j *Journal) commitLoop() {
 			}
 		}
 		c := &commit{reqs: []*appendReq{first}, start: time.Now()}
-		size := len(first.data)
+		size := first.size()
 	gather:
 		for size < j.maxMsg {
 			select {
 			case r := <-j.reqs:
-				if size+len(r.data) > j.maxMsg {
+				if size+r.size() > j.maxMsg {
 					carry = r
 					break gather
 				}
 				c.reqs = append(c.reqs, r)
-				size += len(r.data)
+				size += r.size()
 			default:
 				break gather
 			}
@@ -192,7 +200,7 @@ func (j *Journal) commitLoop() {
 
 func (j *Journal) publish(c *commit, size int) {
 	msg := nats.NewMsg(subject)
-	data := make([]byte, 0, size)
+	data := make([]byte, 0, size) // size counts the headers too: a little spare room
 	for _, r := range c.reqs {
 		data = append(data, r.data...)
 		if r.key != "" {

@@ -17,9 +17,13 @@ import (
 type ConsumeOptions struct {
 	// MaxMessages is the most journal messages handed to one Write. Default 16.
 	MaxMessages int
-	// MaxBytes, when positive, also caps the journal bytes handed to one Write
-	// (a message larger than it still comes, alone): under load group commit
-	// makes messages of megabytes, so a count alone does not bound memory.
+	// MaxBytes bounds the journal messages handed to one Write, in bytes: with
+	// their decoded records, what a sink holds at once (under load group commit
+	// makes messages of megabytes, so a count alone does not bound memory). It is
+	// never below one message of Config.MaxMessageBytes (and its headers), so a
+	// delivery always carries at least one full message; a message larger than
+	// that (written by a drainpipe with a larger MaxMessageBytes, or a single huge
+	// line) is still delivered, alone. Default 4 MiB.
 	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
@@ -34,6 +38,9 @@ func (o *ConsumeOptions) setDefaults() {
 	if o.AckWait == 0 {
 		o.AckWait = 10 * time.Second
 	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 4 << 20
+	}
 }
 
 // Consume delivers the journal to sink through the durable consumer named
@@ -43,6 +50,7 @@ func (o *ConsumeOptions) setDefaults() {
 // some entries again: sinks are told each entry's Seq to skip those).
 func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions) error {
 	opt.setDefaults()
+	opt.MaxBytes = max(opt.MaxBytes, j.maxMsg+64<<10) // a full message fits: the fetch that skips it is the exception
 	name := sink.Name()
 	cons, err := j.consumer(ctx, name, opt)
 	if err != nil {
@@ -108,9 +116,8 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions)
 	return j.stream.CreateConsumer(ctx, cfg)
 }
 
-// fetch returns the next messages in order, with their journal sequences. Messages
-// the server offers again that this run already delivered (their ack was lost) are
-// acknowledged and left out.
+// fetch returns the next messages in order, with their journal sequences: at most
+// MaxMessages of them and MaxBytes in all, or one larger message alone.
 func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
@@ -132,20 +139,20 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 			return msgs, seqs, err
 		}
 	}
+	// Nothing came: either nothing waits, or the next message alone is larger
+	// than MaxBytes (the server ends such a fetch empty, or with
+	// ErrMaxBytesExceeded). Either way the next message comes alone, uncapped.
 	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
 		return nil, nil, err
 	}
 	return collect(batch, lastSeq)
 }
 
-// fetchWaiting fetches the messages waiting, without waiting for more; nil
-// when none is. The client's no-wait fetch takes no byte cap, so with one the
-// consumer is asked how many wait, and exactly that many are asked for: the
-// fetch ends when they (or MaxBytes of them) have come.
+// fetchWaiting fetches the messages waiting, at most MaxBytes of them, without
+// waiting for more; nil when none is. The client's no-wait fetch takes no byte
+// cap, so the consumer is asked how many wait, and exactly that many are asked
+// for: the fetch ends when they (or MaxBytes of them) have come.
 func fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, wait time.Duration) (jetstream.MessageBatch, error) {
-	if opt.MaxBytes <= 0 {
-		return cons.FetchNoWait(opt.MaxMessages)
-	}
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, err
@@ -157,7 +164,8 @@ func fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptio
 	return cons.Fetch(n, jetstream.FetchMaxBytes(opt.MaxBytes), jetstream.FetchMaxWait(wait))
 }
 
-// collect reads a fetched batch.
+// collect reads a fetched batch. Messages the server offers again that this run
+// already delivered (their ack was lost) are acknowledged and left out.
 func collect(batch jetstream.MessageBatch, lastSeq *uint64) ([]jetstream.Msg, []uint64, error) {
 	var msgs []jetstream.Msg
 	var seqs []uint64

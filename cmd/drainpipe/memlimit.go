@@ -9,11 +9,16 @@ import (
 )
 
 // defaultMemoryLimit is --memory-limit's default: the Go runtime's soft limit.
-// It counts the Go heap, stacks and runtime, not the binary's own pages (~33 MB
-// resident) nor the SQLite archive's C memory (its page cache and full-text hash,
-// ~60 MB under load): with 160 MiB the whole process peaked at 260–325 MiB at
-// full ingest (docs/benchmarks.md), within a 512 MB dyno or VM.
-const defaultMemoryLimit = 160 << 20
+// It counts the Go heap, stacks and runtime (the embedded NATS server and the
+// VictoriaLogs archive included), not the binary's own pages (~33 MB resident).
+// It is set above the live heap at full ingest: the archive's engine, its
+// deliveries and NATS's block buffers hold 226–400 MB live at a burst's peak,
+// and under a limit below that the GC runs without pause and ingest and the
+// archive fall to 0.2–0.5 of their rate without a limit (160 and 256 MiB,
+// docs/benchmarks.md). With 512 MiB they kept 0.7–1.0 of it, and the process
+// peaked at 550–650 MiB instead of 1.3–1.9 GB; a 512 MB machine needs a lower
+// limit, at that cost.
+const defaultMemoryLimit = 512 << 20
 
 // memoryLimit is the soft memory limit the Go runtime is given, and where it
 // came from.

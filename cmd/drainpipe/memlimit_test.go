@@ -16,9 +16,9 @@ func TestChooseMemoryLimit(t *testing.T) {
 		want      memoryLimit
 		shown     string
 	}{
-		{"", "", memoryLimit{160 << 20, "default"}, "160MiB"},
+		{"", "", memoryLimit{512 << 20, "default"}, "512MiB"},
 		{"", "300MiB", memoryLimit{runtimeLimit, "GOMEMLIMIT"}, ""},
-		{"512MiB", "300MiB", memoryLimit{512 << 20, "--memory-limit"}, "512MiB"},
+		{"768MiB", "300MiB", memoryLimit{768 << 20, "--memory-limit"}, "768MiB"},
 		{"off", "300MiB", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},
 		{"0", "", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},
 		{" 128MiB ", "", memoryLimit{128 << 20, "--memory-limit"}, "128MiB"},

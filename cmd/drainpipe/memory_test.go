@@ -11,12 +11,15 @@ import (
 )
 
 // memoryBound is what the server's resident memory must stay under in the tests
-// below. The goal is 256 MB for the whole process at full ingest with
-// every sink on; measured, the process peaks at 260-325 MiB (docs/benchmarks.md),
-// and this bound leaves a margin for this shared machine. Before the in-flight
-// bounds and the memory limit it reached 580-1,140 MiB: a regression to anything
-// like that fails here.
-const memoryBound = 384 << 20
+// below: the default memory limit (512 MiB) and 256 MiB for what the limit does
+// not count and a soft limit's overshoot. The goal is 256 MB for the whole
+// process at full ingest with every sink on; with the VictoriaLogs archive the
+// live heap at a burst's peak is above that, and a limit below it makes the GC
+// run without pause (docs/benchmarks.md), so the default is 512 MiB and the
+// process peaks at 550-650 MiB (551-563 MiB in this test). Without the in-flight
+// bounds and a limit it reaches 1.3-1.9 GB: a regression to that fails here.
+// (With the SQLite archive and a 160 MiB default this bound was 384 MiB.)
+const memoryBound = 768 << 20
 
 // TestMemoryBoundedUnderLoad loads the real server, every sink on (archive,
 // metrics, CloudWatch to its double), with 64 connections of ~100 KB batches and
@@ -28,7 +31,7 @@ func TestMemoryBoundedUnderLoad(t *testing.T) {
 	t.Parallel()
 	_, url := startEmulator(t, cwlemu.Faults{})
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--max-body-in-flight", "16MiB")
-	if !strings.Contains(s.logText(), "memory_limit=160MiB memory_limit_from=default") {
+	if !strings.Contains(s.logText(), "memory_limit=512MiB memory_limit_from=default") {
 		t.Errorf("the start line does not name the memory limit:\n%s", s.logText())
 	}
 	u := s.addDrain("loaded")

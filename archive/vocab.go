@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -59,7 +60,10 @@ func (v *vocabulary) admit(app, name string) bool {
 	set = v.names[app]
 	if set == nil {
 		set = map[string]struct{}{}
-		v.names[app] = set
+		// Copies, here and below: app and name are slices of a journal
+		// message (records are decoded in place), which these long-lived keys
+		// would keep whole.
+		v.names[strings.Clone(app)] = set
 	}
 	if _, ok := set[name]; ok {
 		return true
@@ -67,7 +71,7 @@ func (v *vocabulary) admit(app, name string) bool {
 	if len(set) >= MaxNamesPerApp {
 		return false
 	}
-	set[name] = struct{}{}
+	set[strings.Clone(name)] = struct{}{}
 	v.dirty = true
 	return true
 }

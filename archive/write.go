@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -178,11 +179,15 @@ func (a *Archive) plan(entries []drainpipe.Entry) *plan {
 	return p
 }
 
+// count is app's counts in this write. The key is a copy: it becomes a key of
+// the archive's state and a metric's label, both long-lived, and app is a
+// slice of a journal message (records are decoded in place), which it would
+// keep whole.
 func (p *plan) count(app string) *appCounts {
 	c := p.counts[app]
 	if c == nil {
 		c = &appCounts{}
-		p.counts[app] = c
+		p.counts[strings.Clone(app)] = c
 	}
 	return c
 }

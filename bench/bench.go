@@ -41,6 +41,10 @@ type Config struct {
 	Protocol string
 	// Progress, if set, is called about once a second with the totals so far.
 	Progress func(Result)
+	// MetricsURL is where the server's Prometheus metrics are read during the run,
+	// for its peak resident memory. Default: /metrics on the drain URL's host; "-"
+	// reads none.
+	MetricsURL string
 }
 
 // Result is what a run measured.
@@ -56,6 +60,10 @@ type Result struct {
 	P99Ms       float64       `json:"p99_ms"`
 	// LastError is the text of the last failure, for the report.
 	LastError string `json:"last_error,omitempty"`
+	// ServerRSSPeakMB is the largest resident memory of the server seen during the
+	// run (its /metrics process_resident_memory_bytes, sampled every second, and at the start and the end), in
+	// MiB; 0 when the server did not expose it.
+	ServerRSSPeakMB float64 `json:"server_rss_peak_mb"`
 }
 
 func (c *Config) setDefaults() error {
@@ -70,6 +78,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LineBytes <= 0 {
 		c.LineBytes = 250
+	}
+	switch c.MetricsURL {
+	case "":
+		c.MetricsURL = metricsURL(c.URL)
+	case "-":
+		c.MetricsURL = ""
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -104,6 +118,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var c counters
+	stopRSS := sampleRSS(ctx, cfg.MetricsURL, time.Second)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range cfg.Connections {
@@ -116,7 +131,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	stopProgress := progress(&cfg, &c, start)
 	wg.Wait()
 	stopProgress()
-	return c.result(time.Since(start)), nil
+	r := c.result(time.Since(start))
+	r.ServerRSSPeakMB = stopRSS() / (1 << 20)
+	return r, nil
 }
 
 func progress(cfg *Config, c *counters, start time.Time) func() {

@@ -127,3 +127,44 @@ func TestBody(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSamplesServerRSS: the run reads the server's resident memory from its
+// /metrics and reports the largest value seen, in MiB; a server without the
+// gauge reports 0.
+func TestRunSamplesServerRSS(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	rss := []float64{100, 300, 200} // MiB, served in turn, then the last again
+	calls, largest := 0, 0.0
+	mux := http.NewServeMux()
+	mux.Handle("/logs", &drain{})
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		v := rss[min(calls, len(rss)-1)]
+		calls++
+		largest = max(largest, v)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"+
+			"# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes_total 7\nprocess_resident_memory_bytes "+
+			strconv.FormatFloat(v*(1<<20), 'e', -1, 64)+"\n")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	u := strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs"
+	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: 2500 * time.Millisecond, Connections: 1, BatchLines: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls < 2 || r.ServerRSSPeakMB != largest {
+		t.Errorf("server_rss_peak_mb = %v after %d samples, want %v (the largest sample)", r.ServerRSSPeakMB, calls, largest)
+	}
+	bare := httptest.NewServer(&drain{})
+	t.Cleanup(bare.Close)
+	r, err = bench.Run(t.Context(), bench.Config{URL: strings.Replace(bare.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs",
+		Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 5})
+	if err != nil || r.ServerRSSPeakMB != 0 {
+		t.Errorf("a server without /metrics: server_rss_peak_mb = %v, %v; want 0", r.ServerRSSPeakMB, err)
+	}
+}

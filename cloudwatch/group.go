@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,9 @@ func (g *group) touch(apps map[string]bool, now time.Time) {
 	defer g.mu.Unlock()
 	g.lastUsed = now
 	for app := range apps {
-		g.apps[app] = now
+		// A copy: the name is a slice of a journal message, which a long-lived
+		// key would keep whole (assigning to a string key replaces the key too).
+		g.apps[strings.Clone(app)] = now
 	}
 }
 

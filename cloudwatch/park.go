@@ -143,7 +143,9 @@ func (p *park) append(recs []parkRecord) error {
 	}
 	p.size += int64(len(b))
 	for _, r := range recs {
-		p.apps[r.App] = true
+		if !p.apps[r.App] {
+			p.apps[strings.Clone(r.App)] = true // not a slice of the journal message: see group.touch
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,8 +72,8 @@ func (l *rejectLog) add(reason, app string, ts int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.counts[reason]++
-	if len(l.apps) < 10 {
-		l.apps[app] = true
+	if len(l.apps) < 10 && !l.apps[app] {
+		l.apps[strings.Clone(app)] = true // not a slice of the journal message: see group.touch
 	}
 	if l.oldest == 0 || ts < l.oldest {
 		l.oldest = ts

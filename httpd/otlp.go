@@ -41,10 +41,8 @@ func (s *Server) otlpExport(w http.ResponseWriter, r *http.Request, sig otlp.Sig
 		s.otlpUnauthenticated(w, sig, enc)
 		return
 	}
-	bufp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bufp)
-	body, code, err := s.readBodyWithin(w, r, (*bufp)[:0])
-	*bufp = body[:0]
+	body, done, code, err := s.readBodyWithin(w, r)
+	defer done()
 	if err != nil {
 		s.otlpFail(w, sig, enc, code, err.Error())
 		return

@@ -11,16 +11,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
 	"github.com/drainpipe/drainpipe/logplex"
 )
-
-// bufPool recycles request body buffers: the parser copies what it keeps.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return &b }}
 
 // receive is the drain endpoint. It does the least work that makes a batch safe:
 // authenticate, read, parse, append to the journal, answer. Logplex drops a batch
@@ -41,10 +37,8 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, code, msg)
 		return
 	}
-	bufp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bufp)
-	body, code, err := s.readBodyWithin(w, r, (*bufp)[:0])
-	*bufp = body[:0]
+	body, done, code, err := s.readBodyWithin(w, r)
+	defer done()
 	if err != nil {
 		s.reject(w, code, err.Error())
 		return
@@ -113,9 +107,11 @@ func checkContentType(ct string) (int, string) {
 	return http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/logplex-1", mt)
 }
 
-// readBody reads the whole body into buf, decompressing gzip, refusing more than
-// MaxBody bytes after decompression (so a gzip bomb costs at most MaxBody).
-func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
+// readBody reads the whole body into h's buffer, decompressing gzip, refusing more
+// than MaxBody bytes after decompression (so a gzip bomb costs at most MaxBody).
+// The buffer grows only as the budget of bodies in flight allows.
+func (s *Server) readBody(r *http.Request, h *heldBody) ([]byte, int, error) {
+	buf := (*h.buf)[:0]
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, s.cfg.MaxBody)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -132,7 +128,10 @@ func (s *Server) readBody(r *http.Request, buf []byte) ([]byte, int, error) {
 	limited := io.LimitReader(src, s.cfg.MaxBody+1)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			var err error
+			if buf, err = h.grow(buf, s.cfg.MaxBody+1); err != nil {
+				return buf, http.StatusServiceUnavailable, errBusy
+			}
 		}
 		n, err := limited.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -166,7 +165,8 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	frameID := r.Header.Get("Logplex-Frame-Id")
 	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
 	now := s.cfg.Now().UTC()
-	recs, stats := logplex.AppendRecords(nil, body, logplex.Options{Received: now, StructuredData: !fromLogplex})
+	recs, stats := logplex.AppendRecords(make([]drainpipe.Record, 0, expectedFrames(r, body)), body,
+		logplex.Options{Received: now, StructuredData: !fromLogplex})
 	for i := range recs {
 		recs[i].Drain, recs[i].App = d.ID, d.App
 	}
@@ -186,6 +186,18 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	// the batch's L10/L12/L13 lines, once (herokulog.BatchLoss).
 	return &drainpipe.Batch{Drain: d.ID, App: d.App, Key: batchKey(key), Received: now, Records: recs,
 		Dropped: herokulog.DropHeaders(r.Header)}, stats
+}
+
+// expectedFrames sizes the records of a body from its Logplex-Msg-Count, so they
+// are allocated once instead of grown by doubling; a header that promises more
+// frames than the body could hold (a frame takes at least ~20 bytes) is not
+// believed.
+func expectedFrames(r *http.Request, body []byte) int {
+	n, err := strconv.Atoi(r.Header.Get("Logplex-Msg-Count"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, len(body)/20+1)
 }
 
 // batchKey keeps a sender's batch id only if it is a sane token, so a hostile
@@ -216,18 +228,46 @@ func (s *Server) unavailable(w http.ResponseWriter, err error) {
 	}
 }
 
-// readBodyWithin is readBody within Config.BodyTimeout: only an authenticated
-// sender may make us wait for a body, and not forever. A body that does not come in
-// time is answered 408 and its connection closed.
-func (s *Server) readBodyWithin(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, int, error) {
+// readBodyWithin reads a drain request's body. Only an authenticated sender may
+// make us wait for a body, and not forever: a body that does not come within
+// Config.BodyTimeout is answered 408 and its connection closed. The body's buffer
+// counts against MaxBodyInFlight: when the bodies in flight leave no room for
+// BodyWait, the request is answered 503 with Retry-After (and its connection
+// closed). done gives the buffer back; call it once the body is no longer used,
+// whatever the error.
+func (s *Server) readBodyWithin(w http.ResponseWriter, r *http.Request) (body []byte, done func(), code int, err error) {
+	want := int64(initialBuf)
+	if r.ContentLength > 0 && r.Header.Get("Content-Encoding") == "" {
+		want = min(r.ContentLength, s.cfg.MaxBody) + 1 // room to see the end
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BodyWait)
+	defer cancel()
+	h, err := s.takeBuffer(ctx, want)
+	if err != nil {
+		s.busy(w)
+		return nil, func() {}, http.StatusServiceUnavailable, errBusy
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
-	body, code, err := s.readBody(r, buf)
+	body, code, err = s.readBody(r, h)
 	_ = rc.SetReadDeadline(time.Time{}) // the body is in: the wait for the journal has its own bound
-	if code == http.StatusRequestTimeout {
+	switch code {
+	case http.StatusRequestTimeout:
 		dropBody(w)
+	case http.StatusServiceUnavailable:
+		s.busy(w)
 	}
-	return body, code, err
+	return body, func() { h.done(body) }, code, err
+}
+
+// errBusy answers a request for which the bodies in flight left no room in time.
+var errBusy = errors.New("server busy: too many request bodies in flight; retry")
+
+// busy prepares the answer to a request that found no room for its body: retry
+// in a second, on a new connection (what is left of the body is not read).
+func (s *Server) busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	dropBody(w)
 }
 
 // refuse is reject for a request whose body is not waited for: the answer is sent

@@ -73,6 +73,16 @@ type Config struct {
 	PublicURL string
 	// MaxBody is the largest request body accepted, after decompression. Default 8 MiB.
 	MaxBody int64
+	// MaxBodyInFlight caps the bytes of request bodies held at once, across every
+	// connection (their buffers, from the first byte read until the answer); what
+	// a request costs beyond its body (parsed records, the journal's encoding) is
+	// proportional to it. Default 32 MiB; never below twice MaxBody: one whole
+	// body's room is kept for a body that outgrows the room it took (see
+	// bodyBudget).
+	MaxBodyInFlight int64
+	// BodyWait bounds a request's wait for room in MaxBodyInFlight, before it is
+	// answered 503 with Retry-After. Default 2 s.
+	BodyWait time.Duration
 	// AppendTimeout bounds the wait for the journal, below logplex's 5 s, so a slow
 	// journal is answered with a 503 that logplex retries. Default 4 s.
 	AppendTimeout time.Duration
@@ -106,6 +116,8 @@ type Server struct {
 	otlp    *otlp.Receiver
 	// selects holds a token for each LogsQL query running; see selectLimit.
 	selects chan struct{}
+	// budget bounds the bytes of request bodies in flight; see bodyBudget.
+	budget *bodyBudget
 }
 
 // New builds the server. ready reports whether /healthz answers 200.
@@ -131,6 +143,12 @@ func newServer(cfg Config) *Server {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 8 << 20
 	}
+	if cfg.MaxBodyInFlight == 0 {
+		cfg.MaxBodyInFlight = 32 << 20
+	}
+	if cfg.BodyWait == 0 {
+		cfg.BodyWait = 2 * time.Second
+	}
 	if cfg.AppendTimeout == 0 {
 		cfg.AppendTimeout = 4 * time.Second
 	}
@@ -143,7 +161,9 @@ func newServer(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), otlp: cfg.OTLP}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newReceiverMetrics(cfg.Registerer), otlp: cfg.OTLP}
+	s.budget = newBodyBudget(cfg.MaxBodyInFlight, max(cfg.MaxBody+1, poolMax), cfg.Registerer)
+	return s
 }
 
 func (s *Server) routes() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/drainpipe/drainpipe"
 )
@@ -55,6 +56,21 @@ func appendBatch(dst []byte, b *drainpipe.Batch) []byte {
 	return dst[:len(dst)-(binary.MaxVarintLen64-n)]
 }
 
+// encodedSize is about the size of b's encoding (a little more), so that it is
+// encoded into one allocation instead of a slice grown by doubling.
+func encodedSize(b *drainpipe.Batch) int {
+	n := 8*binary.MaxVarintLen64 + len(b.Drain) + len(b.App) + len(b.Key)
+	for i := range b.Records {
+		r := &b.Records[i]
+		n += 1 + 2*binary.MaxVarintLen64 + 6*3 + binary.MaxVarintLen32 + len(r.Host) + len(r.Source) + len(r.Dyno) + len(r.MsgID) +
+			len(r.StructuredData) + len(r.Message)
+		for _, a := range r.Attrs {
+			n += len(a.Key) + len(a.Value) + 2*binary.MaxVarintLen32
+		}
+	}
+	return n
+}
+
 func appendRecord(dst []byte, r *drainpipe.Record) []byte {
 	var flags byte
 	if r.Malformed {
@@ -82,10 +98,12 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// decodeBatches decodes every batch in data. The strings of the records are slices of
-// one copy of data, so decoding costs one allocation per message, not one per field.
+// decodeBatches decodes every batch in data, in place: the strings of the records
+// are slices of data itself, which must therefore never change afterwards (a
+// fetched journal message's payload is its own allocation, read only). Decoding
+// costs the records, not a copy of the message.
 func decodeBatches(data []byte) ([]drainpipe.Batch, error) {
-	d := decoder{s: string(data)}
+	d := decoder{s: unsafe.String(unsafe.SliceData(data), len(data))}
 	var out []drainpipe.Batch
 	for d.i < len(d.s) {
 		n := d.uvarint()

@@ -29,7 +29,11 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBatches(appendBatch(nil, &tt.batch))
+			data := appendBatch(nil, &tt.batch)
+			if est := encodedSize(&tt.batch); est < len(data) {
+				t.Errorf("encodedSize = %d, below the encoding's %d bytes: encode would grow its buffer", est, len(data))
+			}
+			got, err := decodeBatches(data)
 			if err != nil {
 				t.Fatal(err)
 			}

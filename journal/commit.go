@@ -25,6 +25,14 @@ type appendReq struct {
 	w       *write // the Append this piece belongs to
 }
 
+// size is what r adds to a journal message: its data, and its key's header line.
+func (r *appendReq) size() int {
+	if r.key == "" {
+		return len(r.data)
+	}
+	return len(r.data) + len(keyHeader) + len(r.key) + 4 // ": " and CRLF
+}
+
 // commit is a group of requests written together: one journal message per
 // partition, and on a shared journal one per keyed piece (its Nats-Msg-Id is the
 // server's de-duplication).
@@ -222,8 +230,9 @@ func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
 	return pieces
 }
 
+// split encodes b, halving it until each piece fits a journal message.
 func (j *Journal) split(b *drainpipe.Batch) []*appendReq {
-	data := appendBatch(nil, b)
+	data := appendBatch(make([]byte, 0, encodedSize(b)), b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
 	}
@@ -262,17 +271,17 @@ func (j *Journal) commitLoop() {
 			}
 		}
 		c := &commit{reqs: []*appendReq{first}, start: time.Now()}
-		size := len(first.data)
+		size := first.size()
 	gather:
 		for size < j.maxMsg {
 			select {
 			case r := <-j.reqs:
-				if size+len(r.data) > j.maxMsg {
+				if size+r.size() > j.maxMsg {
 					carry = r
 					break gather
 				}
 				c.reqs = append(c.reqs, r)
-				size += len(r.data)
+				size += r.size()
 			default:
 				break gather
 			}

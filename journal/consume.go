@@ -18,9 +18,13 @@ import (
 type ConsumeOptions struct {
 	// MaxMessages is the most journal messages handed to one Write. Default 16.
 	MaxMessages int
-	// MaxBytes, when positive, also caps the journal bytes handed to one Write
-	// (a message larger than it still comes, alone): under load group commit
-	// makes messages of megabytes, so a count alone does not bound memory.
+	// MaxBytes bounds the journal messages handed to one Write, in bytes: with
+	// their decoded records, what a sink holds at once (under load group commit
+	// makes messages of megabytes, so a count alone does not bound memory). It is
+	// never below one message of Config.MaxMessageBytes (and its headers), so a
+	// delivery always carries at least one full message; a message larger than
+	// that (written by a drainpipe with a larger MaxMessageBytes, or a single huge
+	// line) is still delivered, alone. Default 4 MiB.
 	MaxBytes int
 	// AckWait is how long a delivered message stays with this consumer unacknowledged
 	// before the server offers it again (after a crash, say); while Write runs the
@@ -53,6 +57,9 @@ func (o *ConsumeOptions) setDefaults(deferred bool) {
 		if deferred {
 			o.MaxAckPending = 16384
 		}
+	}
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 4 << 20
 	}
 }
 
@@ -97,6 +104,7 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions, pos *position) error {
 	ds, deferred := sink.(DeferredSink)
 	opt.setDefaults(deferred)
+	opt.MaxBytes = max(opt.MaxBytes, j.maxMsg+64<<10) // a full message fits: the fetch that skips it is the exception
 	name := j.consumerName(sink.Name(), opt)
 	cons, err := j.consumer(ctx, name, opt, deferred)
 	if err != nil {
@@ -326,6 +334,9 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 			return msgs, seqs, gap, err
 		}
 	}
+	// Nothing came: either nothing waits, or the next message alone is larger
+	// than MaxBytes (the server ends such a fetch empty, or with
+	// ErrMaxBytesExceeded). Either way the next message comes alone, uncapped.
 	if batch, err = cons.Fetch(1, jetstream.FetchMaxWait(wait)); err != nil {
 		return nil, nil, false, err
 	}

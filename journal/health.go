@@ -136,16 +136,25 @@ func (j *Journal) roomToRestart(logWait bool) bool {
 }
 
 // serverWriteError is the embedded server's report of a stream or consumer that
-// cannot write, or of JetStream turned off; nil with an external server.
+// cannot write, or of JetStream turned off; nil with an external server. A
+// failure counts only if the next report says it again: the server's report
+// begins with a readiness check that waits 1 ms, which a busy process (its
+// goroutine not scheduled for a millisecond, a GC pause) fails now and then, and
+// a false alarm would restart JetStream under load. A write error stays.
 func (j *Journal) serverWriteError() error {
 	if j.srv == nil {
 		return nil
 	}
-	st := j.srv.Healthz(nil)
-	if st == nil || st.StatusCode == 200 {
-		return nil
+	var err error
+	for range 3 {
+		st := j.srv.Healthz(nil)
+		if st == nil || st.StatusCode == 200 {
+			return nil
+		}
+		err = fmt.Errorf("nats server: %s", st.Error)
+		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Errorf("nats server: %s", st.Error)
+	return err
 }
 
 // probe clears a failure that is over: the journal is under its cap again, or

@@ -38,6 +38,12 @@ const (
 	subject     = "drainpipe.logs"
 	keyHeader   = "Drainpipe-Key"
 	embeddedMax = 8 << 20 // max_payload of the embedded server
+	// defaultMaxMessage is Config.MaxMessageBytes' default: forty 100 KB logplex
+	// batches per write. Each message is its own synchronous write, so on a disk
+	// whose fsync takes tens of milliseconds smaller messages cap ingest (1 MiB
+	// cost more of it at 64 connections, docs/benchmarks.md); a sink holds one at
+	// a time.
+	defaultMaxMessage = 4 << 20
 	// idKey names the journal's identity in the stream's metadata.
 	idKey = "drainpipe_journal_id"
 )
@@ -83,6 +89,12 @@ type Config struct {
 	Sinks []string
 	// CommitDepth is how many group commits may be in flight at once. Default 2.
 	CommitDepth int
+	// MaxMessageBytes caps one journal message (its batches and their keys'
+	// headers); a batch larger than that is split. Group commit gathers up to it,
+	// and every sink holds whole messages, so it bounds the memory of a commit in
+	// flight and of a sink's delivery. Default 4 MiB; never above the server's
+	// max_payload less 64 KiB.
+	MaxMessageBytes int
 	// PurgeInterval is how often delivered messages are purged. Default 10 s.
 	PurgeInterval time.Duration
 	// PublishTimeout bounds the wait for the server to acknowledge one group
@@ -114,6 +126,9 @@ func (c *Config) setDefaults() {
 	if c.CommitDepth == 0 {
 		c.CommitDepth = 2
 	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = defaultMaxMessage
+	}
 	if c.PurgeInterval == 0 {
 		c.PurgeInterval = 10 * time.Second
 	}
@@ -144,7 +159,7 @@ type Journal struct {
 	id       string     // the journal's identity, kept in the stream's metadata
 	parts    int        // partitions, kept in the stream's metadata
 	replicas int        // the stream's replicas
-	maxMsg   int        // largest journal message, from the server's max_payload
+	maxMsg   int        // largest journal message: MaxMessageBytes, within the server's max_payload
 	purgeMu  sync.Mutex // held by a purge, and while a sink's cursor is recreated
 	reqs     chan *appendReq
 	wg       sync.WaitGroup
@@ -269,10 +284,7 @@ func (j *Journal) setup(ctx context.Context) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	j.js = js
-	j.maxMsg = int(j.nc.MaxPayload()) - 64<<10 // room for headers
-	if j.maxMsg > embeddedMax {
-		j.maxMsg = embeddedMax
-	}
+	j.maxMsg = min(int(j.nc.MaxPayload())-64<<10, j.cfg.MaxMessageBytes) // room for the subject and a last key
 	replicas := j.cfg.Replicas
 	switch {
 	case j.srv != nil:

@@ -18,13 +18,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lines := f.int("batch-lines", 400, "lines per request (400 × 250 B ≈ logplex's 100 KB batches)")
 	size := f.int("line-bytes", 250, "bytes per line")
 	asJSON := f.Bool("json", false, "print the result as JSON")
+	metricsURL := f.string("metrics-url", "", "the server's Prometheus metrics, read for its peak resident memory (default /metrics on the drain URL's host; - for none)")
 	otlp := f.Bool("otlp", false, "send OpenTelemetry logs (OTLP/HTTP protobuf, as Fir's telemetry drains) to the drain URL's server at /v1/logs instead of logplex")
 	if pos, err := f.parse(args); err != nil {
 		return err
 	} else if len(pos) > 0 || *u == "" {
 		return usagef("usage: drainpipe bench --url DRAIN_URL [--duration 30s] [--connections 16]")
 	}
-	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size}
+	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size, MetricsURL: *metricsURL}
 	if *otlp {
 		cfg.Protocol = bench.OTLP
 	}
@@ -46,6 +47,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%d lines in %.1fs over %d connections: %.0f lines/s, %.1f MB/s, ack latency p50 %.1f ms, p99 %.1f ms, %d errors\n",
 		r.Lines, r.Elapsed.Seconds(), cfg.Connections, r.LinesPerSec, r.MBPerSec, r.P50Ms, r.P99Ms, r.Errors)
+	if r.ServerRSSPeakMB > 0 {
+		fmt.Fprintf(stdout, "server peak resident memory %.0f MiB (its /metrics, sampled)\n", r.ServerRSSPeakMB)
+	} else {
+		fmt.Fprintln(stdout, "server peak resident memory unknown: its metrics gave no process_resident_memory_bytes")
+	}
 	if r.LastError != "" {
 		fmt.Fprintf(stdout, "last error: %s\n", r.LastError)
 	}

@@ -44,6 +44,8 @@ type serveConfig struct {
 	maxConns, syslogMaxConns         int
 	ui                               uiFlags
 	alerts                           *alertFlags
+	maxBodyInFlight                  int64
+	memoryLimit                      memoryLimit
 }
 
 func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -73,6 +75,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	cf := addClusterFlags(f)
+	inFlight := f.bytes("max-body-in-flight", 32<<20, "bytes of drain request bodies held at once, across connections (at least twice --max-body); past it requests wait up to 2 s, then get 503 + Retry-After")
+	memLimit := f.string("memory-limit", "", "the Go runtime's soft memory limit, e.g. 200MiB; off (or 0) for none (default: GOMEMLIMIT when set, else 512MiB; the binary's own pages come on top)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err
@@ -80,6 +84,10 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if len(pos) > 0 {
 		return c, usagef("serve takes no arguments, got %q", pos)
 	}
+	if c.memoryLimit, err = chooseMemoryLimit(*memLimit, gomemlimit()); err != nil {
+		return c, err
+	}
+	c.maxBodyInFlight = *inFlight
 	if *addr == "" {
 		*addr = ":8080"
 		if port := os.Getenv("PORT"); port != "" {
@@ -87,7 +95,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 	}
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
-		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug}
+		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug,
+		memoryLimit: c.memoryLimit, maxBodyInFlight: c.maxBodyInFlight}
 	c.metrics, c.ui, c.alerts = mf, uf, af
 	c.archiveMaxBytes = *amax
 	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns
@@ -155,6 +164,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	c.memoryLimit.apply()
 	clock := newShutdownClock(ctx, log)
 	// Every file drainpipe and its stores create is 0600, every directory 0700:
 	// the storage engines create theirs with the process umask.
@@ -213,7 +223,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return serveHTTP(ctx, clock, c, httpd.Config{
 		Journal: j, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
 		Sinks: statusReporters(j, cl, ss), Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
-		PublicURL: c.publicURL, MaxBody: c.maxBody, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
+		PublicURL: c.publicURL, MaxBody: c.maxBody, MaxBodyInFlight: c.maxBodyInFlight, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 		Ready: j.Ready,
 	}, reg, log)
 }
@@ -282,15 +292,16 @@ func startIngest(ctx context.Context, clock *shutdownClock, c serveConfig, j *jo
 
 // listenAndServe serves until ctx ends (SIGTERM, SIGINT), then stops accepting,
 // lets the requests in flight finish (their batches are journaled and answered),
-// and returns within the shutdown budget's ingest part.
-func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger) error {
+// and returns within the shutdown budget's ingest part. The start line carries
+// attrs (the memory limit and where it came from).
+func listenAndServe(ctx context.Context, clock *shutdownClock, lc httpd.ListenConfig, h http.Handler, log *slog.Logger, attrs ...any) error {
 	hs, err := httpd.Listen(lc, h)
 	if err != nil {
 		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve() }()
-	log.Info("drainpipe serving", "addr", hs.Addr().String())
+	log.Info("drainpipe serving", append([]any{"addr", hs.Addr().String()}, attrs...)...)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -45,8 +45,10 @@ func addUIFlags(f *flags) uiFlags {
 // cap and deadlines, through httpd.Listen).
 func serveHTTP(ctx context.Context, clock *shutdownClock, c serveConfig, hc httpd.Config, reg *prometheus.Registry, log *slog.Logger) error {
 	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
+	// The drain listener's start line names the memory limit and its source.
+	started := []any{"memory_limit", c.memoryLimit.String(), "memory_limit_from", c.memoryLimit.source}
 	if !*c.ui.enabled {
-		return listenAndServe(ctx, clock, lc, httpd.New(hc, nil), log)
+		return listenAndServe(ctx, clock, lc, httpd.New(hc, nil), log, started...)
 	}
 	var srv *httpd.Server
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, httpd.AsAdmin(r)) })
@@ -58,7 +60,7 @@ func serveHTTP(ctx context.Context, clock *shutdownClock, c serveConfig, hc http
 	if *c.ui.listen == "" {
 		hc.UI = u
 		srv = httpd.New(hc, nil)
-		return listenAndServe(ctx, clock, lc, srv, log)
+		return listenAndServe(ctx, clock, lc, srv, log, started...)
 	}
 	srv = httpd.New(hc, nil)
 	// The UI's listener has its own cap; its connection metrics are not
@@ -66,7 +68,7 @@ func serveHTTP(ctx context.Context, clock *shutdownClock, c serveConfig, hc http
 	ulc := httpd.ListenConfig{Addr: *c.ui.listen, MaxConns: c.maxConns, Logger: log.With("part", "ui")}
 	errc := make(chan error, 1)
 	go func() { errc <- listenAndServe(ctx, clock, ulc, u, log.With("part", "ui")) }()
-	err = listenAndServe(ctx, clock, lc, srv, log)
+	err = listenAndServe(ctx, clock, lc, srv, log, started...)
 	if uerr := <-errc; err == nil {
 		err = uerr
 	}

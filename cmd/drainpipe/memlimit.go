@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// defaultMemoryLimit is --memory-limit's default: the Go runtime's soft limit.
+// It counts the Go heap, stacks and runtime (the embedded NATS server and the
+// VictoriaLogs archive included), not the binary's own pages (~33 MB resident).
+// It is set above the live heap at full ingest: the archive's engine, its
+// deliveries and NATS's block buffers hold 226–400 MB live at a burst's peak,
+// and under a limit below that the GC runs without pause and ingest and the
+// archive fall to 0.2–0.5 of their rate without a limit (160 and 256 MiB,
+// docs/benchmarks.md). With 512 MiB they kept 0.7–1.0 of it, and the process
+// peaked at 550–650 MiB instead of 1.3–1.9 GB; a 512 MB machine needs a lower
+// limit, at that cost.
+const defaultMemoryLimit = 512 << 20
+
+// memoryLimit is the soft memory limit the Go runtime is given, and where it
+// came from.
+type memoryLimit struct {
+	bytes  int64 // math.MaxInt64: no limit
+	source string
+}
+
+// String says the limit as the start log line shows it.
+func (m memoryLimit) String() string {
+	if m.bytes == math.MaxInt64 {
+		return "off"
+	}
+	return fmt.Sprintf("%dMiB", m.bytes>>20)
+}
+
+// chooseMemoryLimit decides the limit: --memory-limit (or DRAINPIPE_MEMORY_LIMIT)
+// when given, where "off" or 0 means none; else GOMEMLIMIT when the operator set
+// it (the runtime has already read it); else the default.
+func chooseMemoryLimit(flag, gomemlimit string) (memoryLimit, error) {
+	switch v := strings.TrimSpace(flag); {
+	case v == "off" || v == "0":
+		return memoryLimit{math.MaxInt64, "--memory-limit"}, nil
+	case v != "":
+		var b byteSize
+		if err := b.Set(v); err != nil {
+			return memoryLimit{}, usagef("--memory-limit: %v, or off", err)
+		}
+		return memoryLimit{b.n, "--memory-limit"}, nil
+	case gomemlimit != "":
+		return memoryLimit{debug.SetMemoryLimit(-1), "GOMEMLIMIT"}, nil
+	}
+	return memoryLimit{defaultMemoryLimit, "default"}, nil
+}
+
+// apply sets the limit in the runtime.
+func (m memoryLimit) apply() { debug.SetMemoryLimit(m.bytes) }
+
+// gomemlimit is the GOMEMLIMIT the process was started with.
+func gomemlimit() string { return os.Getenv("GOMEMLIMIT") }

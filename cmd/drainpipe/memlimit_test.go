@@ -1,0 +1,39 @@
+package main
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+)
+
+// TestChooseMemoryLimit: the flag wins, then GOMEMLIMIT (as the runtime read
+// it), then the default; "off" and 0 mean none; a size that does not parse is a
+// usage error.
+func TestChooseMemoryLimit(t *testing.T) {
+	runtimeLimit := debug.SetMemoryLimit(-1) // what GOMEMLIMIT gave this process
+	for _, tt := range []struct {
+		flag, env string
+		want      memoryLimit
+		shown     string
+	}{
+		{"", "", memoryLimit{512 << 20, "default"}, "512MiB"},
+		{"", "300MiB", memoryLimit{runtimeLimit, "GOMEMLIMIT"}, ""},
+		{"768MiB", "300MiB", memoryLimit{768 << 20, "--memory-limit"}, "768MiB"},
+		{"off", "300MiB", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},
+		{"0", "", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},
+		{" 128MiB ", "", memoryLimit{128 << 20, "--memory-limit"}, "128MiB"},
+	} {
+		got, err := chooseMemoryLimit(tt.flag, tt.env)
+		if err != nil || got != tt.want {
+			t.Errorf("chooseMemoryLimit(%q, GOMEMLIMIT=%q) = %+v, %v; want %+v", tt.flag, tt.env, got, err, tt.want)
+		}
+		if tt.shown != "" && got.String() != tt.shown {
+			t.Errorf("chooseMemoryLimit(%q).String() = %q, want %q", tt.flag, got.String(), tt.shown)
+		}
+	}
+	for _, bad := range []string{"lots", "-1", "1.5GiB"} {
+		if _, err := chooseMemoryLimit(bad, ""); err == nil {
+			t.Errorf("--memory-limit %q accepted", bad)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,4 +146,47 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestDiskReserve: with MinFreeBytes set, the journal refuses appends (at once,
+// retryably) while its disk has less free, before the disk is full, and takes
+// them again by itself once space returns.
+func TestDiskReserve(t *testing.T) {
+	t.Parallel()
+	disk := tmpfs.Mount(t, "32m")
+	j, err := journal.Open(context.Background(), journal.Config{Dir: filepath.Join(disk, "journal"), MaxBytes: 8 << 20,
+		MinFreeBytes: 16 << 20, HealthInterval: 50 * time.Millisecond, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	if err := appendWithin(t, j, batch("d1", "before", 10), 2*time.Second); err != nil {
+		t.Fatalf("append with room: %v", err)
+	}
+	filler := tmpfs.Fill(t, disk, 8<<20)
+	waitFor(t, 10*time.Second, "Ready to fail under the reserve", func() bool { return j.Ready() != nil })
+	t.Logf("ready: %v", j.Ready())
+	start := time.Now()
+	if err := appendWithin(t, j, batch("d1", "under", 10), 2*time.Second); !errors.Is(err, drainpipe.ErrUnavailable) || time.Since(start) > time.Second {
+		t.Errorf("append under the reserve: %v after %v, want ErrUnavailable at once", err, time.Since(start))
+	}
+	if free := freeSpace(t, disk); free < 4<<20 {
+		t.Errorf("the journal left %d bytes free; the reserve should keep the disk from filling", free)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the journal to take appends once space returned", func() bool { return j.Ready() == nil })
+	if err := appendWithin(t, j, batch("d1", "after", 10), 2*time.Second); err != nil {
+		t.Fatalf("append after space returned: %v", err)
+	}
+}
+
+func freeSpace(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
 }

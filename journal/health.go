@@ -100,6 +100,9 @@ func (j *Journal) healthLoop() {
 			return
 		case <-t.C:
 		}
+		if j.lowOnSpace() {
+			continue
+		}
 		err := j.serverWriteError()
 		if err == nil {
 			waited = false
@@ -120,6 +123,28 @@ func (j *Journal) healthLoop() {
 			nextRestart = time.Now().Add(retry.Next())
 		}
 	}
+}
+
+// errLowSpace is why appends are refused while the disk is under MinFreeBytes.
+var errLowSpace = errors.New("the disk is under the journal's free space reserve")
+
+// lowOnSpace refuses appends (as a known failure: at once, 503) while the embedded
+// journal's disk has less than MinFreeBytes free, and reports whether it does.
+// Append checks it each time (a statfs: a few microseconds), the health loop at
+// each tick; once space returns, the loop's probe clears the failure.
+func (j *Journal) lowOnSpace() bool {
+	if j.srv == nil || j.cfg.MinFreeBytes <= 0 {
+		return false
+	}
+	free, ok := freeBytes(j.cfg.Dir)
+	if !ok || free >= j.cfg.MinFreeBytes {
+		return false
+	}
+	if j.health.failing(fmt.Errorf("%w: %d bytes free, %d kept", errLowSpace, free, j.cfg.MinFreeBytes), true) {
+		j.log.Error("journal disk under its free space reserve; appends are answered 503 until space returns",
+			"dir", j.cfg.Dir, "free_bytes", free, "reserve_bytes", j.cfg.MinFreeBytes)
+	}
+	return true
 }
 
 // roomToRestart reports whether the embedded server's disk has room again: a

@@ -104,6 +104,13 @@ type Config struct {
 	// HealthInterval is how often the journal checks that it can write, and
 	// mends what it can (see Ready). Default 2 s.
 	HealthInterval time.Duration
+	// MinFreeBytes is the free space on the embedded journal's disk under which
+	// appends are refused (503) until space returns (checked at each Append).
+	// It keeps room for what else lives on that disk: the archive's storage engine
+	// stops the process when it cannot flush rows it already took, so the journal
+	// must stop short of filling the disk. Zero: no reserve (the journal writes
+	// until the disk itself is full).
+	MinFreeBytes int64
 	// Logger receives the journal's logs.
 	Logger *slog.Logger
 	// Registerer receives the journal's metrics; nil registers nothing.

@@ -173,7 +173,8 @@ func httpStatus(t *testing.T, url string) (int, string) {
 }
 
 // TestFullDisk fills the real disk under the data directory (a tmpfs) while four
-// senders post 100 KB batches. Every request must be answered within the journal
+// senders post 100 KB batches, until the journal's free space reserve stops them
+// (the archive's engine, on the same disk, must keep room to flush). Every request must be answered within the journal
 // timeout: 204, or 503 with Retry-After. /healthz stays 200 (alive) while /readyz
 // says the journal cannot write. When space returns the server recovers by itself;
 // SIGTERM on a full disk exits within 10 s; and every acknowledged line is stored.
@@ -183,7 +184,9 @@ func TestFullDisk(t *testing.T) {
 	data := filepath.Join(disk, "data")
 	s := startServer(t, data, "--journal-max-bytes", "32MiB", "--metrics=false")
 	u := s.addDrain("full")
-	filler := tmpfs.Fill(t, disk, 16<<20)
+	// The filler leaves more than the journal's reserve (32 MiB): the senders
+	// fill the rest until the journal refuses them.
+	filler := tmpfs.Fill(t, disk, 48<<20)
 
 	acked := fillUntil503(t, s, u, "first", 20)
 	if code, _ := httpStatus(t, s.url+"/healthz"); code != 200 {
@@ -201,7 +204,7 @@ func TestFullDisk(t *testing.T) {
 	}
 
 	// Full again, then SIGTERM: the process stops within the promised 10 s.
-	filler = tmpfs.Fill(t, disk, 8<<20)
+	filler = tmpfs.Fill(t, disk, 40<<20)
 	for k := range fillUntil503(t, s, u, "second", 10) {
 		acked[k] = true
 	}

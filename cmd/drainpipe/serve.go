@@ -228,6 +228,13 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}, reg, log)
 }
 
+// journalMinFree is the free space the journal leaves on its disk: under it,
+// drains get 503 until space returns. It is half the archive's own floor
+// (archive.DefaultMinFreeBytes, 64 MiB, under which the archive stops taking lines and
+// the journal keeps them), so that the archive always has room to flush the
+// rows it already took: its engine stops the process when a flush fails.
+const journalMinFree = 32 << 20
+
 // lockData makes the data directory and locks it: a second server on it refuses
 // to start, naming the first.
 func lockData(dir string) (*datadir.Lock, error) {
@@ -244,7 +251,7 @@ func openJournal(ctx context.Context, c serveConfig, m *members, log *slog.Logge
 		Dir: filepath.Join(c.data, "journal"), URL: c.natsURL, MaxBytes: c.journalMaxBytes,
 		MaxAge: c.journalMaxAge, Logger: log.With("part", "journal"), Registerer: reg,
 		Shared: c.natsURL != "", Partitions: c.cluster.partitions, Replicas: c.cluster.replicas,
-		MonitorURLs: c.cluster.monitor, Members: m,
+		MonitorURLs: c.cluster.monitor, Members: m, MinFreeBytes: journalMinFree,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", journalAdvice(err))

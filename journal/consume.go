@@ -344,8 +344,8 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 }
 
 // fetchWaiting fetches the messages waiting, without waiting for more; nil
-// when none is. The client's no-wait fetch takes no byte cap, so with one the
-// consumer is asked how many wait, and exactly that many are asked for: the
+// when none is. The client's no-wait fetch takes no byte cap (and every
+// delivery has one: see setDefaults), so the consumer is asked how many wait, and exactly that many are asked for: the
 // fetch ends when they (or MaxBytes of them) have come.
 //
 // A replicated consumer (a journal of R3 on a NATS cluster) cannot be asked so:
@@ -355,9 +355,6 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 // without waiting is cut to what MaxBytes holds of messages of the stream's
 // average size: a bound on the memory a Write holds, by the average.
 func (j *Journal) fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, wait time.Duration) (jetstream.MessageBatch, error) {
-	if opt.MaxBytes <= 0 {
-		return cons.FetchNoWait(opt.MaxMessages)
-	}
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, err

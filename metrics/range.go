@@ -87,28 +87,12 @@ func (s *Store) rangeSteps(ctx context.Context, q RangeQuery) (map[stepKey]*Inte
 		return nil, fmt.Errorf("query metric intervals: %w", err)
 	}
 	defer rows.Close()
-	merged := make(map[stepKey]*Interval)
-	for rows.Next() {
-		iv, err := scanInterval(rows)
-		if err != nil {
-			return nil, err
-		}
+	return mergeIntervals(rows, func(iv *Interval) stepKey {
 		if q.MergeSources {
 			iv.Source = ""
 		}
-		k := stepKey{seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}, int64(iv.Start.Sub(q.Since) / q.Step)}
-		if m := merged[k]; m != nil {
-			if err := m.merge(iv); err != nil {
-				return nil, err
-			}
-		} else {
-			merged[k] = &iv
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query metric intervals: %w", err)
-	}
-	return merged, nil
+		return stepKey{seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}, int64(iv.Start.Sub(q.Since) / q.Step)}
+	})
 }
 
 // rangeSeries turns the merged steps into series of points in time order, the

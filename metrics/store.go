@@ -119,24 +119,12 @@ func (s *Store) Query(ctx context.Context, app string, since, until time.Time, n
 		return nil, fmt.Errorf("query metric intervals: %w", err)
 	}
 	defer rows.Close()
-	merged := make(map[seriesKey]*Interval)
-	for rows.Next() {
-		iv, err := scanInterval(rows)
-		if err != nil {
-			return nil, err
-		}
+	merged, err := mergeIntervals(rows, func(iv *Interval) seriesKey {
 		iv.App = app
-		k := seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}
-		if m := merged[k]; m != nil {
-			if err := m.Merge(iv); err != nil {
-				return nil, err
-			}
-		} else {
-			merged[k] = &iv
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query metric intervals: %w", err)
+		return seriesKey{iv.Name, iv.Unit, iv.Source, iv.Kind}
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Series, 0, len(merged))
 	for _, iv := range merged {
@@ -195,4 +183,29 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("prune metric intervals: %w", err)
 	}
 	return n, nil
+}
+
+// mergeIntervals reads the metric_intervals rows and merges the intervals that
+// key (which may also adjust the interval) maps to the same K: a series over a
+// window for Query, a series' step for RangeQuery.
+func mergeIntervals[K comparable](rows *sql.Rows, key func(*Interval) K) (map[K]*Interval, error) {
+	merged := make(map[K]*Interval)
+	for rows.Next() {
+		iv, err := scanInterval(rows)
+		if err != nil {
+			return nil, err
+		}
+		k := key(&iv)
+		if m := merged[k]; m != nil {
+			if err := m.merge(iv); err != nil {
+				return nil, err
+			}
+		} else {
+			merged[k] = &iv
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query metric intervals: %w", err)
+	}
+	return merged, nil
 }

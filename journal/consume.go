@@ -16,7 +16,10 @@ import (
 
 // ConsumeOptions tune how a sink reads the journal.
 type ConsumeOptions struct {
-	// MaxMessages is the most journal messages handed to one Write. Default 16.
+	// MaxMessages is the most journal messages handed to one Write. Default 256:
+	// MaxBytes is what bounds a Write under load, and a count that cuts deliveries
+	// of small messages first keeps a sink reading near the journal's end (see
+	// HeadPace).
 	MaxMessages int
 	// MaxBytes bounds the journal messages handed to one Write, in bytes: with
 	// their decoded records, what a sink holds at once (under load group commit
@@ -43,11 +46,30 @@ type ConsumeOptions struct {
 	// MaxAckPending bounds the messages delivered and not yet acknowledged. Default
 	// 4×MaxMessages, and 16384 for a DeferredSink.
 	MaxAckPending int
+	// HeadPace is how often at most a sink reads near the journal's end (the
+	// last endBytes of it); a first message after a quiet spell still comes at
+	// once. A reader there reads the block NATS is writing, which makes the
+	// server give up that block's 8 MiB write buffer and take a new one at its
+	// next write: under load, hundreds of MB a second for the garbage collector
+	// and nearly twice the memory (docs/benchmarks.md). Paced, a sink that keeps
+	// up reads a few hundred milliseconds behind the writer, in blocks it has
+	// finished. Default 250 ms; negative for none.
+	HeadPace time.Duration
 }
 
-func (o *ConsumeOptions) setDefaults(deferred bool) {
+// defaultHeadPace is ConsumeOptions.HeadPace's default: well under the archive's
+// one-second flush interval, and at full ingest (~25 MB/s) about one block.
+const defaultHeadPace = 250 * time.Millisecond
+
+// endBytes is how near the journal's end a read is paced: two of the largest
+// blocks NATS writes.
+const endBytes = 16 << 20
+
+// setDefaults fills in what o leaves zero; maxMsg is the journal's largest
+// message, which one delivery always has room for.
+func (o *ConsumeOptions) setDefaults(deferred bool, maxMsg int) {
 	if o.MaxMessages == 0 {
-		o.MaxMessages = 16
+		o.MaxMessages = 256
 	}
 	if o.AckWait == 0 {
 		o.AckWait = 10 * time.Second
@@ -61,6 +83,11 @@ func (o *ConsumeOptions) setDefaults(deferred bool) {
 	if o.MaxBytes == 0 {
 		o.MaxBytes = 4 << 20
 	}
+	if o.HeadPace == 0 {
+		o.HeadPace = defaultHeadPace
+	}
+	// a full message fits: the fetch that skips it is the exception
+	o.MaxBytes = max(o.MaxBytes, maxMsg+64<<10)
 }
 
 // A DeferredSink takes entries in Write but makes them durable later (the metrics
@@ -103,8 +130,7 @@ func (j *Journal) Consume(ctx context.Context, sink drainpipe.Sink, opt ConsumeO
 // entries at or below pos.seq were taken by the sink in an earlier run.
 func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt ConsumeOptions, pos *position) error {
 	ds, deferred := sink.(DeferredSink)
-	opt.setDefaults(deferred)
-	opt.MaxBytes = max(opt.MaxBytes, j.maxMsg+64<<10) // a full message fits: the fetch that skips it is the exception
+	opt.setDefaults(deferred, j.maxMsg)
 	name := j.consumerName(sink.Name(), opt)
 	cons, err := j.consumer(ctx, name, opt, deferred)
 	if err != nil {
@@ -162,6 +188,13 @@ type position struct {
 	// dseq is the consumer's delivery sequence last received: it grows by one with
 	// every delivery, so a jump means deliveries that never arrived.
 	dseq uint64
+	// msgBytes is the average size of the messages received (a moving
+	// average), by which the messages waiting tell how near the end they are.
+	msgBytes int
+	// endRead is when the sink last read near the journal's end (HeadPace);
+	// countCapped is set when its last fetch was cut by MaxMessages.
+	endRead     time.Time
+	countCapped bool
 }
 
 // consumerName is the durable consumer that delivers to sink with opt.
@@ -324,7 +357,7 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 	// next message and hand it over at once. A Fetch of MaxMessages would hold
 	// the first message until MaxMessages arrived or the wait ended: at idle, a
 	// line would reach the sink seconds after its 2xx.
-	batch, err := j.fetchWaiting(ctx, cons, opt, wait)
+	batch, err := j.fetchWaiting(ctx, cons, opt, wait, pos)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -344,7 +377,12 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 }
 
 // fetchWaiting fetches the messages waiting, without waiting for more; nil
-// when none is. The client's no-wait fetch takes no byte cap (and every
+// when none is. Near the journal's end (within endBytes of it, or at it before
+// fetch waits there for the next message) it first lets HeadPace pass since the
+// last read there, and takes what came meanwhile: under load a sink then stays
+// about endBytes behind the writer, out of the block NATS is writing. A sink
+// whose last delivery was cut by MaxMessages is behind by count, and reads at
+// once. The client's no-wait fetch takes no byte cap (and every
 // delivery has one: see setDefaults), so the consumer is asked how many wait, and exactly that many are asked for: the
 // fetch ends when they (or MaxBytes of them) have come.
 //
@@ -354,12 +392,26 @@ func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt Consum
 // every fetch of the archive's replica end so). There the count asked for
 // without waiting is cut to what MaxBytes holds of messages of the stream's
 // average size: a bound on the memory a Write holds, by the average.
-func (j *Journal) fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, wait time.Duration) (jetstream.MessageBatch, error) {
+func (j *Journal) fetchWaiting(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, wait time.Duration, pos *position) (jetstream.MessageBatch, error) {
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if info.NumPending*uint64(pos.msgBytes) <= endBytes && !pos.countCapped {
+		if d := opt.HeadPace - time.Since(pos.endRead); d > 0 {
+			if err := backoff.Sleep(ctx, d); err != nil {
+				return nil, err
+			}
+			if info, err = cons.Info(ctx); err != nil {
+				return nil, err
+			}
+		}
+		pos.endRead = time.Now()
+	}
 	n := int(min(info.NumPending, uint64(opt.MaxMessages)))
+	// A delivery of MaxMessages (not cut by MaxBytes) leaves the sink behind by
+	// count: the next read goes at once, however few bytes wait.
+	pos.countCapped = info.NumPending > uint64(n)
 	if n == 0 {
 		return nil, nil
 	}
@@ -387,6 +439,7 @@ func collect(batch jetstream.MessageBatch, pos *position, ackSkipped bool) ([]je
 		if err != nil {
 			continue // not a JetStream message; never ours
 		}
+		pos.msgBytes += (len(msg.Data()) - pos.msgBytes) / 8
 		if pos.dseq != 0 && meta.Sequence.Consumer > pos.dseq+1 {
 			return msgs, seqs, true, nil
 		}

@@ -10,15 +10,13 @@ import (
 
 // defaultMemoryLimit is --memory-limit's default: the Go runtime's soft limit.
 // It counts the Go heap, stacks and runtime (the embedded NATS server and the
-// VictoriaLogs archive included), not the binary's own pages (~33 MB resident).
-// It is set above the live heap at full ingest: the archive's engine, its
-// deliveries and NATS's block buffers hold 226–400 MB live at a burst's peak,
-// and under a limit below that the GC runs without pause and ingest and the
-// archive fall to 0.2–0.5 of their rate without a limit (160 and 256 MiB,
-// docs/benchmarks.md). With 512 MiB they kept 0.7–1.0 of it, and the process
-// peaked at 550–650 MiB instead of 1.3–1.9 GB; a 512 MB machine needs a lower
-// limit, at that cost.
-const defaultMemoryLimit = 512 << 20
+// VictoriaLogs archive included), not the binary's own pages (~50 MB resident).
+// Since the journal's sinks read behind its writer (journal.ConsumeOptions.HeadPace)
+// the live heap at full ingest is ~140 MB, down from 226–400 MB: NATS no longer
+// reallocates its 8 MiB write buffers. With 192 MiB, every sink on, the process
+// peaked at 267–335 MB (VmHWM) at 50–106k lines/s on this 2-core machine; 512 MiB
+// gave ~1.3× the throughput for twice the memory (docs/benchmarks.md).
+const defaultMemoryLimit = 192 << 20
 
 // memoryLimit is the soft memory limit the Go runtime is given, and where it
 // came from.

@@ -66,7 +66,9 @@ func TestSinkAtTheEndIsPaced(t *testing.T) {
 			s := &timedSink{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- j.Consume(ctx, s, journal.ConsumeOptions{HeadPace: tc.pace, MaxMessages: tc.maxMessages}) }()
+			go func() {
+				done <- j.Consume(ctx, s, journal.ConsumeOptions{HeadPace: tc.pace, MaxMessages: tc.maxMessages})
+			}()
 			defer func() { cancel(); <-done }()
 			appended := 0
 			add := func(key string) {

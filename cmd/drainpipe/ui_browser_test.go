@@ -44,6 +44,14 @@ func TestUIInBrowser(t *testing.T) {
 		b.screenshot("tail")
 	})
 
+	t.Run("a line without a dyno shows its source alone, as heroku logs prints it", func(t *testing.T) {
+		b := b.in(t)
+		msg := fmt.Sprintf("a line without a dyno %d", time.Now().UnixNano())
+		sendRecords(t, drainURL, []drainpipe.Record{rec(time.Now(), "app", "", 190, msg)})
+		b.waitJS("the line, shown as app: not -[-] or app[-]", fmt.Sprintf(`[...document.querySelectorAll("#tail-log .row")].some(r =>
+			r.querySelector(".m").textContent === %q && r.querySelector(".d").textContent === "app")`, msg), 5*time.Second)
+	})
+
 	t.Run("the live tail filters while it runs", func(t *testing.T) {
 		b := b.in(t)
 		b.run("type a query", chromedp.SendKeys(chromedp.CSS(`#tail-q`), `"completed order"`))

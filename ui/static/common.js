@@ -68,6 +68,14 @@ const DP = (() => {
 
   function fmtCount(n) { return Number(n).toLocaleString("en-US"); }
 
+  // origin is what heroku logs (and drainpipe's CLI) print before the message:
+  // source[dyno], or the source alone for a line without a dyno (a syslog line
+  // without a PROCID), or nothing.
+  function origin(line) {
+    if (line.dyno) return (line.source || "") + "[" + line.dyno + "]";
+    return line.source || "";
+  }
+
   // lineRow renders one log line: time, source[dyno], message.
   function lineRow(line) {
     const row = el("div", "row sev-" + severity(line));
@@ -76,7 +84,7 @@ const DP = (() => {
     row.tabIndex = -1;
     row.append(
       el("time", "t", fmtTime(line.time), { datetime: line.time }),
-      el("span", "d " + colour(line.source, line.dyno), (line.source || "-") + "[" + (line.dyno || "-") + "]"),
+      el("span", "d " + colour(line.source, line.dyno), origin(line)),
       el("span", "m", line.message),
     );
     if (line.malformed) row.classList.add("malformed");

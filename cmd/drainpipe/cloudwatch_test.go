@@ -110,7 +110,10 @@ func TestCloudWatchUnderFaults(t *testing.T) {
 	emu, url := startEmulator(t, cwlemu.Faults{ThrottleRate: 0.3, ServerErrorRate: 0.1})
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--cloudwatch-retention-days", "30")
 	u := s.addDrain("cwapp")
-	acked := startLoaderN(u, 2, 50, 60).wait() // 6,000 lines
+	// 60,000 lines: at least six PutLogEvents (10,000 events each) and their
+	// streams' creations, however the journal groups them into deliveries, so
+	// that 40% faults cannot all miss.
+	acked := startLoaderN(u, 2, 50, 600).wait()
 	got := waitCloudWatch(t, emu, "/heroku/cwapp", len(acked))
 	seen := map[string]int{}
 	for _, m := range got {

@@ -74,8 +74,8 @@ func (j *Journal) purge(ctx context.Context) error {
 //
 // A consumer of one partition acknowledges only its partition's messages: its
 // floor stays at its last one while the others' grow. One that has nothing
-// pending has delivered everything up to lastSeq (read before the consumers),
-// whatever its floor says.
+// pending, once settled (settledAfter), has delivered everything up to lastSeq
+// (read before the consumers), whatever its floor says.
 func (j *Journal) ackFloor(ctx context.Context, lastSeq uint64, pressed bool) (uint64, bool, error) {
 	required, holds := map[string]bool{}, func(string) bool { return true }
 	for _, s := range j.cfg.Sinks {
@@ -93,7 +93,7 @@ func (j *Journal) ackFloor(ctx context.Context, lastSeq uint64, pressed bool) (u
 		}
 		found[ci.Config.Durable] = true
 		f := ci.AckFloor.Stream
-		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+		if ci.NumPending == 0 && ci.NumAckPending == 0 && settled(ci) {
 			f = max(f, lastSeq)
 		}
 		floor = min(floor, f)
@@ -107,6 +107,19 @@ func (j *Journal) ackFloor(ctx context.Context, lastSeq uint64, pressed bool) (u
 		}
 	}
 	return floor, len(found) > 0, nil
+}
+
+// settledAfter is how old a consumer must be for its "nothing pending" to be
+// believed: the server reports 0 until the consumer leads and has counted its
+// messages, and a purge that believed a consumer made (or recreated after a
+// crash) a moment ago would drop what it has yet to deliver.
+const settledAfter = 5 * time.Second
+
+// settled reports whether ci's consumer is old enough, by the server's clock,
+// for its pending count to be believed (an info without the server's time, from
+// a server older than 2.10, is believed).
+func settled(ci *jetstream.ConsumerInfo) bool {
+	return ci.TimeStamp.IsZero() || ci.TimeStamp.Sub(ci.Created) >= settledAfter
 }
 
 // firstSeqSince finds, by binary search, the first message stored at or after t.

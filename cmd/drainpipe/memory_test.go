@@ -60,12 +60,13 @@ func TestMemoryBoundedUnderLoad(t *testing.T) {
 
 // TestMemoryFlatDuringSinkOutage keeps loading the server while CloudWatch
 // refuses every call: the journal grows on disk, and what is in memory does not
-// grow with it (the CloudWatch sink holds one bounded delivery, retried). The Go
-// heap while the journal grows from 192 to 320 MiB is no larger than while it
-// grew from 64 to 192 MiB, give or take the GC's lag: were the backlog held in
-// memory, the heap would grow by its 128 MiB. (The heap itself follows the ingest
-// rate: the embedded NATS server keeps each journal block it wrote in the last
-// 10 s in memory, see docs/benchmarks.md.)
+// grow with it (the CloudWatch sink holds one bounded delivery, retried). Were
+// the backlog held in memory, the Go heap would grow by the journal's growth,
+// 128 MiB, from the window in which the journal grows from 64 to 192 MiB to the
+// one in which it grows on to 320 MiB; it may grow by less than half that: the
+// archive, which keeps up, stores as much meanwhile, and the median heap was
+// seen to grow by up to 48 MiB between the windows under the 192 MiB default
+// (the cause not pinned down; a held backlog would add 128).
 func TestMemoryFlatDuringSinkOutage(t *testing.T) {
 	t.Parallel()
 	_, url := startEmulator(t, cwlemu.Faults{Down: true})
@@ -109,7 +110,7 @@ func TestMemoryFlatDuringSinkOutage(t *testing.T) {
 	heap := [2]float64{quantile(heaps[0], 0.5), quantile(heaps[1], 0.5)}
 	t.Logf("journal %d-%d MiB: heap in use %.0f MiB (median), RSS %.0f MiB (peak); journal %d-%d MiB: heap in use %.0f MiB, RSS %.0f MiB",
 		start>>20, mid>>20, heap[0]/(1<<20), rss[0]/(1<<20), mid>>20, end>>20, heap[1]/(1<<20), rss[1]/(1<<20))
-	if heap[1] > heap[0]+48<<20 {
+	if heap[1] > heap[0]+(end-mid)/2 {
 		t.Errorf("Go heap in use grew from %.0f to %.0f MiB while the journal grew by %d MiB: the backlog is held in memory",
 			heap[0]/(1<<20), heap[1]/(1<<20), (end-mid)>>20)
 	}

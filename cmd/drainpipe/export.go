@@ -20,11 +20,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) < 1 || len(pos) > 2 {
 		return usagef("usage: drainpipe export APP [QUERY] [--since T] [--until T] [--source S] [--dyno D] [--json] > FILE")
 	}
-	s, err := ff.search(pos[0], queryArg(pos))
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	s, c, err := ff.request(pos, cf)
 	if err != nil {
 		return err
 	}

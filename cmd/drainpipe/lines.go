@@ -61,6 +61,17 @@ func parseUntil(v, name string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
+// request is what tail, search and export start from: the search their
+// arguments (APP [QUERY]) and filter flags name, and a client of the server.
+func (ff filterFlags) request(pos []string, cf clientFlags) (api.Search, *api.Client, error) {
+	s, err := ff.search(pos[0], queryArg(pos))
+	if err != nil {
+		return api.Search{}, nil, err
+	}
+	c, err := cf.client()
+	return s, c, err
+}
+
 // queryArg is the optional QUERY after APP.
 func queryArg(pos []string) string {
 	if len(pos) > 1 {
@@ -93,11 +104,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(pos) < 1 || len(pos) > 2 || *n < 0 {
 		return usagef("usage: drainpipe tail APP [QUERY] [-n N] [--follow] [--source S] [--dyno D] [--since T] [--until T] [--json]")
 	}
-	s, err := ff.search(pos[0], queryArg(pos))
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	s, c, err := ff.request(pos, cf)
 	if err != nil {
 		return err
 	}
@@ -145,11 +152,7 @@ func search(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(pos) < 1 || len(pos) > 2 || *limit < 1 {
 		return usagef("usage: drainpipe search APP [QUERY] [--since T] [--until T] [--source S] [--dyno D] [--limit N] [--oldest-first] [--json] (QUERY: LogsQL or Heroku words: 'H12 OR R14', status=503, web.1)")
 	}
-	s, err := ff.search(pos[0], queryArg(pos))
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	s, c, err := ff.request(pos, cf)
 	if err != nil {
 		return err
 	}

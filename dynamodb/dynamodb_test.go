@@ -3,7 +3,6 @@ package dynamodb_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/drainpipe/drainpipe/dynamodb"
 	"github.com/drainpipe/drainpipe/dynamodb/ddbemu"
 	"github.com/drainpipe/drainpipe/internal/awsemu"
+	"github.com/drainpipe/drainpipe/internal/testclock"
 	"github.com/drainpipe/drainpipe/lambda"
 )
 
@@ -40,14 +40,6 @@ func newEnv(t *testing.T) (*ddbemu.Server, *awsddb.Client) {
 	return emu, c
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // TestClaimLifecycle: a batch is claimed once; while the claim lives a retry is
 // busy; once done, a retry is recognised; a released claim can be taken again;
 // an expired claim or record counts as absent.
@@ -55,10 +47,10 @@ func TestClaimLifecycle(t *testing.T) {
 	t.Parallel()
 	emu, c := newEnv(t)
 	ctx := context.Background()
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	first, second := dynamodb.New(c, "dedup", clk.now), dynamodb.New(c, "dedup", clk.now) // two instances
+	clk := testclock.New(time.Unix(1_800_000_000, 0))
+	first, second := dynamodb.New(c, "dedup", clk.Now), dynamodb.New(c, "dedup", clk.Now) // two instances
 	key := "d_abc/0123456789abcdef"
-	until := clk.now().Add(5 * time.Second)
+	until := clk.Now().Add(5 * time.Second)
 
 	if done, err := first.Claim(ctx, key, until); done || err != nil {
 		t.Fatalf("first claim: %v %v", done, err)
@@ -90,15 +82,15 @@ func TestClaimLifecycle(t *testing.T) {
 	if done, err := second.Claim(ctx, other, until); done || err != nil {
 		t.Fatalf("claim after release: %v %v", done, err)
 	}
-	clk.add(6 * time.Second) // second's claim ran out with its invocation
-	if done, err := first.Claim(ctx, other, clk.now().Add(5*time.Second)); done || err != nil {
+	clk.Add(6 * time.Second) // second's claim ran out with its invocation
+	if done, err := first.Claim(ctx, other, clk.Now().Add(5*time.Second)); done || err != nil {
 		t.Fatalf("claim after an expired claim: %v %v", done, err)
 	}
-	clk.add(dynamodb.Window + time.Second) // the delivered record expired, still readable
+	clk.Add(dynamodb.Window + time.Second) // the delivered record expired, still readable
 	if _, ok := emu.Item("dedup", key); !ok {
 		t.Fatal("the double deleted an expired item; DynamoDB does not promise to")
 	}
-	if done, err := first.Claim(ctx, key, clk.now().Add(5*time.Second)); done || err != nil {
+	if done, err := first.Claim(ctx, key, clk.Now().Add(5*time.Second)); done || err != nil {
 		t.Fatalf("claim after the window: %v %v, want a fresh claim", done, err)
 	}
 }

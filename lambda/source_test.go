@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/drainpipe/drainpipe/internal/awsemu"
+	"github.com/drainpipe/drainpipe/internal/testclock"
 	"github.com/drainpipe/drainpipe/lambda"
 	"github.com/drainpipe/drainpipe/ssm"
 	"github.com/drainpipe/drainpipe/ssm/ssmemu"
@@ -40,15 +40,7 @@ func paramEnv(t *testing.T) (*ssmemu.Server, *awsssm.Client) {
 	return emu, c
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time                    { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration)               { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock                             { return &clock{t: time.Unix(1_800_000_000, 0)} }
+func newClock() *testclock.Clock                   { return testclock.New(time.Unix(1_800_000_000, 0)) }
 func addDrain(d *lambda.Drains, app string) string { _, s, _ := d.Add(app, time.Now()); return s }
 
 // TestDrainsFromSSM: the drains come from the SecureString named at cold start;
@@ -64,7 +56,7 @@ func TestDrainsFromSSM(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	src, err := lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.now})
+	src, err := lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +68,7 @@ func TestDrainsFromSSM(t *testing.T) {
 	if _, ok := src.For(ctx).Authenticate(added); ok {
 		t.Fatal("a read within MinInterval of the cold start")
 	}
-	clk.add(lambda.DefaultMinInterval)
+	clk.Add(lambda.DefaultMinInterval)
 	if dr, ok := src.For(ctx).Authenticate(added); !ok || dr.App != "newapp" {
 		t.Fatal("a drain added since the cold start is refused")
 	}
@@ -93,7 +85,7 @@ func TestDrainsFromSSM(t *testing.T) {
 	if _, ok := src.For(ctx).Authenticate(first); !ok {
 		t.Error("drains read again before MaxAge")
 	}
-	clk.add(lambda.DefaultMaxAge)
+	clk.Add(lambda.DefaultMaxAge)
 	src.Refresh(ctx)
 	if _, ok := src.Drains().Authenticate(first); ok {
 		t.Error("a removed drain still works after MaxAge")
@@ -122,7 +114,7 @@ func TestDrainsFromSSMFailures(t *testing.T) {
 		t.Error("ssm: with no name accepted")
 	}
 	clk := newClock()
-	src, err = lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.now})
+	src, err = lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +125,7 @@ func TestDrainsFromSSMFailures(t *testing.T) {
 	if err := src.For(ctx).Health(); err != nil {
 		t.Errorf("healthy before a read failed: %v", err)
 	}
-	clk.add(lambda.DefaultMaxAge)
+	clk.Add(lambda.DefaultMaxAge)
 	src.Refresh(ctx)
 	if _, ok := src.For(ctx).Authenticate(secret); !ok {
 		t.Error("SSM down: the drains read before are gone")
@@ -142,7 +134,7 @@ func TestDrainsFromSSMFailures(t *testing.T) {
 		t.Error("SSM down: the drains say they know every secret")
 	}
 	emu.SetFaults(awsemu.Faults{})
-	clk.add(lambda.DefaultMinInterval)
+	clk.Add(lambda.DefaultMinInterval)
 	if _, ok := src.For(ctx).Authenticate("unknown"); ok {
 		t.Error("an unknown secret accepted")
 	}
@@ -189,14 +181,14 @@ func TestUnreadableDrainsAre503(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	src, err := lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.now})
+	src, err := lambda.LoadDrains(ctx, "ssm:/drainpipe/drains", c, lambda.SourceOptions{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(c *lambda.Config) { c.Drains = src })
 	added := addDrain(d, "newapp") // not in the parameter: SSM is down before it is written
 	ssmEmu.SetFaults(awsemu.Faults{Down: true})
-	clk.add(lambda.DefaultMinInterval)
+	clk.Add(lambda.DefaultMinInterval)
 	body := realistic(t)
 	resp := e.invoke(t, 10*time.Second, urlEvent(map[string]string{"authorization": "Basic " + b64(id+":"+added)}, body, true))
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["retry-after"] == "" || resp.Headers["www-authenticate"] != "" {
@@ -207,7 +199,7 @@ func TestUnreadableDrainsAre503(t *testing.T) {
 		t.Errorf("known secret, SSM down: %d %q, want 204", resp.StatusCode, resp.Body)
 	}
 	ssmEmu.SetFaults(awsemu.Faults{})
-	clk.add(lambda.DefaultMinInterval)
+	clk.Add(lambda.DefaultMinInterval)
 	resp = e.invoke(t, 10*time.Second, urlEvent(map[string]string{"authorization": "Basic " + b64(id+":wrong")}, body, true))
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong secret, SSM back: %d %q, want 401", resp.StatusCode, resp.Body)

@@ -10,32 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/drainpipe/drainpipe/internal/testclock"
 	"github.com/drainpipe/drainpipe/ui"
 )
 
 const adminToken = "the-admin-token-of-this-test"
-
-// clock is a settable clock for the session tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // noAPI stands where the admin API goes: these tests are about the UI's own
 // rules (login, sessions, CSRF, headers), which hold whatever the API answers.
@@ -44,11 +26,11 @@ var noAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, `{"error":"no API in this test"}`, http.StatusServiceUnavailable)
 })
 
-func newServer(t *testing.T, cfg ui.Config) (*httptest.Server, *clock) {
+func newServer(t *testing.T, cfg ui.Config) (*httptest.Server, *testclock.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	sum := sha256.Sum256([]byte(adminToken))
-	cfg.API, cfg.AdminTokenHash, cfg.Now = noAPI, sum[:], clk.now
+	cfg.API, cfg.AdminTokenHash, cfg.Now = noAPI, sum[:], clk.Now
 	h, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +171,7 @@ func TestLoginRateLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("attempt 11, with the right token: %d Retry-After %q; want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	clk.add(6 * time.Second) // one attempt back
+	clk.Add(6 * time.Second) // one attempt back
 	if resp, _ := login(t, c, srv.URL, "", adminToken); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the wait: %d", resp.StatusCode)
 	}
@@ -200,17 +182,17 @@ func TestSessionsExpire(t *testing.T) {
 	c := browserClient()
 	login(t, c, srv.URL, "", adminToken)
 	for range 3 { // in use: 50 min apart, 2 h 30 in all
-		clk.add(50 * time.Minute)
+		clk.Add(50 * time.Minute)
 		if resp, _ := get(t, c, srv.URL+"/ui/system"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("a session in use ended: %d", resp.StatusCode)
 		}
 	}
-	clk.add(31 * time.Minute) // 3 h 01 after login
+	clk.Add(31 * time.Minute) // 3 h 01 after login
 	if resp, _ := get(t, c, srv.URL+"/ui/system"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a session past its TTL: %d", resp.StatusCode)
 	}
 	login(t, c, srv.URL, "", adminToken)
-	clk.add(61 * time.Minute)
+	clk.Add(61 * time.Minute)
 	if resp, _ := get(t, c, srv.URL+"/ui/system"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("an idle session: %d", resp.StatusCode)
 	}

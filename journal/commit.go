@@ -347,6 +347,9 @@ func (j *Journal) finish(c *commit) {
 			}
 		}
 		err = outcome(ack, err)
+		if err == nil {
+			j.written.add(ack.Sequence, subjectOf(m.reqs[0].part), time.Now())
+		}
 		for _, r := range m.reqs {
 			records += r.records
 			r.w.settle(1, err)

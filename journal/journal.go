@@ -162,6 +162,7 @@ type Journal struct {
 	metrics *metrics
 	dedup   *dedup
 	health  health
+	written written // when this process wrote its newest messages
 
 	id       string     // the journal's identity, kept in the stream's metadata
 	parts    int        // partitions, kept in the stream's metadata

@@ -162,6 +162,11 @@ func (j *Journal) lag(ctx context.Context, c jetstream.Consumer) (time.Duration,
 	if pending == 0 {
 		return 0, 0, nil
 	}
+	// Near the journal's end the time is known without reading the message (see
+	// written); further back the message is read, from a block NATS has finished.
+	if at, ok := j.written.timeOf(info.AckFloor.Stream+1, info.Config.FilterSubject); ok {
+		return time.Since(at), pending, nil
+	}
 	var opts []jetstream.GetMsgOpt
 	if f := info.Config.FilterSubject; f != "" {
 		// The oldest message of the consumer's partition, not of the whole journal.

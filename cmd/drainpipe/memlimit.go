@@ -14,7 +14,7 @@ import (
 // Since the journal's sinks read behind its writer (journal.ConsumeOptions.HeadPace)
 // the live heap at full ingest is ~140 MB, down from 226–400 MB: NATS no longer
 // reallocates its 8 MiB write buffers. With 192 MiB, every sink on, the process
-// peaked at 267–336 MB (VmHWM) at 50–106k lines/s on this 2-core machine; 512 MiB
+// peaked at 263–336 MB (VmHWM) at 50–106k lines/s on this 2-core machine; 512 MiB
 // gave ~1.3× the throughput for twice the memory (docs/benchmarks.md).
 const defaultMemoryLimit = 192 << 20
 

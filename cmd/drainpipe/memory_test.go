@@ -14,7 +14,7 @@ import (
 // below: the default memory limit (192 MiB) and 192 MiB for what the limit does
 // not count (the binary's pages, ~50 MB) and a soft limit's overshoot. The
 // issue's goal is 256 MB for the whole process at full ingest with every sink
-// on; the process peaks at 267–336 MB in the benchmarks (docs/benchmarks.md).
+// on; the process peaks at 263–336 MB in the benchmarks (docs/benchmarks.md).
 // Without the sinks' pacing behind the journal's writer it peaked at 430–500 MB
 // at this limit, and without the in-flight bounds and a limit at 1.3–1.9 GB: a
 // regression to either fails here.

@@ -535,9 +535,17 @@ func TestLostDeliveryKeepsOrder(t *testing.T) {
 	}
 	go func() { done <- j.Consume(ctx, d, journal.ConsumeOptions{MaxMessages: 1}) }()
 	waitUntil(t, 10*time.Second, "a first entry", func() bool { return len(d.records()) >= 1 })
-	steal("metrics")
+	// Entries the consumer has not fetched yet are there to steal (it fetches one
+	// at a time, paced near the end; on a loaded machine it had fetched every m
+	// before the steal, which then waited for a redelivery), and more after them.
 	for i := range 4 {
 		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("n%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steal("metrics")
+	for i := range 4 {
+		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("p%d", i), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}

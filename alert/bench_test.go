@@ -7,6 +7,7 @@ import (
 
 	"github.com/drainpipe/drainpipe/alert"
 	"github.com/drainpipe/drainpipe/alert/alerttest"
+	"github.com/drainpipe/drainpipe/internal/testclock"
 )
 
 // BenchmarkEvaluate100Rules measures the evaluation's own cost: 100 one-minute rules,
@@ -16,7 +17,7 @@ import (
 func BenchmarkEvaluate100Rules(b *testing.B) {
 	store := newBenchStore(b)
 	start := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	clock := alerttest.NewClock(start)
+	clock := testclock.New(start)
 	arc := &alerttest.Archive{Mark: clock.Now}
 	apps := []string{"shop", "api", "web", "worker", "admin"}
 	minutes := b.N + 2

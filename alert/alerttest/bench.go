@@ -3,35 +3,12 @@ package alerttest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/drainpipe/drainpipe/alert"
+	"github.com/drainpipe/drainpipe/internal/testclock"
 )
-
-// Clock is a settable clock shared by a Service and the sources it reads.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock on by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // BenchConfig is what BenchRules evaluates.
 type BenchConfig struct {
@@ -42,7 +19,7 @@ type BenchConfig struct {
 	Store alert.Store
 	// Clock is the Service's clock and the Searcher's; it starts where the lines'
 	// minutes to evaluate start, and moves on a minute per iteration.
-	Clock *Clock
+	Clock *testclock.Clock
 	// Apps are the apps the rules watch, in turn.
 	Apps []string
 	// Rules is the number of rules; 100 when 0.

@@ -14,6 +14,7 @@ import (
 	"github.com/drainpipe/drainpipe/alert/jskv"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/archive/alertsearch"
+	"github.com/drainpipe/drainpipe/internal/testclock"
 	"github.com/drainpipe/drainpipe/journal"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkAlertRules(b *testing.B) {
 		}
 		// The minutes evaluated are the archive's last: searches run over the whole
 		// index, as they will after days of lines.
-		clock := alerttest.NewClock(start.Add(time.Duration(minutes-b.N-2) * time.Minute))
+		clock := testclock.New(start.Add(time.Duration(minutes-b.N-2) * time.Minute))
 		searcher := alertsearch.New(alertsearch.Config{Archive: arc, Apps: func() []string { return apps },
 			Lag: func(context.Context) (time.Duration, error) { return 0, nil }, Slack: slack, Now: clock.Now})
 		alerttest.BenchRules(b, alerttest.BenchConfig{Searcher: searcher, Store: store, Clock: clock, Apps: apps})

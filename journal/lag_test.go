@@ -81,15 +81,11 @@ func TestLagNearTheEndReadsNoMessage(t *testing.T) {
 // waitLag waits for the named sink's lag to show, and returns it.
 func waitLag(t *testing.T, j *journal.Journal, sink string) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		lag, err := j.Lag(context.Background(), sink)
-		if err == nil && lag > 0 {
-			return lag
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("lag of %s: %v, %v after 30 s", sink, lag, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var lag time.Duration
+	waitUntil(t, 30*time.Second, "the lag of "+sink, func() bool {
+		l, err := j.Lag(context.Background(), sink)
+		lag = l
+		return err == nil && l > 0
+	})
+	return lag
 }

@@ -55,6 +55,11 @@ type ConsumeOptions struct {
 	// up reads a few hundred milliseconds behind the writer, in blocks it has
 	// finished. Default 250 ms; negative for none.
 	HeadPace time.Duration
+	// DurablePoll is how long at most a DeferredSink's consumer waits for new
+	// messages while entries wait for their acknowledgement, before it asks
+	// Durable again: at idle they are acknowledged that soon after the sink
+	// made them durable. Zero: the consumer's usual wait (2 s at most).
+	DurablePoll time.Duration
 }
 
 // defaultHeadPace is ConsumeOptions.HeadPace's default: well under the archive's
@@ -145,7 +150,7 @@ func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt Consu
 	}
 	for ctx.Err() == nil {
 		acks.flush()
-		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, pos, !deferred)
+		msgs, seqs, gap, err := j.fetch(ctx, cons, opt, pos, !deferred, acks.waitFor(opt.DurablePoll))
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -346,10 +351,15 @@ func (j *Journal) updateConsumer(ctx context.Context, cons jetstream.Consumer, c
 //
 // It stops at a jump in the consumer's delivery sequence and reports the gap: the
 // messages before it are returned, none after.
-func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, pos *position, ackSkipped bool) ([]jetstream.Msg, []uint64, bool, error) {
+//
+// It waits for a message at most maxWait (none: no bound of the caller's).
+func (j *Journal) fetch(ctx context.Context, cons jetstream.Consumer, opt ConsumeOptions, pos *position, ackSkipped bool, maxWait time.Duration) ([]jetstream.Msg, []uint64, bool, error) {
 	// Waiting longer than AckWait would let the first messages of a fetch be offered
 	// again before the fetch returns.
 	wait := min(2*time.Second, opt.AckWait/2)
+	if maxWait > 0 {
+		wait = min(wait, maxWait)
+	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 10*time.Millisecond)
 	}

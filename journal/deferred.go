@@ -27,6 +27,16 @@ func (d *deferredAcks) add(msgs []jetstream.Msg, seqs []uint64) {
 	}
 }
 
+// waitFor is how long at most the consumer waits for new messages before
+// asking the sink again how far it is durable: poll while entries wait for
+// their acknowledgement (ConsumeOptions.DurablePoll), otherwise no bound.
+func (d *deferredAcks) waitFor(poll time.Duration) time.Duration {
+	if d == nil || len(d.pending) == 0 {
+		return 0
+	}
+	return poll
+}
+
 // flush acknowledges, with the consumer's AckAll policy, the newest message the
 // sink says is durable, and with it every earlier one.
 func (d *deferredAcks) flush() { d.ack(false) }

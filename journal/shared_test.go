@@ -587,3 +587,30 @@ func TestReplicaWithByteCap(t *testing.T) {
 		t.Fatalf("the replica got %d lines, out of order or not all: %v", len(msgs), msgs)
 	}
 }
+
+// TestDeferredAcknowledgedSoonAtIdle: at idle, entries a deferred sink makes
+// durable after its Write are acknowledged within its DurablePoll (the archive
+// settles within a second, and its lag shows in drains list), not after the
+// consumer's wait for new messages (2 s).
+func TestDeferredAcknowledgedSoonAtIdle(t *testing.T) {
+	t.Parallel()
+	j := open(t, journal.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := j.Append(ctx, batch("d", "k", 1)); err != nil {
+		t.Fatal(err)
+	}
+	d := &deferred{collector: collector{name: "archive"}}
+	done := make(chan error, 1)
+	go func() { done <- j.Consume(ctx, d, journal.ConsumeOptions{DurablePoll: 100 * time.Millisecond}) }()
+	waitUntil(t, 30*time.Second, "entry delivered", func() bool { return len(d.records()) == 1 })
+	d.mu.Lock()
+	d.durable.Store(d.got[0].Seq)
+	d.mu.Unlock()
+	waitUntil(t, time.Second, "durable entry acknowledged", func() bool {
+		st, err := j.SinkStatus(ctx, "archive")
+		return err == nil && st.Lag == 0
+	})
+	cancel()
+	<-done
+}

@@ -93,6 +93,8 @@ type Archive struct {
 	// chunks and retention. state and recovery change only under it.
 	wmu      sync.Mutex
 	recovery *recovery
+	// staged is what Writes added that waits for the barrier; nil when none.
+	staged *staged
 	// importPresent holds the old ids of an import step that a crash or an
 	// error interrupted and that are stored already.
 	importPresent map[int64]bool
@@ -179,7 +181,8 @@ func (a *Archive) open(ctx context.Context) error {
 func (a *Archive) Name() string { return "archive" }
 
 // Close stops the retention loop and the import, waits for a Write in
-// progress, and closes the storage, which writes out everything in memory.
+// progress, makes what Writes staged durable, and closes the storage, which
+// writes out everything in memory.
 // Calls after the first return nil.
 func (a *Archive) Close() error {
 	a.closing.Do(func() {
@@ -188,6 +191,12 @@ func (a *Archive) Close() error {
 		a.notify.close()
 		a.wmu.Lock()
 		defer a.wmu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		if err := a.settle(ctx); err != nil {
+			// Open reconciles the intent, and the journal delivers the entries again.
+			a.log.Warn("archive rows not made durable before close", "err", err)
+		}
+		cancel()
 		a.closed = true
 		a.metrics.unregister()
 		a.store.close()
@@ -210,10 +219,16 @@ func (a *Archive) commit(s *state) error {
 	if err := saveState(a.path(stateFile), s); err != nil {
 		return err
 	}
+	a.show(s)
+	return nil
+}
+
+// show makes s the current state without saving it: what it changes needs no
+// crash to survive it (the counts of staged rows).
+func (a *Archive) show(s *state) {
 	a.smu.Lock()
 	a.state = s
 	a.smu.Unlock()
-	return nil
 }
 
 // prepareDir creates the archive's directory 0700, or takes group and other

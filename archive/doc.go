@@ -67,22 +67,40 @@
 //
 // Each Write, holding the one writer lock:
 //
-//  1. plans: entries at or below the Seq stored for their journal identity
-//     (drainpipe.Entry.Journal) are skipped and counted as
+//  1. plans: entries at or below the Seq stored (or staged, below) for their
+//     journal identity (drainpipe.Entry.Journal) are skipped and counted as
 //     drainpipe_archive_entries_skipped_total{reason="already_stored"}; an
 //     entry of a journal not seen before is new whatever its Seq (the journal's
 //     directory was lost, or the deployment moved to or from --nats), so it is
 //     never skipped. Every other record gets its ids;
-//  2. saves the intent: the entries' Seqs and the ids given to their rows;
-//  3. adds the rows (converted on every CPU) and makes them searchable;
+//  2. saves the intent: the Seqs of the entries, with those of the Writes
+//     staged before it, and the ids given to their rows;
+//  3. adds the rows (converted on every CPU) and makes them searchable, and
+//     stages the entries' position and counts (Stats shows them at once).
+//
+// The archive is a journal.DeferredSink: Write returns then, and the journal
+// keeps the entries until Durable says they are durable. At most SettleEvery
+// after the first staged Write (at the next Write, or when the journal asks
+// Durable, which it does before each delivery and every quarter of a second
+// while it waits), the archive settles everything staged at once:
+//
 //  4. waits until the rows are on disk (the barrier, below);
 //  5. saves the new state: positions, counts and last id, with no intent.
 //
-// Only then does Write return and the journal forget the entries. A crash
-// before step 5 leaves the intent: Open looks up which of its ids reached the
-// disk, and when the journal delivers the entries again, only the missing rows
-// are added, under the ids they were promised. So every acknowledged line is
-// stored once, under one id, and the counts match the rows.
+// Only then does Durable move and the journal forget the entries. Retention,
+// the import and Close settle first, so a state they save never loses a staged
+// intent and counts each row once. A crash before step 5 leaves the intent:
+// Open looks up which of its ids reached the disk, and when the journal
+// delivers the entries again, only the missing rows are added, under the ids
+// they were promised. So every acknowledged line is stored once, under one
+// id, and the counts match the rows.
+//
+// Why deferred: a barrier costs tens of milliseconds whatever its size, and
+// ending every Write with one made Writes large (16 MiB) to pay it less often,
+// so the archive held 16 MiB of journal messages and their decoded records
+// while it ran. Settled together, Writes are DeliveryBytes (4 MiB), what they
+// hold is freed as soon as their rows are added, and the barrier comes as
+// often as before or less.
 //
 // # Durability: the barrier
 //
@@ -96,8 +114,7 @@
 // the storage's counts do not show: the days it touched are detached (which
 // closes them, writing everything out) and attached again, with followers
 // held off for that moment. The barrier costs tens of milliseconds, mostly
-// fsyncs, whatever the write's size, so the archive asks the journal for
-// DeliveryMessages messages per Write.
+// fsyncs, whatever the size of what it settles.
 //
 // One gap remains: if a crash comes after a new stream's rows reached the
 // disk but before its index entry did (inside VictoriaLogs' flush interval,
@@ -111,7 +128,7 @@
 // Rows are searchable as soon as step 3 ends, before the barrier: at idle a
 // line is searchable a few milliseconds after the journal hands it over
 // (which it does at once), well within one flush interval of its 2xx. Stats
-// change at step 5. After returns only lines whose whole Write was searchable
+// count them then too. After returns only lines whose whole Write was searchable
 // when Wait last woke, so a follower never passes over a line.
 //
 // # Retention

@@ -58,6 +58,19 @@ func write(t testing.TB, a *archive.Archive, entries ...drainpipe.Entry) {
 	}
 }
 
+// waitDurable waits until the archive says testJournal's entries are durable
+// through seq: at most archive.SettleEvery after the Write, plus a barrier.
+func waitDurable(t testing.TB, a *archive.Archive, seq uint64) {
+	t.Helper()
+	deadline := time.Now().Add(archive.SettleEvery + 10*time.Second)
+	for a.Durable(testJournal) < seq {
+		if time.Now().After(deadline) {
+			t.Fatalf("entries durable through %d, want %d", a.Durable(testJournal), seq)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // seqLines returns n lines of app numbered in their message.
 func seqLines(app string, at time.Time, n int) []drainpipe.Record {
 	recs := make([]drainpipe.Record, n)

@@ -194,6 +194,10 @@ func (a *Archive) importChunk(ctx context.Context, recs []drainpipe.Record, ids 
 	if a.closed {
 		return ErrClosed
 	}
+	// The import's intent takes the place of the journal's.
+	if err := a.settle(ctx); err != nil {
+		return err
+	}
 	now := time.Now()
 	win := newWindow(now, a.cfg.Retention)
 	p := &plan{counts: map[string]*appCounts{}}
@@ -266,6 +270,9 @@ func (a *Archive) finishImport(ctx context.Context, l *legacy) error {
 	defer a.wmu.Unlock()
 	if a.closed {
 		return ErrClosed
+	}
+	if err := a.settle(ctx); err != nil {
+		return err
 	}
 	next := a.current().clone()
 	for app, n := range dropped {

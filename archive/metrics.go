@@ -22,6 +22,7 @@ type metrics struct {
 	entriesSkipped *prometheus.CounterVec
 	writeDuration  prometheus.Histogram
 	flushDuration  prometheus.Histogram
+	settleFailed   prometheus.Counter
 	rowsPruned     *prometheus.CounterVec
 	daysPruned     *prometheus.CounterVec
 	herokuDropped  *prometheus.CounterVec
@@ -37,7 +38,7 @@ func newMetrics(a *Archive) *metrics {
 	m := &metrics{
 		linesWritten: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "lines_written_total",
-			Help: "Lines stored in the archive.",
+			Help: "Lines added to the archive: searchable at once, durable within archive.SettleEvery.",
 		}),
 		entriesSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "entries_skipped_total",
@@ -45,13 +46,17 @@ func newMetrics(a *Archive) *metrics {
 		}, []string{"reason"}),
 		writeDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "write_duration_seconds",
-			Help:    "Time to store one delivery of journal entries, until it is on disk.",
+			Help:    "Time to add one delivery of journal entries, until it is searchable (durable within archive.SettleEvery).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
 		flushDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "flush_duration_seconds",
-			Help:    "Time to get a write's rows on disk once they are searchable (the barrier).",
+			Help:    "Time to get the rows of the writes since the last barrier on disk (the barrier).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		settleFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "drainpipe", Subsystem: "archive", Name: "barrier_failures_total",
+			Help: "Barriers that failed: the rows stay searchable, and the journal keeps their entries until a later barrier succeeds.",
 		}),
 		rowsPruned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "drainpipe", Subsystem: "archive", Name: "rows_pruned_total",
@@ -92,7 +97,7 @@ func (m *metrics) skipped(reason string, n int) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.linesWritten, m.entriesSkipped, m.writeDuration, m.flushDuration, m.rowsPruned,
+	return []prometheus.Collector{m.linesWritten, m.entriesSkipped, m.writeDuration, m.flushDuration, m.settleFailed, m.rowsPruned,
 		m.daysPruned, m.herokuDropped, m.imported, m.cuts.vec, m.diskBytes, m.rows}
 }
 

@@ -69,6 +69,10 @@ func (a *Archive) dropDay(ctx context.Context, day int64, reason string) (int64,
 	if a.closed {
 		return 0, ErrClosed
 	}
+	// The day's lines come off the counts: staged rows must be counted first.
+	if err := a.settle(ctx); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
 	name := dayName(day)
 	counts, err := a.dayCounts(ctx, day)
 	if err != nil {

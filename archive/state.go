@@ -33,6 +33,11 @@ type state struct {
 	Dropping []string `json:"dropping,omitempty"`
 	// Import is the progress of importing a SQLite archive.
 	Import *importState `json:"import,omitempty"`
+
+	// staged holds the counts of the rows Writes added that wait for the
+	// barrier: they are searchable, so Stats shows them, but they are never
+	// saved (a crash delivers their entries again). Never changed, only replaced.
+	staged map[string]*appCounts
 }
 
 // appCounts are one app's counts. Times are nanoseconds since the epoch, 0 for none.

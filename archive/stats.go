@@ -22,8 +22,14 @@ type AppStats struct {
 // They are kept with the rows, in the same durable step, so they are exact
 // across crashes. An app with no lines has zero stats.
 func (a *Archive) Stats(_ context.Context, app string) (AppStats, error) {
-	c := a.current().Apps[app]
-	if c == nil || c.Lines == 0 {
+	st := a.current()
+	var c appCounts
+	for _, n := range []*appCounts{st.Apps[app], st.staged[app]} {
+		if n != nil {
+			c.add(n)
+		}
+	}
+	if c.Lines == 0 {
 		return AppStats{}, nil
 	}
 	return AppStats{Lines: c.Lines, Malformed: c.Malformed, Dropped: c.Dropped,

@@ -55,11 +55,16 @@ func TestMetrics(t *testing.T) {
 	a := open(t, archive.Config{Registerer: reg})
 	write(t, a, entry(1, seqLines("app", received, 10)...), entry(2, seqLines("app", received, 5)...))
 	write(t, a, entry(2, seqLines("app", received, 5)...))
+	if got := metricValue(t, reg, "drainpipe_archive_flush_duration_seconds"); got != 0 {
+		t.Errorf("flush_duration_seconds has %v observations before the barrier was due, want 0", got)
+	}
+	waitDurable(t, a, 2)
 	for name, want := range map[string]float64{
 		"drainpipe_archive_lines_written_total":    15,
 		"drainpipe_archive_entries_skipped_total":  1,
 		"drainpipe_archive_write_duration_seconds": 1, // observations: the skipped write stored nothing
-		"drainpipe_archive_flush_duration_seconds": 1,
+		"drainpipe_archive_flush_duration_seconds": 1, // one barrier for both writes
+		"drainpipe_archive_barrier_failures_total": 0,
 		"drainpipe_archive_rows_pruned_total":      0,
 		"drainpipe_archive_rows":                   15,
 	} {

@@ -114,10 +114,10 @@ func runSinks(j *journal.Journal, cl *cluster.Cluster, m *members, ss *sinkSet, 
 	var wg sync.WaitGroup
 	node := cl.Self().Name
 	wg.Go(func() {
-		// The archive makes its rows durable once per Write (see package archive),
-		// so it takes more at once, bounded in bytes.
+		// The archive makes the rows of all Writes of up to a second durable at
+		// once (a journal.DeferredSink; see package archive).
 		consume(ctx, j, ss.archive, journal.ConsumeOptions{Consumer: j.ReplicaConsumer(archiveSink, node),
-			MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes}, log)
+			MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes, DurablePoll: archive.DurablePoll}, log)
 	})
 	for _, s := range ss.shared {
 		wg.Go(func() {

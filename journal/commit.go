@@ -44,7 +44,9 @@ type commit struct {
 
 // commitMsg is one journal message of a commit.
 type commitMsg struct {
-	reqs   []*appendReq
+	reqs []*appendReq
+	// data is the message's data, from getBuf: free once the server answered.
+	data   []byte
 	future jetstream.PubAckFuture
 	err    error
 }
@@ -235,10 +237,11 @@ func (j *Journal) encode(b *drainpipe.Batch) []*appendReq {
 
 // split encodes b, halving it until each piece fits a journal message.
 func (j *Journal) split(b *drainpipe.Batch) []*appendReq {
-	data := appendBatch(make([]byte, 0, encodedSize(b)), b)
+	data := appendBatch(getBuf(encodedSize(b)), b)
 	if len(data) <= j.maxMsg || len(b.Records) <= 1 {
 		return []*appendReq{{data: data, records: len(b.Records)}}
 	}
+	putBuf(data)
 	half := len(b.Records) / 2
 	left, right := *b, *b
 	left.Records, right.Records = b.Records[:half], b.Records[half:]
@@ -313,13 +316,7 @@ func (j *Journal) publish(c *commit) {
 	}
 	for _, m := range c.msgs {
 		msg := nats.NewMsg(subjectOf(m.reqs[0].part))
-		n := 0
 		for _, r := range m.reqs {
-			n += len(r.data)
-		}
-		data := make([]byte, 0, n)
-		for _, r := range m.reqs {
-			data = append(data, r.data...)
 			if r.key != "" {
 				msg.Header.Add(keyHeader, r.key)
 			}
@@ -327,9 +324,32 @@ func (j *Journal) publish(c *commit) {
 		if id := m.reqs[0].msgID; id != "" {
 			msg.Header.Set(jetstream.MsgIDHeader, id)
 		}
-		msg.Data = data
+		m.data = m.join()
+		msg.Data = m.data
 		m.future, m.err = j.js.PublishMsgAsync(msg)
 	}
+}
+
+// join returns the data of m's pieces as one message, in a buffer that finish
+// gives back; the pieces' own buffers go back at once (a lone piece is the
+// message).
+func (m *commitMsg) join() []byte {
+	if len(m.reqs) == 1 {
+		data := m.reqs[0].data
+		m.reqs[0].data = nil
+		return data
+	}
+	n := 0
+	for _, r := range m.reqs {
+		n += len(r.data)
+	}
+	data := getBuf(n)
+	for _, r := range m.reqs {
+		data = append(data, r.data...)
+		putBuf(r.data)
+		r.data = nil
+	}
+	return data
 }
 
 // finish waits for the server's acknowledgement of c's messages and answers
@@ -346,6 +366,9 @@ func (j *Journal) finish(c *commit) {
 			case err = <-m.future.Err():
 			}
 		}
+		// Answered (or never sent): the client holds the data no longer.
+		putBuf(m.data)
+		m.data = nil
 		err = outcome(ack, err)
 		if err == nil {
 			j.written.add(ack.Sequence, subjectOf(m.reqs[0].part), time.Now())

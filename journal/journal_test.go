@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-func open(t *testing.T, cfg journal.Config) *journal.Journal {
+func open(t testing.TB, cfg journal.Config) *journal.Journal {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()

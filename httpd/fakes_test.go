@@ -52,8 +52,21 @@ func (j *fakeJournal) Append(ctx context.Context, b *drainpipe.Batch) (bool, err
 		}
 		j.keys[b.Drain+"/"+b.Key] = true
 	}
-	j.batches = append(j.batches, b)
+	j.batches = append(j.batches, cloneBatch(b))
 	return false, nil
+}
+
+// cloneBatch copies b's strings: with Config.ParseInPlace they point into a body
+// buffer that the next request reuses, and a Journal keeps nothing of them.
+func cloneBatch(b *drainpipe.Batch) *drainpipe.Batch {
+	c := *b
+	c.Records = make([]drainpipe.Record, len(b.Records))
+	for i, r := range b.Records {
+		r.Host, r.Source, r.Dyno = strings.Clone(r.Host), strings.Clone(r.Source), strings.Clone(r.Dyno)
+		r.MsgID, r.StructuredData, r.Message = strings.Clone(r.MsgID), strings.Clone(r.StructuredData), strings.Clone(r.Message)
+		c.Records[i] = r
+	}
+	return &c
 }
 
 func (j *fakeJournal) appended() []*drainpipe.Batch {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/herokulog"
@@ -165,7 +166,12 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	frameID := r.Header.Get("Logplex-Frame-Id")
 	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
 	now := s.cfg.Now().UTC()
-	recs, stats := logplex.AppendRecords(make([]drainpipe.Record, 0, expectedFrames(r, body)), body,
+	text := string(body)
+	if s.cfg.ParseInPlace {
+		// The body buffer outlives the batch: it goes back to the pool after Append.
+		text = unsafe.String(unsafe.SliceData(body), len(body))
+	}
+	recs, stats := logplex.AppendRecordsString(make([]drainpipe.Record, 0, expectedFrames(r, body)), text,
 		logplex.Options{Received: now, StructuredData: !fromLogplex})
 	for i := range recs {
 		recs[i].Drain, recs[i].App = d.ID, d.App

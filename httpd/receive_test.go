@@ -233,3 +233,38 @@ var (
 	_ httpd.Drains  = (*fakeDrains)(nil)
 	_ httpd.Archive = (*fakeArchive)(nil)
 )
+
+// TestParseInPlace: with Config.ParseInPlace the records point into the body
+// buffer, which requests reuse; what the journal takes during Append is each
+// request's own lines, however many requests come at once.
+func TestParseInPlace(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *httpd.Config) { c.ParseInPlace = true })
+	d, secret := ts.drains.add(t, "myapp")
+	const senders, requests = 4, 25
+	done := make(chan struct{})
+	for s := range senders {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := range requests {
+				msg := fmt.Sprintf("sender %d request %d %s", s, r, strings.Repeat("x", r*40))
+				if resp, text := do(t, "POST", ts.url+"/logs", body(msg, msg+" again"), basicAuth(d.ID, secret)); resp.StatusCode != 204 {
+					t.Errorf("status %d: %s", resp.StatusCode, text)
+				}
+			}
+		}()
+	}
+	for range senders {
+		<-done
+	}
+	got := map[string]int{}
+	for _, b := range ts.journal.appended() {
+		if len(b.Records) != 2 || b.Records[1].Message != b.Records[0].Message+" again" || b.Records[0].Dyno != "web.1" {
+			t.Fatalf("a batch's records are not what one request sent: %+v", b.Records)
+		}
+		got[b.Records[0].Message]++
+	}
+	if len(got) != senders*requests {
+		t.Fatalf("%d distinct batches, want %d", len(got), senders*requests)
+	}
+}

@@ -55,8 +55,14 @@ type MetricsHistory interface {
 // Config is what the server needs.
 type Config struct {
 	Journal Journal
-	Drains  Drains
-	Archive Archive
+	// ParseInPlace lets the records of a logplex body point into the request's
+	// body buffer, which is reused once Append returns, instead of into a copy of
+	// the body (a fifth of the ingest path's allocations). Set it only for a
+	// Journal that keeps nothing of a batch once Append returns: journal.Journal
+	// encodes it before.
+	ParseInPlace bool
+	Drains       Drains
+	Archive      Archive
 	// Reader answers the searches, tails, exports, contexts, histograms and facets.
 	Reader Reader
 	// LogsQL answers VictoriaLogs' query API (/select/logsql/...); nil turns it off.

@@ -27,8 +27,13 @@ type Stats struct {
 // Message holding the raw bytes (see the package doc for the framing rules). The
 // records' strings share one copy of body. Drain and App are left for the caller.
 func AppendRecords(dst []drainpipe.Record, body []byte, opt Options) ([]drainpipe.Record, Stats) {
+	return AppendRecordsString(dst, string(body), opt)
+}
+
+// AppendRecordsString is AppendRecords over a body held in a string: the records'
+// strings point into s, nothing is copied.
+func AppendRecordsString(dst []drainpipe.Record, s string, opt Options) ([]drainpipe.Record, Stats) {
 	var st Stats
-	s := string(body)
 	for pos := 0; ; {
 		u, ok := nextUnit(s, pos)
 		if !ok {

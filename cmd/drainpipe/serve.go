@@ -221,7 +221,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer clock.run("alerts", sinksDone, stopAlerts)
 	return serveHTTP(ctx, clock, c, httpd.Config{
-		Journal: j, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
+		Journal: j, ParseInPlace: true, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
 		Sinks: statusReporters(j, cl, ss), Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, MaxBodyInFlight: c.maxBodyInFlight, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
 		Ready: j.Ready,

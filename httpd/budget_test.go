@@ -67,7 +67,7 @@ func TestBodiesInFlightStayWithinTheBudget(t *testing.T) {
 	ts := newTestServer(t, func(c *httpd.Config) {
 		c.MaxBody, c.MaxBodyInFlight, c.BodyWait, c.AppendTimeout = 1<<20, budget, time.Minute, 10*time.Second
 	})
-	ts.journal.delay = 100 * time.Millisecond
+	ts.journal.setDelay(100 * time.Millisecond)
 	d, secret := ts.drains.add(t, "big")
 	b := bigBody(900 << 10)
 	var wg sync.WaitGroup
@@ -103,7 +103,7 @@ func TestBodiesOverTheBudgetAre503(t *testing.T) {
 	ts := newTestServer(t, func(c *httpd.Config) {
 		c.MaxBody, c.MaxBodyInFlight, c.BodyWait, c.AppendTimeout = 1<<20, budget, 100*time.Millisecond, time.Minute
 	})
-	ts.journal.delay = time.Hour // Append waits for the request's end: the holders hold
+	ts.journal.setDelay(time.Hour) // Append waits for the request's end: the holders hold
 	d, secret := ts.drains.add(t, "full")
 	h := basicAuth(d.ID, secret)
 	ctx, release := context.WithCancel(t.Context())
@@ -143,7 +143,7 @@ func TestBodiesOverTheBudgetAre503(t *testing.T) {
 	}
 	release()
 	wg.Wait()
-	ts.journal.delay = 0
+	ts.journal.setDelay(0)
 	if code, _, err := post(t.Context(), ts.url+"/logs", b, h, true); err != nil || code != 204 {
 		t.Errorf("after the holders left: status %d, %v; want 204", code, err)
 	}

@@ -30,10 +30,20 @@ type fakeJournal struct {
 	delay   time.Duration // Append waits this long (or until ctx ends)
 }
 
+// setDelay changes the delay of the Appends that start afterwards.
+func (j *fakeJournal) setDelay(d time.Duration) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.delay = d
+}
+
 func (j *fakeJournal) Append(ctx context.Context, b *drainpipe.Batch) (bool, error) {
-	if j.delay > 0 {
+	j.mu.Lock()
+	delay := j.delay
+	j.mu.Unlock()
+	if delay > 0 {
 		select {
-		case <-time.After(j.delay):
+		case <-time.After(delay):
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}

@@ -108,17 +108,16 @@
 // flush interval (1 s here); it has no call that returns once given rows are
 // on disk. The barrier gets there with its public calls: it takes (and
 // deletes) a snapshot of each day the write touched, which writes out every
-// in-memory part no merge holds at that moment, and repeats until the storage
-// reports no in-memory part and no pending row. A write that registered a new
-// stream (a new app, source or day) needs the stream index on disk too, which
-// the storage's counts do not show: the days it touched are detached (which
-// closes them, writing everything out) and attached again, with followers
-// held off for that moment. The barrier costs tens of milliseconds, mostly
-// fsyncs, whatever the size of what it settles.
+// in-memory part no merge holds at that moment, of the rows and of the stream
+// index, and repeats until the storage reports no in-memory part, no pending
+// row and no pending index item. The barrier costs tens of milliseconds, mostly
+// fsyncs, whatever the size of what it settles. (It used to detach and attach
+// the days of a write that registered a new stream, to be sure of the index;
+// searches running meanwhile silently missed those days.)
 //
 // One gap remains: if a crash comes after a new stream's rows reached the
-// disk but before its index entry did (inside VictoriaLogs' flush interval,
-// before the barrier), stream filters ({app="x"}) miss that stream's rows of
+// disk but before its index entry did (inside VictoriaLogs' flush interval:
+// an index part an in-memory merge held at the barrier's snapshot), stream filters ({app="x"}) miss that stream's rows of
 // that day until another line of the stream arrives that day (the first one
 // registers it again). drainpipe's own queries use field filters (app:="x"),
 // which find every row.

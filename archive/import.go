@@ -219,12 +219,12 @@ func (a *Archive) importChunk(ctx context.Context, recs []drainpipe.Record, ids 
 	if err := a.commit(next); err != nil {
 		return err
 	}
-	days, streams := a.addRows(p.work, win)
+	days := a.addRows(p.work, win)
 	a.importPresent = map[int64]bool{}
 	for _, id := range ids {
 		a.importPresent[id] = true
 	}
-	if err := a.store.barrier(ctx, days, streams); err != nil {
+	if err := a.store.barrier(ctx, days); err != nil {
 		return err
 	}
 	done := next.clone()

@@ -17,9 +17,8 @@ const minRecordsPerWorker = 2000
 // addRows converts and adds the rows of work, on as many goroutines as there
 // are CPUs (each with its own buffer; the ids are already given, so the order
 // in which they land does not matter), then makes them searchable. It returns
-// the days written and whether the rows registered new streams.
-func (a *Archive) addRows(work []job, win window) (map[int64]bool, bool) {
-	streamsBefore := a.store.stats().StreamsCreatedTotal
+// the days written.
+func (a *Archive) addRows(work []job, win window) map[int64]bool {
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(work)/minRecordsPerWorker))
 	daySets := make([]map[int64]bool, workers)
 	var wg sync.WaitGroup
@@ -35,7 +34,7 @@ func (a *Archive) addRows(work []job, win window) (map[int64]bool, bool) {
 			days[d] = true
 		}
 	}
-	return days, a.store.stats().StreamsCreatedTotal != streamsBefore
+	return days
 }
 
 // addJobs adds the rows of jobs and returns the days they fall on.

@@ -2,6 +2,8 @@ package archive_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,5 +55,47 @@ func TestWritesSettleTogether(t *testing.T) {
 	}
 	if st, err := b.Stats(context.Background(), "app"); err != nil || st.Lines != 40 {
 		t.Errorf("Stats = %+v, %v; want 40 lines", st, err)
+	}
+}
+
+// TestSearchDuringSettle: searches running while Writes of new streams (new
+// apps, on two days) are settled always see every row the Writes added: the
+// barrier never takes a day away from readers.
+func TestSearchDuringSettle(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	yesterday := received.Add(-24 * time.Hour)
+	var written atomic.Int32 // apps whose rows were added
+	stop := make(chan struct{})
+	misses := make(chan string, 1)
+	go func() {
+		defer close(misses)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n := int(written.Load())
+			if n == 0 {
+				continue
+			}
+			app := "app" + string(rune('a'+n-1))
+			if got, err := rowCount(a, app); err != nil || got != 40 {
+				misses <- fmt.Sprintf("a search found %d rows of %s (%v), want 40", got, app, err)
+				return
+			}
+		}
+	}()
+	for round := range 6 {
+		app := "app" + string(rune('a'+round))
+		recs := append(seqLines(app, yesterday, 20), seqLines(app, received, 20)...)
+		write(t, a, entry(uint64(round+1), recs...))
+		written.Store(int32(round + 1))
+		waitDurable(t, a, uint64(round+1))
+	}
+	close(stop)
+	if m, ok := <-misses; ok {
+		t.Fatal(m)
 	}
 }

@@ -24,7 +24,7 @@ func dayName(d int64) string { return time.Unix(0, d*nsPerDay).UTC().Format("200
 type store struct {
 	st *logstorage.Storage
 	// gate is held for reading by the queries followers use, and for writing
-	// while a partition is detached and attached again (see barrier).
+	// while retention detaches a day.
 	gate sync.RWMutex
 }
 
@@ -83,17 +83,19 @@ func (s *store) stats() logstorage.StorageStats {
 // fsynced and listed in their partition's parts.json, which is what survives a
 // crash. VictoriaLogs has no call for that: it writes in-memory parts to disk
 // within its flush interval, and a snapshot writes out the in-memory parts that
-// no merge holds at that moment. So the barrier takes a snapshot of each day
-// written (and deletes it) until no in-memory part or pending row is left; the
-// caller adds no rows meanwhile. When the rows registered new streams (a new
-// app or source, or a new day), the index entries of those streams must be on
-// disk too, and the storage shows no count of their in-memory parts: those
-// partitions are detached (which closes them, writing everything out) and
-// attached again, with readers held at the gate.
-func (s *store) barrier(ctx context.Context, days map[int64]bool, newStreams bool) error {
-	if newStreams {
-		return s.reopen(days)
-	}
+// no merge holds at that moment, of the rows and of the stream index. So the
+// barrier takes a snapshot of each day written (and deletes it) until no
+// in-memory part, pending row or pending index item is left; the caller adds
+// no rows meanwhile.
+//
+// It used to detach and attach the days of a write that registered new
+// streams, to be sure of their index entries too (the storage counts no
+// in-memory index part); but a search running meanwhile silently missed those
+// days, and once writes were settled a second after their rows became
+// searchable, searches met it. What an in-memory index merge holds at the
+// snapshot is written within the storage's flush interval; a crash inside it
+// is the gap the package doc describes (stream filters only).
+func (s *store) barrier(ctx context.Context, days map[int64]bool) error {
 	for attempt := 0; ; attempt++ {
 		for d := range days {
 			for _, p := range s.st.PartitionSnapshotMustCreate(dayName(d)) {
@@ -103,7 +105,7 @@ func (s *store) barrier(ctx context.Context, days map[int64]bool, newStreams boo
 			}
 		}
 		ss := s.stats()
-		if ss.PendingRows == 0 && ss.InmemoryParts == 0 {
+		if ss.PendingRows == 0 && ss.InmemoryParts == 0 && ss.IndexdbPendingItems == 0 {
 			return nil
 		}
 		if attempt == 20 {
@@ -123,23 +125,6 @@ func (s *store) barrier(ctx context.Context, days map[int64]bool, newStreams boo
 		case <-t.C:
 		}
 	}
-}
-
-// reopen detaches and attaches the partitions of days: closing a partition
-// writes out all it holds and waits for its merges.
-func (s *store) reopen(days map[int64]bool) error {
-	s.gate.Lock()
-	defer s.gate.Unlock()
-	for d := range days {
-		name := dayName(d)
-		if err := s.st.PartitionDetach(name); err != nil {
-			return fmt.Errorf("write out partition %s: %w", name, err)
-		}
-		if err := s.st.PartitionAttach(name); err != nil {
-			return fmt.Errorf("write out partition %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func (s *store) close() { s.st.MustClose() }

@@ -152,7 +152,6 @@ type staged struct {
 	since    time.Time
 	lines    int64
 	days     map[int64]bool
-	streams  bool
 	position uint64
 	counts   map[string]*appCounts
 }
@@ -169,7 +168,7 @@ func (a *Archive) stage(p *plan, win window) error {
 	if err := a.commit(next); err != nil {
 		return err
 	}
-	days, streams := a.addRows(p.work, win)
+	days := a.addRows(p.work, win)
 	// The rows are in: should the barrier fail, or the journal deliver the
 	// entries again, they must not be added twice.
 	a.recovery = pending
@@ -181,7 +180,6 @@ func (a *Archive) stage(p *plan, win window) error {
 		a.staged = s
 	}
 	s.lines += p.lines
-	s.streams = s.streams || streams
 	s.position = max(s.position, p.position)
 	for d := range days {
 		s.days[d] = true
@@ -218,7 +216,7 @@ func (a *Archive) settle(ctx context.Context) error {
 		return nil
 	}
 	flushStart := time.Now()
-	if err := a.store.barrier(ctx, s.days, s.streams); err != nil {
+	if err := a.store.barrier(ctx, s.days); err != nil {
 		return err
 	}
 	a.metrics.flushDuration.Observe(time.Since(flushStart).Seconds())

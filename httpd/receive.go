@@ -166,10 +166,12 @@ func (s *Server) parse(r *http.Request, d drainpipe.Drain, body []byte) (*drainp
 	frameID := r.Header.Get("Logplex-Frame-Id")
 	fromLogplex := frameID != "" || strings.HasPrefix(r.Header.Get("User-Agent"), "Logplex/")
 	now := s.cfg.Now().UTC()
-	text := string(body)
+	var text string
 	if s.cfg.ParseInPlace {
 		// The body buffer outlives the batch: it goes back to the pool after Append.
 		text = unsafe.String(unsafe.SliceData(body), len(body))
+	} else {
+		text = string(body)
 	}
 	recs, stats := logplex.AppendRecordsString(make([]drainpipe.Record, 0, expectedFrames(r, body)), text,
 		logplex.Options{Received: now, StructuredData: !fromLogplex})

@@ -184,7 +184,9 @@ func (a *Archive) stage(p *plan, win window) error {
 	for d := range days {
 		s.days[d] = true
 	}
-	view := a.current().clone()
+	// States are never changed once shown: the view shares the maps of the
+	// state just committed, with the staged counts beside them.
+	view := *a.current()
 	view.staged = make(map[string]*appCounts, len(s.counts)+len(p.counts))
 	for app, c := range p.counts {
 		if s.counts[app] == nil {
@@ -201,7 +203,7 @@ func (a *Archive) stage(p *plan, win window) error {
 		n := *c
 		view.staged[app] = &n
 	}
-	a.show(view)
+	a.show(&view)
 	return nil
 }
 

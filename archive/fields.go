@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -161,12 +162,34 @@ type rowMaker struct {
 	win    window
 	fields []logstorage.Field
 	num    []byte
-	used   map[string]bool // names taken in the row being built
-	keys   map[string]bool // message keys seen in it
+	used   nameSet // names attributes and message fields took in the row being built, in order
+	keys   nameSet // message keys seen in it
+	// prev and prevApp are the previous row's used names and its app. Names
+	// are admitted to an app's vocabulary for good, so a row whose i-th name is
+	// the previous row's i-th name, of the same app, needs no vocabulary check:
+	// the lines of one app mostly repeat their keys in the same order.
+	prev    nameSet
+	prevApp string
 }
 
 func newRowMaker(v *vocabulary, c *cutCounter, win window) *rowMaker {
-	return &rowMaker{vocab: v, cuts: c, win: win, used: map[string]bool{}, keys: map[string]bool{}, num: make([]byte, 0, 256)}
+	return &rowMaker{vocab: v, cuts: c, win: win, num: make([]byte, 0, 256)}
+}
+
+// nameSet holds the few names of one row. A slice scanned beats a map here:
+// rows take a dozen names or so (at most MaxAttrs plus MaxMessageFields), and
+// a map costs a hash per lookup and insert and a clear per row.
+type nameSet []string
+
+func (s nameSet) has(name string) bool { return slices.Contains(s, name) }
+
+// admit reports whether the row being built, of app, may add a field named
+// name (the vocabulary's rule), taking the previous row's word when it can.
+func (m *rowMaker) admit(app, name string) bool {
+	if i := len(m.used); app == m.prevApp && i < len(m.prev) && m.prev[i] == name {
+		return true
+	}
+	return m.vocab.admit(app, name)
 }
 
 // rows calls add with the id, _time and fields of each row of r, whose first
@@ -223,13 +246,14 @@ func (m *rowMaker) build(r *drainpipe.Record, id, ts int64, own bool, msg, part 
 		f = append(f, logstorage.Field{Name: FieldPart, Value: part})
 	}
 	m.fields = f
-	clear(m.used)
+	m.prev, m.used = m.used, m.prev[:0]
 	if len(r.Attrs) > 0 {
 		m.addAttrs(r)
 	}
 	if part == "" || part[0] == '1' && part[1] == '/' {
 		m.addMessageFields(r.App, r.Message)
 	}
+	m.prevApp = r.App
 }
 
 // lineTimeLayout is RFC 3339 with all nine digits of nanoseconds, in UTC: the
@@ -276,11 +300,11 @@ func (m *rowMaker) addAttrs(r *drainpipe.Record) {
 			m.cuts.add(cutValue, 1)
 			continue
 		}
-		if !m.vocab.admit(r.App, name) {
+		if !m.admit(r.App, name) {
 			m.cuts.add(cutVocabulary, 1)
 			continue
 		}
-		m.used[name] = true
+		m.used = append(m.used, name)
 		keys = append(keys, at.Key)
 		m.fields = append(m.fields, logstorage.Field{Name: name, Value: at.Value})
 	}
@@ -303,11 +327,11 @@ func (m *rowMaker) attrName(k string) (string, bool) {
 	return name, ok
 }
 
-func storedAttrName(k string, used map[string]bool) (string, bool) {
-	if !reserved[k] && k[0] != '_' && !used[k] {
+func storedAttrName(k string, used nameSet) (string, bool) {
+	if !reserved[k] && k[0] != '_' && !used.has(k) {
 		return k, true
 	}
-	if p := "attr." + k; !used[p] {
+	if p := "attr." + k; !used.has(p) {
 		return p, true
 	}
 	return "", false
@@ -319,7 +343,7 @@ func storedAttrName(k string, used map[string]bool) (string, bool) {
 // message repeats keeps its first value.
 func (m *rowMaker) addMessageFields(app, msg string) {
 	n := 0
-	clear(m.keys)
+	m.keys = m.keys[:0]
 	logfmt.Scan(msg, func(key, value string) bool {
 		if value == "" {
 			return true
@@ -337,22 +361,35 @@ func (m *rowMaker) addMessageFields(app, msg string) {
 			return true
 		}
 		name := key
-		if reserved[key] || key[0] == '_' || m.used[key] {
-			name = "msg." + key
+		if reserved[key] || key[0] == '_' || m.used.has(key) {
+			name = m.prefixed(key)
 		}
 		switch {
-		case m.keys[key] || m.used[name]:
+		case m.keys.has(key) || m.used.has(name):
 			m.cuts.add(cutDuplicate, 1)
 			return true
-		case !m.vocab.admit(app, name):
+		case !m.admit(app, name):
 			m.cuts.add(cutVocabulary, 1)
 			return true
 		}
-		m.used[name], m.keys[key] = true, true
+		m.used, m.keys = append(m.used, name), append(m.keys, key)
 		m.fields = append(m.fields, logstorage.Field{Name: name, Value: value})
 		n++
 		return true
 	})
+}
+
+// prefixed is "msg." and key, the name of a message field whose key is taken:
+// the previous row's string when it stored the same one at this place (router
+// lines' msg.dyno and msg.host, line after line), else a new one.
+func (m *rowMaker) prefixed(key string) string {
+	const prefix = "msg."
+	if i := len(m.used); i < len(m.prev) {
+		if p := m.prev[i]; len(p) == len(prefix)+len(key) && p[:len(prefix)] == prefix && p[len(prefix):] == key {
+			return p
+		}
+	}
+	return prefix + key
 }
 
 // validKey accepts the names Heroku, l2met and OpenTelemetry use (status,

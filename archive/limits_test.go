@@ -123,4 +123,16 @@ func TestHostileNames(t *testing.T) {
 	if got := fieldsOf(t, b, "good", "status:=200"); got["status"] != "200" {
 		t.Errorf("another app's field was cut: %v", got)
 	}
+	// A name the previous row of another app took is still checked against
+	// this app's vocabulary, whichever comes first.
+	write(t, b, entry(4,
+		drainpipe.Record{App: "good", Time: received, Received: received, Message: "first fresh=1"},
+		drainpipe.Record{App: "evil", Time: received, Received: received, Message: "second fresh=2"},
+		drainpipe.Record{App: "good", Time: received, Received: received, Message: "third fresh=3"}))
+	if got := fieldsOf(t, b, "evil", "second"); len(got) != 0 {
+		t.Errorf("the full app stored %v after another app's row with the same name", got)
+	}
+	if got := fieldsOf(t, b, "good", "third"); got["fresh"] != "3" {
+		t.Errorf("the app with room lost its field after the full app's row: %v", got)
+	}
 }

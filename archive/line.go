@@ -110,16 +110,15 @@ func finishLine(l *Line, cols []logstorage.BlockColumn, i int, byName map[string
 		}
 		l.Time = t
 	}
-	var used map[string]bool
+	var used nameSet
 	if c, ok := byName[FieldAttrs]; ok && cols[c].Values[i] != "" {
-		used = map[string]bool{}
 		var keys []string
 		if err := json.Unmarshal([]byte(cols[c].Values[i]), &keys); err != nil {
 			return fmt.Errorf("stored line: field attrs: %w", err)
 		}
 		for _, k := range keys {
 			name, _ := storedAttrName(k, used)
-			used[name] = true
+			used = append(used, name)
 			v := ""
 			if c, ok := byName[name]; ok {
 				v = cols[c].Values[i]
@@ -129,7 +128,7 @@ func finishLine(l *Line, cols []logstorage.BlockColumn, i int, byName map[string
 	}
 	for c := range cols {
 		name, v := cols[c].Name, cols[c].Values[i]
-		if v == "" || reserved[name] || used[name] || name == "_stream" || name == "_stream_id" {
+		if v == "" || reserved[name] || used.has(name) || name == "_stream" || name == "_stream_id" {
 			continue
 		}
 		l.Fields = append(l.Fields, drainpipe.Attr{Key: name, Value: v})

@@ -49,6 +49,7 @@ type commitMsg struct {
 	data   []byte
 	future jetstream.PubAckFuture
 	err    error
+	held   int64 // bytes counted against the journal's own cap (embedded server)
 }
 
 // Outcomes of a piece other than "written now".
@@ -326,6 +327,14 @@ func (j *Journal) publish(c *commit) {
 		}
 		m.data = m.join()
 		msg.Data = m.data
+		if j.srv != nil {
+			size := storedSize(msg)
+			if !j.held.reserve(size, j.cfg.MaxBytes) {
+				m.err = errCapReached
+				continue
+			}
+			m.held = size
+		}
 		m.future, m.err = j.js.PublishMsgAsync(msg)
 	}
 }
@@ -373,6 +382,7 @@ func (j *Journal) finish(c *commit) {
 		if err == nil {
 			j.written.add(ack.Sequence, subjectOf(m.reqs[0].part), time.Now())
 		}
+		j.held.settle(m.held, err == nil) // a duplicate was stored before: not again
 		for _, r := range m.reqs {
 			records += r.records
 			r.w.settle(1, err)
@@ -426,7 +436,10 @@ func classify(err error) error {
 		return nil
 	}
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && isFull(apiErr) {
+	switch {
+	case errors.Is(err, drainpipe.ErrJournalFull): // the journal's own cap
+		return err
+	case errors.As(err, &apiErr) && isFull(apiErr):
 		return fmt.Errorf("append: %w: %v", drainpipe.ErrJournalFull, err)
 	}
 	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, err)

@@ -44,6 +44,11 @@ func (j *Journal) diskTooSmall(err error) error {
 	if !errors.As(err, &apiErr) || (apiErr.ErrorCode != 10047 && apiErr.ErrorCode != 10023) {
 		return err
 	}
+	return j.tooSmall(err)
+}
+
+// tooSmall is the *DiskTooSmallError for a cap refused with err.
+func (j *Journal) tooSmall(err error) *DiskTooSmallError {
 	e := &DiskTooSmallError{MaxBytes: j.cfg.MaxBytes, Free: -1, err: err}
 	if j.srv == nil {
 		return e

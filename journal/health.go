@@ -191,12 +191,12 @@ func (j *Journal) probe() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.HealthInterval)
 	defer cancel()
-	info, ierr := j.stream.Info(ctx)
-	switch {
-	case ierr != nil:
+	info, ierr := j.streamInfo(ctx)
+	if ierr != nil {
 		j.health.failing(fmt.Errorf("stream info: %w", ierr), false)
 		return
-	case errors.Is(err, drainpipe.ErrJournalFull) && info.State.Bytes > uint64(j.cfg.MaxBytes)/16*15:
+	}
+	if errors.Is(err, drainpipe.ErrJournalFull) && info.State.Bytes > uint64(j.cfg.MaxBytes)/16*15 {
 		return // still full: the sinks have not made room yet
 	}
 	if j.health.fine() {

@@ -162,7 +162,8 @@ type Journal struct {
 	metrics *metrics
 	dedup   *dedup
 	health  health
-	written written // when this process wrote its newest messages
+	written written   // when this process wrote its newest messages
+	held    heldBytes // what the embedded server's stream holds, for the journal's own cap
 
 	id       string     // the journal's identity, kept in the stream's metadata
 	parts    int        // partitions, kept in the stream's metadata
@@ -312,22 +313,28 @@ func (j *Journal) setup(ctx context.Context) error {
 	if j.cfg.Shared {
 		dups = j.cfg.DedupWindow
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if err := j.checkReservable(); err != nil {
+		return fmt.Errorf("create stream (R%d): %w", replicas, err)
+	}
+	cfg := jetstream.StreamConfig{
 		Name:        streamName,
 		Description: "drainpipe: accepted log batches, kept until every sink delivered them",
 		Subjects:    []string{subject, subject + ".*"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardNew,
-		MaxBytes:    j.cfg.MaxBytes,
 		MaxAge:      j.cfg.MaxAge,
 		Replicas:    replicas,
 		Duplicates:  dups,
 		Metadata:    map[string]string{idKey: id, partsKey: strconv.Itoa(parts)},
-	})
+	}
+	j.streamLimits(&cfg)
+	mark := j.held.mark()
+	stream, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("create stream (R%d): %w", replicas, j.diskTooSmall(err))
 	}
+	j.held.observe(stream.CachedInfo(), mark)
 	j.stream, j.id, j.parts, j.replicas = stream, id, parts, replicas
 	if j.cfg.Shared {
 		return nil // consumers of other nodes are Tidy's to judge, with Members

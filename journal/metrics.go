@@ -114,7 +114,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if info, err := m.j.stream.Info(ctx); err == nil {
+	if info, err := m.j.streamInfo(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(m.bytesDesc, prometheus.GaugeValue, float64(info.State.Bytes))
 		ch <- prometheus.MustNewConstMetric(m.msgsDesc, prometheus.GaugeValue, float64(info.State.Msgs))
 	}

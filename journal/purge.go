@@ -40,7 +40,7 @@ func (j *Journal) purgeLoop() {
 func (j *Journal) purge(ctx context.Context) error {
 	j.purgeMu.Lock()
 	defer j.purgeMu.Unlock()
-	info, err := j.stream.Info(ctx)
+	info, err := j.streamInfo(ctx)
 	if err != nil {
 		return fmt.Errorf("stream info: %w", err)
 	}
@@ -62,6 +62,7 @@ func (j *Journal) purge(ctx context.Context) error {
 	if err := j.stream.Purge(ctx, jetstream.WithPurgeSequence(keepFrom)); err != nil {
 		return fmt.Errorf("purge below %d: %w", keepFrom, err)
 	}
+	_, _ = j.streamInfo(ctx) // the room the purge made is room for appends now (an error: at the next info)
 	return nil
 }
 

@@ -10,13 +10,14 @@ import (
 
 // defaultMemoryLimit is --memory-limit's default: the Go runtime's soft limit.
 // It counts the Go heap, stacks and runtime (the embedded NATS server and the
-// VictoriaLogs archive included), not the binary's own pages (~50 MB resident).
-// Since the journal's sinks read behind its writer (journal.ConsumeOptions.HeadPace)
-// the live heap at full ingest is ~140 MB, down from 226–400 MB: NATS no longer
-// reallocates its 8 MiB write buffers. With 192 MiB, every sink on, the process
-// peaked at 263–336 MB (VmHWM) at 50–106k lines/s on this 2-core machine; 512 MiB
-// gave ~1.3× the throughput for twice the memory (docs/benchmarks.md).
-const defaultMemoryLimit = 192 << 20
+// VictoriaLogs archive included), not the binary's own pages (~54 MB resident).
+// The goal is 256 MB for the whole process at full ingest with every sink
+// on (a 512 MB dyno). At 160 MiB, once the embedded journal's blocks were 4 MiB
+// (journal/capped.go), the process peaked at 234–248 MB (VmHWM) at 16 connections
+// and 246–269 MB at 64 (7 runs of 8 under 256), at 94–130k and 127–185k lines/s
+// on this 2-core machine; 192 MiB gave 262–275 MB for ~1.25× the lines, 512 MiB
+// ~1.3–1.8× for twice the memory (docs/benchmarks.md).
+const defaultMemoryLimit = 160 << 20
 
 // memoryLimit is the soft memory limit the Go runtime is given, and where it
 // came from.

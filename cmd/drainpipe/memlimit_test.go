@@ -16,7 +16,7 @@ func TestChooseMemoryLimit(t *testing.T) {
 		want      memoryLimit
 		shown     string
 	}{
-		{"", "", memoryLimit{192 << 20, "default"}, "192MiB"},
+		{"", "", memoryLimit{160 << 20, "default"}, "160MiB"},
 		{"", "300MiB", memoryLimit{runtimeLimit, "GOMEMLIMIT"}, ""},
 		{"768MiB", "300MiB", memoryLimit{768 << 20, "--memory-limit"}, "768MiB"},
 		{"off", "300MiB", memoryLimit{math.MaxInt64, "--memory-limit"}, "off"},

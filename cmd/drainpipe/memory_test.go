@@ -11,10 +11,11 @@ import (
 )
 
 // memoryBound is what the server's resident memory must stay under in the tests
-// below: the default memory limit (192 MiB) and 192 MiB for what the limit does
-// not count (the binary's pages, ~50 MB) and a soft limit's overshoot. The
-// issue's goal is 256 MB for the whole process at full ingest with every sink
-// on; the process peaks at 263–336 MB in the benchmarks (docs/benchmarks.md).
+// below: the default memory limit (160 MiB) and 224 MiB for what the limit does
+// not count (the binary's pages, ~54 MB) and a soft limit's overshoot under the
+// load of parallel tests. The goal is 256 MB for the whole process at
+// full ingest with every sink on; the process peaks at 229–269 MB in the
+// benchmarks (docs/benchmarks.md).
 // Without the sinks' pacing behind the journal's writer it peaked at 430–500 MB
 // at this limit, and without the in-flight bounds and a limit at 1.3–1.9 GB: a
 // regression to either fails here.
@@ -30,7 +31,7 @@ func TestMemoryBoundedUnderLoad(t *testing.T) {
 	t.Parallel()
 	_, url := startEmulator(t, cwlemu.Faults{})
 	s := startServerEnv(t, "", awsEnv(url), "--cloudwatch", "--max-body-in-flight", "16MiB")
-	if !strings.Contains(s.logText(), "memory_limit=192MiB memory_limit_from=default") {
+	if !strings.Contains(s.logText(), "memory_limit=160MiB memory_limit_from=default") {
 		t.Errorf("the start line does not name the memory limit:\n%s", s.logText())
 	}
 	u := s.addDrain("loaded")

@@ -76,7 +76,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	cf := addClusterFlags(f)
 	inFlight := f.bytes("max-body-in-flight", 32<<20, "bytes of drain request bodies held at once, across connections (at least twice --max-body); past it requests wait up to 2 s, then get 503 + Retry-After")
-	memLimit := f.string("memory-limit", "", "the Go runtime's soft memory limit, e.g. 200MiB; off (or 0) for none (default: GOMEMLIMIT when set, else 192MiB; the binary's own pages come on top)")
+	memLimit := f.string("memory-limit", "", "the Go runtime's soft memory limit, e.g. 200MiB; off (or 0) for none (default: GOMEMLIMIT when set, else 160MiB; the binary's own pages come on top)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return c, err

@@ -49,8 +49,8 @@ type ConsumeOptions struct {
 	// HeadPace is how often at most a sink reads near the journal's end (the
 	// last endBytes of it); a first message after a quiet spell still comes at
 	// once. A reader there reads the block NATS is writing, which makes the
-	// server give up that block's 8 MiB write buffer and take a new one at its
-	// next write: under load, hundreds of MB a second for the garbage collector
+	// server give up that block's write buffer (8 MiB; 4 MiB on the embedded
+	// server, see capped.go) and take a new one at its next write: under load, hundreds of MB a second for the garbage collector
 	// and nearly twice the memory (docs/benchmarks.md). Paced, a sink that keeps
 	// up reads a few hundred milliseconds behind the writer, in blocks it has
 	// finished. Default 250 ms; negative for none.
@@ -67,7 +67,7 @@ type ConsumeOptions struct {
 const defaultHeadPace = 250 * time.Millisecond
 
 // endBytes is how near the journal's end a read is paced: two of the largest
-// blocks NATS writes.
+// blocks NATS writes (an external server's 8 MiB; the embedded one's are 4 MiB).
 const endBytes = 16 << 20
 
 // setDefaults fills in what o leaves zero; maxMsg is the journal's largest

@@ -14,7 +14,7 @@ import (
 // The goal is 256 MB for the whole process at full ingest with every sink
 // on (a 512 MB dyno). At 160 MiB, once the embedded journal's blocks were 4 MiB
 // (journal/capped.go), the process peaked at 234–248 MB (VmHWM) at 16 connections
-// and 246–269 MB at 64 (7 runs of 8 under 256), at 94–130k and 127–185k lines/s
+// and 246–255 MB at 64 (269 MB in one run of 11), at 94–130k and 127–185k lines/s
 // on this 2-core machine; 192 MiB gave 262–275 MB for ~1.25× the lines, 512 MiB
 // ~1.3–1.8× for twice the memory (docs/benchmarks.md).
 const defaultMemoryLimit = 160 << 20

@@ -55,10 +55,12 @@ func (j *Journal) checkReservable() error {
 // info was on its way may be counted twice until the next one: the count errs on
 // the side of the cap, never past it.
 type heldBytes struct {
-	mu      sync.Mutex
-	stored  int64
+	mu sync.Mutex
+	// base is the last info's bytes less added when it was asked for, so that
+	// base+added is what the stream holds.
+	base    int64
+	added   int64 // every stored message's bytes, ever
 	pending int64
-	added   int64 // every stored message's bytes, ever: marks when an info was asked for
 }
 
 // streamInfo asks for the stream's info and takes the stream's size from it.
@@ -82,7 +84,7 @@ func (h *heldBytes) mark() int64 {
 // observe takes the stream's size from an info asked for at mark.
 func (h *heldBytes) observe(info *jetstream.StreamInfo, mark int64) {
 	h.mu.Lock()
-	h.stored = int64(info.State.Bytes) + h.added - mark
+	h.base = int64(info.State.Bytes) - mark
 	h.mu.Unlock()
 }
 
@@ -91,7 +93,7 @@ func (h *heldBytes) observe(info *jetstream.StreamInfo, mark int64) {
 func (h *heldBytes) reserve(size, limit int64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.stored+h.pending+size > limit {
+	if h.base+h.added+h.pending+size > limit {
 		return false
 	}
 	h.pending += size
@@ -105,7 +107,6 @@ func (h *heldBytes) settle(size int64, stored bool) {
 	defer h.mu.Unlock()
 	h.pending -= size
 	if stored {
-		h.stored += size
 		h.added += size
 	}
 }

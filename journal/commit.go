@@ -133,8 +133,8 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 	if err := j.health.broken(); err != nil {
 		return false, err
 	}
-	if j.lowOnSpace() { // checked at each Append: a fast sender fills a reserve between two health checks
-		return false, j.health.broken()
+	if err := j.lowOnSpace(); err != nil { // checked at each Append: a fast sender fills a reserve between two health checks
+		return false, err
 	}
 	if b.Key == "" {
 		return false, j.await(ctx, j.write(ctx, b, ""))

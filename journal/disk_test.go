@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +181,85 @@ func TestDiskReserve(t *testing.T) {
 	if err := appendWithin(t, j, batch("d1", "after", 10), 2*time.Second); err != nil {
 		t.Fatalf("append after space returned: %v", err)
 	}
+}
+
+// TestReserveUnderConcurrentAppends: while many appends race the free space
+// reserve (some commits succeed as others find the disk under it), an Append
+// either fails retryably or its batch is in the journal. Each round refills the
+// disk to a little above the reserve; at the end every acknowledged batch must
+// be delivered. The journal logs to a slow writer (a stderr nobody reads
+// promptly), which widens the moments between its checks.
+func TestReserveUnderConcurrentAppends(t *testing.T) {
+	t.Parallel()
+	const reserve = 16 << 20
+	disk := tmpfs.Mount(t, "96m")
+	j, err := journal.Open(context.Background(), journal.Config{Dir: filepath.Join(disk, "journal"), MaxBytes: 64 << 20,
+		MinFreeBytes: reserve, HealthInterval: 20 * time.Millisecond, Registerer: prometheus.NewRegistry(),
+		Logger: slog.New(slog.NewTextHandler(slowWriter{}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	for round := range 12 {
+		filler := tmpfs.Fill(t, disk, reserve+3<<20)
+		var wg sync.WaitGroup
+		for s := range 16 {
+			wg.Go(func() {
+				for b := 0; ; b++ {
+					key := fmt.Sprintf("r%d s%d b%d", round, s, b)
+					err := appendWithin(t, j, batch("d1", key, 200), 5*time.Second)
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					acked[key] = true
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the journal to take appends again", func() bool { return j.Ready() == nil })
+	}
+	c := &collector{name: "c"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go j.Consume(ctx, c, journal.ConsumeOptions{AckWait: time.Second})
+	missing := func() []string {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		got := map[string]bool{}
+		for _, e := range c.got {
+			for _, b := range e.Batches {
+				got[b.Key] = true
+			}
+		}
+		var out []string
+		for k := range acked {
+			if !got[k] {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for m := missing(); len(m) > 0; m = missing() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged batches never delivered, e.g. %q", len(m), len(acked), m[0])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%d acknowledged batches, all delivered", len(acked))
+}
+
+// slowWriter takes a millisecond per write.
+type slowWriter struct{}
+
+func (slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(time.Millisecond)
+	return len(p), nil
 }

@@ -100,7 +100,7 @@ func (j *Journal) healthLoop() {
 			return
 		case <-t.C:
 		}
-		if j.lowOnSpace() {
+		if j.lowOnSpace() != nil {
 			continue
 		}
 		err := j.serverWriteError()
@@ -129,22 +129,28 @@ func (j *Journal) healthLoop() {
 var errLowSpace = errors.New("the disk is under the journal's free space reserve")
 
 // lowOnSpace refuses appends (as a known failure: at once, 503) while the embedded
-// journal's disk has less than MinFreeBytes free, and reports whether it does.
-// Append checks it each time (a statfs: a few microseconds), the health loop at
-// each tick; once space returns, the loop's probe clears the failure.
-func (j *Journal) lowOnSpace() bool {
+// journal's disk has less than MinFreeBytes free, and returns the error Append
+// answers while it does (nil when there is room). Append checks it each time (a
+// statfs: a few microseconds), the health loop at each tick; once space
+// returns, the loop's probe clears the failure.
+//
+// The error is returned rather than read back from the health state: a commit
+// in flight may succeed meanwhile and clear that state, and an Append that then
+// found no error would answer 2xx for a batch it never wrote.
+func (j *Journal) lowOnSpace() error {
 	if j.srv == nil || j.cfg.MinFreeBytes <= 0 {
-		return false
+		return nil
 	}
 	free, ok := freeBytes(j.cfg.Dir)
 	if !ok || free >= j.cfg.MinFreeBytes {
-		return false
+		return nil
 	}
-	if j.health.failing(fmt.Errorf("%w: %d bytes free, %d kept", errLowSpace, free, j.cfg.MinFreeBytes), true) {
+	err := fmt.Errorf("%w: %d bytes free, %d kept", errLowSpace, free, j.cfg.MinFreeBytes)
+	if j.health.failing(err, true) {
 		j.log.Error("journal disk under its free space reserve; appends are answered 503 until space returns",
 			"dir", j.cfg.Dir, "free_bytes", free, "reserve_bytes", j.cfg.MinFreeBytes)
 	}
-	return true
+	return fmt.Errorf("append: %w: %w", drainpipe.ErrUnavailable, err)
 }
 
 // roomToRestart reports whether the embedded server's disk has room again: a

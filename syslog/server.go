@@ -212,6 +212,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if first {
 		s.readBy = readCutoff(ctx)
 	}
+	s.mu.Unlock()
+	// New connections are refused before the open ones are told: a sender that
+	// sees its connection end and dials again must find the port closed.
+	var err error
+	if first {
+		err = s.ln.Close()
+	}
+	s.mu.Lock()
 	for c := range s.conns {
 		c.shutDown()
 	}
@@ -225,10 +233,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 	})
 	defer stop()
-	var err error
-	if first {
-		err = s.ln.Close()
-	}
 	s.wg.Wait()
 	if first {
 		s.giveUp() // nothing is left to append

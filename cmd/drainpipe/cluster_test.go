@@ -94,7 +94,7 @@ func (n *natsNode) start(bin string) {
 		n.t.Fatal(err)
 	}
 	go func() { _ = n.cmd.Wait(); close(n.done) }()
-	waitTCP(n.t, fmt.Sprintf("127.0.0.1:%d", n.port))
+	waitListening(n.t, fmt.Sprintf("127.0.0.1:%d", n.port), n.done)
 }
 
 func (n *natsNode) kill() {

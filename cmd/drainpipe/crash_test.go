@@ -263,17 +263,43 @@ func TestExternalNATS(t *testing.T) {
 	}
 }
 
+// freePort is a port on 127.0.0.1 that is free now, for a process that must
+// listen on a port known in advance (a restart on the same address, a NATS
+// cluster's routes). It is taken below the kernel's ephemeral range: a port
+// from ":0" goes back into that range once closed, where any test's outgoing
+// connection may take it before the process binds it (a nats-server of
+// TestCluster once failed so in CI). No port is handed out twice.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := 10000 + rand.IntN(22000) // below 32768, where Linux's ephemeral range starts by default
+		if portsGiven[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		portsGiven[port] = true
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 10000 and 32000")
+	return 0
 }
 
-func waitTCP(t *testing.T, addr string) {
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+func waitTCP(t *testing.T, addr string) { t.Helper(); waitListening(t, addr, nil) }
+
+// waitListening waits until addr takes connections, for up to 30 s, or fails
+// the test at once when exited closes (the process that should listen ended).
+func waitListening(t *testing.T, addr string, exited <-chan struct{}) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -281,7 +307,11 @@ func waitTCP(t *testing.T, addr string) {
 			c.Close()
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			t.Fatalf("the process that should listen on %s exited", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	t.Fatalf("%s not listening after 30s", addr)
 }

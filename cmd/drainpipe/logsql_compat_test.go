@@ -168,18 +168,34 @@ func TestLogsQLMatchesVictoriaLogs(t *testing.T) {
 		{"/select/logsql/query_time_range", url.Values{"query": {"_time:[" + at(0) + ", " + at(9) + ") error"}, "start": {at(-5)}}, true},
 		{"/select/logsql/query", url.Values{"query": {"*"}, "limit": {"1"}, "offset": {"7"}}, true},
 	} {
-		wantCode, want := ask(t, vl, tt.path, tt.args, "")
 		gotCode, got := ask(t, s.url, tt.path, tt.args, token)
-		if gotCode != wantCode {
+		same := func(wantCode int, want string) bool {
+			return gotCode == wantCode && (wantCode != 200 || normalize(t, got, tt.ordered) == normalize(t, want, tt.ordered))
+		}
+		wantCode, want := askReference(t, vl, tt.path, tt.args, same)
+		switch {
+		case gotCode != wantCode:
 			t.Errorf("%s %v: status %d, VictoriaLogs %d\n got %s\nwant %s", tt.path, tt.args, gotCode, wantCode, got, want)
-			continue
+		case wantCode == 200 && !same(wantCode, want): // else the sentences may differ; the status may not
+			t.Errorf("%s %v:\n got %s\nwant %s", tt.path, tt.args, normalize(t, got, tt.ordered), normalize(t, want, tt.ordered))
 		}
-		if wantCode != 200 {
-			continue // the sentences may differ; the status may not
+	}
+}
+
+// askReference asks VictoriaLogs, the reference, and asks again (for up to 3 s)
+// while its answer differs from drainpipe's. On a loaded machine it was once
+// seen to leave the newest day's row out of a few answers after it had counted
+// all the rows; drainpipe's answer is asked for once and must be right.
+func askReference(t *testing.T, vl, path string, args url.Values, same func(int, string) bool) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		code, body := ask(t, vl, path, args, "")
+		if same(code, body) || time.Now().After(deadline) {
+			return code, body
 		}
-		if g, w := normalize(t, got, tt.ordered), normalize(t, want, tt.ordered); g != w {
-			t.Errorf("%s %v:\n got %s\nwant %s", tt.path, tt.args, g, w)
-		}
+		t.Logf("%s %v: VictoriaLogs answered otherwise; asking it again", path, args)
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 

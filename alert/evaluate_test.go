@@ -72,8 +72,7 @@ func TestMatchFiresOnceAndResolves(t *testing.T) {
 func TestArchiveLagGivesNoFalseAbsence(t *testing.T) {
 	h := newHarness(t)
 	synctest.Test(t, func(t *testing.T) {
-		lag := 2 * time.Minute
-		h.arc.Mark = func() time.Time { return time.Now().Add(-lag) }
+		h.arc.SetMark(func() time.Time { return time.Now().Add(-2 * time.Minute) })
 		svc, _, stop := h.node()
 		defer stop()
 		t0 := time.Now()
@@ -89,7 +88,7 @@ func TestArchiveLagGivesNoFalseAbsence(t *testing.T) {
 			t.Errorf("status while lagging: waiting %q, last window %v", st.Waiting, st.LastWindow)
 		}
 		// The heartbeat stopped at t0+10m; the archive catches up.
-		lag = 0
+		h.arc.SetMark(nil)
 		sleepUntil(t0.Add(11*time.Minute + alert.DefaultGrace - time.Second))
 		if got := h.events(); len(got) != 0 {
 			t.Fatalf("fired before the first empty window was complete: %v", got)

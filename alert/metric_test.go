@@ -76,7 +76,7 @@ func TestMetricWindowFollowsItsWatermark(t *testing.T) {
 	h := newHarness(t)
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
-		h.met.Mark = func() time.Time { return t0 }
+		h.met.SetMark(func() time.Time { return t0 })
 		svc, _, stop := h.node()
 		defer stop()
 		h.add(svc, alert.Rule{Name: "slow", App: "myapp", Metric: "router.service", Agg: "max", Threshold: 2000, Notify: []string{"test://ops"}})
@@ -85,7 +85,7 @@ func TestMetricWindowFollowsItsWatermark(t *testing.T) {
 		if st, _ := svc.Get("slow"); st.Evaluated != 0 || !strings.Contains(st.Waiting, "the metrics") {
 			t.Fatalf("evaluated %d windows ahead of the metrics; waiting %q", st.Evaluated, st.Waiting)
 		}
-		h.met.Mark = nil
+		h.met.SetMark(nil)
 		sleepUntil(t0.Add(5*time.Minute + 5*time.Second))
 		if got := h.events(); !slices.Equal(got, []string{"firing", "resolved"}) {
 			t.Errorf("events %v", got)

@@ -216,9 +216,9 @@ func TestBacklogIsBounded(t *testing.T) {
 		defer stop()
 		h.add(svc, alert.Rule{Name: "h12", App: "myapp", Query: "H12", Notify: []string{"test://ops"}})
 		sleepUntil(t0.Add(5 * time.Minute))
-		h.arc.Mark = func() time.Time { return t0.Add(5 * time.Minute) } // applies nothing more
+		h.arc.SetMark(func() time.Time { return t0.Add(5 * time.Minute) }) // applies nothing more
 		sleepUntil(t0.Add(3 * time.Hour))
-		h.arc.Mark = nil
+		h.arc.SetMark(nil)
 		sleepUntil(t0.Add(3*time.Hour + 10*time.Second))
 		hist, _ := svc.History("h12", 0)
 		if count(hist, "skipped") != 1 {

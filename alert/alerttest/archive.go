@@ -34,7 +34,8 @@ import (
 // (case-insensitively), a "quoted phrase", k=v, k:=v or k:v (field k equals v), or
 // k=v*, k:v* (field k starts with v), as LogsQL and Heroku's words write them.
 type Archive struct {
-	// Mark is the watermark; nil uses time.Now.
+	// Mark is the watermark; nil uses time.Now. Set it before the Archive is in
+	// use; SetMark changes it while it is.
 	Mark func() time.Time
 	// Err, when set, is returned by every call (an archive that is down).
 	Err error
@@ -65,6 +66,13 @@ func (a *Archive) Watermark(context.Context) (time.Time, error) {
 		return time.Time{}, a.Err
 	}
 	return a.mark(), nil
+}
+
+// SetMark replaces Mark, safely while a search runs.
+func (a *Archive) SetMark(mark func() time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Mark = mark
 }
 
 func (a *Archive) mark() time.Time {

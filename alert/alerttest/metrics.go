@@ -13,8 +13,11 @@ import (
 // Series merges, per app, source and unit, the intervals of the series whose Start is
 // in [start, end) and whose end is before the watermark (Mark, default the clock).
 type Metrics struct {
+	// Mark is the watermark; nil uses time.Now. Set it before the Metrics is in
+	// use; SetMark changes it while it is.
 	Mark func() time.Time
-	Err  error
+	// Err, when set, is returned by every call (a history that is down).
+	Err error
 
 	mu        sync.Mutex
 	intervals []metrics.Interval
@@ -37,6 +40,13 @@ func (m *Metrics) Watermark(context.Context) (time.Time, error) {
 		return time.Time{}, m.Err
 	}
 	return m.mark(), nil
+}
+
+// SetMark replaces Mark, safely while a query runs.
+func (m *Metrics) SetMark(mark func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Mark = mark
 }
 
 func (m *Metrics) mark() time.Time {

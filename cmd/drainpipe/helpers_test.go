@@ -36,7 +36,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "drainpipe")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// Built as a user builds it: stamped with its commit when in a clone, whatever
+	// GOFLAGS this machine sets (-buildvcs=false here), so the pages show a version
+	// as long as a user's (TestUIInBrowser's phone width caught one that was not).
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build drainpipe: %v\n%s", err, out)
 		os.Exit(1)
 	}

@@ -442,7 +442,13 @@ func classify(err error) error {
 	case errors.As(err, &apiErr) && isFull(apiErr):
 		return fmt.Errorf("append: %w: %v", drainpipe.ErrJournalFull, err)
 	}
-	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, err)
+	return unavailable(err)
+}
+
+// unavailable is what Append answers, retryably, when the journal cannot write
+// now for cause.
+func unavailable(cause error) error {
+	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, cause)
 }
 
 // isFull tells the journal's own cap (and a server out of storage) from other faults.

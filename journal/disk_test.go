@@ -88,19 +88,8 @@ func TestFullDisk(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- j.Consume(ctx, c, journal.ConsumeOptions{AckWait: time.Second}) }()
-	delivered := func() map[string]bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		keys := map[string]bool{}
-		for _, e := range c.got {
-			for _, b := range e.Batches {
-				keys[b.Key] = true
-			}
-		}
-		return keys
-	}
 	waitFor(t, 30*time.Second, "every acknowledged batch to be delivered and purged", func() bool {
-		keys := delivered()
+		keys := c.keys()
 		for _, k := range acked {
 			if !keys[k] {
 				return false
@@ -230,14 +219,7 @@ func TestReserveUnderConcurrentAppends(t *testing.T) {
 	defer cancel()
 	go j.Consume(ctx, c, journal.ConsumeOptions{AckWait: time.Second})
 	missing := func() []string {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		got := map[string]bool{}
-		for _, e := range c.got {
-			for _, b := range e.Batches {
-				got[b.Key] = true
-			}
-		}
+		got := c.keys()
 		var out []string
 		for k := range acked {
 			if !got[k] {

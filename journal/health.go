@@ -59,7 +59,7 @@ func (h *health) broken() error {
 	if !h.known {
 		return nil
 	}
-	return fmt.Errorf("append: %w: %v", drainpipe.ErrUnavailable, h.err)
+	return unavailable(h.err)
 }
 
 // state is why the journal cannot write (nil when it can), since when, and
@@ -150,7 +150,7 @@ func (j *Journal) lowOnSpace() error {
 		j.log.Error("journal disk under its free space reserve; appends are answered 503 until space returns",
 			"dir", j.cfg.Dir, "free_bytes", free, "reserve_bytes", j.cfg.MinFreeBytes)
 	}
-	return fmt.Errorf("append: %w: %w", drainpipe.ErrUnavailable, err)
+	return unavailable(err)
 }
 
 // roomToRestart reports whether the embedded server's disk has room again: a

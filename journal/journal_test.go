@@ -76,6 +76,19 @@ func (c *collector) records() []drainpipe.Record {
 	return out
 }
 
+// keys is the set of the batch keys delivered so far.
+func (c *collector) keys() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := map[string]bool{}
+	for _, e := range c.got {
+		for _, b := range e.Batches {
+			keys[b.Key] = true
+		}
+	}
+	return keys
+}
+
 // consumeUntil runs the sink until it holds n records or the test times out.
 func consumeUntil(t *testing.T, j *journal.Journal, c *collector, n int) []drainpipe.Record {
 	t.Helper()

@@ -13,30 +13,35 @@ import (
 // connection: each request holds its body buffer's capacity from before the
 // first byte is read until it is answered, so what the bodies, their parsed
 // records and their journal encodings cost together is a small multiple of the
-// budget, whatever the number of connections.
+// budget, whatever the number of connections. The cap is on concurrency as much
+// as on bytes: a request waiting for room has read nothing, so its body waits in
+// the kernel's socket buffers, not in the heap.
 //
 // A request takes room for its announced length (or a first buffer when the
 // length is unknown), waiting in line (FIFO: a large body is not starved by small
 // ones) until its context ends. A body that outgrows its room takes more if some
-// is free at once; if not, it waits for the reserve, room for one whole body
-// that one growing request at a time may use to finish. No request ever waits
-// for room while holding the reserve, so requests that hold room and wait for
-// more always make progress: one at a time through the reserve.
+// is free at once; if not, it waits for the reserve: room for one whole body
+// (MaxBody), on top of the shared room, that one request at a time may use to
+// finish. A body announced larger than the whole shared room goes to the reserve
+// at once. No request ever waits for room while holding the reserve, so requests
+// that hold room and wait for more always make progress: one at a time through
+// the reserve. So the shared room can be far smaller than the largest body, and
+// the bytes held never exceed the shared room plus the reserve.
 type bodyBudget struct {
-	shared     *semaphore.Weighted // size - reserveSize
+	shared     *semaphore.Weighted // sharedLen
 	reserve    *semaphore.Weighted // weight 1: the one request growing into it
-	size       int64
+	sharedLen  int64
 	reserveLen int64 // the largest buffer a body needs (MaxBody+1)
 	used, peak atomic.Int64
 	refused    prometheus.Counter
 }
 
-// newBodyBudget makes a budget of size bytes for bodies of at most maxBuf bytes
-// each; size is at least twice maxBuf (the reserve, and room for one body).
-func newBodyBudget(size, maxBuf int64, reg prometheus.Registerer) *bodyBudget {
-	size = max(size, 2*maxBuf)
-	b := &bodyBudget{shared: semaphore.NewWeighted(size - maxBuf), reserve: semaphore.NewWeighted(1),
-		size: size, reserveLen: maxBuf,
+// newBodyBudget makes a budget of shared bytes (at least one first buffer) for
+// bodies of at most maxBuf bytes each, plus the reserve of maxBuf.
+func newBodyBudget(shared, maxBuf int64, reg prometheus.Registerer) *bodyBudget {
+	shared = max(shared, initialBuf)
+	b := &bodyBudget{shared: semaphore.NewWeighted(shared), reserve: semaphore.NewWeighted(1),
+		sharedLen: shared, reserveLen: maxBuf,
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drainpipe_receiver_body_budget_refused_total",
 			Help: "Drain requests answered 503 because the bytes of bodies in flight stayed at --max-body-in-flight."}),
@@ -47,23 +52,28 @@ func newBodyBudget(size, maxBuf int64, reg prometheus.Registerer) *bodyBudget {
 				Help: "Bytes of request body buffers held by requests being read, parsed or journaled."},
 				func() float64 { return float64(b.used.Load()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "drainpipe_receiver_body_bytes_in_flight_peak",
-				Help: "The most bytes of request body buffers held at once since the start (at most --max-body-in-flight)."},
+				Help: "The most bytes of request body buffers held at once since the start (at most drainpipe_receiver_body_bytes_in_flight_max)."},
 				func() float64 { return float64(b.peak.Load()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "drainpipe_receiver_body_bytes_in_flight_max",
-				Help: "The cap on bytes of request body buffers held at once (--max-body-in-flight)."},
-				func() float64 { return float64(b.size) }))
+				Help: "The cap on bytes of request body buffers held at once: --max-body-in-flight, plus room for one body of up to --max-body."},
+				func() float64 { return float64(b.sharedLen + b.reserveLen) }))
 	}
 	return b
 }
 
-// take waits for n bytes of the shared room (n at most reserveLen) until ctx ends.
-func (b *bodyBudget) take(ctx context.Context, n int64) error {
+// take waits until ctx ends for n bytes of room (n at most reserveLen): of the
+// shared room, or the reserve when n is more than the shared room can ever give.
+// It reports whether the reserve was taken.
+func (b *bodyBudget) take(ctx context.Context, n int64) (reserve bool, err error) {
+	if n > b.sharedLen {
+		return b.takeReserve(ctx)
+	}
 	if err := b.shared.Acquire(ctx, n); err != nil {
 		b.refused.Inc()
-		return err
+		return false, err
 	}
 	b.count(n)
-	return nil
+	return false, nil
 }
 
 // more takes n more bytes of shared room if they are free now, else waits for the
@@ -73,6 +83,11 @@ func (b *bodyBudget) more(ctx context.Context, n int64) (reserve bool, err error
 		b.count(n)
 		return false, nil
 	}
+	return b.takeReserve(ctx)
+}
+
+// takeReserve waits for the reserve until ctx ends; it reports whether it got it.
+func (b *bodyBudget) takeReserve(ctx context.Context) (bool, error) {
 	if err := b.reserve.Acquire(ctx, 1); err != nil {
 		b.refused.Inc()
 		return false, err
@@ -152,8 +167,12 @@ type heldBody struct {
 // budget, waiting for room until ctx ends.
 func (s *Server) takeBuffer(ctx context.Context, want int64) (*heldBody, error) {
 	h := &heldBody{budget: s.budget, ctx: ctx, held: min(bufferSize(want), s.budget.reserveLen)}
-	if err := s.budget.take(ctx, h.held); err != nil {
+	reserve, err := s.budget.take(ctx, h.held)
+	if err != nil {
 		return nil, err
+	}
+	if h.reserve = reserve; reserve {
+		h.held = 0
 	}
 	h.buf = getBuffer(want)
 	return h, nil

@@ -60,7 +60,8 @@ func post(ctx context.Context, url, body string, h http.Header, chunked bool) (i
 
 // TestBodiesInFlightStayWithinTheBudget sends many large bodies at once, with and
 // without a length, through a slow journal: they are all journaled, and the body
-// buffers held at once never exceed MaxBodyInFlight.
+// buffers held at once never exceed MaxBodyInFlight and the reserve of one whole
+// body.
 func TestBodiesInFlightStayWithinTheBudget(t *testing.T) {
 	t.Parallel()
 	const budget = 4 << 20
@@ -85,8 +86,11 @@ func TestBodiesInFlightStayWithinTheBudget(t *testing.T) {
 		t.Fatalf("%d batches journaled, want %d", got, senders)
 	}
 	peak := gauge(t, ts, "drainpipe_receiver_body_bytes_in_flight_peak")
-	if peak > budget || peak < 1<<20 {
-		t.Errorf("body bytes in flight peaked at %.0f, want within (1 MiB, %d]", peak, budget)
+	if bound := gauge(t, ts, "drainpipe_receiver_body_bytes_in_flight_max"); bound != budget+1<<20+1 {
+		t.Errorf("drainpipe_receiver_body_bytes_in_flight_max = %.0f, want the budget and one whole body, %d", bound, budget+1<<20+1)
+	}
+	if peak > budget+1<<20+1 || peak < 1<<20 {
+		t.Errorf("body bytes in flight peaked at %.0f, want within (1 MiB, %d]", peak, budget+1<<20+1)
 	}
 	if now := gauge(t, ts, "drainpipe_receiver_body_bytes_in_flight"); now != 0 {
 		t.Errorf("%.0f body bytes still held after every answer", now)
@@ -99,7 +103,7 @@ func TestBodiesInFlightStayWithinTheBudget(t *testing.T) {
 // retry it) and counted; once room is made, requests pass again.
 func TestBodiesOverTheBudgetAre503(t *testing.T) {
 	t.Parallel()
-	const budget = 2 << 20 // with MaxBody 1 MiB: 1 MiB of shared room, and the reserve
+	const budget = 1 << 20 // with MaxBody 1 MiB: 1 MiB of shared room, and the reserve
 	ts := newTestServer(t, func(c *httpd.Config) {
 		c.MaxBody, c.MaxBodyInFlight, c.BodyWait, c.AppendTimeout = 1<<20, budget, 100*time.Millisecond, time.Minute
 	})
@@ -138,13 +142,57 @@ func TestBodiesOverTheBudgetAre503(t *testing.T) {
 	if got := gathered(t, ts, "drainpipe_receiver_body_budget_refused_total"); got < 3 {
 		t.Errorf("drainpipe_receiver_body_budget_refused_total = %v, want 3", got)
 	}
-	if peak := gauge(t, ts, "drainpipe_receiver_body_bytes_in_flight_peak"); peak > budget+2 {
-		t.Errorf("body bytes in flight peaked at %.0f, over the budget %d", peak, budget)
+	if peak := gauge(t, ts, "drainpipe_receiver_body_bytes_in_flight_peak"); peak > budget+1<<20+1 {
+		t.Errorf("body bytes in flight peaked at %.0f, over the budget and the reserve %d", peak, budget+1<<20+1)
 	}
 	release()
 	wg.Wait()
 	ts.journal.setDelay(0)
 	if code, _, err := post(t.Context(), ts.url+"/logs", b, h, true); err != nil || code != 204 {
 		t.Errorf("after the holders left: status %d, %v; want 204", code, err)
+	}
+}
+
+// TestBodiesInFlightBoundTheRequestsAtWork: the budget is how many requests the
+// server reads, parses and journals at once, however many connections send (the
+// rest wait unread, in the kernel's buffers); and a body larger than the whole
+// budget still passes, through the reserve, one at a time.
+func TestBodiesInFlightBoundTheRequestsAtWork(t *testing.T) {
+	t.Parallel()
+	const first = 128 << 10 // a body's first buffer, and its room in the budget
+	for _, tt := range []struct {
+		name      string
+		bodyBytes int
+		senders   int
+		wantMost  int // Appends under way at once, at most
+	}{
+		{"small bodies", 2 << 10, 16, 4},             // 4 first buffers fit in the budget
+		{"bodies over the budget", 1500 << 10, 6, 1}, // each needs the reserve
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, func(c *httpd.Config) {
+				c.MaxBody, c.MaxBodyInFlight, c.BodyWait, c.AppendTimeout = 2<<20, 4*first, time.Minute, 10*time.Second
+			})
+			ts.journal.setDelay(50 * time.Millisecond)
+			d, secret := ts.drains.add(t, "many")
+			b := bigBody(tt.bodyBytes)
+			var wg sync.WaitGroup
+			for i := range tt.senders {
+				wg.Go(func() {
+					code, _, err := post(t.Context(), ts.url+"/logs", b, basicAuth(d.ID, secret), i%2 == 1 && tt.bodyBytes > first)
+					if err != nil || code != 204 {
+						t.Errorf("sender %d: status %d, %v", i, code, err)
+					}
+				})
+			}
+			wg.Wait()
+			if got := len(ts.journal.appended()); got != tt.senders {
+				t.Fatalf("%d batches journaled, want %d", got, tt.senders)
+			}
+			if most := ts.journal.mostAtOnce(); most > tt.wantMost || most < 1 {
+				t.Errorf("%d Appends under way at once, want 1 to %d", most, tt.wantMost)
+			}
+		})
 	}
 }

@@ -28,6 +28,15 @@ type fakeJournal struct {
 	keys    map[string]bool
 	err     error         // returned by every Append when set
 	delay   time.Duration // Append waits this long (or until ctx ends)
+	// busy counts the Appends under way; mostBusy is the most there were at once.
+	busy, mostBusy int
+}
+
+// mostAtOnce is the most Appends that were under way at once.
+func (j *fakeJournal) mostAtOnce() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.mostBusy
 }
 
 // setDelay changes the delay of the Appends that start afterwards.
@@ -40,7 +49,14 @@ func (j *fakeJournal) setDelay(d time.Duration) {
 func (j *fakeJournal) Append(ctx context.Context, b *drainpipe.Batch) (bool, error) {
 	j.mu.Lock()
 	delay := j.delay
+	j.busy++
+	j.mostBusy = max(j.mostBusy, j.busy)
 	j.mu.Unlock()
+	defer func() {
+		j.mu.Lock()
+		j.busy--
+		j.mu.Unlock()
+	}()
 	if delay > 0 {
 		select {
 		case <-time.After(delay):

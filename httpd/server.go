@@ -82,9 +82,10 @@ type Config struct {
 	// MaxBodyInFlight caps the bytes of request bodies held at once, across every
 	// connection (their buffers, from the first byte read until the answer); what
 	// a request costs beyond its body (parsed records, the journal's encoding) is
-	// proportional to it. Default 32 MiB; never below twice MaxBody: one whole
-	// body's room is kept for a body that outgrows the room it took (see
-	// bodyBudget).
+	// proportional to it, so this bounds the ingest path's memory and how many
+	// requests it works on at once. One body at a time may take room beyond it,
+	// up to MaxBody, so a body larger than the budget still passes (see
+	// bodyBudget). Default 4 MiB: 32 of logplex's ~100 KB batches.
 	MaxBodyInFlight int64
 	// BodyWait bounds a request's wait for room in MaxBodyInFlight, before it is
 	// answered 503 with Retry-After. Default 2 s.
@@ -150,7 +151,7 @@ func newServer(cfg Config) *Server {
 		cfg.MaxBody = 8 << 20
 	}
 	if cfg.MaxBodyInFlight == 0 {
-		cfg.MaxBodyInFlight = 32 << 20
+		cfg.MaxBodyInFlight = 4 << 20
 	}
 	if cfg.BodyWait == 0 {
 		cfg.BodyWait = 2 * time.Second

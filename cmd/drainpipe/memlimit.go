@@ -13,10 +13,11 @@ import (
 // VictoriaLogs archive included), not the binary's own pages (~54 MB resident).
 // The goal is 256 MB for the whole process at full ingest with every sink
 // on (a 512 MB dyno). At 160 MiB, once the embedded journal's blocks were 4 MiB
-// (journal/capped.go), the process peaked at 234–248 MB (VmHWM) at 16 connections
-// and 246–255 MB at 64 (269 MB in one run of 11), at 94–130k and 127–185k lines/s
-// on this 2-core machine; 192 MiB gave 262–275 MB for ~1.25× the lines, 512 MiB
-// ~1.3–1.8× for twice the memory (docs/benchmarks.md).
+// (journal/capped.go) and the budget of bodies in flight followed the limit
+// (bodiesInFlight), the process peaked at 234–248 MB (VmHWM) at 16 connections
+// and 237–255 MB at 64, at 94–138k and 160–182k lines/s on this 2-core machine;
+// 192 MiB gave 262–275 MB for ~1.25× the lines, 512 MiB ~1.3–1.8× for twice the
+// memory (docs/benchmarks.md).
 const defaultMemoryLimit = 160 << 20
 
 // memoryLimit is the soft memory limit the Go runtime is given, and where it
@@ -51,6 +52,16 @@ func chooseMemoryLimit(flag, gomemlimit string) (memoryLimit, error) {
 		return memoryLimit{debug.SetMemoryLimit(-1), "GOMEMLIMIT"}, nil
 	}
 	return memoryLimit{defaultMemoryLimit, "default"}, nil
+}
+
+// bodiesInFlight is --max-body-in-flight's default: a 40th of the limit, between
+// 1 and 32 MiB (32 MiB with no limit). The request bodies in flight, with their
+// parsed lines and journal encodings, are the ingest path's share of the heap,
+// and how many requests it works on at once: at 160 MiB, 4 MiB (32 of logplex's
+// ~100 KB batches) kept 64 connections' peak under 256 MB where 32 MiB did not
+// bind at all (docs/benchmarks.md); a larger limit buys throughput here too.
+func (m memoryLimit) bodiesInFlight() int64 {
+	return min(max(m.bytes/40, 1<<20), 32<<20)
 }
 
 // apply sets the limit in the runtime.

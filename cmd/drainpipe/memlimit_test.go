@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"math"
 	"runtime/debug"
 	"testing"
@@ -34,6 +35,34 @@ func TestChooseMemoryLimit(t *testing.T) {
 	for _, bad := range []string{"lots", "-1", "1.5GiB"} {
 		if _, err := chooseMemoryLimit(bad, ""); err == nil {
 			t.Errorf("--memory-limit %q accepted", bad)
+		}
+	}
+}
+
+// TestBodiesInFlightFollowTheMemoryLimit: --max-body-in-flight, unless given, is
+// a 40th of the memory limit, between 1 and 32 MiB.
+func TestBodiesInFlightFollowTheMemoryLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("DRAINPIPE_MAX_BODY_IN_FLIGHT", "")
+	t.Setenv("DRAINPIPE_MEMORY_LIMIT", "")
+	for _, tt := range []struct {
+		args []string
+		want int64
+	}{
+		{nil, 4 << 20},
+		{[]string{"--memory-limit", "512MiB"}, 512 << 20 / 40},
+		{[]string{"--memory-limit", "20MiB"}, 1 << 20},
+		{[]string{"--memory-limit", "off"}, 32 << 20},
+		{[]string{"--memory-limit", "4GiB"}, 32 << 20},
+		{[]string{"--max-body-in-flight", "64MiB"}, 64 << 20},
+		{[]string{"--memory-limit", "off", "--max-body-in-flight", "2MiB"}, 2 << 20},
+	} {
+		c, err := serveFlags(append([]string{"--data", t.TempDir()}, tt.args...), io.Discard)
+		if err != nil {
+			t.Fatalf("serve %q: %v", tt.args, err)
+		}
+		if c.maxBodyInFlight != tt.want {
+			t.Errorf("serve %q: max body in flight %d, want %d", tt.args, c.maxBodyInFlight, tt.want)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	maxConns := f.int("max-connections", 0, "HTTP connections open at most; at the cap the quietest idle one is closed for a new one (0: 4096, or a quarter of the file limit when lower)")
 	syslogMaxConns := f.int("syslog-max-connections", 0, "syslog connections open at most, per listener; at the cap the quietest is closed for a new one (0: 1024, or a quarter of the file limit when lower)")
 	cf := addClusterFlags(f)
-	inFlight := f.bytes("max-body-in-flight", 32<<20, "bytes of drain request bodies held at once, across connections (at least twice --max-body); past it requests wait up to 2 s, then get 503 + Retry-After")
+	inFlight := f.bytes("max-body-in-flight", 0, "bytes of drain request bodies held at once, across connections, and one body more of up to --max-body; past it requests wait up to 2 s, then get 503 + Retry-After (0: a 40th of --memory-limit, between 1 and 32 MiB: 4 MiB at the default)")
 	memLimit := f.string("memory-limit", "", "the Go runtime's soft memory limit, e.g. 200MiB; off (or 0) for none (default: GOMEMLIMIT when set, else 160MiB; the binary's own pages come on top)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -87,7 +87,9 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.memoryLimit, err = chooseMemoryLimit(*memLimit, gomemlimit()); err != nil {
 		return c, err
 	}
-	c.maxBodyInFlight = *inFlight
+	if c.maxBodyInFlight = *inFlight; c.maxBodyInFlight == 0 {
+		c.maxBodyInFlight = c.memoryLimit.bodiesInFlight()
+	}
 	if *addr == "" {
 		*addr = ":8080"
 		if port := os.Getenv("PORT"); port != "" {

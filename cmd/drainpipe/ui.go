@@ -45,8 +45,10 @@ func addUIFlags(f *flags) uiFlags {
 // cap and deadlines, through httpd.Listen).
 func serveHTTP(ctx context.Context, clock *shutdownClock, c serveConfig, hc httpd.Config, reg *prometheus.Registry, log *slog.Logger) error {
 	lc := httpd.ListenConfig{Addr: c.listen, MaxConns: c.maxConns, Logger: log.With("part", "http"), Registerer: reg}
-	// The drain listener's start line names the memory limit and its source.
-	started := []any{"memory_limit", c.memoryLimit.String(), "memory_limit_from", c.memoryLimit.source}
+	// The drain listener's start line names the memory limit, its source, and
+	// the budget of request bodies in flight that follows from it.
+	started := []any{"memory_limit", c.memoryLimit.String(), "memory_limit_from", c.memoryLimit.source,
+		"max_body_in_flight", fmt.Sprintf("%dKiB", c.maxBodyInFlight>>10)}
 	if !*c.ui.enabled {
 		return listenAndServe(ctx, clock, lc, httpd.New(hc, nil), log, started...)
 	}

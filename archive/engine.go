@@ -31,6 +31,15 @@ var (
 // are sized from -memory.allowedBytes, read on first use, so the first Open's
 // CacheBytes holds for the whole process; and their log lines are passed on to
 // slog at WARN and above (INFO lines report routine merges and snapshots).
+//
+// The archive's files are read with pread (-fs.disableMmap), not mapped: mapped,
+// every page a search touches counts in the process's resident memory until
+// the kernel takes it back, and a rare word over 10M lines reads ~117 MB of
+// bloom filters: the process peaked at 297 MiB over 10M lines, 246 MiB read.
+// Read, the pages stay in the page cache, where they are easier for the kernel
+// to reclaim than mapped ones, and resident memory shows drainpipe's own. The
+// cost is a copy per read: the rare word over 10M lines took 70 ms instead of
+// 45 (docs/benchmarks.md, "Reading the archive's files").
 func setupEngine(cacheBytes int64, log *slog.Logger) error {
 	var err error
 	setupOnce.Do(func() {
@@ -41,6 +50,7 @@ func setupEngine(cacheBytes int64, log *slog.Logger) error {
 		for name, value := range map[string]string{
 			"memory.allowedBytes": strconv.FormatInt(cacheBytes, 10),
 			"loggerLevel":         "WARN",
+			"fs.disableMmap":      "true",
 		} {
 			if err == nil {
 				err = flag.Set(name, value)

@@ -27,12 +27,18 @@ func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden 
 	lo, hi := q.GetFilterTimeRange()
 	lo, hi, ok := r.dataBounds(lo, hi)
 	var out []Row
-	for span := firstWindow; ok && len(out) < k; span = min(span*4, maxNanos/2) {
+	for span := firstWindow; ok && len(out) < k; {
 		wlo := lo
 		if uint64(hi)-uint64(lo) >= uint64(span) {
 			wlo = hi - span + 1
 		}
 		rows, err := r.newestIn(ctx, q, wlo, hi, k-len(out), hidden)
+		if overBudget(err) && wlo < hi {
+			// More rows than the engine's sort can hold (wide lines, or
+			// many): the same end, a window of fewer rows.
+			span = max((hi-wlo+1)/4, 1)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -41,6 +47,7 @@ func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden 
 			break
 		}
 		hi = wlo - 1
+		span = min(span*4, maxNanos/2)
 	}
 	return out, nil
 }

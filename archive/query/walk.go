@@ -118,7 +118,10 @@ func (wk *walk) windows(ctx context.Context, free <-chan *window, ready chan<- *
 // runTop is run for a walk that wants few lines (a page, a short tail, a
 // context). Windows are counted and cut as in run, to a target of a few times
 // the lines still wanted, and each is read with the engine keeping only those
-// (`| sort by (_time, id) limit k`), newest (or oldest) first.
+// (`| sort by (_time, id) limit k`), newest (or oldest) first. The engine's
+// sort keeps its rows within a memory budget (a fifth of the archive's cache
+// size: 12.8 MB by default); a window whose rows it cannot hold, such as 5,000
+// lines of 2 KB, is read again in smaller windows.
 func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (bool, error)) error {
 	lo, hi, ok := wk.r.dataBounds(wk.q.GetFilterTimeRange())
 	if !ok {
@@ -138,8 +141,9 @@ func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (boo
 	w := &window{format: wk.format}
 	left := int64(wk.need)
 	span := firstWindow
+	rowsCap := int64(maxNanos) // lowered when the engine's sort cannot hold a window's rows
 	for {
-		target := max(4*left, 1000)
+		target := min(max(4*left, 1000), rowsCap)
 		wlo, whi := wk.next(lo, hi, span)
 		n, err := wk.r.countIn(ctx, q, wlo, whi)
 		if err != nil {
@@ -150,7 +154,15 @@ func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (boo
 			continue
 		}
 		if n > 0 {
-			if err := wk.r.readTop(ctx, q, wlo, whi, int(left), wk.desc, w); err != nil {
+			err := wk.r.readTop(ctx, q, wlo, whi, int(left), wk.desc, w)
+			if overBudget(err) && whi > wlo && min(n, left) > 1 {
+				// The sort holds min(n, left) rows: wide lines, or many, need
+				// windows of fewer rows, all of which it then keeps.
+				rowsCap = max(min(n, left)/2, 1)
+				span = scale(whi-wlo+1, rowsCap, n, 0)
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			w.sort(wk.desc)

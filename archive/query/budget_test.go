@@ -1,0 +1,96 @@
+package query_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive/query"
+	"github.com/drainpipe/drainpipe/logsql"
+)
+
+// TestWideLinesPassTheSortBudget reads pages, tails, contexts and the newest
+// rows of 12,000 lines of 2 KB (24 MB, twice what the engine's sort may hold
+// at the archive's default cache size), 2,000 of them in one nanosecond: every
+// read that keeps the newest (or oldest) n lines in the engine's sort must
+// come back whole and in order, however many n, not fail with the engine's
+// "requires more than 12MB of memory".
+func TestWideLinesPassTheSortBudget(t *testing.T) {
+	arc := openArchive(t)
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	pad := strings.Repeat("x", 2000)
+	var lines []api.Line
+	for i := range 12_000 {
+		at := base.Add(time.Duration(i) * 250 * time.Millisecond)
+		if i >= 5000 && i < 7000 {
+			at = base.Add(5000 * 250 * time.Millisecond) // many lines, one time
+		}
+		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
+			Priority: 190, Message: fmt.Sprintf("line %05d key=value %s", i, pad)})
+	}
+	store(t, arc, lines)
+	r := query.New(query.Config{Storage: arc})
+	ctx := context.Background()
+	q := appQuery(t, logsql.Search{App: "wide"})
+	want := messages(lines)
+
+	t.Run("tail", func(t *testing.T) {
+		var out []byte
+		if err := r.Tail(ctx, q, 10_000, api.AppendJSON, collect(&out)); err != nil {
+			t.Fatal(err)
+		}
+		if got := messages(decode(t, out)); !slices.Equal(got, want[2000:]) {
+			t.Errorf("tail -n 10000: %d lines, want the last 10000 in order", len(got))
+		}
+	})
+	t.Run("pages", func(t *testing.T) {
+		for _, desc := range []bool{false, true} {
+			var out []byte
+			if _, err := r.Page(ctx, q, desc, nil, 10_000, api.AppendJSON, collect(&out)); err != nil {
+				t.Fatal(err)
+			}
+			w := slices.Clone(want)
+			if desc {
+				slices.Reverse(w)
+			}
+			if got := messages(decode(t, out)); !slices.Equal(got, w[:10_000]) {
+				t.Errorf("a page of 10000, desc=%v: %d lines, not the first 10000 in order", desc, len(got))
+			}
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		var out []byte
+		if err := r.Tail(ctx, q, 1, api.AppendJSON, collect(&out)); err != nil {
+			t.Fatal(err)
+		}
+		last := decode(t, out)[0].ID
+		c, err := r.Context(ctx, last-6000, 5000, 5000, api.AppendJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after []api.Line
+		for _, b := range c.Before {
+			before = append(before, decode(t, b)...)
+		}
+		for _, b := range c.After {
+			after = append(after, decode(t, b)...)
+		}
+		i := slices.Index(want, c.Line.Message)
+		if i < 0 || !slices.Equal(messages(before), want[i-5000:i]) || !slices.Equal(messages(after), want[i+1:i+5001]) {
+			t.Errorf("context -B 5000 -A 5000 of line %d: %d before, %d after, not the lines around it", i, len(before), len(after))
+		}
+	})
+	t.Run("newest", func(t *testing.T) {
+		rows, err := r.Newest(ctx, q, 9000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 9000 || rows[0].Time < rows[len(rows)-1].Time {
+			t.Errorf("newest 9000 rows: %d, newest first %v", len(rows), len(rows) > 0 && rows[0].Time >= rows[len(rows)-1].Time)
+		}
+	})
+}

@@ -163,7 +163,7 @@ func (a *Archive) open(ctx context.Context) error {
 	if err := a.metrics.register(a.cfg.Registerer); err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}
-	if a.store, err = openStore(a.path(engineDir), a.cfg.Retention, a.cfg.MinFreeBytes); err != nil {
+	if a.store, err = openStore(a.path(engineDir), a.cfg.MinFreeBytes); err != nil {
 		a.metrics.unregister()
 		return err
 	}

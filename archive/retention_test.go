@@ -132,3 +132,30 @@ func TestRetentionInterrupted(t *testing.T) {
 		t.Errorf("Stats counts %d lines, want 5", st.Lines)
 	}
 }
+
+// TestRetentionLoweredAtRestart lowers the retention between two runs (or,
+// which is the same to the archive, leaves it stopped for days): the days now
+// past it are deleted by Prune, which counts them, not by the engine as it
+// opens, which would leave the counts holding lines that are gone.
+func TestRetentionLoweredAtRestart(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "archive")
+	a := open(t, archive.Config{Dir: dir, Retention: 30 * 24 * time.Hour})
+	write(t, a, entry(1, linesDaysAgo("app", 10, 2)...), entry(2, linesDaysAgo("app", 8, 3)...),
+		entry(3, linesDaysAgo("app", 6, 4)...), entry(4, linesDaysAgo("app", 1, 5)...), entry(5, linesDaysAgo("app", 0, 6)...))
+	a.Close()
+	reg := prometheus.NewRegistry()
+	b := open(t, archive.Config{Dir: dir, Retention: 3 * 24 * time.Hour, Registerer: reg})
+	if n, err := b.Prune(context.Background(), time.Now()); err != nil || n != 9 {
+		t.Errorf("Prune = %d, %v; want the 9 lines of 6, 8 and 10 days ago", n, err)
+	}
+	if got := metricValue(t, reg, "drainpipe_archive_rows_pruned_total"); got != 9 {
+		t.Errorf("rows_pruned_total = %v, want 9", got)
+	}
+	if st, _ := b.Stats(context.Background(), "app"); st.Lines != 11 {
+		t.Errorf("Stats counts %d lines, want the 11 left", st.Lines)
+	}
+	if n := countRows(t, b, "app"); n != 11 {
+		t.Errorf("%d rows left, want 11", n)
+	}
+}

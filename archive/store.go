@@ -28,25 +28,24 @@ type store struct {
 	gate sync.RWMutex
 }
 
-// storageRetention is what VictoriaLogs is told: it rejects rows older than its
-// retention and drops their partitions itself, so it is given two more days than
-// drainpipe's own retention, which drops the days (and counts what it drops) first.
-func storageRetention(retention time.Duration) time.Duration {
-	if retention < 0 {
-		return 100 * 365 * 24 * time.Hour
-	}
-	return max(retention, 24*time.Hour) + 48*time.Hour
-}
+// engineRetention is the retention VictoriaLogs is told: a century, so that it
+// never deletes a day itself. It deletes the days past its retention as it
+// opens, before Prune could count their lines: after --retention was lowered,
+// or the server was stopped for days, the counts (drains list) then held lines
+// that were gone. Rows never need its check: the archive's window
+// (newWindow) stamps a line older than the retention with the time it was
+// received; Prune deletes the days, counting them.
+const engineRetention = 100 * 365 * 24 * time.Hour
 
 // openStore opens the storage in dir. VictoriaLogs panics when another process
 // holds its lock file; that is turned into an error here, by trying the same
 // lock first.
-func openStore(dir string, retention time.Duration, minFree int64) (*store, error) {
+func openStore(dir string, minFree int64) (*store, error) {
 	if err := tryLock(dir); err != nil {
 		return nil, err
 	}
 	cfg := &logstorage.StorageConfig{
-		Retention:             storageRetention(retention),
+		Retention:             engineRetention,
 		FutureRetention:       48 * time.Hour,
 		FlushInterval:         time.Second,
 		MinFreeDiskSpaceBytes: minFree,

@@ -59,7 +59,7 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 	if tr.start > tr.end {
 		return nil, nil
 	}
-	filter := and(appFilter(q.App), fieldIs(FieldSource, q.Source), fieldIs(FieldDyno, q.Dyno), ownTime(q.Since, q.Until))
+	filter := and(appFilter(q.App), fieldIs(FieldSource, q.Source), fieldIs(FieldDyno, q.Dyno))
 	if q.Malformed != nil {
 		if *q.Malformed {
 			filter = and(filter, FieldMalformed+":=1")
@@ -88,24 +88,6 @@ func (a *Archive) Search(ctx context.Context, q Query) ([]Line, error) {
 		filter = and(filter, cursor)
 	}
 	return a.newest(ctx, filter, tr, limit)
-}
-
-// ownTime keeps, of the lines whose _time is not their own time (they were
-// stamped when received, see the package doc), those whose own time is in
-// [since, until): a range asks for the lines' times, not for when they came.
-// Lines that had no time of their own stay, under the time they were received.
-func ownTime(since, until time.Time) string {
-	if since.IsZero() && until.IsZero() {
-		return ""
-	}
-	lo, hi := "0", "A" // below and above every time
-	if !since.IsZero() {
-		lo = lineTime(since)
-	}
-	if !until.IsZero() {
-		hi = lineTime(until)
-	}
-	return "(" + FieldLineTime + `:"" or ` + FieldLineTime + `:="none" or ` + FieldLineTime + ":string_range(" + quote(lo) + ", " + quote(hi) + "))"
 }
 
 // fieldIs is the filter "field is exactly v", or none when v is empty.

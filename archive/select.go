@@ -2,7 +2,6 @@ package archive
 
 import (
 	"math"
-	"time"
 )
 
 // DataRange is the oldest and the newest _time the archive holds, from its
@@ -21,12 +20,4 @@ func (a *Archive) DataRange() (lo, hi int64, ok bool) {
 func (a *Archive) LastID() int64 {
 	last, _, _ := a.notify.state()
 	return last
-}
-
-// OwnTime is the LogsQL filter that keeps, of the lines stamped with the time
-// they were received because their own time was one the storage could not take,
-// those whose own time is in [since, until); "" when both are zero. Add it to a
-// _time range so that a range asks for the lines' times, not for when they came.
-func OwnTime(since, until time.Time) string {
-	return ownTime(since, until)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
-	"github.com/drainpipe/drainpipe/archive"
 )
 
 // Search is a search as the command line and the admin API take it: what the
@@ -79,9 +78,6 @@ func (s Search) filters() string {
 	}
 	if s.Dyno != "" {
 		parts = append(parts, Dyno(s.Dyno))
-	}
-	if f := archive.OwnTime(s.Since, s.Until); f != "" {
-		parts = append(parts, f)
 	}
 	return strings.Join(parts, " ")
 }

@@ -24,7 +24,7 @@ func addCloudWatchFlags(f *flags) cloudwatchFlags {
 		enabled:     f.bool("cloudwatch", false, "deliver every line to CloudWatch Logs; credentials and region from the AWS SDK's default chain"),
 		group:       f.string("cloudwatch-group", cloudwatch.DefaultGroupTemplate, "log group template; placeholders {app} {drain} {source} {dyno} {date}"),
 		stream:      f.string("cloudwatch-stream", cloudwatch.DefaultStreamTemplate, "log stream template; {date} is the line's UTC date"),
-		format:      f.string("cloudwatch-format", cloudwatch.FormatText, "event format: text (`app[web.1]: msg`) or json (for Logs Insights)"),
+		format:      f.string("cloudwatch-format", cloudwatch.FormatText, "event format: text ('app[web.1]: msg') or json (for Logs Insights)"),
 		retention:   f.int("cloudwatch-retention-days", 0, "retention of the log groups, set on new groups and enforced on existing ones at start (0 leaves it alone)"),
 		tags:        f.string("cloudwatch-tags", "", "tags for new log groups: k=v,k2=v2"),
 		kms:         f.string("cloudwatch-kms-key", "", "KMS key ARN for new log groups"),

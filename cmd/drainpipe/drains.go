@@ -49,10 +49,10 @@ func parseAddFlags(args []string, stderr io.Writer) (addFlags, error) {
 	f := newFlags("drains add", stderr)
 	a := addFlags{client: addClientFlags(f)}
 	a.group = f.String("cloudwatch-group", "", "CloudWatch log group for this drain's lines, instead of --cloudwatch-group's template")
-	a.onHeroku = f.Bool("heroku", false, "also register the drain on Heroku (HEROKU_API_KEY, or ~/.netrc from `heroku login`)")
+	a.onHeroku = f.Bool("heroku", false, "also register the drain on Heroku (HEROKU_API_KEY, or ~/.netrc from 'heroku login')")
 	a.syslog = f.String("syslog", "", "drainpipe's syslog+tls:// (or syslog://) address: with --heroku, register it instead of the HTTPS URL")
 	a.token = f.String("heroku-token", "", "the Heroku drain token (d.<uuid>) of a syslog drain you registered yourself")
-	a.fir = f.Bool("fir", false, "print the `heroku telemetry:add` command for a Fir app's OpenTelemetry logs and metrics instead of a drain URL")
+	a.fir = f.Bool("fir", false, "print the 'heroku telemetry:add' command for a Fir app's OpenTelemetry logs and metrics instead of a drain URL")
 	pos, err := f.parse(args)
 	if err != nil {
 		return a, err

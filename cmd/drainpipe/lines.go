@@ -96,7 +96,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	n := f.Int("n", 100, "number of lines (any number: they stream)")
 	follow := f.Bool("follow", false, "keep printing new lines as they arrive")
 	f.BoolVar(follow, "f", false, "short for --follow")
-	ids := f.Bool("ids", false, "print each line's id first (for `drainpipe context ID`)")
+	ids := f.Bool("ids", false, "print each line's id first (for 'drainpipe context ID')")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -144,7 +144,7 @@ func search(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	ff := addFilterFlags(f)
 	limit := f.Int("limit", 1000, "most lines to print (any number: they come in pages)")
 	oldest := f.Bool("oldest-first", false, "print the oldest lines first (default: newest first)")
-	ids := f.Bool("ids", false, "print each line's id first (for `drainpipe context ID`)")
+	ids := f.Bool("ids", false, "print each line's id first (for 'drainpipe context ID')")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func addUIFlags(f *flags) uiFlags {
 		enabled:    f.Bool("ui", enabled, "serve the web UI at /ui/ (DRAINPIPE_UI)"),
 		listen:     f.string("ui-listen", "", "serve the web UI on this address instead of --listen, e.g. 127.0.0.1:8081 (the drain port then serves no UI)"),
 		publicURL:  f.string("ui-public-url", "", "base URL browsers reach the UI at (default --public-url, or http://<--ui-listen>); https makes the session cookie Secure"),
-		users:      f.string("ui-users", "", "file of NAME:BCRYPT-HASH lines who may log in with a password (make lines with `drainpipe ui-user NAME`); the admin token always logs in"),
+		users:      f.string("ui-users", "", "file of NAME:BCRYPT-HASH lines who may log in with a password (make lines with 'drainpipe ui-user NAME'); the admin token always logs in"),
 		sessionTTL: f.duration("ui-session-ttl", 12*time.Hour, "a UI session's whole life"),
 		idle:       f.duration("ui-idle-timeout", time.Hour, "a UI session ends after this long without a request (an open live tail counts)"),
 		tailRate:   f.int("ui-tail-rate", 1000, "lines per second a live tail sends before it samples (and says so)"),

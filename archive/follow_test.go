@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +148,39 @@ func TestIDsNeverReused(t *testing.T) {
 	}
 	if len(after) != 1 || after[0].ID != 6 {
 		t.Errorf("after deleting all and reopening, the new line is %+v, want id 6", after)
+	}
+}
+
+// TestAfterWideLines follows 1,500 lines of 10 KB (15 MB, more than the
+// engine's sort may hold at the default cache size): a follower asking for
+// 1,000 at a time gets them all, in order, in smaller batches, instead of an
+// error for good.
+func TestAfterWideLines(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	recs := seqLines("app", received, 1500)
+	for i := range recs {
+		recs[i].Message += " " + strings.Repeat("k=v ", 2500)
+	}
+	write(t, a, entry(1, recs...))
+	var got []archive.Line
+	for last := int64(0); ; {
+		lines, err := a.After(context.Background(), "app", last, 1000)
+		if err != nil {
+			t.Fatalf("After(%d, 1000): %v", last, err)
+		}
+		if len(lines) == 0 {
+			break
+		}
+		got = append(got, lines...)
+		last = lines[len(lines)-1].ID
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("followed %d lines, want %d", len(got), len(recs))
+	}
+	for i, l := range got {
+		if l.Message != recs[i].Message {
+			t.Fatalf("line %d is %.20q, want %.20q", i, l.Message, recs[i].Message)
+		}
 	}
 }

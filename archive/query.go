@@ -174,3 +174,11 @@ func and(filters ...string) string {
 	}
 	return b.String()
 }
+
+// IsOverBudget reports whether err is the engine refusing a pipe whose state
+// would pass its memory budget: a fifth of -memory.allowedBytes, which Open
+// sets to Config.CacheBytes (12.8 MB at the default). A sort that keeps
+// thousands of wide lines meets it; the readers then ask for fewer rows at once.
+func IsOverBudget(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "since it requires more than")
+}

@@ -126,13 +126,26 @@ func (a *Archive) timeOf(ctx context.Context, id int64) (int64, bool, error) {
 	return t, found, err
 }
 
-// newest returns the limit newest lines matching filter in tr, newest first.
+// newest returns the limit newest lines matching filter in tr, newest first
+// (fewer when they are too wide for the engine's sort to hold that many).
 // It looks in the last minute first, and only if that holds fewer than limit
 // lines, in all of tr: every line outside the minute is older than every line
 // in it. A filter that many lines match (one dyno of a busy app) finds a page
 // in the last minute instead of sorting hours of lines; one that few match (a
 // rare word) costs one scan of tr's bloom filters and a minute's more.
 func (a *Archive) newest(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
+	for {
+		lines, err := a.newestOnce(ctx, filter, tr, limit)
+		if IsOverBudget(err) && limit > 1 {
+			limit /= 2 // wide lines: fewer of them (see IsOverBudget)
+			continue
+		}
+		return lines, err
+	}
+}
+
+// newestOnce is one try of newest, at limit.
+func (a *Archive) newestOnce(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
 	q := filter + " | sort by (" + FieldTime + " desc, " + FieldID + " desc) limit " + strconv.Itoa(limit)
 	minute := tr
 	if tr.end-int64(time.Minute) > tr.start {
@@ -179,6 +192,20 @@ func (a *Archive) After(ctx context.Context, app string, afterID int64, limit in
 	if afterID >= published {
 		return nil, nil
 	}
+	for {
+		lines, err := a.after(ctx, app, afterID, published, limit)
+		if IsOverBudget(err) && limit > 1 {
+			// Wide lines: the engine's sort cannot hold limit of them; a
+			// follower takes fewer at a time and comes back for the rest.
+			limit /= 2
+			continue
+		}
+		return lines, err
+	}
+}
+
+// after is After's query: up to limit lines of app with ids in (afterID, published].
+func (a *Archive) after(ctx context.Context, app string, afterID, published int64, limit int) ([]Line, error) {
 	a.store.gate.RLock()
 	defer a.store.gate.RUnlock()
 	q := and(appFilter(app), FieldID+":>"+strconv.FormatInt(afterID, 10), FieldID+":<="+strconv.FormatInt(published, 10)) +

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+	"github.com/drainpipe/drainpipe/archive"
 )
 
 // Row is one result row of a LogsQL query: its fields, and its _time.
@@ -33,7 +34,7 @@ func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden 
 			wlo = hi - span + 1
 		}
 		rows, err := r.newestIn(ctx, q, wlo, hi, k-len(out), hidden)
-		if overBudget(err) && wlo < hi {
+		if archive.IsOverBudget(err) && wlo < hi {
 			// More rows than the engine's sort can hold (wide lines, or
 			// many): the same end, a window of fewer rows.
 			span = max((hi-wlo+1)/4, 1)

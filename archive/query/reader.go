@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
@@ -103,13 +102,6 @@ func (r *Reader) dataBounds(lo, hi int64) (int64, int64, bool) {
 	}
 	lo, hi = max(lo, dlo), min(hi, dhi)
 	return lo, hi, lo <= hi
-}
-
-// overBudget reports whether err is the engine refusing a pipe whose state
-// would pass its memory budget (a fifth of -memory.allowedBytes, which the
-// archive sets to its cache size): a sort of more rows than it can hold.
-func overBudget(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "since it requires more than")
 }
 
 // run runs q (hiding the fields hidden) and calls write for each block of

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
+	"github.com/drainpipe/drainpipe/archive"
 )
 
 // firstWindow is the span of the first window of a walk: a busy app's minute
@@ -155,7 +156,7 @@ func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (boo
 		}
 		if n > 0 {
 			err := wk.r.readTop(ctx, q, wlo, whi, int(left), wk.desc, w)
-			if overBudget(err) && whi > wlo && min(n, left) > 1 {
+			if archive.IsOverBudget(err) && whi > wlo && min(n, left) > 1 {
 				// The sort holds min(n, left) rows: wide lines, or many, need
 				// windows of fewer rows, all of which it then keeps.
 				rowsCap = max(min(n, left)/2, 1)

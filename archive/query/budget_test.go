@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/logsql"
@@ -93,4 +95,58 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 			t.Errorf("newest 9000 rows: %d, newest first %v", len(rows), len(rows) > 0 && rows[0].Time >= rows[len(rows)-1].Time)
 		}
 	})
+}
+
+// rowCounter is the archive's storage, counting the rows each query that reads
+// lines (not a count) hands back, so a test can see what a window held.
+type rowCounter struct {
+	query.Storage
+	mu   sync.Mutex
+	most int
+}
+
+func (c *rowCounter) RunQuery(qctx *logstorage.QueryContext, write logstorage.WriteDataBlockFunc) error {
+	var mu sync.Mutex
+	rows := 0
+	err := c.Storage.RunQuery(qctx, func(worker uint, db *logstorage.DataBlock) {
+		mu.Lock()
+		rows += db.RowsCount()
+		mu.Unlock()
+		write(worker, db)
+	})
+	if !strings.Contains(qctx.Query.String(), "stats") {
+		c.mu.Lock()
+		c.most = max(c.most, rows)
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// TestWideLinesExportInWindowsOfBytes exports 400 lines of 100 KB with a
+// 1 MiB window: every line comes, in order, and no read holds more than a
+// few megabytes of them (windows of 20,000 rows would hold all 40 MB).
+func TestWideLinesExportInWindowsOfBytes(t *testing.T) {
+	arc := openArchive(t)
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	pad := strings.Repeat("y", 100_000)
+	var lines []api.Line
+	for i := range 400 {
+		at := base.Add(time.Duration(i) * time.Second)
+		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
+			Priority: 190, Message: fmt.Sprintf("line %03d %s", i, pad)})
+	}
+	store(t, arc, lines)
+	counter := &rowCounter{Storage: arc}
+	r := query.New(query.Config{Storage: counter, WindowBytes: 1 << 20})
+	var out []byte
+	n, err := r.Export(context.Background(), appQuery(t, logsql.Search{App: "wide"}), api.AppendJSON, collect(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := messages(decode(t, out)); n != 400 || !slices.Equal(got, messages(lines)) {
+		t.Errorf("export: %d lines (%d counted), want the 400 in order", len(got), n)
+	}
+	if counter.most > 40 {
+		t.Errorf("a read held %d lines of 100 KB; want a window of about 1 MiB (10 lines, 40 at most)", counter.most)
+	}
 }

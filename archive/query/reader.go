@@ -23,6 +23,11 @@ type Storage interface {
 // is zero: a few megabytes of lines.
 const DefaultWindowRows = 20_000
 
+// DefaultWindowBytes is what the lines of a window may take, as written, when
+// Config.WindowBytes is zero: 20,000 router lines take about 6 MB, and wider
+// lines make windows of fewer rows.
+const DefaultWindowBytes = 8 << 20
+
 // Config configures a Reader.
 type Config struct {
 	// Storage is the archive's storage.
@@ -34,6 +39,11 @@ type Config struct {
 	// one nanosecond, or arrive between a window's count and its reading.
 	// Default DefaultWindowRows.
 	WindowRows int
+	// WindowBytes bounds the bytes of a window's lines as written: a window
+	// whose lines pass it (wide lines) is read again in smaller windows, so
+	// that a walk holds about twice this whatever its lines. Only the lines of
+	// one nanosecond are read whole past it. Default DefaultWindowBytes.
+	WindowBytes int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -41,17 +51,22 @@ type Config struct {
 // Reader runs drainpipe's queries on the archive's storage. It is safe for
 // concurrent use.
 type Reader struct {
-	st         Storage
-	tenants    []logstorage.TenantID
-	windowRows int
-	now        func() time.Time
+	st          Storage
+	tenants     []logstorage.TenantID
+	windowRows  int
+	windowBytes int
+	now         func() time.Time
 }
 
 // New returns a Reader of cfg.Storage.
 func New(cfg Config) *Reader {
-	r := &Reader{st: cfg.Storage, tenants: []logstorage.TenantID{cfg.Tenant}, windowRows: cfg.WindowRows, now: cfg.Now}
+	r := &Reader{st: cfg.Storage, tenants: []logstorage.TenantID{cfg.Tenant}, windowRows: cfg.WindowRows,
+		windowBytes: cfg.WindowBytes, now: cfg.Now}
 	if r.windowRows <= 0 {
 		r.windowRows = DefaultWindowRows
+	}
+	if r.windowBytes <= 0 {
+		r.windowBytes = DefaultWindowBytes
 	}
 	if r.now == nil {
 		r.now = time.Now

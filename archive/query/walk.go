@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -72,9 +73,11 @@ func (wk *walk) windows(ctx context.Context, free <-chan *window, ready chan<- *
 	if lo > hi {
 		return nil
 	}
-	target := wk.target()
 	span := firstWindow
+	rowsCap := int64(maxNanos) // lowered when a window's lines pass the reader's windowBytes
+	var held *window           // a window taken from free and not sent on
 	for {
+		target := min(wk.target(), rowsCap)
 		wlo, whi := wk.next(lo, hi, span)
 		n, err := wk.r.countIn(ctx, wk.q, wlo, whi)
 		if err != nil {
@@ -85,16 +88,31 @@ func (wk *walk) windows(ctx context.Context, free <-chan *window, ready chan<- *
 			continue
 		}
 		if n > 0 {
-			var w *window
-			select {
-			case w = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
+			w := held
+			if held = nil; w == nil {
+				select {
+				case w = <-free:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 			// Read the window whole: lines stored since the count add to it
 			// only what arrived in between. Over target, it is one nanosecond
-			// (a batch of lines that had no time of their own): all of it.
-			if err := wk.r.read(ctx, wk.q, wlo, whi, w); err != nil {
+			// (a batch of lines that had no time of their own): all of it,
+			// whatever its bytes. Wider, a window whose lines pass windowBytes
+			// is read again in windows of fewer rows.
+			limit := 0
+			if whi > wlo && wk.format != nil {
+				limit = wk.r.windowBytes
+			}
+			err := wk.r.read(ctx, wk.q, wlo, whi, w, limit)
+			if errors.Is(err, errWindowFull) {
+				rowsCap = max(int64(len(w.rows))*3/4, 1)
+				span = scale(whi-wlo+1, rowsCap, n, 0)
+				held = w // read again, smaller
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			w.sort(wk.desc)

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +29,11 @@ type window struct {
 	mu     sync.Mutex
 	buf    []byte
 	rows   []entry
+	// limit, when not zero, is the bytes buf may hold: past it the window is
+	// full, and stop ends the read (see Reader.read).
+	limit int
+	full  bool
+	stop  context.CancelFunc
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -41,7 +47,7 @@ type scratch struct {
 }
 
 func (w *window) reset() {
-	w.buf, w.rows = w.buf[:0], w.rows[:0]
+	w.buf, w.rows, w.full = w.buf[:0], w.rows[:0], false
 }
 
 func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
@@ -63,12 +69,21 @@ func (w *window) writeBlock(_ uint, db *logstorage.DataBlock) {
 	}
 	s.line = api.Line{}
 	w.mu.Lock()
+	if w.full {
+		w.mu.Unlock()
+		scratchPool.Put(s)
+		return
+	}
 	base := len(w.buf)
 	w.buf = append(w.buf, s.buf...)
 	for _, e := range s.rows {
 		e.off += base
 		e.end += base
 		w.rows = append(w.rows, e)
+	}
+	if w.limit > 0 && len(w.buf) > w.limit {
+		w.full = true
+		w.stop()
 	}
 	w.mu.Unlock()
 	scratchPool.Put(s)
@@ -91,8 +106,9 @@ func (w *window) sort(desc bool) {
 func (w *window) bytes(e entry) []byte { return w.buf[e.off:e.end] }
 
 // read fills w with the lines of q in [lo, hi] (nanoseconds, inclusive): the
-// fields a line shows, or only its position when w has no format.
-func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, w *window) error {
+// fields a line shows, or only its position when w has no format. With limit
+// set, a read whose lines pass limit bytes stops and returns errWindowFull.
+func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, w *window, limit int) error {
 	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
 	if w.format != nil {
 		wq.AddPipeFields(lineFields)
@@ -100,8 +116,18 @@ func (r *Reader) read(ctx context.Context, q *logstorage.Query, lo, hi int64, w 
 		wq.AddPipeFields([]string{FieldTime, FieldID})
 	}
 	w.reset()
-	return r.run(ctx, wq, nil, w.writeBlock)
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	w.limit, w.stop = limit, stop
+	err := r.run(rctx, wq, nil, w.writeBlock)
+	if w.full && ctx.Err() == nil {
+		return errWindowFull
+	}
+	return err
 }
+
+// errWindowFull ends a read whose lines took more than its limit.
+var errWindowFull = errors.New("window full")
 
 // readTop fills w with the k lines of q in [lo, hi] (nanoseconds, inclusive)
 // that come first in time order, newest first when desc: the engine keeps only

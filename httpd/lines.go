@@ -11,6 +11,7 @@ import (
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/logsql"
 )
@@ -241,7 +242,8 @@ func joinJSON(objs [][]byte) []byte {
 }
 
 // readError answers a failed read before anything was written: 404 for a line
-// that does not exist, 400 for a bad query, 500 otherwise.
+// that does not exist, 400 for a bad query or one too big for the engine's
+// memory budget, 500 otherwise.
 func (s *Server) readError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, drainpipe.ErrNotFound):
@@ -250,6 +252,10 @@ func (s *Server) readError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the archive did not answer within %s: narrow the search (--since, --dyno, a rarer word)", queryTimeout))
+	case archive.IsOverBudget(err):
+		// The engine keeps a query's sorts and groups within a memory budget:
+		// the asker's to narrow, not a fault of the server.
+		writeError(w, http.StatusBadRequest, "the search needs more memory than a query may use: narrow it (--since, --dyno, fewer or smaller groups): "+err.Error())
 	case errors.Is(err, context.Canceled):
 		// the client went away
 	default:

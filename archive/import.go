@@ -212,7 +212,7 @@ func (a *Archive) importChunk(ctx context.Context, recs []drainpipe.Record, ids 
 			skip = func(id int64) bool { return present[id] }
 		}
 		p.work = append(p.work, job{rec: r, id: ids[i], present: skip})
-		p.countRecord(r)
+		p.countRecord(r, win)
 	}
 	next := a.current().clone()
 	next.Pending = &intent{Journal: importJournal, Entries: []intentEntry{{FirstID: ids[0], Rows: ids[len(ids)-1] - ids[0] + 1}}}

@@ -11,8 +11,10 @@ type AppStats struct {
 	Lines, Malformed int64
 	// Dropped counts the lines Heroku reported it dropped before they reached us.
 	Dropped int64
-	// First and Last are the oldest and newest line Time; zero when there are no
-	// lines. After retention deleted days, First is the oldest _time kept.
+	// First and Last are the oldest and newest time a line is filed under: its
+	// own Time, or when it was received for a line whose own time the archive
+	// cannot store (older than the retention, more than a day ahead); zero when
+	// there are no lines. After retention deleted days, First is the oldest kept.
 	First, Last time.Time
 	// LastReceived is when the most recently arrived line was received.
 	LastReceived time.Time

@@ -159,3 +159,19 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestStatsFiledTime: a line dated days ahead (a dyno with a wrong clock) is
+// filed under the time it was received, and so counted: the app's newest line
+// does not look a week ahead, hiding whether the drain still delivers.
+func TestStatsFiledTime(t *testing.T) {
+	t.Parallel()
+	a := open(t, archive.Config{})
+	write(t, a, entry(1,
+		drainpipe.Record{App: "app", Time: received.Add(-time.Minute), Received: received.Add(-time.Minute), Message: "now"},
+		drainpipe.Record{App: "app", Time: received.Add(6 * 24 * time.Hour), Received: received, Message: "next week"},
+	))
+	got, err := a.Stats(context.Background(), "app")
+	if err != nil || !got.Last.Equal(received) || !got.First.Equal(received.Add(-time.Minute)) {
+		t.Errorf("Stats = %+v, %v; want first a minute before %s, last at it", got, err, received)
+	}
+}

@@ -80,7 +80,8 @@ func (a *Archive) Write(ctx context.Context, entries []drainpipe.Entry) error {
 		return ErrClosed
 	}
 	start := time.Now()
-	p := a.plan(entries)
+	win := newWindow(start, a.cfg.Retention)
+	p := a.plan(entries, win)
 	if len(p.skipped) > 0 {
 		a.metrics.skipped(reasonStored, len(p.skipped))
 		a.log.Info("journal entries delivered again were already stored; skipped",
@@ -98,7 +99,7 @@ func (a *Archive) Write(ctx context.Context, entries []drainpipe.Entry) error {
 			return fmt.Errorf("archive write: %w", err)
 		}
 	}
-	if err := a.stage(p, newWindow(start, a.cfg.Retention)); err != nil {
+	if err := a.stage(p, win); err != nil {
 		return fmt.Errorf("archive write: %w", err)
 	}
 	a.metrics.linesWritten.Add(float64(p.lines))
@@ -249,7 +250,7 @@ func (a *Archive) settle(ctx context.Context) error {
 
 // plan decides what Write stores. Ids are given in order: entries, batches,
 // records, and a record's parts; an entry a recovery knows keeps its ids.
-func (a *Archive) plan(entries []drainpipe.Entry) *plan {
+func (a *Archive) plan(entries []drainpipe.Entry, win window) *plan {
 	st := a.current()
 	p := &plan{counts: map[string]*appCounts{}, lastID: st.LastID}
 	next := st.LastID + 1
@@ -278,7 +279,7 @@ func (a *Archive) plan(entries []drainpipe.Entry) *plan {
 			for r := range batch.Records {
 				rec := &batch.Records[r]
 				p.work = append(p.work, job{rec: rec, id: id, present: present})
-				p.countRecord(rec)
+				p.countRecord(rec, win)
 				id += rowsOf(rec)
 			}
 		}
@@ -315,17 +316,18 @@ func (p *plan) count(app string) *appCounts {
 	return c
 }
 
-// countRecord adds r to its app's counts: a line, maybe malformed.
-func (p *plan) countRecord(r *drainpipe.Record) {
+// countRecord adds r to its app's counts: a line, maybe malformed, at the
+// time it is filed under in win (its own, or when it was received: a line
+// dated next week must not make the app's newest line look a week ahead).
+func (p *plan) countRecord(r *drainpipe.Record, win window) {
 	p.lines++
 	c := p.count(r.App)
 	c.Lines++
 	if r.Malformed {
 		c.Malformed++
 	}
-	if t, ok := nanos(r.Time); ok {
-		c.add(&appCounts{First: t, Last: t})
-	}
+	t, _ := win.stamp(r)
+	c.add(&appCounts{First: t, Last: t})
 	if t, ok := nanos(r.Received); ok {
 		c.LastReceived = max(c.LastReceived, t)
 	}

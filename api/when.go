@@ -72,6 +72,17 @@ func Until(s string, now time.Time) (time.Time, error) {
 	return end, err
 }
 
+// ParseSpan reads a length of time as the duration flags and the API's step
+// take it: Go's units (90s, 24h, 1h30m) and also d (24h) and w (7d), in any
+// combination such as 1d12h; never negative.
+func ParseSpan(s string) (time.Duration, error) {
+	d, ok := parseAgo(strings.TrimSpace(s))
+	if !ok {
+		return 0, fmt.Errorf("want a length of time such as 90s, 24h, 7d or 2w, not %q", s)
+	}
+	return d, nil
+}
+
 // parseAgo reads a non-negative duration: Go's units (h, m, s, ms ...) and also
 // d (24h) and w (7d), in any combination such as 1d12h.
 func parseAgo(s string) (time.Duration, bool) {

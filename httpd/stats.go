@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/logsql"
 )
@@ -60,9 +61,9 @@ func (s *Server) hits(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	step := query.AutoStep(sr.Since, sr.Until)
 	if st := v.Get("step"); st != "" {
-		d, err := time.ParseDuration(st)
+		d, err := api.ParseSpan(st)
 		if err != nil || d <= 0 {
-			writeError(w, http.StatusBadRequest, "step: want a duration such as 1m or 1h")
+			writeError(w, http.StatusBadRequest, "step: want a length of time such as 1m, 1h or 1d")
 			return
 		}
 		step = d

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drainpipe/drainpipe/api"
 )
 
 // flags is a command's flag set in which every flag defaults to its environment
@@ -73,16 +75,26 @@ func (f *flags) bool(name string, def bool, help string) *bool {
 	return f.Bool(name, def, help+" ("+envName(name)+")")
 }
 
+// duration is a length-of-time flag that takes Go's units and also d and w
+// (api.ParseSpan: 30d, 2w, 90s), never a negative one.
 func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {
-	f.fromEnv(name, func(v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return errors.New("want a duration such as 90s, 24h")
-		}
-		def = d
-		return nil
-	})
-	return f.Duration(name, def, help+" ("+envName(name)+")")
+	v := &span{d: def}
+	f.fromEnv(name, v.Set)
+	f.Var(v, name, help+" ("+envName(name)+")")
+	return &v.d
+}
+
+type span struct{ d time.Duration }
+
+func (s *span) String() string { return s.d.String() }
+
+func (s *span) Set(v string) error {
+	d, err := api.ParseSpan(v)
+	if err != nil {
+		return err
+	}
+	s.d = d
+	return nil
 }
 
 // bytes is a size flag that takes 8MiB, 4GiB, 100KB or a plain number of bytes.

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestByteSize(t *testing.T) {
 	for in, want := range map[string]int64{"8MiB": 8 << 20, "4GiB": 4 << 30, "100KB": 100_000, "1048576": 1 << 20, "0": 0, "2 MiB": 2 << 20} {
@@ -29,4 +32,21 @@ func FuzzByteSize(f *testing.F) {
 			t.Fatalf("Set(%q) = %d", s, b.n)
 		}
 	})
+}
+
+// TestSpan: the duration flags (--retention, --journal-max-age ...) take what
+// --since takes, 7d and 2w among them, and refuse a negative length.
+func TestSpan(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "720h": 720 * time.Hour, "90s": 90 * time.Second, "1d12h": 36 * time.Hour, "0": 0} {
+		var s span
+		if err := s.Set(in); err != nil || s.d != want {
+			t.Errorf("Set(%q) = %v, %v; want %v", in, s.d, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1h", "-7d", "ten", "7"} {
+		var s span
+		if err := s.Set(in); err == nil {
+			t.Errorf("Set(%q) accepted", in)
+		}
+	}
 }

@@ -58,7 +58,7 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	maxBody := f.bytes("max-body", 8<<20, "largest drain request body, after decompression")
 	jmax := f.bytes("journal-max-bytes", 4<<30, "journal disk cap; past it drains are answered 503 until sinks catch up")
 	jage := f.duration("journal-max-age", 7*24*time.Hour, "journal age cap: older undelivered lines are dropped from the journal (they stay in sinks that have them)")
-	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines (whole days, by the line's time)")
+	ret := f.duration("retention", 30*24*time.Hour, "how long the archive keeps lines, e.g. 30d or 2w (whole days, by the time each line is filed under: its own, or when it was received)")
 	amax := f.bytes("archive-max-bytes", 0, "archive disk cap: past it the oldest days are deleted (0: no cap)")
 	level := f.string("log-level", "info", "log level: debug, info, warn, error")
 	format := f.string("log-format", "text", "log format: text or json")

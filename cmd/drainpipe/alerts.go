@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,6 +37,10 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("alerts: want add, list, remove, mute, test, history or presets\n%s", alertsUsage)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stderr, alertsUsage)
+		return flag.ErrHelp
 	}
 	sub := args[0]
 	f := newFlags("alerts "+sub, stderr)

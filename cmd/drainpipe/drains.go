@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,9 +18,19 @@ import (
 	"github.com/drainpipe/drainpipe/heroku"
 )
 
+const drainsUsage = `usage:
+  drainpipe drains add APP [--heroku [--syslog URL] | --heroku-token TOKEN | --fir] [--cloudwatch-group G] [--json]
+  drainpipe drains list [--check] [--json]
+  drainpipe drains remove APP [--keep-heroku]
+(each with --help for its flags)`
+
 func drainsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("drains: want add, list or remove")
+		return usagef("drains: want add, list or remove\n%s", drainsUsage)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stderr, drainsUsage)
+		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "add":
@@ -29,7 +40,7 @@ func drainsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "remove":
 		return drainsRemove(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("drains: unknown subcommand %q: want add, list or remove", args[0])
+	return usagef("drains: unknown subcommand %q\n%s", args[0], drainsUsage)
 }
 
 // addFlags are the flags of `drains add`.

@@ -75,6 +75,15 @@ func (f *flags) bool(name string, def bool, help string) *bool {
 	return f.Bool(name, def, help+" ("+envName(name)+")")
 }
 
+// isHelp reports whether arg asks a command with subcommands for its usage.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
 // duration is a length-of-time flag that takes Go's units and also d and w
 // (api.ParseSpan: 30d, 2w, 90s), never a negative one.
 func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {

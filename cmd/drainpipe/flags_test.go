@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"testing"
 	"time"
 )
@@ -47,6 +49,18 @@ func TestSpan(t *testing.T) {
 		var s span
 		if err := s.Set(in); err == nil {
 			t.Errorf("Set(%q) accepted", in)
+		}
+	}
+}
+
+// TestHelp: every command answers --help with its usage and exit status 0,
+// the commands with subcommands too.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"drains", "--help"}, {"drains", "-h"}, {"alerts", "help"},
+		{"drains", "add", "--help"}, {"search", "--help"}, {"tail", "-h"}, {"serve", "--help"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 || out.Len()+errOut.Len() == 0 {
+			t.Errorf("%v: exit %d, %q %q; want 0 and its usage", args, code, out.String(), errOut.String())
 		}
 	}
 }

@@ -29,14 +29,24 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		format = "json"
 	}
 	out := stdout
+	var esc *escapeWriter
+	if format == "text" && isTerminal(stdout) {
+		// On a screen, a line's control characters are shown, not obeyed
+		// (see escapeForTerminal); to a file, the lines go byte for byte.
+		esc = newEscapeWriter(stdout)
+		out = esc
+	}
 	if isTerminal(stderr) {
-		cnt := &counter{w: stdout}
+		cnt := &counter{w: out}
 		stop := cnt.report(stderr, time.Second)
 		defer stop()
 		out = cnt
 	}
 	if err := c.Export(ctx, s, format, out); err != nil {
 		return badRequest(err, "export "+s.App)
+	}
+	if esc != nil {
+		return esc.Flush()
 	}
 	return nil
 }

@@ -179,20 +179,34 @@ func search(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // linePrinter prints lines like `heroku logs` (with their ids first when asked),
-// or as JSON objects one a line.
+// or as JSON objects one a line. On a terminal (escape), text lines have their
+// control characters escaped (see terminal.go): a log line must not be able to
+// drive the terminal that shows it.
 type linePrinter struct {
-	w    io.Writer
-	json bool
-	ids  bool
-	buf  []byte
+	w      io.Writer
+	json   bool
+	ids    bool
+	escape bool
+	buf    []byte
+	spare  []byte // escapeLast's copy of the part of a line it escapes
 }
 
+// newLinePrinter is the printer of a command's stdout w. Whether w is a
+// terminal is asked once, here, at the command's start.
 func newLinePrinter(w io.Writer, asJSON, ids bool) *linePrinter {
-	return &linePrinter{w: w, json: asJSON, ids: ids}
+	return newTextPrinter(w, asJSON, ids, isTerminal(w))
+}
+
+// newTextPrinter is newLinePrinter told whether w is a terminal, so that a
+// test can say so without one. JSON is never escaped here: it escapes what it
+// must itself.
+func newTextPrinter(w io.Writer, asJSON, ids, terminal bool) *linePrinter {
+	return &linePrinter{w: w, json: asJSON, ids: ids, escape: terminal && !asJSON}
 }
 
 // print adds l to the output, written out every 64 KiB and by flush.
 func (p *linePrinter) print(l api.Line) error {
+	start := len(p.buf)
 	switch {
 	case p.json:
 		p.buf = api.AppendJSON(p.buf, &l)
@@ -202,6 +216,9 @@ func (p *linePrinter) print(l api.Line) error {
 		fallthrough
 	default:
 		p.buf = api.AppendText(p.buf, &l)
+		if p.escape {
+			p.escapeLast(start)
+		}
 	}
 	if len(p.buf) >= 64<<10 {
 		return p.flush()

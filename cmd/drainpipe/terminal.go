@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// Log lines are written by whoever runs the app, and by anyone who can make
+// the app log what they send it (a URL, a header, a user name). Printed as
+// they are on a terminal, their control characters are acted on rather than
+// shown: ESC sequences set the window title (OSC 0), write the clipboard
+// (OSC 52), clear the screen or move the cursor; CR overwrites the start of
+// the line; a C1 CSI (U+009B) does what ESC [ does; bidi overrides reorder
+// what is shown; an LF inside a message prints a second line that looks like
+// a real one (`heroku[router]: at=info ...`). So on a terminal, text output
+// shows them escaped, the way Go's strconv quoting does:
+//
+//	\a \b \f \n \r \v   those C0 controls
+//	\x1b                every other C0 control but TAB (kept: it only moves
+//	                    to the next tab stop), DEL (\x7f), and each byte that
+//	                    is not part of valid UTF-8 (\xff)
+//	\u009b              C1 controls (U+0080 to U+009F)
+//	\u202e              bidi controls: U+061C, U+200E, U+200F, U+202A to
+//	                    U+202E, U+2066 to U+2069
+//
+// A backslash is left as it is: the form is for reading, not to be parsed
+// back (--json is for that), and escaping it would change every line that
+// holds a Windows path or a JSON string. Redirected to a file or a pipe,
+// output stays byte for byte what was stored.
+
+// isTerminal reports whether w is a terminal: where text output has its
+// control characters escaped, and where progress is shown. It asks the
+// terminal driver (an ioctl) rather than checking os.ModeCharDevice, which
+// /dev/null has too.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// firstUnsafe returns the index of the first byte of b that a terminal would
+// act on rather than show (see appendEscaped), or -1 when there is none. It
+// is the scan that lets a plain line be printed without a copy: printable
+// ASCII, by far the most common, costs one comparison a byte.
+func firstUnsafe(b []byte) int {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if (c >= 0x20 && c != 0x7f) || c == '\t' {
+				i++
+				continue
+			}
+			return i
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && size == 1) || isControlRune(r) {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// isControlRune reports whether r, a rune past ASCII, is a C1 control or a
+// bidi control: characters a terminal acts on, or that reorder what it shows.
+func isControlRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x202a && r <= 0x202e:
+		return true
+	case r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendEscaped appends b to dst with every control character escaped, in
+// the forms the comment at the top of this file lists; everything else,
+// TAB and valid UTF-8 text included, is appended as it is.
+func appendEscaped(dst, b []byte) []byte {
+	for len(b) > 0 {
+		i := firstUnsafe(b)
+		if i < 0 {
+			return append(dst, b...)
+		}
+		dst = append(dst, b[:i]...)
+		b = b[i:]
+		c := b[0]
+		if c < utf8.RuneSelf {
+			switch c {
+			case '\a':
+				dst = append(dst, `\a`...)
+			case '\b':
+				dst = append(dst, `\b`...)
+			case '\f':
+				dst = append(dst, `\f`...)
+			case '\n':
+				dst = append(dst, `\n`...)
+			case '\r':
+				dst = append(dst, `\r`...)
+			case '\v':
+				dst = append(dst, `\v`...)
+			default:
+				dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+		} else {
+			dst = append(dst, '\\', 'u',
+				hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		}
+		b = b[size:]
+	}
+	return dst
+}
+
+// escapeLast escapes, in place, the line p.buf[start:] that print has just
+// appended, its own terminating newline kept. A line with nothing to escape
+// is left as it is, uncopied.
+func (p *linePrinter) escapeLast(start int) {
+	line := p.buf[start : len(p.buf)-1]
+	i := firstUnsafe(line)
+	if i < 0 {
+		return
+	}
+	// The escaped form is longer, so the rest of the line moves to spare
+	// first and is appended back escaped.
+	p.spare = append(p.spare[:0], line[i:]...)
+	p.buf = appendEscaped(p.buf[:start+i], p.spare)
+	p.buf = append(p.buf, '\n')
+}
+
+// escapeWriter escapes a stream of text lines on its way to a terminal, for
+// export, which copies the server's text as it comes rather than printing
+// lines: every control character but the newlines between lines (which it
+// cannot tell from a newline inside a message) is escaped as appendEscaped
+// does. Flush writes what an incomplete UTF-8 sequence at the end held back.
+type escapeWriter struct {
+	w       io.Writer
+	carry   []byte // the start of a UTF-8 sequence that the next Write ends
+	in, out []byte // reused from Write to Write
+}
+
+func newEscapeWriter(w io.Writer) *escapeWriter {
+	return &escapeWriter{w: w}
+}
+
+// Write writes p escaped. The start of a UTF-8 sequence cut at its end waits
+// for the next Write, so that a character split between two reads of the
+// stream is not taken for invalid bytes.
+func (e *escapeWriter) Write(p []byte) (int, error) {
+	in := p
+	if len(e.carry) > 0 {
+		e.in = append(append(e.in[:0], e.carry...), p...)
+		in = e.in
+	}
+	cut := len(in)
+	for i := len(in) - 1; i >= 0 && i > len(in)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(in[i]) {
+			if !utf8.FullRune(in[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	out := e.out[:0]
+	for rest := in[:cut]; len(rest) > 0; {
+		j := bytes.IndexByte(rest, '\n')
+		if j < 0 {
+			out = appendEscaped(out, rest)
+			break
+		}
+		out = append(appendEscaped(out, rest[:j]), '\n')
+		rest = rest[j+1:]
+	}
+	e.out = out
+	e.carry = append(e.carry[:0], in[cut:]...)
+	if _, err := e.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes the bytes held back, escaped: at the end of the stream they
+// are not the start of a character but invalid UTF-8.
+func (e *escapeWriter) Flush() error {
+	if len(e.carry) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(appendEscaped(nil, e.carry))
+	e.carry = e.carry[:0]
+	return err
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/drainpipe/drainpipe/api"
+)
+
+// escapeCases are messages from log lines and what a terminal shows of them.
+var escapeCases = []struct {
+	name, in, want string
+}{
+	{"plain ASCII", `at=info method=GET path="/" status=200`, `at=info method=GET path="/" status=200`},
+	{"empty", "", ""},
+	{"TAB kept", "a\tb", "a\tb"},
+	{"backslash kept", `C:\x1b \n`, `C:\x1b \n`},
+	{"é and 日本 kept", "café 日本語 ✓ 😀", "café 日本語 ✓ 😀"},
+	{"U+FFFD itself kept", "a\uFFFDb", "a\uFFFDb"},
+	{"SGR colour", "\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+	{"clear screen", "\x1b[2J\x1b[H", `\x1b[2J\x1b[H`},
+	{"cursor up", "ok\x1b[1A", `ok\x1b[1A`},
+	{"OSC 0 title, BEL", "\x1b]0;pwned\x07", `\x1b]0;pwned\a`},
+	{"OSC 52 clipboard, ST", "\x1b]52;c;Y3VybCBldmlsfHNo\x1b\\", `\x1b]52;c;Y3VybCBldmlsfHNo\x1b\`},
+	{"CR overwrite", "secret\rpublic", `secret\rpublic`},
+	{"embedded LF forging a line", "x\n2024-05-01T10:00:00.000000+00:00 heroku[router]: at=info", `x\n2024-05-01T10:00:00.000000+00:00 heroku[router]: at=info`},
+	{"CRLF", "a\r\n", `a\r\n`},
+	{"other C0", "\x00\x01\b\v\f\x1f", `\x00\x01\b\v\f\x1f`},
+	{"DEL", "a\x7fb", `a\x7fb`},
+	{"C1 CSI", "\u009b2J", `\u009b2J`},
+	{"C1 range ends", "\u0080\u009f\u00a0", "\\u0080\\u009f\u00a0"},
+	{"RLO", "abc\u202egpj.exe", `abc\u202egpj.exe`},
+	{"bidi embeddings and isolates", "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069", `\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069`},
+	{"bidi marks", "\u200e\u200f\u061c", `\u200e\u200f\u061c`},
+	{"zero-width joiner kept", "a\u200db", "a\u200db"},
+	{"invalid byte", "a\xffb", `a\xffb`},
+	{"raw C1 byte is invalid UTF-8", "\x9b2J", `\x9b2J`},
+	{"truncated sequence", "日\xe6\x97", `日\xe6\x97`},
+	{"overlong encoding of ESC", "\xc0\x9b", `\xc0\x9b`},
+	{"surrogate half", "\xed\xa0\x80", `\xed\xa0\x80`},
+}
+
+func TestEscapeForTerminal(t *testing.T) {
+	for _, c := range escapeCases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := string(appendEscaped([]byte("> "), []byte(c.in))); got != "> "+c.want {
+				t.Errorf("appendEscaped(%q) = %q, want %q", c.in, got, "> "+c.want)
+			}
+			// firstUnsafe is what lets print skip the copy: it must find
+			// something exactly when something is escaped.
+			if i := firstUnsafe([]byte(c.in)); (i < 0) != (c.in == c.want) {
+				t.Errorf("firstUnsafe(%q) = %d, but the escaped form is %q", c.in, i, c.want)
+			}
+		})
+	}
+}
+
+// The escaped form holds nothing a terminal acts on, whatever the bytes were.
+func TestEscapeLeavesNoControls(t *testing.T) {
+	var all []byte
+	for b := 0; b < 256; b++ {
+		all = append(all, byte(b), 'x')
+	}
+	for _, r := range "\u0085\u009b\u061c\u200e\u200f\u202a\u202e\u2066\u2069" {
+		all = append(all, string(r)...)
+	}
+	out := appendEscaped(nil, all)
+	if i := firstUnsafe(out); i >= 0 {
+		t.Fatalf("escaped output still holds %q at %d: %q", out[i], i, out)
+	}
+}
+
+func TestPrintOnATerminal(t *testing.T) {
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	lines := []api.Line{
+		{ID: 7, Time: at, Source: "app", Dyno: "web.1", Message: "Started GET \"/\" café"},
+		{ID: 8, Time: at, Source: "app", Dyno: "web.1", Message: "\x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b"},
+		{ID: 9, Received: at, Malformed: true, Message: "<13>\x1b[31m\xff"},
+	}
+	raw := []string{
+		"2024-05-01T10:00:00.000000+00:00 app[web.1]: Started GET \"/\" café\n",
+		"2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b\n",
+		"2024-05-01T10:00:00.000000+00:00 drainpipe[malformed]: <13>\x1b[31m\xff\n",
+	}
+	escaped := []string{
+		raw[0],
+		`2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\a\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b` + "\n",
+		`2024-05-01T10:00:00.000000+00:00 drainpipe[malformed]: <13>\x1b[31m\xff` + "\n",
+	}
+	join := func(ls []string, ids bool) string {
+		var s string
+		for i, l := range ls {
+			if ids {
+				s += strconv.FormatInt(lines[i].ID, 10) + " "
+			}
+			s += l
+		}
+		return s
+	}
+	var json []byte
+	for i := range lines {
+		json = api.AppendJSON(json, &lines[i])
+	}
+	for _, c := range []struct {
+		name                string
+		asJSON, ids, onTerm bool
+		want                string
+	}{
+		{"text to a file stays byte for byte", false, false, false, join(raw, false)},
+		{"text to a terminal is escaped", false, false, true, join(escaped, false)},
+		{"ids to a file", false, true, false, join(raw, true)},
+		{"ids to a terminal", false, true, true, join(escaped, true)},
+		{"JSON to a file", true, false, false, string(json)},
+		{"JSON to a terminal is left to its own escaping", true, false, true, string(json)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := newTextPrinter(&out, c.asJSON, c.ids, c.onTerm)
+			for _, l := range lines {
+				if err := p.print(l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := p.flush(); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != c.want {
+				t.Errorf("printed\n%q\nwant\n%q", out.String(), c.want)
+			}
+		})
+	}
+}
+
+// context puts "> " or "  " before each line: escaping a line leaves what
+// came before it in the buffer alone, and plain lines are not copied.
+func TestPrintOnATerminalAfterAPrefix(t *testing.T) {
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	p := newTextPrinter(&out, false, false, true)
+	p.buf = append(p.buf, "  "...)
+	_ = p.print(api.Line{Time: at, Source: "heroku", Dyno: "router", Message: "at=info"})
+	if p.spare != nil {
+		t.Errorf("a line with nothing to escape was copied")
+	}
+	p.buf = append(p.buf, "> "...)
+	_ = p.print(api.Line{Time: at, Source: "app", Dyno: "web.1", Message: "\x1b[1A"})
+	_ = p.flush()
+	want := "  2024-05-01T10:00:00.000000+00:00 heroku[router]: at=info\n" +
+		`> 2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b[1A` + "\n"
+	if out.String() != want {
+		t.Errorf("printed\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// Only a terminal is one: not a buffer, a file, or /dev/null (a character
+// device, which os.ModeCharDevice would take for one).
+func TestIsTerminalOutput(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	for name, w := range map[string]io.Writer{"buffer": &bytes.Buffer{}, "file": f, "/dev/null": null} {
+		if isTerminal(w) {
+			t.Errorf("%s taken for a terminal", name)
+		}
+	}
+}
+
+// export's text stream, escaped however the stream is cut into writes: the
+// newlines between lines are kept, a character split between two writes is
+// not taken for invalid bytes, and one cut off at the end is.
+func TestEscapeWriterForTerminal(t *testing.T) {
+	in := "a\x1b[31mé\n日本\u202e\tb\r\n\x9bend\xe6\x97"
+	want := `a\x1b[31mé` + "\n" + `日本\u202e` + "\tb" + `\r` + "\n" + `\x9bend\xe6\x97`
+	for cut1 := 0; cut1 <= len(in); cut1++ {
+		for cut2 := cut1; cut2 <= len(in); cut2++ {
+			var out bytes.Buffer
+			w := newEscapeWriter(&out)
+			for _, part := range []string{in[:cut1], in[cut1:cut2], in[cut2:]} {
+				if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v", part, n, err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != want {
+				t.Fatalf("cut at %d and %d: wrote %q, want %q", cut1, cut2, out.String(), want)
+			}
+		}
+	}
+}
+
+func BenchmarkPrintOnATerminal(b *testing.B) {
+	l := api.Line{Time: time.Now(), Source: "heroku", Dyno: "router", Message: `at=info method=GET path="/api/items?page=2" host=example.herokuapp.com request_id=5e1b2f6c fwd="203.0.113.9" dyno=web.1 connect=0ms service=12ms status=200 bytes=1532 protocol=https`}
+	for _, onTerm := range []bool{false, true} {
+		name := "file"
+		if onTerm {
+			name = "terminal"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := newTextPrinter(io.Discard, false, false, onTerm)
+			b.ReportAllocs()
+			for range b.N {
+				_ = p.print(l)
+			}
+		})
+	}
+}

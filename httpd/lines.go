@@ -37,6 +37,10 @@ const (
 	maxPage      = 10_000 // lines of a search page
 	maxContext   = 10_000 // lines before, and after, a line
 	queryTimeout = 30 * time.Second
+	// maxExports is how many exports run at once: each reads the archive as
+	// fast as its client takes the lines, for minutes, holding two windows (up
+	// to 16 MiB); a script that starts a hundred must not take the memory.
+	maxExports = 4
 )
 
 // bounded is the request's context with queryTimeout.
@@ -152,6 +156,14 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
 // export streams every line, oldest first: JSON objects one a line
 // (format=json, the default) or text as `heroku logs` prints it (format=text).
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.exports <- struct{}{}:
+		defer func() { <-s.exports }()
+	default:
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d exports are running, the most drainpipe runs at once: try again when one ends", maxExports))
+		return
+	}
 	q := s.lineQuery(w, r)
 	if q == nil {
 		return

@@ -123,6 +123,8 @@ type Server struct {
 	otlp    *otlp.Receiver
 	// selects holds a token for each LogsQL query running; see selectLimit.
 	selects chan struct{}
+	// exports holds a token for each export running; see maxExports.
+	exports chan struct{}
 	// budget bounds the bytes of request bodies in flight; see bodyBudget.
 	budget *bodyBudget
 }
@@ -131,6 +133,7 @@ type Server struct {
 func New(cfg Config, ready func() bool) *Server {
 	s := newServer(cfg)
 	s.ready, s.mux, s.selects = ready, http.NewServeMux(), make(chan struct{}, maxSelects)
+	s.exports = make(chan struct{}, maxExports)
 	if s.otlp == nil {
 		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: s.cfg.Journal, AppendTimeout: s.cfg.AppendTimeout,
 			Now: s.cfg.Now, Logger: s.cfg.Logger, Registerer: s.cfg.Registerer})

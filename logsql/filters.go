@@ -120,8 +120,15 @@ func App(app string) string {
 }
 
 // Source is the filter of one source's lines, as `heroku logs --source`: "app"
-// for the app's own output, "heroku" for the platform's.
+// for the app's own output, "heroku" for the platform's, in any case (Heroku
+// writes them in lower case); any other name (log-shuttle's, a syslog
+// sender's APP-NAME) exactly as written.
 func Source(source string) string {
+	for _, s := range []string{"app", "heroku"} {
+		if strings.EqualFold(source, s) {
+			source = s
+		}
+	}
 	return Exact(FieldSource, source)
 }
 

@@ -51,16 +51,27 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 	})
 	t.Run("pages", func(t *testing.T) {
 		for _, desc := range []bool{false, true} {
-			var out []byte
-			if _, err := r.Page(ctx, q, desc, nil, 10_000, api.AppendJSON, collect(&out)); err != nil {
-				t.Fatal(err)
+			// Pages of 10,000 lines asked, as many as 8 MiB holds each, until 10,000.
+			var got []string
+			var cursor *query.Position
+			for len(got) < 10_000 {
+				var out []byte
+				next, err := r.Page(ctx, q, desc, cursor, 10_000-len(got), api.AppendJSON, collect(&out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, messages(decode(t, out))...)
+				if next == nil {
+					break
+				}
+				cursor = next
 			}
 			w := slices.Clone(want)
 			if desc {
 				slices.Reverse(w)
 			}
-			if got := messages(decode(t, out)); !slices.Equal(got, w[:10_000]) {
-				t.Errorf("a page of 10000, desc=%v: %d lines, not the first 10000 in order", desc, len(got))
+			if !slices.Equal(got, w[:10_000]) {
+				t.Errorf("pages of 10000, desc=%v: %d lines, not the first 10000 in order", desc, len(got))
 			}
 		}
 	})
@@ -101,17 +112,27 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 // lines (not a count) hands back, so a test can see what a window held.
 type rowCounter struct {
 	query.Storage
-	mu   sync.Mutex
-	most int
+	mu    sync.Mutex
+	most  int
+	bytes int // of the values of every row handed back so far
 }
 
 func (c *rowCounter) RunQuery(qctx *logstorage.QueryContext, write logstorage.WriteDataBlockFunc) error {
 	var mu sync.Mutex
 	rows := 0
 	err := c.Storage.RunQuery(qctx, func(worker uint, db *logstorage.DataBlock) {
+		size := 0
+		for _, col := range db.GetColumns(false) {
+			for _, v := range col.Values {
+				size += len(v)
+			}
+		}
 		mu.Lock()
 		rows += db.RowsCount()
 		mu.Unlock()
+		c.mu.Lock()
+		c.bytes += size
+		c.mu.Unlock()
 		write(worker, db)
 	})
 	if !strings.Contains(qctx.Query.String(), "stats") {
@@ -148,5 +169,56 @@ func TestWideLinesExportInWindowsOfBytes(t *testing.T) {
 	}
 	if counter.most > 40 {
 		t.Errorf("a read held %d lines of 100 KB; want a window of about 1 MiB (10 lines, 40 at most)", counter.most)
+	}
+}
+
+// TestWideLinesTailAndPagesStayWithinBytes: a tail of 300 lines of 100 KB
+// (30 MB) with a 1 MiB window is streamed, not held: its first line is written
+// before two thirds of the lines were read. A page of them ends at about 1 MiB,
+// with a cursor to the rest.
+func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
+	arc := openArchive(t)
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	pad := strings.Repeat("z", 100_000)
+	var lines []api.Line
+	for i := range 400 {
+		at := base.Add(time.Duration(i) * time.Second)
+		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
+			Priority: 190, Message: fmt.Sprintf("line %03d %s", i, pad)})
+	}
+	store(t, arc, lines)
+	counter := &rowCounter{Storage: arc}
+	r := query.New(query.Config{Storage: counter, WindowBytes: 1 << 20})
+	q := appQuery(t, logsql.Search{App: "wide"})
+
+	var out []byte
+	readAtFirst := -1
+	err := r.Tail(context.Background(), q, 300, api.AppendJSON, func(b []byte) error {
+		if readAtFirst < 0 {
+			counter.mu.Lock()
+			readAtFirst = counter.bytes
+			counter.mu.Unlock()
+		}
+		out = append(out, b...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := messages(decode(t, out)); !slices.Equal(got, messages(lines[100:])) {
+		t.Errorf("tail -n 300: %d lines, want the last 300 in order", len(got))
+	}
+	if readAtFirst > 20_000_000 {
+		t.Errorf("the tail's first line was written after %d bytes were read; want it streamed (under 20 MB of its 30)", readAtFirst)
+	}
+
+	out = out[:0]
+	next, err := r.Page(context.Background(), q, true, nil, 300, api.AppendJSON, collect(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := decode(t, out)
+	if len(page) == 0 || len(page) > 12 || next == nil || page[0].Message != lines[399].Message {
+		t.Errorf("a page of 300 wide lines: %d lines (next %v); want the newest, about 1 MiB of them, and a cursor", len(page), next)
 	}
 }

@@ -29,8 +29,9 @@ func Lines(q *logstorage.Query) error {
 }
 
 // Page writes up to limit lines of q in order (newest first when desc), after
-// the line at cursor when cursor is not nil, each with format. next is the
-// position of the last line written when more lines follow, nil otherwise.
+// the line at cursor when cursor is not nil, each with format; fewer when they
+// pass the reader's WindowBytes as written. next is the position of the last
+// line written when more lines follow, nil otherwise.
 func (r *Reader) Page(ctx context.Context, q *logstorage.Query, desc bool, cursor *Position, limit int, format Format, write func([]byte) error) (next *Position, err error) {
 	if err := Lines(q); err != nil {
 		return nil, err
@@ -39,14 +40,17 @@ func (r *Reader) Page(ctx context.Context, q *logstorage.Query, desc bool, curso
 	if cursor != nil {
 		wk.after, wk.from = *cursor, true
 	}
-	n := 0
+	n, size := 0, 0
 	var last Position
 	err = wk.run(ctx, func(b []byte, p Position) (bool, error) {
-		if n == limit {
+		if n == limit || size >= r.windowBytes {
+			// A page of wide lines ends at windowBytes, short of limit: the
+			// next page goes on from it, and no answer holds gigabytes.
 			next = &last
 			return false, nil
 		}
 		n++
+		size += len(b)
 		last = p
 		return true, write(b)
 	})
@@ -77,7 +81,11 @@ func (r *Reader) Tail(ctx context.Context, q *logstorage.Query, n int, format Fo
 		return err
 	}
 	if n <= r.windowRows {
-		return r.shortTail(ctx, q, n, format, write)
+		err := r.shortTail(ctx, q, n, format, write)
+		if !errors.Is(err, errWideTail) {
+			return err
+		}
+		// Wide lines: streamed from where the tail starts, as a long tail.
 	}
 	var newest, oldest Position
 	count := 0
@@ -99,12 +107,17 @@ func (r *Reader) Tail(ctx context.Context, q *logstorage.Query, n int, format Fo
 	return out.run(ctx, func(b []byte, _ Position) (bool, error) { return true, write(b) })
 }
 
-// shortTail reads the newest n lines into memory and writes them oldest first.
+// shortTail reads the newest n lines into memory and writes them oldest
+// first. Lines that pass the reader's WindowBytes before n of them are read
+// end it with errWideTail, having written nothing.
 func (r *Reader) shortTail(ctx context.Context, q *logstorage.Query, n int, format Format, write func([]byte) error) error {
 	var buf []byte
 	var ends []int
 	wk := walk{r: r, q: q, desc: true, format: format, need: n}
 	err := wk.run(ctx, func(b []byte, _ Position) (bool, error) {
+		if len(buf)+len(b) > r.windowBytes && len(ends) > 0 {
+			return false, errWideTail
+		}
 		buf = append(buf, b...)
 		ends = append(ends, len(buf))
 		return len(ends) < n, nil
@@ -123,6 +136,10 @@ func (r *Reader) shortTail(ctx context.Context, q *logstorage.Query, n int, form
 	}
 	return nil
 }
+
+// errWideTail ends a short tail whose lines would pass the reader's
+// WindowBytes in memory: Tail then streams it as a long one.
+var errWideTail = errors.New("the tail's lines are too wide to hold")
 
 // Line returns the line with id, and its position; the error wraps
 // drainpipe.ErrNotFound when there is none. One query over every day held: ids

@@ -92,9 +92,11 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 		for _, b := range c.After {
 			after = append(after, decode(t, b)...)
 		}
-		i := slices.Index(want, c.Line.Message)
-		if i < 0 || !slices.Equal(messages(before), want[i-5000:i]) || !slices.Equal(messages(after), want[i+1:i+5001]) {
-			t.Errorf("context -B 5000 -A 5000 of line %d: %d before, %d after, not the lines around it", i, len(before), len(after))
+		// As many of the nearest as 8 MiB holds each side (about 3,800).
+		i, nb, na := slices.Index(want, c.Line.Message), len(before), len(after)
+		if i < 0 || nb < 1000 || na < 1000 || nb > 5000 || na > 5000 ||
+			!slices.Equal(messages(before), want[i-nb:i]) || !slices.Equal(messages(after), want[i+1:i+1+na]) {
+			t.Errorf("context -B 5000 -A 5000 of line %d: %d before, %d after, not the nearest lines around it", i, nb, na)
 		}
 	})
 	t.Run("newest", func(t *testing.T) {
@@ -175,7 +177,7 @@ func TestWideLinesExportInWindowsOfBytes(t *testing.T) {
 // TestWideLinesTailAndPagesStayWithinBytes: a tail of 300 lines of 100 KB
 // (30 MB) with a 1 MiB window is streamed, not held: its first line is written
 // before two thirds of the lines were read. A page of them ends at about 1 MiB,
-// with a cursor to the rest.
+// with a cursor to the rest; a context holds about 1 MiB each side, the nearest.
 func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 	arc := openArchive(t)
 	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
@@ -210,6 +212,16 @@ func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 	}
 	if readAtFirst > 20_000_000 {
 		t.Errorf("the tail's first line was written after %d bytes were read; want it streamed (under 20 MB of its 30)", readAtFirst)
+	}
+
+	c, err := r.Context(context.Background(), decode(t, out)[150].ID, 200, 200, api.AppendJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Before) == 0 || len(c.Before) > 12 || len(c.After) == 0 || len(c.After) > 12 || c.Line.Message != lines[250].Message {
+		t.Errorf("context -B 200 -A 200 of wide lines: %d before, %d after; want the nearest, about 1 MiB each side", len(c.Before), len(c.After))
+	} else if before := decode(t, c.Before[len(c.Before)-1]); before[0].Message != lines[249].Message {
+		t.Errorf("the line just before is %.12q, want %.12q", before[0].Message, lines[249].Message)
 	}
 
 	out = out[:0]

@@ -201,14 +201,20 @@ func (r *Reader) Context(ctx context.Context, id int64, before, after int, forma
 	return c, nil
 }
 
-// around returns up to n lines of q next to pos, going back in time when desc.
+// around returns up to n lines of q next to pos, going back in time when desc:
+// fewer, the nearest, when they pass the reader's WindowBytes (a context is
+// one answer, held whole).
 func (r *Reader) around(ctx context.Context, q *logstorage.Query, pos Position, desc bool, n int, format Format) ([][]byte, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out [][]byte
+	size := 0
 	wk := walk{r: r, q: q, desc: desc, after: pos, from: true, format: format, need: n}
 	err := wk.run(ctx, func(b []byte, _ Position) (bool, error) {
+		if size += len(b); size > r.windowBytes && len(out) > 0 {
+			return false, nil
+		}
 		out = append(out, slices.Clone(b))
 		return len(out) < n, nil
 	})

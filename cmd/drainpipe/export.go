@@ -29,12 +29,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		format = "json"
 	}
 	out := stdout
-	var esc *escapeWriter
+	var screen *jsonLinePrinter
 	if format == "text" && isTerminal(stdout) {
-		// On a screen, a line's control characters are shown, not obeyed
-		// (see escapeForTerminal); to a file, the lines go byte for byte.
-		esc = newEscapeWriter(stdout)
-		out = esc
+		// On a screen, a line's control characters are shown, not obeyed (see
+		// terminal.go); to a file, the lines go byte for byte.
+		format, screen = "json", &jsonLinePrinter{p: newLinePrinter(stdout, false, false)}
+		out = screen
 	}
 	if isTerminal(stderr) {
 		cnt := &counter{w: out}
@@ -45,8 +45,8 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := c.Export(ctx, s, format, out); err != nil {
 		return badRequest(err, "export "+s.App)
 	}
-	if esc != nil {
-		return esc.Flush()
+	if screen != nil {
+		return screen.Flush()
 	}
 	return nil
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"unicode/utf8"
 
+	"github.com/drainpipe/drainpipe/api"
 	"golang.org/x/term"
 )
 
@@ -142,64 +146,44 @@ func (p *linePrinter) escapeLast(start int) {
 	p.buf = append(p.buf, '\n')
 }
 
-// escapeWriter escapes a stream of text lines on its way to a terminal, for
-// export, which copies the server's text as it comes rather than printing
-// lines: every control character but the newlines between lines (which it
-// cannot tell from a newline inside a message) is escaped as appendEscaped
-// does. Flush writes what an incomplete UTF-8 sequence at the end held back.
-type escapeWriter struct {
-	w       io.Writer
-	carry   []byte // the start of a UTF-8 sequence that the next Write ends
-	in, out []byte // reused from Write to Write
+// jsonLinePrinter prints, through p, the JSON lines written to it. export on
+// a terminal asks the server for JSON and shows the lines as tail does: in the
+// text stream a newline inside a message could not be told from the end of a
+// line, and could forge one on the screen.
+type jsonLinePrinter struct {
+	p    *linePrinter
+	part []byte // a line cut at the end of a Write
 }
 
-func newEscapeWriter(w io.Writer) *escapeWriter {
-	return &escapeWriter{w: w}
-}
-
-// Write writes p escaped. The start of a UTF-8 sequence cut at its end waits
-// for the next Write, so that a character split between two reads of the
-// stream is not taken for invalid bytes.
-func (e *escapeWriter) Write(p []byte) (int, error) {
-	in := p
-	if len(e.carry) > 0 {
-		e.in = append(append(e.in[:0], e.carry...), p...)
-		in = e.in
-	}
-	cut := len(in)
-	for i := len(in) - 1; i >= 0 && i > len(in)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(in[i]) {
-			if !utf8.FullRune(in[i:]) {
-				cut = i
-			}
-			break
+// Write prints each whole line of b (with what the last Write left of one).
+func (j *jsonLinePrinter) Write(b []byte) (int, error) {
+	n := len(b)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			j.part = append(j.part, b...)
+			return n, nil
 		}
-	}
-	out := e.out[:0]
-	for rest := in[:cut]; len(rest) > 0; {
-		j := bytes.IndexByte(rest, '\n')
-		if j < 0 {
-			out = appendEscaped(out, rest)
-			break
+		line := b[:i]
+		if len(j.part) > 0 {
+			j.part = append(j.part, line...)
+			line = j.part
 		}
-		out = append(appendEscaped(out, rest[:j]), '\n')
-		rest = rest[j+1:]
+		var l api.Line
+		if err := json.Unmarshal(line, &l); err != nil {
+			return 0, fmt.Errorf("read the export's lines: %w", err)
+		}
+		if err := j.p.print(l); err != nil {
+			return 0, err
+		}
+		j.part, b = j.part[:0], b[i+1:]
 	}
-	e.out = out
-	e.carry = append(e.carry[:0], in[cut:]...)
-	if _, err := e.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
-// Flush writes the bytes held back, escaped: at the end of the stream they
-// are not the start of a character but invalid UTF-8.
-func (e *escapeWriter) Flush() error {
-	if len(e.carry) == 0 {
-		return nil
+// Flush prints what is buffered; a line left unfinished means the stream was cut.
+func (j *jsonLinePrinter) Flush() error {
+	if len(j.part) > 0 {
+		return errors.New("read the export's lines: the last one is cut short")
 	}
-	_, err := e.w.Write(appendEscaped(nil, e.carry))
-	e.carry = e.carry[:0]
-	return err
+	return j.p.flush()
 }

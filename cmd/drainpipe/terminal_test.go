@@ -176,28 +176,35 @@ func TestIsTerminalOutput(t *testing.T) {
 	}
 }
 
-// export's text stream, escaped however the stream is cut into writes: the
-// newlines between lines are kept, a character split between two writes is
-// not taken for invalid bytes, and one cut off at the end is.
-func TestEscapeWriterForTerminal(t *testing.T) {
-	in := "a\x1b[31mé\n日本\u202e\tb\r\n\x9bend\xe6\x97"
-	want := `a\x1b[31mé` + "\n" + `日本\u202e` + "\tb" + `\r` + "\n" + `\x9bend\xe6\x97`
-	for cut1 := 0; cut1 <= len(in); cut1++ {
-		for cut2 := cut1; cut2 <= len(in); cut2++ {
-			var out bytes.Buffer
-			w := newEscapeWriter(&out)
-			for _, part := range []string{in[:cut1], in[cut1:cut2], in[cut2:]} {
-				if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
-					t.Fatalf("Write(%q) = %d, %v", part, n, err)
-				}
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if out.String() != want {
-				t.Fatalf("cut at %d and %d: wrote %q, want %q", cut1, cut2, out.String(), want)
+// export on a terminal: its JSON lines, however the stream is cut into
+// writes, print as tail prints them, escaped, a message's own newline as \n.
+func TestJSONLinePrinter(t *testing.T) {
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	var in []byte
+	for _, msg := range []string{"plain", "forged\n2026-11-29T10:00:00.000000+00:00 heroku[router]: at=info", "\x1b]0;title\a"} {
+		in = api.AppendJSON(in, &api.Line{Time: at, Source: "app", Dyno: "web.1", Message: msg}) // one line each
+	}
+	want := "2026-11-29T10:00:00.000000+00:00 app[web.1]: plain\n" +
+		`2026-11-29T10:00:00.000000+00:00 app[web.1]: forged\n2026-11-29T10:00:00.000000+00:00 heroku[router]: at=info` + "\n" +
+		`2026-11-29T10:00:00.000000+00:00 app[web.1]: \x1b]0;title\a` + "\n"
+	for _, cut := range []int{0, 1, 40, len(in) / 2, len(in) - 1, len(in)} {
+		var out bytes.Buffer
+		j := &jsonLinePrinter{p: newTextPrinter(&out, false, false, true)}
+		for _, part := range [][]byte{in[:cut], in[cut:]} {
+			if n, err := j.Write(part); n != len(part) || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
 			}
 		}
+		if err := j.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Errorf("cut at %d:\n%s\nwant\n%s", cut, out.String(), want)
+		}
+	}
+	j := &jsonLinePrinter{p: newTextPrinter(io.Discard, false, false, true)}
+	if _, err := j.Write(in[:10]); err != nil || j.Flush() == nil {
+		t.Errorf("a stream cut inside a line: Flush = nil, want an error")
 	}
 }
 

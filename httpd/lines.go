@@ -26,7 +26,7 @@ type Reader interface {
 	Context(ctx context.Context, id int64, before, after int, format query.Format) (query.Context, error)
 	Hits(ctx context.Context, q *logstorage.Query, start, end time.Time, step time.Duration, by string, top int) (api.Hits, error)
 	Facets(ctx context.Context, q *logstorage.Query, fields []string, limit int) (api.Facets, error)
-	Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string) ([]query.Row, error)
+	Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string, each func(query.Row) error) error
 }
 
 // Limits of the line endpoints: what one answer holds in the server's memory,

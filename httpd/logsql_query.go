@@ -13,6 +13,7 @@ import (
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive/query"
 )
 
 // vlQuery serves /select/logsql/query: the rows of a LogsQL query, one JSON
@@ -70,14 +71,15 @@ func (s *Server) vlQuery(w http.ResponseWriter, r *http.Request) {
 // vlNewest writes the n rows of qOpt with the biggest _time after the first off
 // of them, newest first.
 func (s *Server) vlNewest(ctx context.Context, a *vlArgs, qOpt *logstorage.Query, off, n int, out *rowWriter) error {
-	rows, err := s.cfg.Reader.Newest(ctx, qOpt, off+n, a.hidden)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows[min(off, len(rows)):] {
-		out.writeFields(row.Fields)
-	}
-	return nil
+	skip := off
+	return s.cfg.Reader.Newest(ctx, qOpt, off+n, a.hidden, func(row query.Row) error {
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		out.writeFields(row.Fields) // written out as the buffer fills: the rows are not all held
+		return nil
+	})
 }
 
 // csvFields is the CSV header of a's query, and adds the fields pipe that puts

@@ -100,7 +100,11 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 		}
 	})
 	t.Run("newest", func(t *testing.T) {
-		rows, err := r.Newest(ctx, q, 9000, nil)
+		var rows []query.Row
+		err := r.Newest(ctx, q, 9000, nil, func(row query.Row) error {
+			rows = append(rows, row)
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,6 +226,22 @@ func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 		t.Errorf("context -B 200 -A 200 of wide lines: %d before, %d after; want the nearest, about 1 MiB each side", len(c.Before), len(c.After))
 	} else if before := decode(t, c.Before[len(c.Before)-1]); before[0].Message != lines[249].Message {
 		t.Errorf("the line just before is %.12q, want %.12q", before[0].Message, lines[249].Message)
+	}
+
+	counter.mu.Lock()
+	counter.bytes = 0
+	counter.mu.Unlock()
+	readAtFirst, rows := -1, 0
+	err = r.Newest(context.Background(), q, 300, nil, func(query.Row) error {
+		if rows++; readAtFirst < 0 {
+			counter.mu.Lock()
+			readAtFirst = counter.bytes
+			counter.mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil || rows != 300 || readAtFirst > 20_000_000 {
+		t.Errorf("the newest 300 wide lines: %d rows, %v, the first handed on after %d bytes were read; want them streamed", rows, err, readAtFirst)
 	}
 
 	out = out[:0]

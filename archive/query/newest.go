@@ -17,23 +17,25 @@ type Row struct {
 	Fields []logstorage.Field
 }
 
-// Newest returns the k result rows of q with the biggest _time, newest first:
-// what VictoriaLogs' `| sort by (_time) desc | limit k` gives, without reading
-// the whole time range. q must keep _time through its pipes
+// Newest calls each with the k result rows of q with the biggest _time, newest
+// first: what VictoriaLogs' `| sort by (_time) desc | limit k` gives, without
+// reading the whole time range. q must keep _time through its pipes
 // (Query.CanReturnLastNResults). It reads windows back from the end of q's
 // range, each four times as long as the one before, and in each asks for the
 // newest rows still missing; the rows of a window are all older than those of
-// the windows after it. hidden are fields to leave out (hidden_fields_filters).
-func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string) ([]Row, error) {
+// the windows after it, and are handed on before the next is read, so what is
+// held is one window's (within the engine's sort budget), however many k.
+// hidden are fields to leave out (hidden_fields_filters).
+func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden []string, each func(Row) error) error {
 	lo, hi := q.GetFilterTimeRange()
 	lo, hi, ok := r.dataBounds(lo, hi)
-	var out []Row
-	for span := firstWindow; ok && len(out) < k; {
+	sent := 0
+	for span := firstWindow; ok && sent < k; {
 		wlo := lo
 		if uint64(hi)-uint64(lo) >= uint64(span) {
 			wlo = hi - span + 1
 		}
-		rows, err := r.newestIn(ctx, q, wlo, hi, k-len(out), hidden)
+		rows, err := r.newestIn(ctx, q, wlo, hi, k-sent, hidden)
 		if archive.IsOverBudget(err) && wlo < hi {
 			// More rows than the engine's sort can hold (wide lines, or
 			// many): the same end, a window of fewer rows.
@@ -41,16 +43,21 @@ func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden 
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, rows...)
+		for _, row := range rows {
+			if err := each(row); err != nil {
+				return err
+			}
+		}
+		sent += len(rows)
 		if wlo <= lo {
 			break
 		}
 		hi = wlo - 1
 		span = min(span*4, maxNanos/2)
 	}
-	return out, nil
+	return nil
 }
 
 // newestIn returns the n rows of q in [lo, hi] with the biggest _time, newest first.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"testing"
 	"time"
 )
@@ -62,5 +64,18 @@ func TestHelp(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 0 || out.Len()+errOut.Len() == 0 {
 			t.Errorf("%v: exit %d, %q %q; want 0 and its usage", args, code, out.String(), errOut.String())
 		}
+	}
+}
+
+// TestRetentionZeroRefused: --retention 0 is refused with a sentence, not
+// taken silently as the default 30 days.
+func TestRetentionZeroRefused(t *testing.T) {
+	_, err := serveFlags([]string{"--data", t.TempDir(), "--retention", "0"}, io.Discard)
+	var u usageError
+	if !errors.As(err, &u) {
+		t.Fatalf("--retention 0: %v, want a usage error", err)
+	}
+	if _, err := serveFlags([]string{"--data", t.TempDir(), "--retention", "7d"}, io.Discard); err != nil {
+		t.Errorf("--retention 7d: %v", err)
 	}
 }

@@ -99,6 +99,10 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug,
 		memoryLimit: c.memoryLimit, maxBodyInFlight: c.maxBodyInFlight}
+	if *ret == 0 {
+		// The archive would read 0 as its default; say so rather than keep 30 days.
+		return c, usagef("--retention: want how long to keep lines, such as 30d or 2w, not 0")
+	}
 	c.metrics, c.ui, c.alerts = mf, uf, af
 	c.archiveMaxBytes = *amax
 	c.maxConns, c.syslogMaxConns = *maxConns, *syslogMaxConns

@@ -197,6 +197,8 @@ func (d *fakeDrains) Remove(_ context.Context, id string) error {
 type fakeArchive struct {
 	lines []archive.Line
 	stats map[string]archive.AppStats
+	// waiting, when set, is told each time a follower begins to wait.
+	waiting chan struct{}
 }
 
 func (a *fakeArchive) LastID() int64 {
@@ -217,6 +219,9 @@ func (a *fakeArchive) After(_ context.Context, app string, after int64, limit in
 }
 
 func (a *fakeArchive) Wait(ctx context.Context, _ int64) error {
+	if a.waiting != nil {
+		a.waiting <- struct{}{}
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -258,6 +263,16 @@ type testServer struct {
 
 func newTestServer(t *testing.T, mod func(*httpd.Config)) *testServer {
 	t.Helper()
+	ts, h := newTestHandler(t, mod)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	ts.url = srv.URL
+	return ts
+}
+
+// newTestHandler is newTestServer's handler, for a test that serves it itself.
+func newTestHandler(t *testing.T, mod func(*httpd.Config)) (*testServer, http.Handler) {
+	t.Helper()
 	ts := &testServer{journal: &fakeJournal{}, drains: newFakeDrains(), archive: &fakeArchive{stats: map[string]archive.AppStats{}},
 		reg: prometheus.NewRegistry()}
 	cfg := httpd.Config{
@@ -268,10 +283,7 @@ func newTestServer(t *testing.T, mod func(*httpd.Config)) *testServer {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv := httptest.NewServer(httpd.New(cfg, func() bool { return true }))
-	t.Cleanup(srv.Close)
-	ts.url = srv.URL
-	return ts
+	return ts, httpd.New(cfg, func() bool { return true })
 }
 
 // do sends a request and returns the answer, its body read.

@@ -81,11 +81,20 @@ func (s *Server) followFilter(r *http.Request) (*logstorage.Filter, error) {
 }
 
 // waitForLines blocks until a line with an id above after is committed, or the
-// deadline. The archive wakes on any app's line, so when other apps are busy this
+// deadline, or the server begins to shut down (then it returns false: answer
+// now). The archive wakes on any app's line, so when other apps are busy this
 // paces the caller's re-check instead of spinning.
 func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) bool {
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
+	draining := Draining(r.Context())
+	go func() {
+		select {
+		case <-draining: // the server is shutting down: answer now
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := s.cfg.Archive.Wait(ctx, after); err != nil {
 		return false
 	}
@@ -95,7 +104,17 @@ func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) 
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return r.Context().Err() == nil
+	return r.Context().Err() == nil && !closed(draining)
+}
+
+// closed reports whether ch is closed; a nil ch never is.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // rowOf is l as the fields a LogsQL filter matches: the line's own, its

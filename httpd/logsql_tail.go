@@ -120,6 +120,8 @@ func (s *Server) vlTail(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-Draining(r.Context()): // the server is shutting down: the stream ends, the client comes back
+			return
 		case <-tick.C:
 		}
 		start, end = end-int64(tailOverlap), time.Now().UnixNano()-offset

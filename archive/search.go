@@ -134,18 +134,26 @@ func (a *Archive) timeOf(ctx context.Context, id int64) (int64, bool, error) {
 // in the last minute instead of sorting hours of lines; one that few match (a
 // rare word) costs one scan of tr's bloom filters and a minute's more.
 func (a *Archive) newest(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
+	return fewerWhileOverBudget(limit, func(n int) ([]Line, error) { return a.newestUpTo(ctx, filter, tr, n) })
+}
+
+// fewerWhileOverBudget returns read(limit), or read of half as many lines, and
+// half again, while the engine's sort cannot hold that many (wide lines, see
+// IsOverBudget): a caller that wants the newest, or the next, lines then gets
+// fewer and comes back for the rest.
+func fewerWhileOverBudget(limit int, read func(limit int) ([]Line, error)) ([]Line, error) {
 	for {
-		lines, err := a.newestOnce(ctx, filter, tr, limit)
+		lines, err := read(limit)
 		if IsOverBudget(err) && limit > 1 {
-			limit /= 2 // wide lines: fewer of them (see IsOverBudget)
+			limit /= 2
 			continue
 		}
 		return lines, err
 	}
 }
 
-// newestOnce is one try of newest, at limit.
-func (a *Archive) newestOnce(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
+// newestUpTo is newest at exactly limit lines.
+func (a *Archive) newestUpTo(ctx context.Context, filter string, tr timeRange, limit int) ([]Line, error) {
 	q := filter + " | sort by (" + FieldTime + " desc, " + FieldID + " desc) limit " + strconv.Itoa(limit)
 	minute := tr
 	if tr.end-int64(time.Minute) > tr.start {
@@ -192,16 +200,7 @@ func (a *Archive) After(ctx context.Context, app string, afterID int64, limit in
 	if afterID >= published {
 		return nil, nil
 	}
-	for {
-		lines, err := a.after(ctx, app, afterID, published, limit)
-		if IsOverBudget(err) && limit > 1 {
-			// Wide lines: the engine's sort cannot hold limit of them; a
-			// follower takes fewer at a time and comes back for the rest.
-			limit /= 2
-			continue
-		}
-		return lines, err
-	}
+	return fewerWhileOverBudget(limit, func(n int) ([]Line, error) { return a.after(ctx, app, afterID, published, n) })
 }
 
 // after is After's query: up to limit lines of app with ids in (afterID, published].

@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/api"
+	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/archive/query"
 	"github.com/drainpipe/drainpipe/logsql"
 )
@@ -114,6 +115,23 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 	})
 }
 
+// wideArchive is an archive holding 400 lines of app "wide" of 100 KB each,
+// a second apart, and those lines in order.
+func wideArchive(t *testing.T) (*archive.Archive, []api.Line) {
+	t.Helper()
+	arc := openArchive(t)
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	pad := strings.Repeat("y", 100_000)
+	var lines []api.Line
+	for i := range 400 {
+		at := base.Add(time.Duration(i) * time.Second)
+		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
+			Priority: 190, Message: fmt.Sprintf("line %03d %s", i, pad)})
+	}
+	store(t, arc, lines)
+	return arc, lines
+}
+
 // rowCounter is the archive's storage, counting the rows each query that reads
 // lines (not a count) hands back, so a test can see what a window held.
 type rowCounter struct {
@@ -121,6 +139,13 @@ type rowCounter struct {
 	mu    sync.Mutex
 	most  int
 	bytes int // of the values of every row handed back so far
+}
+
+// read is the bytes of values handed back so far.
+func (c *rowCounter) read() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
 }
 
 func (c *rowCounter) RunQuery(qctx *logstorage.QueryContext, write logstorage.WriteDataBlockFunc) error {
@@ -153,16 +178,7 @@ func (c *rowCounter) RunQuery(qctx *logstorage.QueryContext, write logstorage.Wr
 // 1 MiB window: every line comes, in order, and no read holds more than a
 // few megabytes of them (windows of 20,000 rows would hold all 40 MB).
 func TestWideLinesExportInWindowsOfBytes(t *testing.T) {
-	arc := openArchive(t)
-	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
-	pad := strings.Repeat("y", 100_000)
-	var lines []api.Line
-	for i := range 400 {
-		at := base.Add(time.Duration(i) * time.Second)
-		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
-			Priority: 190, Message: fmt.Sprintf("line %03d %s", i, pad)})
-	}
-	store(t, arc, lines)
+	arc, lines := wideArchive(t)
 	counter := &rowCounter{Storage: arc}
 	r := query.New(query.Config{Storage: counter, WindowBytes: 1 << 20})
 	var out []byte
@@ -183,16 +199,7 @@ func TestWideLinesExportInWindowsOfBytes(t *testing.T) {
 // before two thirds of the lines were read. A page of them ends at about 1 MiB,
 // with a cursor to the rest; a context holds about 1 MiB each side, the nearest.
 func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
-	arc := openArchive(t)
-	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
-	pad := strings.Repeat("z", 100_000)
-	var lines []api.Line
-	for i := range 400 {
-		at := base.Add(time.Duration(i) * time.Second)
-		lines = append(lines, api.Line{Time: at, Received: at, App: "wide", Drain: "d", Source: "app", Dyno: "web.1",
-			Priority: 190, Message: fmt.Sprintf("line %03d %s", i, pad)})
-	}
-	store(t, arc, lines)
+	arc, lines := wideArchive(t)
 	counter := &rowCounter{Storage: arc}
 	r := query.New(query.Config{Storage: counter, WindowBytes: 1 << 20})
 	q := appQuery(t, logsql.Search{App: "wide"})
@@ -201,9 +208,7 @@ func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 	readAtFirst := -1
 	err := r.Tail(context.Background(), q, 300, api.AppendJSON, func(b []byte) error {
 		if readAtFirst < 0 {
-			counter.mu.Lock()
-			readAtFirst = counter.bytes
-			counter.mu.Unlock()
+			readAtFirst = counter.read()
 		}
 		out = append(out, b...)
 		return nil
@@ -228,15 +233,11 @@ func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 		t.Errorf("the line just before is %.12q, want %.12q", before[0].Message, lines[249].Message)
 	}
 
-	counter.mu.Lock()
-	counter.bytes = 0
-	counter.mu.Unlock()
+	readBefore := counter.read()
 	readAtFirst, rows := -1, 0
 	err = r.Newest(context.Background(), q, 300, nil, func(query.Row) error {
 		if rows++; readAtFirst < 0 {
-			counter.mu.Lock()
-			readAtFirst = counter.bytes
-			counter.mu.Unlock()
+			readAtFirst = counter.read() - readBefore
 		}
 		return nil
 	})

@@ -24,14 +24,11 @@ func TestShutdownAnswersFollowers(t *testing.T) {
 	go l.Serve()
 	answered := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+l.Addr().String()+"/api/apps/myapp/lines?after=0&wait=25s", nil)
-		req.Header = admin()
-		resp, err := http.DefaultClient.Do(req)
+		resp, _, err := adminGet(t.Context(), "http://"+l.Addr().String()+"/api/apps/myapp/lines?after=0&wait=25s")
 		if err != nil {
 			answered <- 0
 			return
 		}
-		resp.Body.Close()
 		answered <- resp.StatusCode
 	}()
 	<-ts.archive.waiting // the follower waits

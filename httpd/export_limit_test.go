@@ -2,7 +2,6 @@ package httpd_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,14 +42,11 @@ func TestExportsAtOnce(t *testing.T) {
 	done := make(chan int, 4)
 	for range 4 {
 		go func() {
-			req, _ := http.NewRequestWithContext(t.Context(), "GET", ts.url+"/api/apps/myapp/export", nil)
-			req.Header = admin()
-			resp, err := http.DefaultClient.Do(req)
+			resp, _, err := adminGet(t.Context(), ts.url+"/api/apps/myapp/export")
 			if err != nil {
 				done <- 0
 				return
 			}
-			resp.Body.Close()
 			done <- resp.StatusCode
 		}()
 	}
@@ -59,15 +55,10 @@ func TestExportsAtOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // an export let through would wait for release
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", ts.url+"/api/apps/myapp/export", nil)
-	req.Header = admin()
-	resp, err := http.DefaultClient.Do(req)
+	resp, body, err := adminGet(ctx, ts.url+"/api/apps/myapp/export")
 	if err != nil {
 		t.Fatalf("a fifth export: %v, want a 503 at once", err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body := string(b)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "4 exports are running") {
 		t.Errorf("a fifth export: %d %q (Retry-After %q), want 503 saying 4 are running", resp.StatusCode, body, resp.Header.Get("Retry-After"))
 	}

@@ -286,6 +286,23 @@ func newTestHandler(t *testing.T, mod func(*httpd.Config)) (*testServer, http.Ha
 	return ts, httpd.New(cfg, func() bool { return true })
 }
 
+// adminGet GETs url with the admin token and returns the answer and its
+// body. It takes no t, so a test's other goroutines may call it.
+func adminGet(ctx context.Context, url string) (*http.Response, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header = admin()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
 // do sends a request and returns the answer, its body read.
 func do(t *testing.T, method, url string, body string, header http.Header) (*http.Response, string) {
 	t.Helper()

@@ -87,14 +87,8 @@ func (s *Server) followFilter(r *http.Request) (*logstorage.Filter, error) {
 func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) bool {
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
-	draining := Draining(r.Context())
-	go func() {
-		select {
-		case <-draining: // the server is shutting down: answer now
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	shutdown := draining(r.Context())
+	defer context.AfterFunc(shutdown, cancel)() // the server is shutting down: answer now
 	if err := s.cfg.Archive.Wait(ctx, after); err != nil {
 		return false
 	}
@@ -104,17 +98,7 @@ func (s *Server) waitForLines(r *http.Request, after int64, deadline time.Time) 
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return r.Context().Err() == nil && !closed(draining)
-}
-
-// closed reports whether ch is closed; a nil ch never is.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
+	return r.Context().Err() == nil && shutdown.Err() == nil
 }
 
 // rowOf is l as the fields a LogsQL filter matches: the line's own, its

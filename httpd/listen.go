@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/drainpipe/drainpipe/internal/connlimit"
@@ -56,10 +55,10 @@ func (c *ListenConfig) setDefaults() {
 type Listener struct {
 	hs *http.Server
 	ln *connlimit.Listener
-	// draining is closed when Shutdown begins: long polls answer at once then,
-	// instead of holding the shutdown for their whole wait (see Draining).
-	draining  chan struct{}
-	drainOnce sync.Once
+	// draining ends when Shutdown begins: long polls answer at once then,
+	// instead of holding the shutdown for their whole wait (see draining).
+	draining     context.Context
+	stopDraining context.CancelFunc
 }
 
 // Listen listens on cfg.Addr for h; Serve then serves it. Request bodies have their
@@ -71,10 +70,13 @@ func Listen(cfg ListenConfig, h http.Handler) (*Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	ln := connlimit.New(tcp, cfg.MaxConns)
-	l := &Listener{ln: ln, draining: make(chan struct{})}
+	l := &Listener{ln: ln}
+	l.draining, l.stopDraining = context.WithCancel(context.Background())
 	l.hs = &http.Server{
-		Handler:           busyWhileServed(h),
-		BaseContext:       func(net.Listener) context.Context { return withDraining(context.Background(), l.draining) },
+		Handler: busyWhileServed(h),
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), drainingKey{}, l.draining)
+		},
 		ReadHeaderTimeout: cfg.HeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -106,26 +108,24 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 func (l *Listener) Serve() error { return l.hs.Serve(l.ln) }
 
 // Shutdown stops accepting and waits, within ctx, for the requests in flight;
-// long polls among them answer at once (Draining).
+// long polls among them answer at once (see draining).
 func (l *Listener) Shutdown(ctx context.Context) error {
-	l.drainOnce.Do(func() { close(l.draining) })
+	l.stopDraining()
 	return l.hs.Shutdown(ctx)
 }
 
 type drainingKey struct{}
 
-func withDraining(ctx context.Context, draining <-chan struct{}) context.Context {
-	return context.WithValue(ctx, drainingKey{}, draining)
-}
-
-// Draining is closed when the server that serves the request ctx belongs to
-// begins to shut down; nil (never closed) for a request served otherwise. A
-// long poll (a follower's wait for new lines) answers at once then, with
-// what it has: the shutdown waits for the requests in flight, and a drain's
+// draining is a context that ends when the server the request ctx belongs to
+// begins to shut down; one that never ends for a request served otherwise. A
+// long poll (a follower's wait for new lines) answers at once then, with what
+// it has: the shutdown waits for the requests in flight, and a drain's
 // batches must be answered, not a follower's idle wait.
-func Draining(ctx context.Context) <-chan struct{} {
-	d, _ := ctx.Value(drainingKey{}).(<-chan struct{})
-	return d
+func draining(ctx context.Context) context.Context {
+	if d, ok := ctx.Value(drainingKey{}).(context.Context); ok {
+		return d
+	}
+	return context.Background()
 }
 
 func registerConnMetrics(reg prometheus.Registerer, ln *connlimit.Listener, maxConns int) error {

@@ -120,7 +120,7 @@ func (s *Server) vlTail(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-Draining(r.Context()): // the server is shutting down: the stream ends, the client comes back
+		case <-draining(r.Context()).Done(): // the server is shutting down: the stream ends, the client comes back
 			return
 		case <-tick.C:
 		}

@@ -90,10 +90,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
-	case "help", "-h", "--help":
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	switch args[0] {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return 0

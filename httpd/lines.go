@@ -156,14 +156,6 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request) {
 // export streams every line, oldest first: JSON objects one a line
 // (format=json, the default) or text as `heroku logs` prints it (format=text).
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	select {
-	case s.exports <- struct{}{}:
-		defer func() { <-s.exports }()
-	default:
-		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d exports are running, the most drainpipe runs at once: try again when one ends", maxExports))
-		return
-	}
 	q := s.lineQuery(w, r)
 	if q == nil {
 		return
@@ -183,6 +175,12 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.finish("")
+}
+
+// refuseExport answers an export past maxExports.
+func refuseExport(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Retry-After", "10")
+	writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d exports are running, the most drainpipe runs at once: try again when one ends", maxExports))
 }
 
 // lineOf reads the {id} of a request; it answers 400 and returns false when it

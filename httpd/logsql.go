@@ -59,8 +59,8 @@ func (s *Server) logsqlRoutes() {
 		s.mux.Handle("/select/logsql/"+name, s.admin(s.selectLimit(h)))
 	}
 	// Live tailing runs for as long as the client wants: no time limit, but at
-	// most maxTails at once, apart from the queries; see tailLimit.
-	s.mux.Handle("/select/logsql/tail", s.admin(s.vlForm(s.tailLimit(make(chan struct{}, maxTails), s.vlTail))))
+	// most maxTails at once, apart from the queries.
+	s.mux.Handle("/select/logsql/tail", s.admin(s.vlForm(atMost(maxTails, refuseTail, s.vlTail))))
 }
 
 // selectLimit runs h with VictoriaLogs' limits: at most maxSelects queries at

@@ -47,21 +47,11 @@ const (
 	tailOverlap = 5 * time.Second
 )
 
-// tailLimit runs h, a live tail, when fewer than maxTails are open on slots,
-// and answers 503 otherwise. A tail does not wait in line as a query does: it
-// holds its slot for as long as its client stays, so the wait would mostly end
-// in the same refusal.
-func (s *Server) tailLimit(slots chan struct{}, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		default:
-			vlErrorCode(w, http.StatusServiceUnavailable, fmt.Errorf("%d live tails are open, the most drainpipe runs at once: close one, or try again later", maxTails))
-			return
-		}
-		h(w, r)
-	}
+// refuseTail answers a live tail past maxTails. A tail does not wait in line
+// as a query does: it holds its slot for as long as its client stays, so the
+// wait would mostly end in the same refusal.
+func refuseTail(w http.ResponseWriter, _ *http.Request) {
+	vlErrorCode(w, http.StatusServiceUnavailable, fmt.Errorf("%d live tails are open, the most drainpipe runs at once: close one, or try again later", maxTails))
 }
 
 // vlTail serves /select/logsql/tail: the query's new rows as they come, one

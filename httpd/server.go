@@ -123,8 +123,6 @@ type Server struct {
 	otlp    *otlp.Receiver
 	// selects holds a token for each LogsQL query running; see selectLimit.
 	selects chan struct{}
-	// exports holds a token for each export running; see maxExports.
-	exports chan struct{}
 	// budget bounds the bytes of request bodies in flight; see bodyBudget.
 	budget *bodyBudget
 }
@@ -133,7 +131,6 @@ type Server struct {
 func New(cfg Config, ready func() bool) *Server {
 	s := newServer(cfg)
 	s.ready, s.mux, s.selects = ready, http.NewServeMux(), make(chan struct{}, maxSelects)
-	s.exports = make(chan struct{}, maxExports)
 	if s.otlp == nil {
 		rc, err := otlp.NewReceiver(otlp.ReceiverConfig{Journal: s.cfg.Journal, AppendTimeout: s.cfg.AppendTimeout,
 			Now: s.cfg.Now, Logger: s.cfg.Logger, Registerer: s.cfg.Registerer})
@@ -194,7 +191,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/apps/{app}/tail", s.admin(s.tail))
 	s.mux.Handle("GET /api/apps/{app}/lines", s.admin(s.lines))
 	s.mux.Handle("GET /api/apps/{app}/search", s.admin(s.search))
-	s.mux.Handle("GET /api/apps/{app}/export", s.admin(s.export))
+	s.mux.Handle("GET /api/apps/{app}/export", s.admin(atMost(maxExports, refuseExport, s.export)))
 	s.mux.Handle("GET /api/apps/{app}/hits", s.admin(s.hits))
 	s.mux.Handle("GET /api/apps/{app}/facets", s.admin(s.facets))
 	s.mux.Handle("GET /api/lines/{id}", s.admin(s.line))

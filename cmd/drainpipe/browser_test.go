@@ -173,10 +173,34 @@ func (b *browser) waitJS(what, expr string, d time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			b.screenshot("timeout-" + strings.ReplaceAll(what, " ", "-"))
-			b.t.Fatalf("waited %s for %s (%s): err=%v", d, what, expr, err)
+			b.t.Fatalf("waited %s for %s (%s): err=%v\npage then: %s", d, what, expr, err, b.pageState())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// pageStateJS describes what a page shows that the waits look for: where it is,
+// its status lines, and the live tail's own counts, so a wait that times out
+// says whether the lines never came or came and were drawn otherwise.
+const pageStateJS = `JSON.stringify({
+	url: location.pathname + location.search,
+	status: [...document.querySelectorAll(".status")].map(e => e.textContent),
+	tailNew: document.getElementById("tail-new") && [document.getElementById("tail-new").hidden, document.getElementById("tail-new").textContent],
+	tail: document.getElementById("tail") && document.getElementById("tail").stats &&
+		Object.assign({received: document.getElementById("tail").stats.received, drawn: document.getElementById("tail").stats.drawn},
+			document.getElementById("tail").stats.state()),
+	lastRows: [...document.querySelectorAll("#tail-log .m, #results .m")].slice(-5).map(e => e.textContent),
+})`
+
+// pageState is pageStateJS's answer, or why there is none.
+func (b *browser) pageState() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageStateJS))
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return s
 }
 
 // screenshot saves the whole page as name.png in the screenshots directory.

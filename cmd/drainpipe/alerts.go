@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -141,7 +140,7 @@ func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer) func(*api.Cl
 			return fmt.Errorf("add alert %s: %w", name, err)
 		}
 		if asJSON.Value.String() == "true" {
-			return json.NewEncoder(stdout).Encode(st)
+			return writeJSON(stdout, st)
 		}
 		verb := "Added"
 		if st.Replaced {
@@ -190,7 +189,7 @@ func alertList(ctx context.Context, c *api.Client, pos []string, stdout io.Write
 		if all == nil {
 			all = []api.AlertStatus{}
 		}
-		return json.NewEncoder(stdout).Encode(all)
+		return writeJSON(stdout, all)
 	}
 	if len(all) == 0 {
 		fmt.Fprintln(stdout, "No alert rules. Add one with `drainpipe alerts add NAME --app APP --preset router-errors --notify URL`.")
@@ -292,7 +291,7 @@ func alertRemove(ctx context.Context, c *api.Client, pos []string, stdout io.Wri
 		return fmt.Errorf("remove alert %s: %w", name, err)
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(st)
+		return writeJSON(stdout, st)
 	}
 	fmt.Fprintf(stdout, "Removed alert %s.", name)
 	if st.State == alert.StateFiring {
@@ -312,7 +311,7 @@ func alertMute(ctx context.Context, c *api.Client, pos []string, d time.Duration
 		return fmt.Errorf("mute alert %s: %w", name, err)
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(st)
+		return writeJSON(stdout, st)
 	}
 	if st.MutedUntil == nil {
 		fmt.Fprintf(stdout, "Alert %s is not muted (its configured quiet hours still apply).\n", name)
@@ -333,7 +332,7 @@ func alertTest(ctx context.Context, c *api.Client, pos []string, since string, s
 		return fmt.Errorf("test alert %s: %w", name, err)
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(bt)
+		return writeJSON(stdout, bt)
 	}
 	fmt.Fprintf(stdout, "%s over %s – %s UTC (%d windows); nothing is sent:\n", bt.Rule,
 		bt.From.UTC().Format("2006-01-02 15:04:05"), bt.To.UTC().Format("2006-01-02 15:04:05"), bt.Windows)
@@ -366,7 +365,7 @@ func alertHistory(ctx context.Context, c *api.Client, pos []string, limit int, s
 		return fmt.Errorf("alert history %s: %w", name, err)
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(h)
+		return writeJSON(stdout, h)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tEVENT\tWINDOW\tGROUP\tVALUE\tDETAIL")
@@ -390,7 +389,7 @@ func alertPresets(ctx context.Context, c *api.Client, stdout io.Writer, asJSON b
 		return fmt.Errorf("alert presets: %w", err)
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(ps)
+		return writeJSON(stdout, ps)
 	}
 	for _, p := range ps {
 		fmt.Fprintf(stdout, "%s\n  %s\n  query %s, threshold %v", p.Name, p.Description, p.Query, p.Threshold)

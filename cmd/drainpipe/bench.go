@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -42,7 +41,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(r)
+		return writeJSON(stdout, r)
 	}
 	fmt.Fprintf(stdout, "%d lines in %.1fs over %d connections: %.0f lines/s, %.1f MB/s, ack latency p50 %.1f ms, p99 %.1f ms, %d errors\n",
 		r.Lines, r.Elapsed.Seconds(), cfg.Connections, r.LinesPerSec, r.MBPerSec, r.P50Ms, r.P99Ms, r.Errors)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"strconv"
 )
@@ -33,7 +32,7 @@ func contextCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return badRequest(err, "context of line "+pos[0])
 	}
 	if *cf.json {
-		return json.NewEncoder(stdout).Encode(lc)
+		return writeJSON(stdout, lc)
 	}
 	// The line itself is marked "> ", the lines around it "  ".
 	p := newLinePrinter(stdout, false, *ids)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -130,7 +129,7 @@ func drainsAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		d.URL = withoutSecret(d.URL) // a syslog drain has no use for it: do not show it
 	}
 	if *a.client.json {
-		return json.NewEncoder(stdout).Encode(d)
+		return writeJSON(stdout, d)
 	}
 	printAdded(stdout, d, a, created)
 	return nil
@@ -257,7 +256,7 @@ func drainsList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if *cf.json {
-		return json.NewEncoder(stdout).Encode(ds)
+		return writeJSON(stdout, ds)
 	}
 	return printDrains(stdout, ds)
 }
@@ -321,7 +320,7 @@ func drainsRemove(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("remove drain: %w", err)
 	}
 	if *cf.json {
-		return json.NewEncoder(stdout).Encode(d)
+		return writeJSON(stdout, d)
 	}
 	printRemoved(stdout, d, *keep, removedOnHeroku)
 	return nil

@@ -30,10 +30,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := stdout
 	var screen *jsonLinePrinter
-	if format == "text" && isTerminal(stdout) {
+	if isTerminal(stdout) {
 		// On a screen, a line's control characters are shown, not obeyed (see
-		// terminal.go); to a file, the lines go byte for byte.
-		format, screen = "json", &jsonLinePrinter{p: newLinePrinter(stdout, false, false)}
+		// terminal.go): the lines come as JSON, which keeps a message's own
+		// newline apart from the line's end, and are printed as tail prints
+		// them. To a file, they go byte for byte.
+		format, screen = "json", &jsonLinePrinter{p: newLinePrinter(stdout, *cf.json, false)}
 		out = screen
 	}
 	if isTerminal(stderr) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -50,7 +49,7 @@ func printFir(w io.Writer, d api.Drain, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(w).Encode(t)
+		return writeJSON(w, t)
 	}
 	if d.Existing {
 		fmt.Fprintf(w, "%s already has drain %s. Its secret was shown once, when it was added, and is not stored.\n", d.App, d.ID)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,7 +249,7 @@ func lambdaAdd(ctx context.Context, v *drainsValue, app, base string, asJSON boo
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]string{"app": app, "id": d.ID, "url": u, "env": env})
+		return writeJSON(stdout, map[string]string{"app": app, "id": d.ID, "url": u, "env": env})
 	}
 	fmt.Fprintf(stdout, "drain %s for %s; its URL, shown once (the secret is kept nowhere):\n\n  %s\n\n", d.ID, app, u)
 	fmt.Fprintf(stdout, "Give it to Heroku:\n\n  heroku drains:add '%s' -a %s\n\n", u, app)
@@ -273,7 +272,7 @@ func lambdaList(v *drainsValue, asJSON bool, stdout io.Writer) error {
 		rows = append(rows, row{d.App, d.ID})
 	}
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(rows)
+		return writeJSON(stdout, rows)
 	}
 	for _, r := range rows {
 		fmt.Fprintf(stdout, "%s\t%s\n", r.App, r.ID)

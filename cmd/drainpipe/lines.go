@@ -179,7 +179,7 @@ func search(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // linePrinter prints lines like `heroku logs` (with their ids first when asked),
-// or as JSON objects one a line. On a terminal (escape), text lines have their
+// or as JSON objects one a line. On a terminal (escape), lines have their
 // control characters escaped (see terminal.go): a log line must not be able to
 // drive the terminal that shows it.
 type linePrinter struct {
@@ -198,10 +198,9 @@ func newLinePrinter(w io.Writer, asJSON, ids bool) *linePrinter {
 }
 
 // newTextPrinter is newLinePrinter told whether w is a terminal, so that a
-// test can say so without one. JSON is never escaped here: it escapes what it
-// must itself.
+// test can say so without one.
 func newTextPrinter(w io.Writer, asJSON, ids, terminal bool) *linePrinter {
-	return &linePrinter{w: w, json: asJSON, ids: ids, escape: terminal && !asJSON}
+	return &linePrinter{w: w, json: asJSON, ids: ids, escape: terminal}
 }
 
 // print adds l to the output, written out every 64 KiB and by flush.
@@ -210,6 +209,9 @@ func (p *linePrinter) print(l api.Line) error {
 	switch {
 	case p.json:
 		p.buf = api.AppendJSON(p.buf, &l)
+		if p.escape {
+			p.escapeLast(start, appendJSONEscaped)
+		}
 	case p.ids:
 		p.buf = strconv.AppendInt(p.buf, l.ID, 10)
 		p.buf = append(p.buf, ' ')
@@ -217,7 +219,7 @@ func (p *linePrinter) print(l api.Line) error {
 	default:
 		p.buf = api.AppendText(p.buf, &l)
 		if p.escape {
-			p.escapeLast(start)
+			p.escapeLast(start, appendEscaped)
 		}
 	}
 	if len(p.buf) >= 64<<10 {

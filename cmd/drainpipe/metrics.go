@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,7 +116,7 @@ func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if series == nil {
 			series = []metrics.Series{}
 		}
-		return json.NewEncoder(stdout).Encode(series)
+		return writeJSON(stdout, series)
 	}
 	return metrics.WriteTable(stdout, series)
 }

@@ -357,3 +357,37 @@ func TestExportProgressOnATerminal(t *testing.T) {
 		t.Errorf("export with stderr not a terminal: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// On a terminal, what a log line holds is shown, not obeyed, in every form
+// export prints: text and --json (JSON writes DEL, C1 and bidi controls as
+// they are unless told).
+func TestExportOnATerminalEscapes(t *testing.T) {
+	t.Parallel()
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatal("script (util-linux) is needed to give export a terminal: apt-get install bsdutils")
+	}
+	s := startServer(t, "")
+	hostile := "title\x1b]0;owned\x07 csi\u009b2J rlo\u202egpj.exe del\x7f"
+	s.sendLines(t, s.addDrain("shop"), "shop", []drainpipe.Record{rec(time.Now(), "app", "web.1", 190, hostile)})
+	for _, c := range []struct {
+		flags string
+		want  string
+	}{
+		{"", `title\x1b]0;owned\a csi\u009b2J rlo\u202egpj.exe del\x7f`},
+		{"--json", `title\u001b]0;owned\u0007 csi\u009b2J rlo\u202egpj.exe del\u007f`},
+	} {
+		shell := fmt.Sprintf("%s export shop %s --server %s --data %s 2>/dev/null", binary, c.flags, s.url, s.data)
+		tty, err := exec.Command(script, "-qec", shell, "/dev/null").CombinedOutput()
+		if err != nil {
+			t.Fatalf("script: %v: %s", err, tty)
+		}
+		if !strings.Contains(string(tty), c.want) {
+			t.Errorf("export %s on a terminal printed %q, want it to hold %q", c.flags, tty, c.want)
+		}
+		if strings.ContainsAny(string(tty), "\x1b\x07\x7f\u009b\u202e") {
+			t.Errorf("export %s on a terminal printed a control character: %q", c.flags, tty)
+		}
+	}
+}
+

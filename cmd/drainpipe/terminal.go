@@ -35,6 +35,11 @@ import (
 // back (--json is for that), and escaping it would change every line that
 // holds a Windows path or a JSON string. Redirected to a file or a pipe,
 // output stays byte for byte what was stored.
+//
+// JSON escapes the C0 controls itself, but writes DEL, the C1 controls and
+// the bidi controls as they are, and a terminal acts on those too (a C1 CSI
+// encoded in UTF-8 is one to xterm and VTE). So --json on a terminal writes
+// them as \u escapes: the same JSON value, shown rather than obeyed.
 
 // isTerminal reports whether w is a terminal: where text output has its
 // control characters escaped, and where progress is shown. It asks the
@@ -122,18 +127,65 @@ func appendEscaped(dst, b []byte) []byte {
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 		} else {
-			dst = append(dst, '\\', 'u',
-				hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			dst = appendUEscape(dst, r)
 		}
 		b = b[size:]
 	}
 	return dst
 }
 
+// appendUEscape appends r, a rune below U+10000, as \uXXXX: Go's form of a C1
+// or bidi control, and JSON's of any character.
+func appendUEscape(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// appendJSONEscaped appends the JSON text b to dst with every character a
+// terminal would act on (see firstUnsafe) written as a \u escape. JSON
+// encoders leave only DEL, C1 and bidi controls for it to find (they escape
+// C0 controls and replace invalid UTF-8), so the result is the same JSON
+// value; a byte that is not UTF-8 becomes \ufffd, as an encoder would have
+// written it.
+func appendJSONEscaped(dst, b []byte) []byte {
+	for len(b) > 0 {
+		i := firstUnsafe(b)
+		if i < 0 {
+			return append(dst, b...)
+		}
+		dst = append(dst, b[:i]...)
+		r, size := utf8.DecodeRune(b[i:])
+		dst = appendUEscape(dst, r)
+		b = b[i+size:]
+	}
+	return dst
+}
+
+// writeJSON writes v to w as json.Encoder does (one value, then a newline),
+// with what a terminal would act on escaped when w is one: every --json
+// output goes through it or through linePrinter.
+func writeJSON(w io.Writer, v any) error {
+	return writeJSONTo(w, v, isTerminal(w))
+}
+
+// writeJSONTo is writeJSON told whether w is a terminal, so that a test can
+// say so without one.
+func writeJSONTo(w io.Writer, v any, terminal bool) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if terminal {
+		b = appendJSONEscaped(nil, b)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
 // escapeLast escapes, in place, the line p.buf[start:] that print has just
-// appended, its own terminating newline kept. A line with nothing to escape
-// is left as it is, uncopied.
-func (p *linePrinter) escapeLast(start int) {
+// appended, its own terminating newline kept, with appendSafe (appendEscaped
+// for text, appendJSONEscaped for JSON). A line with nothing to escape is left
+// as it is, uncopied.
+func (p *linePrinter) escapeLast(start int, appendSafe func(dst, b []byte) []byte) {
 	line := p.buf[start : len(p.buf)-1]
 	i := firstUnsafe(line)
 	if i < 0 {
@@ -142,7 +194,7 @@ func (p *linePrinter) escapeLast(start int) {
 	// The escaped form is longer, so the rest of the line moves to spare
 	// first and is appended back escaped.
 	p.spare = append(p.spare[:0], line[i:]...)
-	p.buf = appendEscaped(p.buf[:start+i], p.spare)
+	p.buf = appendSafe(p.buf[:start+i], p.spare)
 	p.buf = append(p.buf, '\n')
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,17 +80,17 @@ func TestPrintOnATerminal(t *testing.T) {
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	lines := []api.Line{
 		{ID: 7, Time: at, Source: "app", Dyno: "web.1", Message: "Started GET \"/\" café"},
-		{ID: 8, Time: at, Source: "app", Dyno: "web.1", Message: "\x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b"},
+		{ID: 8, Time: at, Source: "app", Dyno: "web.1", Message: "\x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b\x7f\u009b"},
 		{ID: 9, Received: at, Malformed: true, Message: "<13>\x1b[31m\xff"},
 	}
 	raw := []string{
 		"2024-05-01T10:00:00.000000+00:00 app[web.1]: Started GET \"/\" café\n",
-		"2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b\n",
+		"2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\x07\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b\x7f\u009b\n",
 		"2024-05-01T10:00:00.000000+00:00 drainpipe[malformed]: <13>\x1b[31m\xff\n",
 	}
 	escaped := []string{
 		raw[0],
-		`2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\a\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b` + "\n",
+		`2024-05-01T10:00:00.000000+00:00 app[web.1]: \x1b]0;owned\a\x1b[2Jhi\rX\nfake heroku[router]: at=info\u202e\x9b\x7f\u009b` + "\n",
 		`2024-05-01T10:00:00.000000+00:00 drainpipe[malformed]: <13>\x1b[31m\xff` + "\n",
 	}
 	join := func(ls []string, ids bool) string {
@@ -101,9 +103,9 @@ func TestPrintOnATerminal(t *testing.T) {
 		}
 		return s
 	}
-	var json []byte
+	var asJSON []byte
 	for i := range lines {
-		json = api.AppendJSON(json, &lines[i])
+		asJSON = api.AppendJSON(asJSON, &lines[i])
 	}
 	for _, c := range []struct {
 		name                string
@@ -114,8 +116,10 @@ func TestPrintOnATerminal(t *testing.T) {
 		{"text to a terminal is escaped", false, false, true, join(escaped, false)},
 		{"ids to a file", false, true, false, join(raw, true)},
 		{"ids to a terminal", false, true, true, join(escaped, true)},
-		{"JSON to a file", true, false, false, string(json)},
-		{"JSON to a terminal is left to its own escaping", true, false, true, string(json)},
+		{"JSON to a file", true, false, false, string(asJSON)},
+		// JSON escapes C0 controls itself; DEL, C1 and bidi controls are
+		// escaped here, and the value stays the same.
+		{"JSON to a terminal", true, false, true, strings.NewReplacer("\u202e", `\u202e`, "\x7f", `\u007f`, "\u009b", `\u009b`).Replace(string(asJSON))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -132,6 +136,47 @@ func TestPrintOnATerminal(t *testing.T) {
 				t.Errorf("printed\n%q\nwant\n%q", out.String(), c.want)
 			}
 		})
+	}
+}
+
+// --json on a terminal holds nothing a terminal acts on, and is the same JSON
+// value; to a file it is what json.Encoder writes.
+func TestWriteJSONOnATerminal(t *testing.T) {
+	var all []byte
+	for b := 0; b < 256; b++ {
+		all = append(all, byte(b), 'x')
+	}
+	for _, r := range "\u0085\u009b\u061c\u200e\u200f\u202a\u202e\u2066\u2069 café 日本" {
+		all = append(all, string(r)...)
+	}
+	v := api.Line{ID: 1, App: "a\u202eb", Message: string(all)}
+	var file, screen bytes.Buffer
+	if err := writeJSONTo(&file, v, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSONTo(&screen, v, true); err != nil {
+		t.Fatal(err)
+	}
+	var enc bytes.Buffer
+	if err := json.NewEncoder(&enc).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	if file.String() != enc.String() {
+		t.Errorf("to a file:\n%q\nwant json.Encoder's\n%q", file.String(), enc.String())
+	}
+	out := strings.TrimSuffix(screen.String(), "\n")
+	if i := firstUnsafe([]byte(out)); i >= 0 {
+		t.Fatalf("on a terminal the JSON still holds %q at %d: %q", out[i], i, out)
+	}
+	var fromFile, fromScreen api.Line
+	if err := json.Unmarshal(file.Bytes(), &fromFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(screen.Bytes(), &fromScreen); err != nil {
+		t.Fatalf("the terminal's JSON does not parse: %v\n%q", err, out)
+	}
+	if fromScreen != fromFile {
+		t.Errorf("the terminal's JSON is another value:\n%+v\nwant\n%+v", fromScreen, fromFile)
 	}
 }
 

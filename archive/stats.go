@@ -14,7 +14,9 @@ type AppStats struct {
 	// First and Last are the oldest and newest time a line is filed under: its
 	// own Time, or when it was received for a line whose own time the archive
 	// cannot store (older than the retention, more than a day ahead); zero when
-	// there are no lines. After retention deleted days, First is the oldest kept.
+	// there are no lines. Last is never later than the line was received (a
+	// line dated hours ahead counts as received). After retention deleted
+	// days, First is the oldest kept.
 	First, Last time.Time
 	// LastReceived is when the most recently arrived line was received.
 	LastReceived time.Time

@@ -31,7 +31,9 @@ func TestStats(t *testing.T) {
 	write(t, a, e)
 	// Dropped: the batch's loss by herokulog's one rule, the larger of its drop
 	// headers (7) and its report lines (3): a sender may report one loss both ways.
-	want := archive.AppStats{Lines: 4, Malformed: 1, Dropped: 7, First: base, Last: base.Add(time.Hour), LastReceived: base.Add(2 * time.Minute)}
+	// Last: the newest line's time, but never after it arrived ("a" and "c" are
+	// dated after they were received: a clock running fast).
+	want := archive.AppStats{Lines: 4, Malformed: 1, Dropped: 7, First: base, Last: base.Add(90 * time.Second), LastReceived: base.Add(2 * time.Minute)}
 	got, err := a.Stats(context.Background(), "app")
 	if err != nil {
 		t.Fatal(err)
@@ -160,18 +162,23 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 	}
 }
 
-// TestStatsFiledTime: a line dated days ahead (a dyno with a wrong clock) is
-// filed under the time it was received, and so counted: the app's newest line
-// does not look a week ahead, hiding whether the drain still delivers.
+// TestStatsFiledTime: a line dated ahead (a dyno with a wrong clock) does
+// not make the app's newest line look ahead, hiding whether the drain still
+// delivers: a week ahead, it is filed under the time it was received; hours
+// ahead, it is filed under its own time but counts as its arrival.
 func TestStatsFiledTime(t *testing.T) {
 	t.Parallel()
-	a := open(t, archive.Config{})
-	write(t, a, entry(1,
-		drainpipe.Record{App: "app", Time: received.Add(-time.Minute), Received: received.Add(-time.Minute), Message: "now"},
-		drainpipe.Record{App: "app", Time: received.Add(6 * 24 * time.Hour), Received: received, Message: "next week"},
-	))
-	got, err := a.Stats(context.Background(), "app")
-	if err != nil || !got.Last.Equal(received) || !got.First.Equal(received.Add(-time.Minute)) {
-		t.Errorf("Stats = %+v, %v; want first a minute before %s, last at it", got, err, received)
+	for _, ahead := range []time.Duration{6 * 24 * time.Hour, 10 * time.Hour} {
+		t.Run(ahead.String(), func(t *testing.T) {
+			a := open(t, archive.Config{})
+			write(t, a, entry(1,
+				drainpipe.Record{App: "app", Time: received.Add(-time.Minute), Received: received.Add(-time.Minute), Message: "now"},
+				drainpipe.Record{App: "app", Time: received.Add(ahead), Received: received, Message: "ahead"},
+			))
+			got, err := a.Stats(context.Background(), "app")
+			if err != nil || !got.Last.Equal(received) || !got.First.Equal(received.Add(-time.Minute)) {
+				t.Errorf("Stats = %+v, %v; want first a minute before %s, last at it", got, err, received)
+			}
+		})
 	}
 }

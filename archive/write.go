@@ -316,9 +316,13 @@ func (p *plan) count(app string) *appCounts {
 	return c
 }
 
-// countRecord adds r to its app's counts: a line, maybe malformed, at the
-// time it is filed under in win (its own, or when it was received: a line
-// dated next week must not make the app's newest line look a week ahead).
+// countRecord adds r to its app's counts: a line, maybe malformed, first at
+// the time it is filed under in win (its own, or when it was received: a line
+// dated next week must not make the app's newest line look a week ahead), and
+// last at that time or when it was received, whichever is earlier: a line is
+// never newer than its arrival, and one dated hours ahead (a dyno's clock
+// running fast, inside the day ahead the engine files under its own time)
+// must not either.
 func (p *plan) countRecord(r *drainpipe.Record, win window) {
 	p.lines++
 	c := p.count(r.App)
@@ -327,8 +331,10 @@ func (p *plan) countRecord(r *drainpipe.Record, win window) {
 		c.Malformed++
 	}
 	t, _ := win.stamp(r)
-	c.add(&appCounts{First: t, Last: t})
-	if t, ok := nanos(r.Received); ok {
-		c.LastReceived = max(c.LastReceived, t)
+	last := t
+	if rt, ok := nanos(r.Received); ok {
+		c.LastReceived = max(c.LastReceived, rt)
+		last = min(last, rt)
 	}
+	c.add(&appCounts{First: t, Last: last})
 }

@@ -390,4 +390,3 @@ func TestExportOnATerminalEscapes(t *testing.T) {
 		}
 	}
 }
-

@@ -235,12 +235,12 @@ func printAlertDetails(w io.Writer, st api.AlertStatus) {
 		lines = append(lines, st.Waiting)
 	}
 	if st.LastError != "" {
-		lines = append(lines, "evaluation failing: "+st.LastError)
+		lines = append(lines, "evaluation failing: "+tableCell(st.LastError))
 	}
 	for _, p := range st.Outbox {
 		s := fmt.Sprintf("%s to %s waiting (%d attempts", p.Event, p.Destination, p.Attempts)
 		if p.LastError != "" {
-			s += ", last: " + p.LastError
+			s += ", last: " + tableCell(p.LastError)
 		}
 		lines = append(lines, s+")")
 	}
@@ -256,11 +256,13 @@ func printAlertDetails(w io.Writer, st api.AlertStatus) {
 	}
 }
 
+// orWhole is a group's label as shown (see tableCell), or "(whole rule)" for
+// a rule without groups.
 func orWhole(label string) string {
 	if label == "" {
 		return "(whole rule)"
 	}
-	return label
+	return tableCell(label)
 }
 
 func windowText(w *api.AlertWindow) string {
@@ -349,7 +351,7 @@ func alertTest(ctx context.Context, c *api.Client, pos []string, since string, s
 	}
 	still := "none"
 	if len(bt.StillFiring) > 0 {
-		still = strings.Join(bt.StillFiring, ", ")
+		still = tableCell(strings.Join(bt.StillFiring, ", "))
 	}
 	fmt.Fprintf(stdout, "It would have fired %d times and resolved %d times; firing at the end: %s.\n", bt.Fired, bt.Resolved, still)
 	return nil
@@ -374,11 +376,11 @@ func alertHistory(ctx context.Context, c *api.Client, pos []string, limit int, s
 		if e.Value != nil {
 			v = strconv.FormatFloat(*e.Value, 'g', 6, 64)
 		}
-		detail := e.Detail
+		detail := tableCell(e.Detail)
 		if e.Destination != "" {
 			detail = e.Destination + " " + detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format("2006-01-02 15:04:05"), e.Type, windowText(e.Window), e.Group, v, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format("2006-01-02 15:04:05"), e.Type, windowText(e.Window), tableCell(e.Group), v, detail)
 	}
 	return tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/drainpipe/drainpipe/api"
@@ -132,6 +133,18 @@ func appendEscaped(dst, b []byte) []byte {
 		b = b[size:]
 	}
 	return dst
+}
+
+// tableCell is a value from the logs as a table or a sentence of ours shows it
+// (an alert group's field values, an error a destination answered): its
+// control characters escaped as above, TAB too, so that it can neither drive
+// the terminal nor break a table's columns or lines. Unlike a log line it is
+// escaped in a file too: it is part of our text, not a line stored.
+func tableCell(s string) string {
+	if firstUnsafe([]byte(s)) < 0 && strings.IndexByte(s, '\t') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(string(appendEscaped(nil, []byte(s))), "\t", `\t`)
 }
 
 // appendUEscape appends r, a rune below U+10000, as \uXXXX: Go's form of a C1

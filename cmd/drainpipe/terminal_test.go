@@ -269,3 +269,45 @@ func BenchmarkPrintOnATerminal(b *testing.B) {
 		})
 	}
 }
+
+func TestTableCell(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"code=H12,dyno=web.1", "code=H12,dyno=web.1"},
+		{"path=/café", "path=/café"},
+		{"user=a\tb", `user=a\tb`},
+		{"user=\x1b]0;owned\x07", `user=\x1b]0;owned\a`},
+		{"user=x\nresolved   (whole rule)", `user=x\nresolved   (whole rule)`},
+		{"user=\u202eevil", `user=\u202eevil`},
+	} {
+		if got := tableCell(c.in); got != c.want {
+			t.Errorf("tableCell(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// An alert's groups are values from the logs: in `alerts list` they cannot
+// drive the terminal, add a line, or break the columns.
+func TestAlertDetailsEscaped(t *testing.T) {
+	hostile := "user=\x1b[2J\x1b]0;owned\x07\nweb.1 firing\t\u009b"
+	st := api.AlertStatus{
+		Rule:      api.AlertRule{Name: "r"},
+		Groups:    []api.AlertGroup{{Label: hostile, State: "firing", Value: 3}},
+		LastError: "search: \x1b[31mfailed",
+		Outbox:    []api.AlertPending{{Event: "firing", Destination: "webhook", LastError: "HTTP 500: \r\x1b[1A"}},
+	}
+	var out bytes.Buffer
+	printAlertDetails(&out, st)
+	text := out.String()
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) != 5 { // a blank line, the rule's name, the group, the error, the outbox
+		t.Errorf("printed %d lines, want 5: %q", len(lines), text)
+	}
+	for _, l := range lines {
+		if i := firstUnsafe([]byte(l)); i >= 0 || strings.Contains(l, "\t") {
+			t.Errorf("line %q holds a control character", l)
+		}
+	}
+	if !strings.Contains(text, `user=\x1b[2J\x1b]0;owned\a\nweb.1 firing\t\u009b firing, value 3`) {
+		t.Errorf("the group is not shown escaped: %q", text)
+	}
+}

@@ -9,18 +9,19 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/alert"
 	"github.com/drainpipe/drainpipe/archive"
 	"github.com/drainpipe/drainpipe/logsql"
 )
-
-// archivePage is how many lines one archive query reads while counting.
-const archivePage = 10000
 
 // Config is what a Searcher reads.
 type Config struct {
@@ -38,8 +39,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Searcher is the archive as alert rules read it. It counts by reading a window's
-// matching lines page by page: windows of alert rules hold few.
+// Searcher is the archive as alert rules read it: it counts with the engine's
+// stats, and reads the few lines a notification shows.
 type Searcher struct {
 	arc   *archive.Archive
 	apps  func() []string
@@ -83,26 +84,19 @@ func (a *Searcher) Watermark(ctx context.Context) (time.Time, error) {
 	return w, nil
 }
 
-// Count counts the lines of each group.
+// Count counts the lines of each group with the engine's stats: one pass over
+// the window, however many lines it holds (a busy app's minute holds hundreds
+// of thousands; reading them page by page was slow, and a page the engine's
+// sort budget cut short was taken for the last one).
 func (a *Searcher) Count(ctx context.Context, s alert.Search, groupBy []string, limit int) ([]alert.GroupCount, int, error) {
 	counts := map[string]*alert.GroupCount{}
 	if len(groupBy) == 0 {
 		counts[""] = &alert.GroupCount{}
 	}
-	err := a.each(ctx, s, func(l archive.Line) bool {
-		values := make([]string, len(groupBy))
-		for i, f := range groupBy {
-			values[i] = lineField(l, f)
+	for _, app := range a.appsOf(s) {
+		if err := a.countApp(ctx, app, s, groupBy, counts); err != nil {
+			return nil, 0, err
 		}
-		k := strings.Join(values, "\x00")
-		if counts[k] == nil {
-			counts[k] = &alert.GroupCount{Values: values}
-		}
-		counts[k].Count++
-		return true
-	})
-	if err != nil {
-		return nil, 0, err
 	}
 	out := make([]alert.GroupCount, 0, len(counts))
 	for _, g := range counts {
@@ -117,12 +111,78 @@ func (a *Searcher) Count(ctx context.Context, s alert.Search, groupBy []string, 
 	return out, 0, nil
 }
 
+// countColumn names the count in Count's stats; a name no field of a line has.
+const countColumn = "drainpipe.alert.count"
+
+// countApp adds app's lines that s selects to counts, by the values of groupBy.
+func (a *Searcher) countApp(ctx context.Context, app string, s alert.Search, groupBy []string, counts map[string]*alert.GroupCount) error {
+	filter, err := filterOf(app, s)
+	if err != nil {
+		return err
+	}
+	by := make([]string, len(groupBy))
+	for i, f := range groupBy {
+		by[i] = strconv.Quote(f)
+	}
+	q, err := archive.ParseQuery(fmt.Sprintf("%s | stats by (%s) count() as %s", filter, strings.Join(by, ", "), strconv.Quote(countColumn)), a.now())
+	if err != nil {
+		return err
+	}
+	q.AddTimeFilter(timeRange(s))
+	err = a.arc.Query(ctx, q, func(cols []logstorage.BlockColumn) error {
+		return addCounts(cols, groupBy, counts)
+	})
+	if archive.IsOverBudget(err) {
+		return fmt.Errorf("count %s by %s: more groups in one window than a query may hold in memory; group by fewer or less varied fields: %w",
+			app, strings.Join(groupBy, ","), err)
+	}
+	if err != nil {
+		return fmt.Errorf("count %s: %w", app, err)
+	}
+	return nil
+}
+
+// addCounts adds the rows of Count's stats (a column per groupBy field, then
+// the count) to counts.
+func addCounts(cols []logstorage.BlockColumn, groupBy []string, counts map[string]*alert.GroupCount) error {
+	var n []string
+	values := make([][]string, len(groupBy))
+	for _, c := range cols {
+		if c.Name == countColumn {
+			n = c.Values
+		}
+		for i, f := range groupBy {
+			if c.Name == f {
+				values[i] = c.Values
+			}
+		}
+	}
+	for row := range n {
+		count, err := strconv.ParseInt(n[row], 10, 64)
+		if err != nil {
+			return fmt.Errorf("count %q: %w", n[row], err)
+		}
+		group := make([]string, len(groupBy))
+		for i, v := range values {
+			if v != nil {
+				group[i] = strings.Clone(v[row])
+			}
+		}
+		k := strings.Join(group, "\x00")
+		if counts[k] == nil {
+			counts[k] = &alert.GroupCount{Values: group}
+		}
+		counts[k].Count += count
+	}
+	return nil
+}
+
 // Sample returns the newest n lines.
 func (a *Searcher) Sample(ctx context.Context, s alert.Search, n int) ([]alert.Line, error) {
 	var lines []archive.Line
 	for _, app := range a.appsOf(s) {
 		got := 0
-		err := a.page(ctx, app, s, func(l archive.Line) bool {
+		err := a.page(ctx, app, s, n, func(l archive.Line) bool {
 			lines = append(lines, l)
 			got++
 			return got < n
@@ -160,16 +220,6 @@ func query(typed string) (string, error) {
 	return q, nil
 }
 
-// each calls fn with every line s selects, in every app it names, until fn says stop.
-func (a *Searcher) each(ctx context.Context, s alert.Search, fn func(archive.Line) bool) error {
-	for _, app := range a.appsOf(s) {
-		if err := a.page(ctx, app, s, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (a *Searcher) appsOf(s alert.Search) []string {
 	if s.App != "" {
 		return []string{s.App}
@@ -177,66 +227,72 @@ func (a *Searcher) appsOf(s alert.Search) []string {
 	return a.apps()
 }
 
-// page reads app's lines that s selects, newest first, page by page.
-func (a *Searcher) page(ctx context.Context, app string, s alert.Search, fn func(archive.Line) bool) error {
-	match, err := query(s.Query)
+// page reads app's lines that s selects, newest first, in pages of at most
+// size lines, until fn says stop or there are no more. Only an empty page ends
+// them: the archive answers a page shorter than asked when the engine's sort
+// cannot hold it whole.
+func (a *Searcher) page(ctx context.Context, app string, s alert.Search, size int, fn func(archive.Line) bool) error {
+	match, err := matchOf(s)
 	if err != nil {
 		return err
 	}
-	q := archive.Query{App: app, Match: match, Since: s.Start, Until: s.End, Limit: archivePage}
+	q := archive.Query{App: app, Match: match, Since: s.Start, Until: s.End, Limit: size}
 	for {
 		lines, err := a.arc.Search(ctx, q)
 		if err != nil {
 			return fmt.Errorf("search %s: %w", app, err)
 		}
+		if len(lines) == 0 {
+			return nil
+		}
 		for _, l := range lines {
-			if matchFields(l, s.Fields) && !fn(l) {
+			if !fn(l) {
 				return nil
 			}
-		}
-		if len(lines) < archivePage {
-			return nil
 		}
 		q.Before = lines[len(lines)-1].ID
 	}
 }
 
-func matchFields(l archive.Line, fields map[string]string) bool {
-	for f, v := range fields {
-		if lineField(l, f) != v {
-			return false
-		}
+// matchOf is the LogsQL filter of s's query and fields: a group's fields are
+// exact matches ("" matches a line without the field too, as in the group
+// counted).
+func matchOf(s alert.Search) (string, error) {
+	match, err := query(s.Query)
+	if err != nil {
+		return "", err
 	}
-	return true
+	var b strings.Builder
+	if match != "" {
+		b.WriteString("(" + match + ")")
+	}
+	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Quote(f) + ":=" + strconv.Quote(s.Fields[f]))
+	}
+	return b.String(), nil
 }
 
-// lineField is a line's field as the archive stores it: its own (app, source,
-// dyno, host, drain, msgid), a field of its message (code, status, msg.dyno), or
-// an attribute its sender gave.
-func lineField(l archive.Line, f string) string {
-	switch f {
-	case archive.FieldApp:
-		return l.App
-	case archive.FieldSource:
-		return l.Source
-	case archive.FieldDyno:
-		return l.Dyno
-	case archive.FieldHost:
-		return l.Host
-	case archive.FieldDrain:
-		return l.Drain
-	case archive.FieldMsgID:
-		return l.MsgID
+// filterOf is the LogsQL filter of app's lines that s selects.
+func filterOf(app string, s alert.Search) (string, error) {
+	match, err := matchOf(s)
+	if err != nil {
+		return "", err
 	}
-	for _, kv := range l.Fields {
-		if kv.Key == f {
-			return kv.Value
-		}
+	return strings.TrimSpace(archive.FieldApp + ":=" + strconv.Quote(app) + " " + match), nil
+}
+
+// timeRange is s's window as the engine's inclusive nanosecond range: Start ≤
+// _time < End, as Search reads it; a zero bound is open.
+func timeRange(s alert.Search) (start, end int64) {
+	start, end = math.MinInt64, math.MaxInt64
+	if !s.Start.IsZero() {
+		start = s.Start.UnixNano()
 	}
-	for _, kv := range l.Attrs {
-		if kv.Key == f {
-			return kv.Value
-		}
+	if !s.End.IsZero() {
+		end = s.End.UnixNano() - 1
 	}
-	return ""
+	return start, end
 }

@@ -3,6 +3,7 @@ package alertsearch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,5 +140,61 @@ func TestCountsWhatSearchShows(t *testing.T) {
 		if groups[0].Count != shown || shown != tt.want {
 			t.Errorf("%s: the rule counts %d lines, search shows %d, want %d", tt.query, groups[0].Count, shown, tt.want)
 		}
+	}
+}
+
+// TestCountsABusyWindow: a busy app's window holds more lines than one page of
+// the archive, and pages the engine's sort budget cuts short: a rule counts
+// every line (it counted the first short page only, 1,250 of 600k), and a
+// group's sample finds its lines behind many of other groups.
+func TestCountsABusyWindow(t *testing.T) {
+	arc, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "archive"), Retention: -1, PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { arc.Close() })
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	const lines = 30000
+	pad := strings.Repeat("x", 1000) // wide lines: a page of 10,000 passes the sort budget
+	var recs []drainpipe.Record
+	for i := range lines {
+		code := "H12"
+		if i == lines/2 {
+			code = "H13" // one line of its group, in the middle of the window
+		}
+		recs = append(recs, drainpipe.Record{App: "busy", Drain: "d", Time: t0.Add(time.Duration(i) * time.Millisecond), Received: t0,
+			Source: "heroku", Dyno: "router", Message: fmt.Sprintf(`at=error code=%s dyno=web.%d status=503 pad=%s`, code, i%4+1, pad)})
+	}
+	if err := arc.Write(context.Background(), []drainpipe.Entry{{Journal: "j", Seq: 1, Batches: []drainpipe.Batch{{Records: recs}}}}); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(time.Minute)
+	s := alertsearch.New(alertsearch.Config{Archive: arc, Apps: func() []string { return []string{"busy"} },
+		Lag: func(context.Context) (time.Duration, error) { return 0, nil }, Slack: slack, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	win := alert.Search{App: "busy", Query: "status=503", Start: t0, End: now}
+	if groups, _, err := s.Count(ctx, win, nil, 100); err != nil || len(groups) != 1 || groups[0].Count != lines {
+		t.Errorf("count: %+v, %v; want %d lines", groups, err, lines)
+	}
+	groups, excess, err := s.Count(ctx, win, []string{"code", "msg.dyno"}, 100)
+	if err != nil || excess != 0 || len(groups) != 5 {
+		t.Fatalf("count by code and dyno: %+v, excess %d, %v; want 5 groups", groups, excess, err)
+	}
+	var total int64
+	for _, g := range groups {
+		total += g.Count
+	}
+	if total != lines || groups[4].Values[0] != "H13" || groups[4].Count != 1 {
+		t.Errorf("count by code and dyno: %+v; want %d lines, H13's one last", groups, lines)
+	}
+	h13 := win
+	h13.Fields = map[string]string{"code": "H13"}
+	if got, err := s.Sample(ctx, h13, 5); err != nil || len(got) != 1 || !strings.Contains(got[0].Message, "code=H13") {
+		t.Errorf("sample of H13: %d lines, %v; want its one line", len(got), err)
+	}
+	h12 := win
+	h12.Fields = map[string]string{"code": "H12"}
+	if got, err := s.Sample(ctx, h12, 5); err != nil || len(got) != 5 || !got[0].Time.Equal(t0.Add((lines-1)*time.Millisecond)) {
+		t.Errorf("sample of H12: %d lines, %v; want the newest 5", len(got), err)
 	}
 }

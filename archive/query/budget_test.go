@@ -255,3 +255,102 @@ func TestWideLinesTailAndPagesStayWithinBytes(t *testing.T) {
 		t.Errorf("a page of 300 wide lines: %d lines (next %v); want the newest, about 1 MiB of them, and a cursor", len(page), next)
 	}
 }
+
+// TestOneInstantPassesTheSortBudget: 9,000 lines of 2 KB stamped with one
+// time (a batch whose lines had none of their own: 18 MB in one nanosecond,
+// more than the engine's sort may hold, and no window of time splits it), with
+// lines before and after: pages, a tail, a context and the newest rows come
+// back whole and in order (they failed with "requires more than 12MB").
+func TestOneInstantPassesTheSortBudget(t *testing.T) {
+	arc := openArchive(t)
+	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	pad := strings.Repeat("x", 2000)
+	var lines []api.Line
+	for i := range 9_200 {
+		at := base.Add(time.Minute) // the instant
+		switch {
+		case i < 100:
+			at = base.Add(time.Duration(i) * time.Millisecond)
+		case i >= 9_100:
+			at = base.Add(2*time.Minute + time.Duration(i)*time.Millisecond)
+		}
+		lines = append(lines, api.Line{Time: at, Received: at, App: "instant", Drain: "d", Source: "app", Dyno: "web.1",
+			Priority: 190, Message: fmt.Sprintf("line %05d %s", i, pad)})
+	}
+	store(t, arc, lines)
+	r := query.New(query.Config{Storage: arc})
+	ctx := context.Background()
+	q := appQuery(t, logsql.Search{App: "instant"})
+	want := messages(lines)
+
+	t.Run("pages", func(t *testing.T) {
+		for _, desc := range []bool{false, true} {
+			var got []string
+			var cursor *query.Position
+			for pages := 0; pages < 100; pages++ {
+				var out []byte
+				next, err := r.Page(ctx, q, desc, cursor, 10_000, api.AppendJSON, collect(&out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, messages(decode(t, out))...)
+				if next == nil {
+					break
+				}
+				cursor = next
+			}
+			w := slices.Clone(want)
+			if desc {
+				slices.Reverse(w)
+			}
+			if !slices.Equal(got, w) {
+				t.Errorf("pages, desc=%v: %d lines, want all %d in order", desc, len(got), len(w))
+			}
+		}
+	})
+	t.Run("tail", func(t *testing.T) {
+		var out []byte
+		if err := r.Tail(ctx, q, 9_000, api.AppendJSON, collect(&out)); err != nil {
+			t.Fatal(err)
+		}
+		if got := messages(decode(t, out)); !slices.Equal(got, want[200:]) {
+			t.Errorf("tail -n 9000: %d lines, want the last 9000 in order", len(got))
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		var out []byte
+		if err := r.Tail(ctx, q, 1, api.AppendJSON, collect(&out)); err != nil {
+			t.Fatal(err)
+		}
+		last := decode(t, out)[0].ID
+		c, err := r.Context(ctx, last-4600, 3000, 3000, api.AppendJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after []api.Line
+		for _, b := range c.Before {
+			before = append(before, decode(t, b)...)
+		}
+		for _, b := range c.After {
+			after = append(after, decode(t, b)...)
+		}
+		i, nb, na := slices.Index(want, c.Line.Message), len(before), len(after)
+		if i < 0 || nb < 1000 || na < 1000 ||
+			!slices.Equal(messages(before), want[i-nb:i]) || !slices.Equal(messages(after), want[i+1:i+1+na]) {
+			t.Errorf("context -B 3000 -A 3000 of line %d: %d before, %d after, not the nearest lines around it", i, nb, na)
+		}
+	})
+	t.Run("newest", func(t *testing.T) {
+		var got []int64
+		err := r.Newest(ctx, q, 9_000, nil, func(row query.Row) error {
+			got = append(got, row.Time)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 9_000 || !slices.IsSortedFunc(got, func(a, b int64) int { return int(b - a) }) {
+			t.Errorf("newest 9000 rows: %d, newest first %v", len(got), slices.IsSortedFunc(got, func(a, b int64) int { return int(b - a) }))
+		}
+	})
+}

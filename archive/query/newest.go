@@ -60,10 +60,18 @@ func (r *Reader) Newest(ctx context.Context, q *logstorage.Query, k int, hidden 
 	return nil
 }
 
-// newestIn returns the n rows of q in [lo, hi] with the biggest _time, newest first.
+// newestIn returns the n rows of q in [lo, hi] with the biggest _time, newest
+// first. In one nanosecond every row has the same _time, so any n are the
+// newest: they are taken as they come, with no sort, whose budget thousands of
+// wide rows stamped with one time (a batch whose lines had none of their own)
+// can pass, and which no smaller window can split.
 func (r *Reader) newestIn(ctx context.Context, q *logstorage.Query, lo, hi int64, n int, hidden []string) ([]Row, error) {
 	wq := q.CloneWithTimeFilter(q.GetTimestamp(), lo, hi)
-	wq, err := logstorage.ParseQueryAtTimestamp(fmt.Sprintf("%s | sort by (_time desc) limit %d", wq, n), q.GetTimestamp())
+	pipe := "sort by (_time desc) limit"
+	if lo == hi {
+		pipe = "limit"
+	}
+	wq, err := logstorage.ParseQueryAtTimestamp(fmt.Sprintf("%s | %s %d", wq, pipe, n), q.GetTimestamp())
 	if err != nil {
 		return nil, fmt.Errorf("newest rows of %s: %w", q, err)
 	}

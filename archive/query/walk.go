@@ -174,22 +174,30 @@ func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (boo
 		}
 		if n > 0 {
 			err := wk.r.readTop(ctx, q, wlo, whi, int(left), wk.desc, w)
-			if archive.IsOverBudget(err) && whi > wlo && min(n, left) > 1 {
+			switch {
+			case archive.IsOverBudget(err) && whi > wlo && min(n, left) > 1:
 				// The sort holds min(n, left) rows: wide lines, or many, need
 				// windows of fewer rows, all of which it then keeps.
 				rowsCap = max(min(n, left)/2, 1)
 				span = scale(whi-wlo+1, rowsCap, n, 0)
 				continue
-			}
-			if err != nil {
-				return err
-			}
-			w.sort(wk.desc)
-			for _, e := range w.rows {
-				if more, err := emit(w.bytes(e), e.pos); !more || err != nil {
+			case archive.IsOverBudget(err) && min(n, left) > 1:
+				// One instant that no window can split.
+				sent, more, err := wk.instant(ctx, q, wlo, min(n, left), emit)
+				if !more || err != nil {
 					return err
 				}
-				left--
+				left -= sent
+			case err != nil:
+				return err
+			default:
+				w.sort(wk.desc)
+				for _, e := range w.rows {
+					if more, err := emit(w.bytes(e), e.pos); !more || err != nil {
+						return err
+					}
+					left--
+				}
 			}
 		}
 		if left <= 0 || wk.desc && wlo <= lo || !wk.desc && whi >= hi {
@@ -202,6 +210,44 @@ func (wk *walk) runTop(ctx context.Context, emit func(b []byte, p Position) (boo
 		}
 		span = scale(whi-wlo+1, target, n, 4)
 	}
+}
+
+// instant hands on, in the walk's order, up to want lines of q at the one
+// time at, when the engine's sort cannot hold them at once: a batch whose
+// lines had no time of their own is stamped with one (drainpipe bench's,
+// thousands of wide lines), and no window of time splits it. It reads them in
+// slices of fewer rows, each past the last line of the one before (by id), and
+// returns how many it handed on, and false when emit said stop.
+func (wk *walk) instant(ctx context.Context, q *logstorage.Query, at, want int64, emit func([]byte, Position) (bool, error)) (int64, bool, error) {
+	w := &window{format: wk.format}
+	k := max(want/2, 1)
+	var sent int64
+	from := q
+	for sent < want {
+		ask := min(k, want-sent)
+		err := wk.r.readTop(ctx, from, at, at, int(ask), wk.desc, w)
+		if archive.IsOverBudget(err) && k > 1 {
+			k = max(k/2, 1)
+			continue
+		}
+		if err != nil {
+			return sent, false, err
+		}
+		w.sort(wk.desc)
+		for _, e := range w.rows {
+			if more, err := emit(w.bytes(e), e.pos); !more || err != nil {
+				return sent, false, err
+			}
+			sent++
+		}
+		if int64(len(w.rows)) < ask {
+			break // the instant holds no more
+		}
+		if from, err = pastCursor(q, w.rows[len(w.rows)-1].pos, wk.desc); err != nil {
+			return sent, false, err
+		}
+	}
+	return sent, true, nil
 }
 
 // pastCursor is q without the lines that share the cursor's time but are not

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,18 +137,91 @@ func redactPath(scheme string, u *url.URL) string {
 
 // endpoint is where a webhook destination posts: its URL, its redacted name, which
 // stands in for the URL in every error, and the secrets to scrub from anything the
-// server answers (a 404 page may quote the path).
+// server answers (a 404 page may quote the path, a 403 the token it refused).
 type endpoint struct {
 	url, name string
-	secrets   []string
+	secrets   secrets
 }
 
 // scrub removes the endpoint's secrets from s.
-func (e endpoint) scrub(s string) string {
-	for _, sec := range e.secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
+func (e endpoint) scrub(s string) string { return e.secrets.scrub(s) }
+
+// secrets are the strings scrubbed from what a destination answers, longest
+// first, so that a secret holding another is replaced whole, not in parts.
+type secrets []string
+
+// newSecrets returns the secrets among pieces, without the empty ones.
+func newSecrets(pieces ...string) secrets {
+	var out secrets
+	for _, p := range pieces {
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
 		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrub replaces every secret in s with ***.
+func (sec secrets) scrub(s string) string {
+	for _, x := range sec {
+		s = strings.ReplaceAll(s, x, "***")
+	}
+	return s
+}
+
+// minPieceLen is the length under which a piece of a URL that may be a secret is
+// not scrubbed: a path segment or query value such as "v1", "api" or "1" is no
+// credential, and replacing it wherever it occurs would garble the message. The
+// secrets a destination names as such (signing secret, routing key, password)
+// are scrubbed whatever their length.
+const minPieceLen = 4
+
+// urlSecrets lists what a server could echo of u's secret parts: the path and
+// each of its segments but the first of several (which the destination's name
+// shows), the query and each of its values, each as written and unescaped, so
+// that a token quoted alone or inside a JSON string is scrubbed too. Pieces
+// shorter than minPieceLen are left out.
+func urlSecrets(u *url.URL) []string {
+	var out []string
+	add := func(escaped string) {
+		for _, p := range []string{escaped, unescapePath(escaped), unescapeQuery(escaped)} {
+			if len(p) >= minPieceLen {
+				out = append(out, p)
+			}
+		}
+	}
+	add(u.EscapedPath())
+	path := strings.TrimPrefix(u.EscapedPath(), "/")
+	if first, rest, more := strings.Cut(path, "/"); more && first != "" {
+		path = rest // the first segment is shown (redactPath)
+	}
+	for _, seg := range strings.Split(path, "/") {
+		add(seg)
+	}
+	add(u.RawQuery)
+	for _, pair := range strings.FieldsFunc(u.RawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		if _, v, ok := strings.Cut(pair, "="); ok {
+			add(v)
+		} else {
+			add(pair) // a bare token: ?SECRET
+		}
+	}
+	return out
+}
+
+// unescapePath and unescapeQuery decode a URL's escapes as a path's or a
+// query's ('+' is a space in a query only); s as it is when it does not decode.
+func unescapePath(s string) string {
+	if v, err := url.PathUnescape(s); err == nil {
+		return v
+	}
+	return s
+}
+
+func unescapeQuery(s string) string {
+	if v, err := url.QueryUnescape(s); err == nil {
+		return v
 	}
 	return s
 }

@@ -49,7 +49,7 @@ func (o *Opener) pagerDuty(raw string) (*PagerDuty, error) {
 	if sev != "error" {
 		name += "?severity=" + sev
 	}
-	return &PagerDuty{o: o, ep: endpoint{url: o.opt.PagerDutyURL, name: name, secrets: []string{key}}, key: key, severity: sev}, nil
+	return &PagerDuty{o: o, ep: endpoint{url: o.opt.PagerDutyURL, name: name, secrets: newSecrets(key)}, key: key, severity: sev}, nil
 }
 
 // String is the destination with all but the routing key's last 4 characters hidden.

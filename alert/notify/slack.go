@@ -34,7 +34,9 @@ func (o *Opener) slack(raw string) (*Slack, error) {
 		return nil, errors.New("slack destination: want the incoming webhook URL, slack+https://hooks.slack.com/services/T…/B…/…")
 	}
 	u.Scheme = scheme
-	return &Slack{o: o, ep: endpoint{url: u.String(), name: redactPath("slack+"+scheme, u), secrets: []string{u.EscapedPath(), u.Path}}}, nil
+	// The T…, B… and secret segments are scrubbed each (urlSecrets): Slack's
+	// answers, or a proxy's, may quote one alone.
+	return &Slack{o: o, ep: endpoint{url: u.String(), name: redactPath("slack+"+scheme, u), secrets: newSecrets(urlSecrets(u)...)}}, nil
 }
 
 // String is the destination with its webhook path redacted.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,6 +31,8 @@ type Email struct {
 	to               []*mail.Address
 	implicitTLS, tls bool
 	name             string
+	// secrets are the password's forms a server could quote back in an error.
+	secrets secrets
 }
 
 // smtp opens smtp://user:pass@host:587/?to=a@example.com&to=b@example.com&from=c@example.com
@@ -51,6 +54,13 @@ func (o *Opener) smtp(raw string) (*Email, error) {
 	if u.User != nil {
 		e.user = u.User.Username()
 		e.pass, _ = u.User.Password()
+		if e.pass != "" {
+			// As written in the URL, as sent, and inside AUTH PLAIN's initial
+			// response (an empty identity, the user, the password).
+			_, escaped, _ := strings.Cut(u.User.String(), ":")
+			plain := base64.StdEncoding.EncodeToString([]byte("\x00" + e.user + "\x00" + e.pass))
+			e.secrets = newSecrets(e.pass, escaped, plain)
+		}
 	}
 	q := u.Query()
 	switch q.Get("tls") {
@@ -189,10 +199,7 @@ func (e *Email) session(c *smtp.Client, n alert.Notification) error {
 // classify turns an SMTP error into a refusal (5xx) or a retryable error, never
 // quoting the password.
 func (e *Email) classify(step string, err error) error {
-	msg := strings.ReplaceAll(err.Error(), e.pass, "***")
-	if e.pass == "" {
-		msg = err.Error()
-	}
+	msg := e.secrets.scrub(err.Error())
 	var te *textproto.Error
 	if errors.As(err, &te) && te.Code >= 500 {
 		return fmt.Errorf("%w: %s %s: %s", alert.ErrRejected, e.name, step, msg)

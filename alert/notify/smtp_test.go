@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -236,7 +237,8 @@ func TestEmailRefusals(t *testing.T) {
 	if !errors.Is(err, alert.ErrRejected) || !strings.Contains(err.Error(), "535") {
 		t.Errorf("wrong password: %v, want a 535 refusal", err)
 	}
-	noSecret(t, err.Error(), "WR0NG")
+	// The server quotes the credentials back as AUTH PLAIN sent them.
+	noSecret(t, err.Error(), "WR0NG", base64.StdEncoding.EncodeToString([]byte("\x00alerts\x00WR0NG")))
 
 	untrusted := open(t, opener(t, notify.Options{}), "smtp://alerts:right@"+srv.addr+"/?to=oncall@example.com&from=drainpipe@example.com")
 	if err := untrusted.Send(t.Context(), sample()); err == nil || !strings.Contains(err.Error(), "certificate") {

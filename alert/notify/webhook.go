@@ -65,7 +65,7 @@ func (o *Opener) webhook(raw string) (*Webhook, error) {
 	if secret != "" {
 		name += " (signed)"
 	}
-	ep := endpoint{url: u.String(), name: name, secrets: []string{u.EscapedPath(), u.Path, u.RawQuery, secret}}
+	ep := endpoint{url: u.String(), name: name, secrets: newSecrets(append(urlSecrets(u), secret)...)}
 	return &Webhook{o: o, ep: ep, secret: []byte(secret)}, nil
 }
 

@@ -5,9 +5,10 @@ Run by the tests as
         -c smtpd_handler.Handler USER PASSWORD OUTDIR
 with this directory on PYTHONPATH. With --tlscert, aiosmtpd requires STARTTLS
 before any mail command and offers AUTH only over TLS. This handler accepts AUTH
-PLAIN for USER and PASSWORD alone, refuses mail from an unauthenticated session,
-and writes every message it accepts to OUTDIR as N.eml, with N.json saying who
-sent it to whom, over TLS or not, as which user.
+PLAIN for USER and PASSWORD alone (it quotes refused credentials back, base64 as
+sent), refuses mail from an unauthenticated session, and writes every message it
+accepts to OUTDIR as N.eml, with N.json saying who sent it to whom, over TLS or
+not, as which user.
 """
 
 import base64
@@ -49,7 +50,10 @@ class Handler:
         _, login, password = parts
         if login == self.user and password == self.password:
             return AuthResult(success=True, auth_data=login.decode())
-        return AuthResult(success=False, handled=False)
+        # Quote the refused credentials back, as a careless server might: the
+        # client must not show them.
+        await server.push("535 5.7.8 Credentials " + base64.b64encode(raw).decode() + " refused")
+        return AuthResult(success=False, handled=True)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if not session.authenticated:

@@ -128,22 +128,34 @@ func (s *Service) transition(ctx context.Context, e *entry, c change, w Window, 
 	}
 	st.record(ev)
 	event := c.event
+	g := st.Groups[c.key]
+	dests := st.Notify
 	switch {
 	case event == StateFiring, event == "renotify":
 		if event == "renotify" {
 			event = EventRenotify
 		}
+		g.sentTo(dests)
 	case event == StateResolved && c.group.Announced:
-		st.Groups[c.key].Announced = false
+		// The resolution goes where the incident was announced, even when the
+		// rule notifies elsewhere now: a PagerDuty incident is closed where it
+		// was opened, and a destination never told of it hears nothing.
+		dests = st.owed(&c.group)
+		g.Announced, g.To = false, nil
+		st.prune()
 	default:
 		return // pending, muted, or the resolution of an incident never announced
 	}
-	n := newNotification(r, &c.group, event, "recovered", w, now, s.cfg.PublicURL)
+	reason := "" // firing and renotify have none: a reason says why a group resolved
+	if event == EventResolved {
+		reason = "recovered"
+	}
+	n := newNotification(r, &c.group, event, reason, w, now, s.cfg.PublicURL)
 	if event != EventResolved && r.Kind == Match {
 		n.Samples = s.samples(ctx, r, c.group.Values, w)
 	}
 	s.m.notifications.WithLabelValues(r.Name, event).Inc()
-	for _, d := range st.enqueue(n, now) {
+	for _, d := range st.enqueue(n, dests, now) {
 		s.drop(st, d, now, "the outbox was full")
 	}
 }

@@ -1,6 +1,8 @@
 package alert_test
 
 import (
+	"context"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe/alert"
+	"github.com/drainpipe/drainpipe/alert/alerttest"
 )
 
 // TestMatchFiresOnceAndResolves: 10 H12 lines in one window fire the rule once,
@@ -286,4 +289,62 @@ func TestSearchURLOfAGroup(t *testing.T) {
 			t.Errorf("label %q, dedupe key %q", sent[0].GroupLabel, sent[0].DedupeKey)
 		}
 	})
+}
+
+// everyLine is the archive with every rule's query selecting every line of the
+// app: the search link is made from the query as written, whatever it selects, so
+// queries the fake cannot read can be tested too.
+type everyLine struct{ *alerttest.Archive }
+
+func (e everyLine) Count(ctx context.Context, s alert.Search, groupBy []string, limit int) ([]alert.GroupCount, int, error) {
+	s.Query = ""
+	return e.Archive.Count(ctx, s, groupBy, limit)
+}
+
+func (e everyLine) Sample(ctx context.Context, s alert.Search, n int) ([]alert.Line, error) {
+	s.Query = ""
+	return e.Archive.Sample(ctx, s, n)
+}
+
+// TestSearchURLKeepsToTheGroup: a group's link searches that group's lines only:
+// a query with an OR outside parentheses is put in parentheses before the group's
+// filter (AND binds tighter than OR in LogsQL); other queries are left as written.
+func TestSearchURLKeepsToTheGroup(t *testing.T) {
+	for _, tc := range []struct{ query, want string }{
+		{`H12 OR H13`, `(H12 OR H13) code:="H13"`},
+		{`H12 or H13`, `(H12 or H13) code:="H13"`},
+		{`status:range[500, 600) OR H13`, `(status:range[500, 600) OR H13) code:="H13"`},
+		{`-H12 OR (H13 desc="x")`, `(-H12 OR (H13 desc="x")) code:="H13"`},
+		{`msg="a (" OR H13`, `(msg="a (" OR H13) code:="H13"`},
+		{`don't or won't`, `(don't or won't) code:="H13"`},
+		{`code=H1*`, `code=H1* code:="H13"`},
+		{`(H12 OR H13) router`, `(H12 OR H13) router code:="H13"`},
+		{`"H12 OR H13" timeout`, `"H12 OR H13" timeout code:="H13"`},
+		{`desc='a OR b' code:in(H12, H13)`, `desc='a OR b' code:in(H12, H13) code:="H13"`},
+		{`oracle ORDER`, `oracle ORDER code:="H13"`},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			h := newHarness(t)
+			h.cfg.Searcher = everyLine{h.arc}
+			synctest.Test(t, func(t *testing.T) {
+				t0 := time.Now()
+				svc, _, stop := h.node()
+				defer stop()
+				h.add(svc, alert.Rule{Name: "codes", App: "myapp", Query: tc.query, GroupBy: []string{"code"}, Notify: []string{"test://ops"}})
+				h.lines("myapp", "router", `at=error code=H13 desc="Connection closed without response"`, t0, time.Minute, 1)
+				sleepUntil(t0.Add(time.Minute + alert.DefaultGrace + 3*time.Second))
+				sent := h.rec.Sent()
+				if len(sent) != 1 {
+					t.Fatalf("sent %v", h.events())
+				}
+				u, err := url.Parse(sent[0].SearchURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := u.Query().Get("q"); got != tc.want {
+					t.Errorf("q = %s, want %s", got, tc.want)
+				}
+			})
+		})
+	}
 }

@@ -48,7 +48,10 @@ func (s *Service) refresh(ctx context.Context, e *entry) error {
 	if err != nil {
 		return fmt.Errorf("rule %s: %w", e.state.Rule, err)
 	}
-	st.Notify, st.Def = e.state.Notify, e.state.Def
+	// The stored state's incidents keep their destinations: those the rule no
+	// longer notifies move to Former, as in bring.
+	st.redirect(e.state.Notify)
+	st.Def = e.state.Def
 	e.state, e.saved = st, stored.Data
 	return nil
 }

@@ -2,7 +2,9 @@ package alert_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -278,4 +280,156 @@ func TestLostKeyKeepsTheRuleVisible(t *testing.T) {
 			t.Errorf("added again, still %q", st.LastError)
 		}
 	})
+}
+
+// TestResolutionGoesWhereTheFiringWent: when a firing rule's destinations change
+// (replaced, its query changed, then removed, across a restart), the resolution
+// of each incident goes to the destinations its firing and renotify went to, and
+// to no other; firings after the change go to the new destinations.
+func TestResolutionGoesWhereTheFiringWent(t *testing.T) {
+	old := alert.Rule{Name: "cx", App: "myapp", Query: "H12", Notify: []string{"test://old"}}
+	moved := old
+	moved.Notify = []string{"test://new"}
+	requeried := moved
+	requeried.Query = "H13" // another identity, and no line of it
+	renotified := old
+	renotified.Renotify = time.Minute
+	movedRenotified := renotified
+	movedRenotified.Notify = []string{"test://new"}
+	both := old
+	both.Notify = []string{"test://old", "test://new"}
+	for _, tc := range []struct {
+		name        string
+		first, then alert.Rule
+		remove      bool // the rule is removed after the change
+		restart     bool // the process dies after the change
+		breach      time.Duration
+		want        map[string][]string
+	}{
+		{name: "replaced", first: old, then: moved, breach: 2 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: recovered"}}},
+		{name: "replaced, then restarted", first: old, then: moved, restart: true, breach: 2 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: recovered"}}},
+		{name: "query changed", first: old, then: requeried, breach: 2 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: rule changed"}}},
+		{name: "replaced, then removed", first: old, then: moved, remove: true, breach: 2 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: rule removed"}}},
+		{name: "renotified after the change", first: renotified, then: movedRenotified, breach: 3 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: recovered"}, "new": {"renotify", "renotify", "resolved: recovered"}}},
+		{name: "a destination added", first: old, then: both, breach: 2 * time.Minute,
+			want: map[string][]string{"old": {"firing", "resolved: recovered"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			synctest.Test(t, func(t *testing.T) {
+				t0 := time.Now()
+				svc, _, stop := h.node()
+				h.add(svc, tc.first)
+				h.lines("myapp", "router", h12(1), t0, tc.breach, 40)
+				sleepUntil(t0.Add(time.Minute + 45*time.Second)) // the first window fired
+				h.add(svc, tc.then)
+				if tc.remove {
+					if err := svc.Remove(context.Background(), tc.then.Name); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tc.restart {
+					stop()
+					_, _, stop = h.node()
+				}
+				defer func() { stop() }()
+				sleepUntil(t0.Add(tc.breach + 3*time.Minute))
+				got := map[string][]string{}
+				for _, s := range h.rec.Sent() {
+					ev := s.Event
+					if s.Reason != "" {
+						ev += ": " + s.Reason
+					}
+					got[s.Destination] = append(got[s.Destination], ev)
+				}
+				if !maps.EqualFunc(got, tc.want, slices.Equal) {
+					t.Errorf("sent %v, want %v", got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// TestResolutionOfAnIncidentStoredBeforeDestinationIDs: an incident announced by
+// a version that did not remember destinations per incident (its stored state and
+// rule have no destination ids) is still resolved where it fired when the rule's
+// destinations change after the upgrade.
+func TestResolutionOfAnIncidentStoredBeforeDestinationIDs(t *testing.T) {
+	h := newHarness(t)
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		r := alert.Rule{Name: "cx", App: "myapp", Query: "H12", Notify: []string{"test://old"}}
+		svc, _, crash := h.node()
+		h.add(svc, r)
+		h.lines("myapp", "router", h12(1), t0, 2*time.Minute, 40)
+		sleepUntil(t0.Add(time.Minute + 45*time.Second))
+		crash()
+		ctx := context.Background()
+		rules, err := h.store.Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.PutRule(ctx, "cx", withoutIDs(t, rules["cx"])); err != nil {
+			t.Fatal(err)
+		}
+		states, err := h.store.States(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.PutState(ctx, "cx", withoutIDs(t, states["cx"].Data), states["cx"].Rev); err != nil {
+			t.Fatal(err)
+		}
+		svc, _, stop := h.node()
+		defer stop()
+		r.Notify = []string{"test://new"}
+		h.add(svc, r)
+		sleepUntil(t0.Add(5 * time.Minute))
+		var got []string
+		for _, s := range h.rec.Sent() {
+			got = append(got, s.Destination+" "+s.Event)
+		}
+		if want := []string{"old firing", "old resolved"}; !slices.Equal(got, want) {
+			t.Errorf("sent %v, want %v", got, want)
+		}
+	})
+}
+
+// withoutIDs removes what a stored rule or state of the version before
+// destination ids did not have: each destination's id, each group's.
+func withoutIDs(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, ok := v["sealed"]; ok {
+				delete(v, "id")
+			}
+			if _, ok := v["announced"]; ok {
+				delete(v, "to")
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -36,11 +36,13 @@ type Event struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// sealedDest is a destination as stored: its sealed URL, and its redacted form for
-// display.
+// sealedDest is a destination as stored: its sealed URL, its redacted form for
+// display, and its id (Sealer.id), which tells whether two sealed URLs are the
+// same destination; "" in what was stored before ids.
 type sealedDest struct {
 	Sealed string `json:"sealed"`
 	Name   string `json:"name"`
+	ID     string `json:"id,omitempty"`
 }
 
 // Delivery is a notification waiting to reach one destination.
@@ -92,6 +94,9 @@ type ruleState struct {
 	// Notify are the rule's destinations, kept so that its groups can still be
 	// resolved after the rule is gone.
 	Notify []sealedDest `json:"notify,omitempty"`
+	// Former are destinations the rule no longer notifies that an announced
+	// incident's firing went to: its resolution still goes there.
+	Former []sealedDest `json:"former,omitempty"`
 	// Outbox holds the notifications not yet delivered, in order.
 	Outbox  []*Delivery `json:"outbox,omitempty"`
 	History []Event     `json:"history,omitempty"`
@@ -118,11 +123,11 @@ func (st *ruleState) record(e Event) {
 	}
 }
 
-// enqueue adds a delivery of n to each destination, making room past MaxOutbox.
-// It returns the deliveries dropped to make room.
-func (st *ruleState) enqueue(n Notification, now time.Time) []*Delivery {
+// enqueue adds a delivery of n to each of dests, making room past MaxOutbox. It
+// returns the deliveries dropped to make room.
+func (st *ruleState) enqueue(n Notification, dests []sealedDest, now time.Time) []*Delivery {
 	var dropped []*Delivery
-	for _, d := range st.Notify {
+	for _, d := range dests {
 		if len(st.Outbox) >= MaxOutbox {
 			i := slices.IndexFunc(st.Outbox, func(x *Delivery) bool { return x.Notification.Event != EventResolved })
 			if i < 0 {
@@ -137,7 +142,8 @@ func (st *ruleState) enqueue(n Notification, now time.Time) []*Delivery {
 }
 
 // resolveAll resolves every announced firing group for reason (the rule was removed
-// or changed) and forgets the groups. It returns the notifications made.
+// or changed), each where its firing went, and forgets the groups. It returns the
+// notifications made.
 func (st *ruleState) resolveAll(r *Rule, reason string, now time.Time, publicURL string) []Notification {
 	var out []Notification
 	for _, g := range sortedGroups(st.Groups) {
@@ -147,12 +153,101 @@ func (st *ruleState) resolveAll(r *Rule, reason string, now time.Time, publicURL
 		w := Window{Start: st.Next.Add(-r.Window), End: st.Next}
 		n := newNotification(r, g, EventResolved, reason, w, now, publicURL)
 		n.ID = notificationID(r.Name, groupKey(g.Values), EventResolved+"/"+reason, st.Next, 0)
-		st.enqueue(n, now)
+		st.enqueue(n, st.owed(g), now)
 		out = append(out, n)
 	}
 	st.Groups = nil
 	st.Excess = 0
+	st.Former = nil // no incident is left to resolve
 	return out
+}
+
+// maxFormer caps the former destinations a state keeps, and the destinations a
+// group remembers: only a rule whose destinations change over and over during an
+// incident reaches it, and then the resolutions owed to the oldest are not sent.
+const maxFormer = 2 * MaxDestinations
+
+// owed returns the destinations g's resolution goes to: those its firing and
+// renotify notifications went to, whatever the rule notifies now. A group
+// announced before destinations had ids goes to the rule's destinations.
+func (st *ruleState) owed(g *GroupState) []sealedDest {
+	if g.To == nil {
+		return st.Notify
+	}
+	var out []sealedDest
+	for _, id := range g.To {
+		for _, list := range [][]sealedDest{st.Notify, st.Former} {
+			if i := slices.IndexFunc(list, func(d sealedDest) bool { return d.ID == id }); i >= 0 {
+				out = append(out, list[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sentTo adds dests to the destinations g's incident was notified to. When one has
+// no id, destinations cannot be told apart: g.To becomes nil, and the resolution
+// goes to the rule's destinations of the time.
+func (g *GroupState) sentTo(dests []sealedDest) {
+	for _, d := range dests {
+		if d.ID == "" {
+			g.To = nil
+			return
+		}
+		if !slices.Contains(g.To, d.ID) {
+			g.To = append(g.To, d.ID)
+		}
+	}
+	if over := len(g.To) - maxFormer; over > 0 {
+		g.To = slices.Delete(g.To, 0, over)
+	}
+}
+
+// redirect makes dests the rule's destinations. One it notified before that an
+// announced incident's resolution is still owed to moves to Former. A destination
+// already held keeps its sealed form: Deliver sends in order the deliveries of one
+// sealed form, and its firing may still be waiting.
+func (st *ruleState) redirect(dests []sealedDest) {
+	dests = slices.Clone(dests)
+	for i, d := range dests {
+		for _, old := range append(slices.Clone(st.Notify), st.Former...) {
+			if d.ID != "" && old.ID == d.ID {
+				dests[i].Sealed = old.Sealed
+				break
+			}
+		}
+	}
+	for _, old := range st.Notify {
+		if old.ID != "" && !slices.ContainsFunc(dests, func(d sealedDest) bool { return d.ID == old.ID }) &&
+			!slices.ContainsFunc(st.Former, func(d sealedDest) bool { return d.ID == old.ID }) {
+			st.Former = append(st.Former, old)
+		}
+	}
+	st.Notify = dests
+	st.prune()
+}
+
+// prune forgets the former destinations no announced incident went to, and keeps
+// the newest maxFormer.
+func (st *ruleState) prune() {
+	owed := map[string]bool{}
+	for _, g := range st.Groups {
+		if g.Announced {
+			for _, id := range g.To {
+				owed[id] = true
+			}
+		}
+	}
+	st.Former = slices.DeleteFunc(st.Former, func(d sealedDest) bool {
+		return !owed[d.ID] || slices.ContainsFunc(st.Notify, func(n sealedDest) bool { return n.ID == d.ID })
+	})
+	if over := len(st.Former) - maxFormer; over > 0 {
+		st.Former = slices.Delete(st.Former, 0, over)
+	}
+	if len(st.Former) == 0 {
+		st.Former = nil
+	}
 }
 
 // destType names a destination's kind from its redacted URL, for metric labels.

@@ -3,8 +3,11 @@ package alert
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,9 +26,11 @@ var sealAAD = []byte("drainpipe alert destination")
 // Sealer encrypts destination URLs (they hold webhook paths, routing keys and
 // passwords) before they are stored, with AES-256-GCM. The key stays on the node
 // (a file in the data directory); the store, which may be a shared NATS cluster,
-// only ever holds the sealed form.
+// only ever holds the sealed form, and an id that is a keyed hash (id).
 type Sealer struct {
 	aead cipher.AEAD
+	// idKey keys the ids of destinations (id), derived from the key.
+	idKey []byte
 }
 
 // NewSealer returns a Sealer with a KeySize-byte key.
@@ -41,7 +46,18 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alert key: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("drainpipe alert destination id"))
+	return &Sealer{aead: aead, idKey: m.Sum(nil)}, nil
+}
+
+// id names a destination URL for comparison: the same URL has the same id on
+// every node with the same key, whereas each Seal of it differs. It is a keyed
+// hash, so the store learns nothing of the URL from it.
+func (s *Sealer) id(plain string) string {
+	m := hmac.New(sha256.New, s.idKey)
+	m.Write([]byte(plain))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // Seal encrypts plain with a fresh random nonce.

@@ -248,17 +248,42 @@ func (s *Service) bring(e *entry, now time.Time) error {
 		st = &ruleState{Rule: e.rule.Name, Identity: e.rule.identity(), Next: windowAt(now, e.rule.Window).Start}
 		e.state = st
 	}
+	s.identify(st)
 	if st.Removed || st.Identity != e.rule.identity() {
 		old := st.Def // the groups are the old rule's: their labels are its
 		old.Name = e.rule.Name
-		st.Notify = dests // the resolutions go where the rule sends now
+		// Each resolution goes where its group's firing went: st.Notify and
+		// st.Former are still the old rule's.
 		st.resolveAll(&old, "rule changed", now, s.cfg.PublicURL)
 		st.record(Event{Time: now, Type: "rule_changed"})
 		st.Identity, st.Next, st.Removed = e.rule.identity(), windowAt(now, e.rule.Window).Start, false
 	}
-	st.Notify, st.Def = dests, e.rule
+	st.redirect(dests)
+	st.Def = e.rule
 	st.Def.Notify = nil // the URLs are in Notify, sealed
 	return nil
+}
+
+// identify gives ids to the destinations of a state stored before destinations
+// had one, and has its announced groups remember them, so that a change of the
+// rule's destinations does not take their resolutions elsewhere. A destination
+// that cannot be opened (the key changed) stays without one.
+func (s *Service) identify(st *ruleState) {
+	for i, d := range st.Notify {
+		if d.ID != "" {
+			continue
+		}
+		u, err := s.cfg.Sealer.Open(d.Sealed)
+		if err != nil {
+			return
+		}
+		st.Notify[i].ID = s.cfg.Sealer.id(u)
+	}
+	for _, g := range st.Groups {
+		if g.Announced && g.To == nil {
+			g.sentTo(st.Notify)
+		}
+	}
 }
 
 // orphan resolves the announced groups of a rule that is gone and keeps its state

@@ -47,6 +47,10 @@ type GroupState struct {
 	LastNotified time.Time `json:"last_notified,omitzero"`
 	// Renotified counts the renotify notifications of the incident.
 	Renotified int `json:"renotified,omitempty"`
+	// To are the ids of the destinations the incident's firing and renotify
+	// notifications were queued to, where its resolution goes; nil when they are
+	// not known (see ruleState.owed).
+	To []string `json:"to,omitempty"`
 }
 
 // Window is one evaluation window: [Start, End), by line time.
@@ -205,7 +209,7 @@ func (g *GroupState) step(r *Rule, w Window, v float64, hasValue bool, now time.
 	}
 	g.State, g.Since = StateFiring, w.End
 	g.FiringSince = w.Start.Add(-time.Duration(r.For-1) * r.Window)
-	g.Announced, g.Renotified = false, 0
+	g.Announced, g.Renotified, g.To = false, 0, nil
 	if muted {
 		return "muted"
 	}

@@ -122,7 +122,9 @@ func (s *Service) status(e *entry) Status {
 		out.LastWindow = Window{Start: from, End: st.Next}
 	}
 	for _, g := range sortedGroups(st.Groups) {
-		out.Groups = append(out.Groups, GroupStatus{Label: groupLabel(r.GroupBy, g.Values), GroupState: *g})
+		gs := GroupStatus{Label: groupLabel(r.GroupBy, g.Values), GroupState: *g}
+		gs.To = nil // ids mean nothing to a reader
+		out.Groups = append(out.Groups, gs)
 		if g.State == StateFiring && g.FiringSince.Before(from) {
 			from = g.FiringSince
 		}

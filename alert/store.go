@@ -62,7 +62,7 @@ func (s *Sealer) sealAll(urls, names []string) ([]sealedDest, error) {
 		if err != nil {
 			return nil, err
 		}
-		dests[i] = sealedDest{Sealed: sealed, Name: names[i]}
+		dests[i] = sealedDest{Sealed: sealed, Name: names[i], ID: s.id(u)}
 	}
 	return dests, nil
 }

@@ -154,8 +154,49 @@
 
   function narrow(root, field, value) {
     if (field === "source" || field === "dyno") return pageURL({ [field]: value });
-    const q = (root.dataset.q ? root.dataset.q + " " : "") + term(field, value);
+    const q = (root.dataset.q ? grouped(root.dataset.q) + " " : "") + term(field, value);
     return pageURL({ q });
+  }
+
+  // grouped puts q in parentheses when it has an OR outside them: AND binds
+  // tighter than OR in LogsQL, so `H12 OR H13 code=H13` would keep every H12 line.
+  // Other queries stay as typed, and a query narrowed once is not wrapped again.
+  function grouped(q) {
+    let depth = 0;
+    for (let i = 0; i < q.length; ) {
+      const c = q[i];
+      if (/\s/.test(c)) i++;
+      else if (c === "(" || c === ")") { depth += c === "(" ? 1 : -1; i++; }
+      else {
+        const end = termEnd(q, i);
+        if (depth <= 0 && q.slice(i, end).toLowerCase() === "or") return "(" + q + ")";
+        i = end;
+      }
+    }
+    return q;
+  }
+
+  // termEnd is the end of the term at q[i], as the server reads it: the first
+  // space or ")" outside quotes and brackets; a quote opens only where a word
+  // cannot go on (the apostrophe of don't is text).
+  function termEnd(q, i) {
+    let depth = 0, prev = "";
+    while (i < q.length) {
+      const c = q[i];
+      if (depth === 0 && (/\s/.test(c) || c === ")")) return i;
+      if ("\"'`".includes(c) && !/[\p{L}\p{N}_]/u.test(prev)) {
+        let j = i + 1;
+        while (j < q.length && q[j] !== c) j += q[j] === "\\" && c !== "`" ? 2 : 1;
+        i = Math.min(j + 1, q.length);
+        prev = c;
+        continue;
+      }
+      if ("([{".includes(c)) depth++;
+      else if (")]}".includes(c) && depth > 0) depth--;
+      i++;
+      prev = c;
+    }
+    return i;
   }
 
   function narrowOff(root, field, value) {

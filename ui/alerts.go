@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drainpipe/drainpipe/api"
 )
@@ -21,6 +22,8 @@ type alertsView struct {
 	Error string
 	// Removed names the rule just removed.
 	Removed string
+	// Exists names the rule the add form was refused for, as its name is taken.
+	Exists string
 }
 
 // alertForm is the add form's fields.
@@ -37,8 +40,14 @@ func (h *Handler) alertsPage(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (h *Handler) renderAlerts(w http.ResponseWriter, r *http.Request, s *session, code int, form alertForm, msg string) {
+	h.renderAlertsView(w, r, s, code, alertsView{Form: form, Error: msg})
+}
+
+// renderAlertsView renders the alerts page with av's form and messages, and the
+// rules as they are now.
+func (h *Handler) renderAlertsView(w http.ResponseWriter, r *http.Request, s *session, code int, av alertsView) {
 	v := h.newView(r, s, "alerts", "Alerts")
-	av := alertsView{Form: form, Error: msg, Removed: r.URL.Query().Get("removed")}
+	av.Removed = r.URL.Query().Get("removed")
 	rules, err := h.api.Alerts(r.Context())
 	var se *api.StatusError
 	switch {
@@ -67,9 +76,32 @@ type alertView struct {
 	History []api.AlertEvent
 	// Backtest is the result of "test against the last 24 h", when asked.
 	Backtest *api.AlertBacktest
-	Error    string
+	// TestSpan is the span the test covers ("24h"), Shortened set when that is
+	// less than 24 h: the most windows of the rule one backtest takes.
+	TestSpan  string
+	Shortened bool
+	// MaxWindows is the most windows one backtest takes.
+	MaxWindows int
+	Error      string
 	// Mutes are the durations the mute form offers.
 	Mutes []string
+}
+
+// maxBacktestWindows is alert.MaxBacktestWindows, the most windows the API's
+// backtest evaluates (more is refused): the package map lets ui import only api
+// and metrics, so the number is repeated here, and a test holds it to alert's.
+const maxBacktestWindows = 10000
+
+// testSpan is how far back "test against the last 24 h" goes for a rule of
+// windows of window: 24 h, or the most windows a backtest takes when 24 h holds
+// more. The backtest starts at the window holding the start and ends by the
+// last window ready (before now), so it evaluates at most that many.
+func testSpan(window string) (span time.Duration, shortened bool) {
+	span = 24 * time.Hour
+	if w, err := time.ParseDuration(window); err == nil && w > 0 && w < span/maxBacktestWindows {
+		return w * maxBacktestWindows, true
+	}
+	return span, false
 }
 
 // alertPage shows one rule, its groups and history: GET /ui/alerts/{name}.
@@ -94,7 +126,9 @@ func (h *Handler) renderAlert(w http.ResponseWriter, r *http.Request, s *session
 	if st.Rule.App != "" && st.Rule.App != "*" {
 		v.App = st.Rule.App
 	}
-	v.Data = alertView{Status: st, History: hist.Events, Backtest: bt, Error: msg, Mutes: []string{"1h", "4h", "24h", "7d"}}
+	span, shortened := testSpan(st.Rule.Window)
+	v.Data = alertView{Status: st, History: hist.Events, Backtest: bt, Error: msg, Mutes: []string{"1h", "4h", "24h", "7d"},
+		TestSpan: shortGoDuration(span.String()), Shortened: shortened, MaxWindows: maxBacktestWindows}
 	h.pages.render(w, code, "alert", v)
 }
 
@@ -116,14 +150,19 @@ func (h *Handler) muteAlert(w http.ResponseWriter, r *http.Request, s *session) 
 	http.Redirect(w, r, "/ui/alerts/"+url.PathEscape(name), http.StatusSeeOther)
 }
 
-// testAlert backtests a rule over the last 24 hours (or since=), notifying no
-// one: POST /ui/alerts/{name}/test.
+// testAlert backtests a rule over the last 24 hours, notifying no one: POST
+// /ui/alerts/{name}/test. A rule of windows so short that 24 hours hold more
+// than a backtest takes is tested over the most it takes (testSpan), and the
+// page says so.
 func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request, s *session) {
-	since := r.PostFormValue("since")
-	if since == "" {
-		since = "24h"
+	name := r.PathValue("name")
+	st, err := h.api.Alert(r.Context(), name)
+	if err != nil {
+		h.failed(w, r, s, "find the alert rule "+strconv.Quote(name), err)
+		return
 	}
-	bt, err := h.api.TestAlert(r.Context(), r.PathValue("name"), api.AlertTestRequest{Since: since})
+	span, _ := testSpan(st.Rule.Window)
+	bt, err := h.api.TestAlert(r.Context(), name, api.AlertTestRequest{Since: span.String()})
 	if err != nil {
 		h.renderAlert(w, r, s, statusOf(err), nil, "The test failed: "+err.Error())
 		return
@@ -162,6 +201,22 @@ func (h *Handler) addAlert(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	rule.Notify = append(rule.Notify, strings.Fields(f.Notify)...)
+	// The API's add replaces a rule of the same name (and resolves its firing
+	// groups): the form adds only, and the UI has no replace flow, so a name
+	// taken is refused with the way to the existing rule. Another add of the
+	// same name between this check and the add below still replaces: the API
+	// has no add-only request.
+	if rule.Name != "" {
+		old, err := h.api.Alert(r.Context(), rule.Name)
+		switch {
+		case err == nil:
+			h.refuseTaken(w, r, s, f, old)
+			return
+		case statusOf(err) != http.StatusNotFound:
+			h.renderAlerts(w, r, s, statusOf(err), f, "Could not check whether the rule exists: "+err.Error())
+			return
+		}
+	}
 	st, err := h.api.AddAlert(r.Context(), rule)
 	if err != nil {
 		h.renderAlerts(w, r, s, statusOf(err), f, err.Error())
@@ -169,6 +224,21 @@ func (h *Handler) addAlert(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	h.log.Info("ui: alert added", "rule", st.Rule.Name, "user", s.user)
 	http.Redirect(w, r, "/ui/alerts/"+url.PathEscape(st.Rule.Name), http.StatusSeeOther)
+}
+
+// refuseTaken refuses the add form, as typed, for a name the rule old has.
+func (h *Handler) refuseTaken(w http.ResponseWriter, r *http.Request, s *session, f alertForm, old api.AlertStatus) {
+	name := strconv.Quote(old.Rule.Name)
+	msg := "A rule named " + name + " already exists, and adding this one would replace it. " +
+		"Choose another name, or remove the existing rule on its page first, then add this one."
+	if old.Rule.Source == "file" {
+		where := "the alerts file"
+		if old.Rule.Line > 0 {
+			where += ", line " + strconv.Itoa(old.Rule.Line)
+		}
+		msg = "A rule named " + name + " already exists in " + where + ". Choose another name, or edit the rule in the alerts file."
+	}
+	h.renderAlertsView(w, r, s, http.StatusConflict, alertsView{Form: f, Error: msg, Exists: old.Rule.Name})
 }
 
 // statusOf is the status of an API error answer, or 502.

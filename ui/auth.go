@@ -171,7 +171,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusTooManyRequests, "Too many login attempts from your address. Try again in "+strconv.Itoa(secs)+" s.")
 		return
 	}
-	user, ok := h.checkLogin(r.PostFormValue("user"), r.PostFormValue("password"))
+	user, hash, ok := h.checkLogin(r.PostFormValue("user"), r.PostFormValue("password"))
 	if !ok {
 		h.metrics.logins.WithLabelValues("refused").Inc()
 		h.log.Warn("ui login refused", "user", r.PostFormValue("user"), "addr", clientAddr(r))
@@ -180,7 +180,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.logins.WithLabelValues("ok").Inc()
 	h.log.Info("ui login", "user", user, "addr", clientAddr(r))
-	id, _ := h.sessions.create(user)
+	id, _ := h.sessions.create(user, hash)
 	h.setCookie(w, h.cookieName(), id, h.cfg.SessionTTL)
 	h.setCookie(w, loginCookie, "", -1)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
@@ -188,23 +188,26 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 // checkLogin checks a name and password against the users file, or an empty
 // name and the admin token. Both paths take time independent of how much of the
-// secret was right.
-func (h *Handler) checkLogin(user, password string) (string, bool) {
+// secret was right. hash is the users file's hash the password matched, nil for
+// the admin token: its hash is the handler's for life (Config.AdminTokenHash), so
+// its sessions end by time or logout only, while a users file session ends when
+// the file no longer holds its hash.
+func (h *Handler) checkLogin(user, password string) (name string, hash []byte, ok bool) {
 	if password == "" {
-		return "", false
+		return "", nil, false
 	}
 	if user == "" || h.cfg.Users == nil {
 		sum := sha256.Sum256([]byte(password))
 		if len(h.cfg.AdminTokenHash) == sha256.Size && subtle.ConstantTimeCompare(sum[:], h.cfg.AdminTokenHash) == 1 {
-			return "admin", true
+			return "admin", nil, true
 		}
-		return "", false
+		return "", nil, false
 	}
-	ok, err := h.cfg.Users.check(user, password)
+	hash, ok, err := h.cfg.Users.check(user, password)
 	if err != nil {
 		h.log.Error("ui users file", "err", err)
 	}
-	return user, ok
+	return user, hash, ok
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ *session) {

@@ -46,7 +46,9 @@
 //   - Sessions live in memory (a restart logs everyone out): a random 256-bit id in
 //     an HttpOnly, SameSite=Strict cookie, Secure and named __Host-… when the UI's
 //     public URL is https; they end after Config.SessionTTL, or IdleTimeout without
-//     a request. At most 10,000 are kept.
+//     a request. At most 10,000 are kept. The users file is read again when it
+//     changes: the sessions of a user it no longer lists, or lists with another
+//     password, end there (an open live tail at its next poll).
 //   - Every change (a form or a script's request) needs the session's CSRF token,
 //     and a browser's cross-origin request is refused first (Go's
 //     http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host).

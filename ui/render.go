@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drainpipe/drainpipe/api"
 )
 
 // view is what every page template gets: the layout's needs, and the page's own
@@ -126,12 +129,36 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, s *session) {
 	h.pages.render(w, http.StatusNotFound, "message", v)
 }
 
-// failed renders a page saying what went wrong with an API call.
+// failed renders a page saying what went wrong with an API call. When the API
+// refused the request as asked (a rule or drain that does not exist: 404; an
+// input it refuses: 400), the page has the API's status and nothing is logged:
+// the mistake is the user's, and theirs to see. Any other failure, the API
+// unreachable or failing, is a 502 and an error in the log.
 func (h *Handler) failed(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
-	h.log.Error("ui: "+what, "err", err)
-	v := h.newView(r, s, "", "Error")
+	title, code := "Error", http.StatusBadGateway
+	if c, ok := refusedStatus(err); ok {
+		code = c
+		if c == http.StatusNotFound {
+			title = "Not found"
+		}
+	} else {
+		h.log.Error("ui: "+what, "err", err)
+	}
+	v := h.newView(r, s, "", title)
 	v.Data = messageView{Heading: "Could not " + what, Text: err.Error()}
-	h.pages.render(w, http.StatusBadGateway, "message", v)
+	h.pages.render(w, code, "message", v)
+}
+
+// refusedStatus is the status of an API answer refusing the request as the
+// user made it: a 4xx other than 401 and 403, which would mean the UI's own
+// requests are not trusted (its wiring is wrong, not the user's request).
+func refusedStatus(err error) (int, bool) {
+	var se *api.StatusError
+	if !errors.As(err, &se) || se.Code < 400 || se.Code >= 500 ||
+		se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden {
+		return 0, false
+	}
+	return se.Code, true
 }
 
 type messageView struct{ Heading, Text string }

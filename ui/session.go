@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -15,6 +17,9 @@ type session struct {
 	csrf     string
 	created  time.Time
 	lastSeen time.Time
+	// hash is the users file's bcrypt hash the password matched; nil for the
+	// admin token. The session ends when the file no longer holds it.
+	hash []byte
 }
 
 // sessions holds the logged-in browsers in memory: a restart logs everyone out,
@@ -28,10 +33,17 @@ type sessions struct {
 	ttl, idle time.Duration
 	max       int
 	now       func() time.Time
+	// users is the users file (nil without one): a session whose user it no
+	// longer lists, or lists with another password, is over.
+	users *Users
+	log   *slog.Logger
+	// usersErr is the users file's error last logged, so a bad edit is logged
+	// once rather than at every request.
+	usersErr string
 }
 
-func newSessions(ttl, idle time.Duration, maxSessions int, now func() time.Time) *sessions {
-	return &sessions{byID: make(map[[sha256.Size]byte]*session), ttl: ttl, idle: idle, max: maxSessions, now: now}
+func newSessions(ttl, idle time.Duration, maxSessions int, now func() time.Time, users *Users, log *slog.Logger) *sessions {
+	return &sessions{byID: make(map[[sha256.Size]byte]*session), ttl: ttl, idle: idle, max: maxSessions, now: now, users: users, log: log}
 }
 
 // randomToken returns 256 random bits, URL-safe base64.
@@ -41,12 +53,13 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// create starts a session for user and returns its cookie value. When the store is
+// create starts a session for user, who logged in with the users file's hash
+// (nil for the admin token), and returns its cookie value. When the store is
 // full it first forgets expired sessions, then the least recently used one.
-func (s *sessions) create(user string) (string, *session) {
+func (s *sessions) create(user string, hash []byte) (string, *session) {
 	id := randomToken()
 	now := s.now()
-	sess := &session{user: user, csrf: randomToken(), created: now, lastSeen: now}
+	sess := &session{user: user, csrf: randomToken(), created: now, lastSeen: now, hash: hash}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byID) >= s.max {
@@ -65,6 +78,7 @@ func (s *sessions) get(id string) *session {
 	if id == "" {
 		return nil
 	}
+	s.refreshUsers()
 	key := sha256.Sum256([]byte(id))
 	now := s.now()
 	s.mu.Lock()
@@ -85,6 +99,7 @@ func (s *sessions) get(id string) *session {
 // alive reports whether cookie value id still names a live session, without
 // marking it used.
 func (s *sessions) alive(id string) bool {
+	s.refreshUsers()
 	key := sha256.Sum256([]byte(id))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,8 +107,41 @@ func (s *sessions) alive(id string) bool {
 	return sess != nil && !s.expired(sess, s.now())
 }
 
+// expired reports whether sess is over: past its TTL, idle too long, or its
+// password no longer the users file's.
 func (s *sessions) expired(sess *session, now time.Time) bool {
-	return now.Sub(sess.created) >= s.ttl || now.Sub(sess.lastSeen) >= s.idle
+	return now.Sub(sess.created) >= s.ttl || now.Sub(sess.lastSeen) >= s.idle || s.revoked(sess)
+}
+
+// revoked reports whether sess logged in with a password the users file no
+// longer holds: the user was removed, or their password changed.
+func (s *sessions) revoked(sess *session) bool {
+	if sess.hash == nil || s.users == nil {
+		return false
+	}
+	hash, ok := s.users.hash(sess.user)
+	return !ok || !bytes.Equal(hash, sess.hash)
+}
+
+// refreshUsers reads the users file again when it changed, so that its edits
+// reach the sessions at their next request (an open live tail checks between
+// polls). A file that cannot be read keeps the users last read.
+func (s *sessions) refreshUsers() {
+	if s.users == nil {
+		return
+	}
+	err := s.users.reload()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	s.mu.Lock()
+	changed := msg != s.usersErr
+	s.usersErr = msg
+	s.mu.Unlock()
+	if changed && err != nil {
+		s.log.Error("ui users file: keeping the users last read", "err", err)
+	}
 }
 
 // end forgets the session of cookie value id.

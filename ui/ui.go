@@ -23,6 +23,7 @@ type Config struct {
 	// AdminTokenHash is the SHA-256 of the admin token, which logs in as "admin".
 	AdminTokenHash []byte
 	// Users may log in with a name and a password; nil lets only the admin token in.
+	// A user removed from its file, or given another password, is logged out.
 	Users *Users
 	// PublicURL is the base URL browsers reach the UI at. When it is https the
 	// session cookie is Secure (and named with the __Host- prefix).
@@ -102,7 +103,7 @@ func New(cfg Config) (*Handler, error) {
 	stop, cancel := context.WithCancel(context.Background())
 	h := &Handler{
 		cfg: cfg, log: cfg.Logger, api: client, assets: as, pages: ps, secure: secure,
-		sessions: newSessions(cfg.SessionTTL, cfg.IdleTimeout, 10_000, cfg.Now),
+		sessions: newSessions(cfg.SessionTTL, cfg.IdleTimeout, 10_000, cfg.Now, cfg.Users, cfg.Logger),
 		limiter:  newLoginLimiter(6*time.Second, 10, 10_000, cfg.Now),
 		metrics:  newUIMetrics(cfg.Registerer),
 		mux:      http.NewServeMux(), stop: stop, cancel: cancel,

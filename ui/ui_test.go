@@ -19,9 +19,11 @@ import (
 
 const adminToken = "the-admin-token-of-this-test"
 
-// noAPI stands where the admin API goes: these tests are about the UI's own
-// rules (login, sessions, CSRF, headers), which hold whatever the API answers.
-// The tests in cmd/drainpipe run the UI against the real server.
+// noAPI stands where the admin API goes when a test passes none: these tests
+// are about the UI's own rules (login, sessions, CSRF, headers), which hold
+// whatever the API answers, and it stands for an API that fails. The tests of
+// pages that show the API's answers pass realAPI; those in cmd/drainpipe run the
+// UI in the real server.
 var noAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, `{"error":"no API in this test"}`, http.StatusServiceUnavailable)
 })
@@ -30,7 +32,10 @@ func newServer(t *testing.T, cfg ui.Config) (*httptest.Server, *testclock.Clock)
 	t.Helper()
 	clk := testclock.New(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	sum := sha256.Sum256([]byte(adminToken))
-	cfg.API, cfg.AdminTokenHash, cfg.Now = noAPI, sum[:], clk.Now
+	if cfg.API == nil {
+		cfg.API = noAPI
+	}
+	cfg.AdminTokenHash, cfg.Now = sum[:], clk.Now
 	h, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +98,18 @@ func login(t *testing.T, c *http.Client, base, user, password string) (*http.Res
 		t.Fatalf("no csrf field on the system page:\n%s", page)
 	}
 	return resp, m[1]
+}
+
+// waitFor waits until cond holds, failing the test after d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: not yet: %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestLoginAndSessionCookie(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -15,14 +14,25 @@ import (
 // Users are the people who may log in with a name and a password, read from a
 // file of `name:bcrypt-hash` lines (the format of `htpasswd -B` and of
 // `drainpipe ui-user`). Blank lines and lines starting with # are skipped. The file
-// is read again at a login when its modification time changed, so adding a user
-// needs no restart.
+// is read again, at a login or at any request of a session, when its modification
+// time or size changed: adding a user needs no restart, and removing one or
+// changing their password ends their sessions.
 type Users struct {
 	path string
 
-	mu      sync.Mutex
-	modTime time.Time
-	hashes  map[string][]byte
+	mu sync.Mutex
+	// stamp is the file as last read, well formed or not.
+	stamp fileStamp
+	// bad is why the file as last read was refused; it is not read again until
+	// it changes, so a bad edit costs one parse, not one per request.
+	bad    error
+	hashes map[string][]byte
+}
+
+// fileStamp tells a changed file from the one last read.
+type fileStamp struct {
+	// modTime is in nanoseconds: comparable with ==, unlike a time.Time.
+	modTime, size int64
 }
 
 // LoadUsers reads the users file at path. Every line must be well formed: a
@@ -35,30 +45,44 @@ func LoadUsers(path string) (*Users, error) {
 	return u, nil
 }
 
-// reload reads the file again when it changed since the last read.
+// reload reads the file again when it changed since the last read. A file that
+// became unreadable or malformed keeps the users last read, so a bad edit does not
+// lock everyone out; the error says why.
 func (u *Users) reload() error {
 	fi, err := os.Stat(u.path)
 	if err != nil {
 		return fmt.Errorf("users file: %w", err)
 	}
+	stamp := fileStamp{modTime: fi.ModTime().UnixNano(), size: fi.Size()}
 	u.mu.Lock()
-	same := u.hashes != nil && fi.ModTime().Equal(u.modTime)
+	same, bad := u.hashes != nil && stamp == u.stamp, u.bad
 	u.mu.Unlock()
 	if same {
-		return nil
+		return bad
 	}
 	data, err := os.ReadFile(u.path)
 	if err != nil {
+		// Not remembered: a permission fixed with chmod leaves the stamp as it was.
 		return fmt.Errorf("users file: %w", err)
 	}
 	hashes, err := ParseUsers(data)
-	if err != nil {
-		return fmt.Errorf("users file %s: %w", u.path, err)
-	}
 	u.mu.Lock()
-	u.hashes, u.modTime = hashes, fi.ModTime()
-	u.mu.Unlock()
+	defer u.mu.Unlock()
+	u.stamp = stamp
+	if err != nil {
+		u.bad = fmt.Errorf("users file %s: %w", u.path, err)
+		return u.bad
+	}
+	u.hashes, u.bad = hashes, nil
 	return nil
+}
+
+// hash is user's bcrypt hash as the file last read holds it.
+func (u *Users) hash(user string) ([]byte, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	h, ok := u.hashes[user]
+	return h, ok
 }
 
 // ParseUsers reads `name:bcrypt-hash` lines into a map of name to hash.
@@ -89,18 +113,19 @@ func ParseUsers(data []byte) (map[string][]byte, error) {
 // as long for a name that does not exist as for a wrong password.
 var decoyHash, _ = bcrypt.GenerateFromPassword([]byte("drainpipe decoy password"), bcrypt.DefaultCost)
 
-// check reports whether password is user's. A file that became unreadable keeps
-// the users last read, so a bad edit does not lock everyone out.
-func (u *Users) check(user, password string) (bool, error) {
+// check reports whether password is user's, and returns the hash it matched: a
+// session keeps it, and ends when the file no longer holds it.
+func (u *Users) check(user, password string) ([]byte, bool, error) {
 	err := u.reload()
-	u.mu.Lock()
-	hash, ok := u.hashes[user]
-	u.mu.Unlock()
+	hash, ok := u.hash(user)
 	if !ok {
 		hash = decoyHash
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
-	return ok && match, err
+	if !ok || !match {
+		return nil, false, err
+	}
+	return hash, true, err
 }
 
 // HashPassword returns the bcrypt hash of password for a users file line.

@@ -153,8 +153,8 @@ type AlertMuteRequest struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
-// AlertTestRequest asks for a backtest from Since (a duration ago, "24h", or an RFC
-// 3339 time) to the last window ready now.
+// AlertTestRequest asks for a backtest from Since (as ParseTime reads a start:
+// "24h", "7d", "yesterday", an RFC 3339 time) to the last window ready now.
 type AlertTestRequest struct {
 	Since string `json:"since"`
 }

@@ -142,9 +142,14 @@ func (s *Server) testAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `request body: want {"since": "24h"}`)
 		return
 	}
-	since, err := parseSince(in.Since, s.cfg.Now())
+	// The start as --since takes it everywhere: 24h, 7d, yesterday, a day, an
+	// RFC 3339 time (api.ParseTime).
+	since, err := api.Since(in.Since, s.cfg.Now())
+	if err == nil && since.IsZero() {
+		err = errors.New("want where the backtest starts (24h, 7d, yesterday, 2026-11-28T10:00:00Z)")
+	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, "since: "+err.Error())
 		return
 	}
 	bt, err := s.cfg.Alerts.Backtest(r.Context(), r.PathValue("name"), since)
@@ -153,17 +158,6 @@ func (s *Server) testAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, apiBacktest(bt))
-}
-
-// parseSince reads a duration ago ("24h") or an RFC 3339 time.
-func parseSince(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("since %q: want a duration ago (24h) or an RFC 3339 time", v)
 }
 
 func (s *Server) alertHistory(w http.ResponseWriter, r *http.Request) {

@@ -61,7 +61,7 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return alertMute(ctx, c, pos, *d, stdout, *cf.json)
 		}
 	case "test":
-		since := f.String("since", "24h", "start of the backtest: a duration ago or an RFC 3339 time")
+		since := f.String("since", "24h", "start of the backtest: T (24h, 7d, yesterday, 2026-11-28, an RFC 3339 time)")
 		run = func(c *api.Client, pos []string) error { return alertTest(ctx, c, pos, *since, stdout, *cf.json) }
 	case "history":
 		limit := f.Int("limit", 50, "the newest events to show (0: all kept)")
@@ -336,6 +336,11 @@ func alertTest(ctx context.Context, c *api.Client, pos []string, since string, s
 	if asJSON {
 		return writeJSON(stdout, bt)
 	}
+	return printBacktest(stdout, bt)
+}
+
+// printBacktest prints what `alerts test` found: each event, then the totals.
+func printBacktest(stdout io.Writer, bt api.AlertBacktest) error {
 	fmt.Fprintf(stdout, "%s over %s – %s UTC (%d windows); nothing is sent:\n", bt.Rule,
 		bt.From.UTC().Format("2006-01-02 15:04:05"), bt.To.UTC().Format("2006-01-02 15:04:05"), bt.Windows)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -351,7 +356,11 @@ func alertTest(ctx context.Context, c *api.Client, pos []string, since string, s
 	}
 	still := "none"
 	if len(bt.StillFiring) > 0 {
-		still = tableCell(strings.Join(bt.StillFiring, ", "))
+		labels := make([]string, len(bt.StillFiring))
+		for i, l := range bt.StillFiring {
+			labels[i] = orWhole(l) // "" is the rule without groups
+		}
+		still = strings.Join(labels, ", ")
 	}
 	fmt.Fprintf(stdout, "It would have fired %d times and resolved %d times; firing at the end: %s.\n", bt.Fired, bt.Resolved, still)
 	return nil

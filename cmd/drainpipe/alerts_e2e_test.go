@@ -586,14 +586,20 @@ func TestAlertBacktest(t *testing.T) {
 	postAlertLines(t, drain, "heroku", "router", spread(now.Add(-20*time.Minute), time.Minute, 30), h12Line)
 	s.waitLines("past", 60)
 	s.addAlert("h12", "--app", "past", "--preset", "router-errors", "--notify", h.url())
-	out, errOut, code := s.cli("alerts", "test", "h12", "--since", "1h")
-	if code != 0 {
-		t.Fatalf("alerts test: exit %d: %s", code, errOut)
-	}
-	for _, want := range []string{"firing", "resolved", "code=H12", "It would have fired 2 times and resolved 2 times", "nothing is sent"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	// --since as every other command takes it (2d and yesterday were refused).
+	for _, since := range []string{"1h", "yesterday", "2d"} {
+		out, errOut, code := s.cli("alerts", "test", "h12", "--since", since)
+		if code != 0 {
+			t.Fatalf("alerts test --since %s: exit %d: %s", since, code, errOut)
 		}
+		for _, want := range []string{"firing", "resolved", "code=H12", "It would have fired 2 times and resolved 2 times", "nothing is sent"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--since %s: output lacks %q:\n%s", since, want, out)
+			}
+		}
+	}
+	if _, errOut, code := s.cli("alerts", "test", "h12", "--since", "soon"); code == 0 || !strings.Contains(errOut, "since") {
+		t.Errorf("alerts test --since soon: exit %d, %q; want a refusal naming since", code, errOut)
 	}
 	time.Sleep(3 * time.Second)
 	if ev := h.events("h12"); len(ev) != 0 {

@@ -311,3 +311,24 @@ func TestAlertDetailsEscaped(t *testing.T) {
 		t.Errorf("the group is not shown escaped: %q", text)
 	}
 }
+
+// A rule without groups that is still firing at the end of a backtest says so
+// (it printed "firing at the end: ." for its group's empty label).
+func TestBacktestStillFiring(t *testing.T) {
+	for _, c := range []struct {
+		still []string
+		want  string
+	}{
+		{nil, "firing at the end: none."},
+		{[]string{""}, "firing at the end: (whole rule)."},
+		{[]string{"code=H12", "code=\x1b[2J"}, `firing at the end: code=H12, code=\x1b[2J.`},
+	} {
+		var out bytes.Buffer
+		if err := printBacktest(&out, api.AlertBacktest{Rule: "h12", StillFiring: c.still}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("still firing %q: printed %q, want %q", c.still, out.String(), c.want)
+		}
+	}
+}

@@ -157,6 +157,15 @@ func TestUIInBrowser(t *testing.T) {
 		b.waitJS("the status facet shows only 500", `[...document.querySelectorAll('#facets a[title^="Narrow to status"]')].length === 0`, 10*time.Second)
 		b.screenshot("search-narrowed")
 
+		// A query with OR is narrowed whole: AND binds tighter than OR, so
+		// `status=500 OR status=503 code=H12` would keep every 500.
+		b.run("status 500 or 503", chromedp.Navigate(s.url+"/ui/search?app=webshop&from=1h&q="+url.QueryEscape("status=500 OR status=503")))
+		b.waitJS("the H12 facet", `document.querySelector('#facets a[title="Narrow to code H12"]')`, 10*time.Second)
+		b.run("narrow to H12", chromedp.Click(chromedp.CSS(`#facets a[title="Narrow to code H12"]`)))
+		b.waitJS("the H12 lines only", `new URLSearchParams(location.search).get("q") === "(status=500 OR status=503) code=H12" &&
+			document.querySelectorAll("#results .row").length > 0 &&
+			[...document.querySelectorAll("#results .row .m")].every(e => e.textContent.includes("code=H12"))`, 10*time.Second)
+
 		b.run("errors of the last 30 minutes", chromedp.Navigate(s.url+"/ui/search?app=webshop&from=30m&q="+url.QueryEscape("status>=400")))
 		b.waitJS("lines", `document.querySelectorAll("#results .row").length > 10 && document.querySelector("#facets h3")`, 10*time.Second)
 		b.screenshotViewport("ui-search")

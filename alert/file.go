@@ -272,17 +272,25 @@ func (p *fileParser) notify(v *yaml.Node, dst *[]string) error {
 		return errors.New("want a list of destination URLs")
 	}
 	for i, u := range urls {
-		var missing []string
+		var missing, empty []string
 		urls[i] = envRef.ReplaceAllStringFunc(u, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
 			val, ok := p.env(name)
-			if !ok {
+			switch {
+			case !ok:
 				missing = append(missing, name)
+			case val == "":
+				// A secret exported empty (a deploy that lost it) would make
+				// a destination that fails at the first alert, not at start.
+				empty = append(empty, name)
 			}
 			return val
 		})
 		if len(missing) > 0 {
 			return fmt.Errorf("destination #%d uses ${%s}, which is not set in the environment", i+1, strings.Join(missing, "}, ${"))
+		}
+		if len(empty) > 0 {
+			return fmt.Errorf("destination #%d uses ${%s}, which is empty in the environment", i+1, strings.Join(empty, "}, ${"))
 		}
 	}
 	*dst = urls

@@ -12,7 +12,7 @@ import (
 	"github.com/drainpipe/drainpipe/alert"
 )
 
-var testEnv = map[string]string{"SLACK_HOOK": "T000/B000/XXXX", "PD_KEY": "abcdef0123456789abcdef0123456789", "HOOK_SECRET": "s3cr3t", "SMTP_PASSWORD": "pw"}
+var testEnv = map[string]string{"SLACK_HOOK": "T000/B000/XXXX", "PD_KEY": "abcdef0123456789abcdef0123456789", "HOOK_SECRET": "s3cr3t", "SMTP_PASSWORD": "pw", "EMPTY_SET": ""}
 
 func lookupEnv(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
 

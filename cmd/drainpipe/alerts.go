@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -47,7 +48,7 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var run func(*api.Client, []string) error
 	switch sub {
 	case "add":
-		run = alertAddFlags(ctx, f, stdout)
+		run = alertAddFlags(ctx, f, stdout, stderr)
 	case "list":
 		run = func(c *api.Client, pos []string) error { return alertList(ctx, c, pos, stdout, *cf.json) }
 	case "remove":
@@ -90,7 +91,7 @@ func oneName(pos []string, sub string) (string, error) {
 }
 
 // alertAddFlags declares add's flags and returns what runs it.
-func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer) func(*api.Client, []string) error {
+func alertAddFlags(ctx context.Context, f *flags, stdout, stderr io.Writer) func(*api.Client, []string) error {
 	var r api.AlertRule
 	f.StringVar(&r.App, "app", "", "the app whose lines are watched ('*' for every app)")
 	f.StringVar(&r.Kind, "kind", "", "match (lines ≥ threshold; with --below ≤), absence (no line) or metric")
@@ -139,6 +140,7 @@ func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer) func(*api.Cl
 		if err != nil {
 			return fmt.Errorf("add alert %s: %w", name, err)
 		}
+		warnWithoutDrain(ctx, c, st.Rule.App, stderr)
 		if asJSON.Value.String() == "true" {
 			return writeJSON(stdout, st)
 		}
@@ -150,6 +152,20 @@ func alertAddFlags(ctx context.Context, f *flags, stdout io.Writer) func(*api.Cl
 			st.Rule.Kind, describeRule(st.Rule), appName(st.Rule.App), st.Rule.Window, strings.Join(st.Rule.Notify, ", "))
 		return nil
 	}
+}
+
+// warnWithoutDrain says on stderr when a rule's app has no drain: a mistyped
+// name makes a rule that never fires, and says nothing. A rule may be set up
+// before its drain, so it is a note, not a refusal.
+func warnWithoutDrain(ctx context.Context, c *api.Client, app string, stderr io.Writer) {
+	if app == "" || app == "*" {
+		return
+	}
+	ds, err := c.Drains(ctx)
+	if err != nil || slices.ContainsFunc(ds, func(d api.Drain) bool { return d.App == app }) {
+		return
+	}
+	fmt.Fprintf(stderr, "note: app %s has no drain (`drainpipe drains list` shows the apps): the rule counts its lines once they arrive\n", app)
 }
 
 func describeRule(r api.AlertRule) string {

@@ -574,6 +574,24 @@ func TestAlertSecretsStaySecret(t *testing.T) {
 	}
 }
 
+// TestAlertAddNotesAnAppWithoutDrain: a rule over a mistyped app is taken (a
+// rule may come before its drain) but the CLI says the app has no drain.
+func TestAlertAddNotesAnAppWithoutDrain(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	s.addDrain("shop")
+	h := newHook(t, 0)
+	for _, c := range []struct {
+		app  string
+		note bool
+	}{{"shpo", true}, {"shop", false}, {"*", false}} {
+		_, errOut, code := s.cli("alerts", "add", "r-"+strings.Trim(c.app, "*")+"all", "--app", c.app, "--query", "H12", "--notify", h.url())
+		if code != 0 || strings.Contains(errOut, "has no drain") != c.note {
+			t.Errorf("alerts add --app %s: exit %d, stderr %q; want a note %v", c.app, code, errOut, c.note)
+		}
+	}
+}
+
 // TestAlertBacktest: `alerts test` reads stored lines and says when the rule would
 // have fired and resolved, sending nothing.
 func TestAlertBacktest(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -296,7 +297,16 @@ func (s *server) closingMarker(drainURL, app string) string {
 			return msg
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the closing marker of %s was not stored within 60 s", app)
+			// Say what was there instead: a marker stored but not last, or
+			// lines still arriving, or nothing new at all.
+			last := "none"
+			if n := len(lines); n > 0 {
+				last = fmt.Sprintf("id %d, %q", lines[n-1].ID, lines[n-1].Message)
+			}
+			found := slices.ContainsFunc(lines, func(l api.Line) bool { return l.Message == msg })
+			s.t.Logf("server log:\n%s", s.logText())
+			s.t.Fatalf("the closing marker of %s was not stored last within 60 s: %d lines, the marker among them %v, the last %s; archive lines written %v",
+				app, len(lines), found, last, s.metric("drainpipe_archive_lines_written_total"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

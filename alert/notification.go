@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/drainpipe/drainpipe/logsql/lex"
 )
 
 // The events a notification announces.
@@ -196,7 +197,7 @@ func searchURL(public string, r *Rule, group map[string]string, from, to time.Ti
 	}
 	q := r.Query
 	if len(filters) > 0 {
-		if orOutside(q) {
+		if lex.OrOutside(q) {
 			// AND binds tighter than OR in LogsQL: `H12 OR H13 code:="H13"` would
 			// also match every H12 line.
 			q = "(" + q + ")"
@@ -205,78 +206,6 @@ func searchURL(public string, r *Rule, group map[string]string, from, to time.Ti
 	}
 	v.Set("q", q)
 	return strings.TrimSuffix(public, "/") + "/ui/search?" + v.Encode()
-}
-
-// orOutside reports whether query q has an OR (in any case) outside parentheses:
-// only then does a filter added to q need q in parentheses, which plain queries
-// are spared. q is read as logsql reads a query: quotes and brackets keep a term
-// whole, so `"a OR b"` and `in(a, b)` hold no OR.
-func orOutside(q string) bool {
-	depth := 0
-	for i := 0; i < len(q); {
-		r, size := utf8.DecodeRuneInString(q[i:])
-		switch {
-		case unicode.IsSpace(r):
-			i += size
-		case r == '(':
-			depth++
-			i++
-		case r == ')':
-			depth--
-			i++
-		default:
-			end := termEnd(q, i)
-			if depth <= 0 && strings.EqualFold(q[i:end], "or") {
-				return true
-			}
-			i = end
-		}
-	}
-	return false
-}
-
-// termEnd returns the end of the term that starts at q[i]: the first space or `)`
-// outside its quotes and brackets. A quote opens a quoted string only where a word
-// cannot go on (the apostrophe of `don't` is text), as in logsql.
-func termEnd(q string, i int) int {
-	depth, prev := 0, rune(-1)
-	for i < len(q) {
-		r, size := utf8.DecodeRuneInString(q[i:])
-		switch {
-		case depth == 0 && (unicode.IsSpace(r) || r == ')'):
-			return i
-		case (r == '"' || r == '\'' || r == '`') && !isWordRune(prev):
-			i, prev = quoteEnd(q, i), r
-			continue
-		case r == '(' || r == '[' || r == '{':
-			depth++
-		case (r == ')' || r == ']' || r == '}') && depth > 0:
-			depth--
-		}
-		i += size
-		prev = r
-	}
-	return i
-}
-
-// quoteEnd returns the index just past the quoted string that starts at q[i] (the
-// end of q when it is not closed). Double and single quotes take backslash
-// escapes; backquotes take none.
-func quoteEnd(q string, i int) int {
-	c := q[i]
-	for j := i + 1; j < len(q); j++ {
-		switch {
-		case q[j] == '\\' && c != '`':
-			j++
-		case q[j] == c:
-			return j + 1
-		}
-	}
-	return len(q)
-}
-
-func isWordRune(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // clipLine keeps a sample line short enough for every destination.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/VictoriaMetrics/VictoriaLogs/lib/logstorage"
 	"github.com/drainpipe/drainpipe/archive"
+	"github.com/drainpipe/drainpipe/logsql/lex"
 )
 
 // ErrBadQuery means a query cannot be read. The error wrapping it says why, in a
@@ -31,7 +32,7 @@ func Translate(typed string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadQuery, err)
 	}
-	toks, pipes, err := scan(rest)
+	toks, pipes, err := lex.Scan(rest)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadQuery, err)
 	}
@@ -41,19 +42,19 @@ func Translate(typed string) (string, error) {
 		b.WriteString("*")
 	}
 	for i, t := range toks {
-		if i > 0 && t.kind != close && toks[i-1].kind != open {
+		if i > 0 && t.Kind != lex.Close && toks[i-1].Kind != lex.Open {
 			b.WriteByte(' ')
 		}
-		switch t.kind {
-		case term:
-			b.WriteString(translateTerm(t.text))
-		case open, close:
-			b.WriteString(t.text)
-		case or:
+		switch t.Kind {
+		case lex.Term:
+			b.WriteString(translateTerm(t.Text))
+		case lex.Open, lex.Close:
+			b.WriteString(t.Text)
+		case lex.Or:
 			b.WriteString("OR")
-		case and:
+		case lex.And:
 			b.WriteString("AND")
-		case not:
+		case lex.Not:
 			b.WriteString("NOT")
 		}
 	}
@@ -74,7 +75,7 @@ func splitOptions(s string) (opts, rest string, err error) {
 	if !strings.HasPrefix(strings.ToLower(s), "options(") {
 		return "", s, nil
 	}
-	end, err := termEnd(s, 0)
+	end, err := lex.TermEnd(s, 0)
 	if err != nil {
 		return "", "", err
 	}
@@ -153,8 +154,8 @@ func unquotedIndex(t string, c byte) int {
 	prev := rune(-1)
 	for i := 0; i < len(t); {
 		r, size := utf8.DecodeRuneInString(t[i:])
-		if (r == '"' || r == '\'' || r == '`') && !isWordRune(prev) {
-			end, err := quoteEnd(t, i)
+		if (r == '"' || r == '\'' || r == '`') && !lex.IsWordRune(prev) {
+			end, err := lex.QuoteEnd(t, i)
 			if err != nil {
 				return -1
 			}

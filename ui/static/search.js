@@ -158,7 +158,8 @@
     return pageURL({ q });
   }
 
-  // grouped puts q in parentheses when it has an OR outside them: AND binds
+  // grouped puts q in parentheses when it has an OR outside them (the rule of
+  // logsql/lex.OrOutside, which search links of alerts use): AND binds
   // tighter than OR in LogsQL, so `H12 OR H13 code=H13` would keep every H12 line.
   // Other queries stay as typed, and a query narrowed once is not wrapped again.
   function grouped(q) {

@@ -1,4 +1,9 @@
-package logsql
+// Package lex splits what a user types as a search into its parts, as the
+// search reads it: terms (quotes and brackets kept whole), parentheses, the
+// operators, and the pipes after the first top-level |. It depends on nothing,
+// so that packages that must not pull the archive in (alert) read a query as
+// logsql does.
+package lex
 
 import (
 	"fmt"
@@ -7,29 +12,29 @@ import (
 	"unicode/utf8"
 )
 
-// kind is what a token of the filter part is.
-type kind int
+// Kind is what a token of the filter part is.
+type Kind int
 
 const (
-	term  kind = iota // a filter: a word, a phrase, field:value, key=value ...
-	open              // (
-	close             // )
-	or                // OR, or
-	and               // AND, and
-	not               // NOT, not, a leading - or !
+	Term  Kind = iota // a filter: a word, a phrase, field:value, key=value ...
+	Open              // (
+	Close             // )
+	Or                // OR, or
+	And               // AND, and
+	Not               // NOT, not, a leading - or !
 )
 
-// token is one unit of the filter part, with its text as typed.
-type token struct {
-	kind kind
-	text string
+// Token is one unit of the filter part, with its text as typed.
+type Token struct {
+	Kind Kind
+	Text string
 }
 
-// scan splits the filter part of a query into tokens and returns the rest of the
+// Scan splits the filter part of a query into tokens and returns the rest of the
 // query from its first top-level `|` (the pipes), or "" when there is none.
 // Quotes and brackets are kept whole inside a term, so `desc="Request timeout"`
 // and `status:range[500, 600)` are one term each.
-func scan(s string) (toks []token, pipes string, err error) {
+func Scan(s string) (toks []Token, pipes string, err error) {
 	depth := 0
 	i := 0
 	for i < len(s) {
@@ -43,24 +48,24 @@ func scan(s string) (toks []token, pipes string, err error) {
 			}
 			return toks, s[i:], nil
 		case r == '(':
-			toks = append(toks, token{open, "("})
+			toks = append(toks, Token{Open, "("})
 			depth++
 			i++
 		case r == ')':
 			if depth == 0 {
-				return nil, "", fmt.Errorf("a ) closes nothing: %q", clip(s[i:]))
+				return nil, "", fmt.Errorf("a ) closes nothing: %q", Clip(s[i:]))
 			}
-			if toks[len(toks)-1].kind == open {
+			if toks[len(toks)-1].Kind == Open {
 				return nil, "", fmt.Errorf("nothing between ( and )")
 			}
-			toks = append(toks, token{close, ")"})
+			toks = append(toks, Token{Close, ")"})
 			depth--
 			i++
 		case (r == '-' || r == '!') && negates(s[i+1:]):
-			toks = append(toks, token{not, s[i : i+1]})
+			toks = append(toks, Token{Not, s[i : i+1]})
 			i++
 		default:
-			end, err := termEnd(s, i)
+			end, err := TermEnd(s, i)
 			if err != nil {
 				return nil, "", err
 			}
@@ -82,23 +87,23 @@ func negates(rest string) bool {
 }
 
 // word classifies a term: the operators, case-insensitive as in LogsQL, or a filter.
-func word(t string) token {
+func word(t string) Token {
 	switch strings.ToLower(t) {
 	case "or":
-		return token{or, t}
+		return Token{Or, t}
 	case "and":
-		return token{and, t}
+		return Token{And, t}
 	case "not":
-		return token{not, t}
+		return Token{Not, t}
 	}
-	return token{term, t}
+	return Token{Term, t}
 }
 
-// termEnd returns the end of the term starting at s[i]: the first whitespace,
+// TermEnd returns the end of the term starting at s[i]: the first whitespace,
 // `)` or `|` outside quotes and brackets. A quote opens a quoted string only where
 // a word cannot continue (at the start, or after `:`, `=`, `(` ...), so the
 // apostrophe of `don't` is text.
-func termEnd(s string, i int) (int, error) {
+func TermEnd(s string, i int) (int, error) {
 	start, depth := i, 0
 	prev := rune(-1)
 	for i < len(s) {
@@ -106,8 +111,8 @@ func termEnd(s string, i int) (int, error) {
 		switch {
 		case depth == 0 && (unicode.IsSpace(r) || r == ')' || r == '|'):
 			return i, nil
-		case (r == '"' || r == '\'' || r == '`') && !isWordRune(prev):
-			end, err := quoteEnd(s, i)
+		case (r == '"' || r == '\'' || r == '`') && !IsWordRune(prev):
+			end, err := QuoteEnd(s, i)
 			if err != nil {
 				return 0, err
 			}
@@ -122,14 +127,14 @@ func termEnd(s string, i int) (int, error) {
 		prev = r
 	}
 	if depth > 0 {
-		return 0, fmt.Errorf("a bracket is not closed in %q", clip(s[start:]))
+		return 0, fmt.Errorf("a bracket is not closed in %q", Clip(s[start:]))
 	}
 	return i, nil
 }
 
-// quoteEnd returns the index just past the quoted string that starts at s[i].
+// QuoteEnd returns the index just past the quoted string that starts at s[i].
 // Double and single quotes take backslash escapes; backquotes take none.
-func quoteEnd(s string, i int) (int, error) {
+func QuoteEnd(s string, i int) (int, error) {
 	q := s[i]
 	for j := i + 1; j < len(s); j++ {
 		switch {
@@ -139,18 +144,43 @@ func quoteEnd(s string, i int) (int, error) {
 			return j + 1, nil
 		}
 	}
-	return 0, fmt.Errorf("a quote is not closed: %s", clip(s[i:]))
+	return 0, fmt.Errorf("a quote is not closed: %s", Clip(s[i:]))
 }
 
-// isWordRune reports whether r continues a word (LogsQL's token runes).
-func isWordRune(r rune) bool {
+// IsWordRune reports whether r continues a word (LogsQL's token runes).
+func IsWordRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
-// clip shortens s for an error message.
-func clip(s string) string {
+// Clip shortens s for an error message.
+func Clip(s string) string {
 	if len(s) > 40 {
 		s = s[:40] + "..."
 	}
 	return s
+}
+
+// OrOutside reports whether the filter part of s has an OR outside
+// parentheses: only then does a filter ANDed to s need s in parentheses (AND
+// binds tighter than OR), which plain queries are spared. A query that does
+// not scan reports true: parentheses cannot make it worse.
+func OrOutside(s string) bool {
+	toks, _, err := Scan(s)
+	if err != nil {
+		return true
+	}
+	depth := 0
+	for _, t := range toks {
+		switch t.Kind {
+		case Open:
+			depth++
+		case Close:
+			depth--
+		case Or:
+			if depth == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,13 +121,13 @@ func (a *Searcher) countApp(ctx context.Context, app string, s alert.Search, gro
 	}
 	by := make([]string, len(groupBy))
 	for i, f := range groupBy {
-		by[i] = strconv.Quote(f)
+		by[i] = logsql.Field(f)
 	}
-	q, err := archive.ParseQuery(fmt.Sprintf("%s | stats by (%s) count() as %s", filter, strings.Join(by, ", "), strconv.Quote(countColumn)), a.now())
+	q, err := archive.ParseQuery(fmt.Sprintf("%s | stats by (%s) count() as %s", filter, strings.Join(by, ", "), logsql.Field(countColumn)), a.now())
 	if err != nil {
 		return err
 	}
-	q.AddTimeFilter(timeRange(s))
+	q.AddTimeFilter(logsql.TimeBounds(s.Start, s.End)) // Start ≤ _time < End, as Search reads it
 	err = a.arc.Query(ctx, q, func(cols []logstorage.BlockColumn) error {
 		return addCounts(cols, groupBy, counts)
 	})
@@ -270,7 +269,7 @@ func matchOf(s alert.Search) (string, error) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(strconv.Quote(f) + ":=" + strconv.Quote(s.Fields[f]))
+		b.WriteString(logsql.Exact(f, s.Fields[f]))
 	}
 	return b.String(), nil
 }
@@ -281,18 +280,5 @@ func filterOf(app string, s alert.Search) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(archive.FieldApp + ":=" + strconv.Quote(app) + " " + match), nil
-}
-
-// timeRange is s's window as the engine's inclusive nanosecond range: Start ≤
-// _time < End, as Search reads it; a zero bound is open.
-func timeRange(s alert.Search) (start, end int64) {
-	start, end = math.MinInt64, math.MaxInt64
-	if !s.Start.IsZero() {
-		start = s.Start.UnixNano()
-	}
-	if !s.End.IsZero() {
-		end = s.End.UnixNano() - 1
-	}
-	return start, end
+	return strings.TrimSpace(logsql.App(app) + " " + match), nil
 }

@@ -53,20 +53,7 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 	t.Run("pages", func(t *testing.T) {
 		for _, desc := range []bool{false, true} {
 			// Pages of 10,000 lines asked, as many as 8 MiB holds each, until 10,000.
-			var got []string
-			var cursor *query.Position
-			for len(got) < 10_000 {
-				var out []byte
-				next, err := r.Page(ctx, q, desc, cursor, 10_000-len(got), api.AppendJSON, collect(&out))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, messages(decode(t, out))...)
-				if next == nil {
-					break
-				}
-				cursor = next
-			}
+			got := pagedMessages(t, r, q, desc, 10_000)
 			w := slices.Clone(want)
 			if desc {
 				slices.Reverse(w)
@@ -77,26 +64,11 @@ func TestWideLinesPassTheSortBudget(t *testing.T) {
 		}
 	})
 	t.Run("context", func(t *testing.T) {
-		var out []byte
-		if err := r.Tail(ctx, q, 1, api.AppendJSON, collect(&out)); err != nil {
-			t.Fatal(err)
-		}
-		last := decode(t, out)[0].ID
-		c, err := r.Context(ctx, last-6000, 5000, 5000, api.AppendJSON)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var before, after []api.Line
-		for _, b := range c.Before {
-			before = append(before, decode(t, b)...)
-		}
-		for _, b := range c.After {
-			after = append(after, decode(t, b)...)
-		}
+		line, before, after := contextFromEnd(t, r, q, 6000, 5000)
 		// As many of the nearest as 8 MiB holds each side (about 3,800).
-		i, nb, na := slices.Index(want, c.Line.Message), len(before), len(after)
+		i, nb, na := slices.Index(want, line), len(before), len(after)
 		if i < 0 || nb < 1000 || na < 1000 || nb > 5000 || na > 5000 ||
-			!slices.Equal(messages(before), want[i-nb:i]) || !slices.Equal(messages(after), want[i+1:i+1+na]) {
+			!slices.Equal(before, want[i-nb:i]) || !slices.Equal(after, want[i+1:i+1+na]) {
 			t.Errorf("context -B 5000 -A 5000 of line %d: %d before, %d after, not the nearest lines around it", i, nb, na)
 		}
 	})
@@ -285,20 +257,7 @@ func TestOneInstantPassesTheSortBudget(t *testing.T) {
 
 	t.Run("pages", func(t *testing.T) {
 		for _, desc := range []bool{false, true} {
-			var got []string
-			var cursor *query.Position
-			for pages := 0; pages < 100; pages++ {
-				var out []byte
-				next, err := r.Page(ctx, q, desc, cursor, 10_000, api.AppendJSON, collect(&out))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, messages(decode(t, out))...)
-				if next == nil {
-					break
-				}
-				cursor = next
-			}
+			got := pagedMessages(t, r, q, desc, 10_000)
 			w := slices.Clone(want)
 			if desc {
 				slices.Reverse(w)
@@ -318,25 +277,10 @@ func TestOneInstantPassesTheSortBudget(t *testing.T) {
 		}
 	})
 	t.Run("context", func(t *testing.T) {
-		var out []byte
-		if err := r.Tail(ctx, q, 1, api.AppendJSON, collect(&out)); err != nil {
-			t.Fatal(err)
-		}
-		last := decode(t, out)[0].ID
-		c, err := r.Context(ctx, last-4600, 3000, 3000, api.AppendJSON)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var before, after []api.Line
-		for _, b := range c.Before {
-			before = append(before, decode(t, b)...)
-		}
-		for _, b := range c.After {
-			after = append(after, decode(t, b)...)
-		}
-		i, nb, na := slices.Index(want, c.Line.Message), len(before), len(after)
+		line, before, after := contextFromEnd(t, r, q, 4600, 3000)
+		i, nb, na := slices.Index(want, line), len(before), len(after)
 		if i < 0 || nb < 1000 || na < 1000 ||
-			!slices.Equal(messages(before), want[i-nb:i]) || !slices.Equal(messages(after), want[i+1:i+1+na]) {
+			!slices.Equal(before, want[i-nb:i]) || !slices.Equal(after, want[i+1:i+1+na]) {
 			t.Errorf("context -B 3000 -A 3000 of line %d: %d before, %d after, not the nearest lines around it", i, nb, na)
 		}
 	})
@@ -353,4 +297,49 @@ func TestOneInstantPassesTheSortBudget(t *testing.T) {
 			t.Errorf("newest 9000 rows: %d, newest first %v", len(got), slices.IsSortedFunc(got, func(a, b int64) int { return int(b - a) }))
 		}
 	})
+}
+
+// pagedMessages reads the messages of q's lines page after page (desc: newest
+// first), each page asked for what is still missing of total, until total or
+// the last page.
+func pagedMessages(t *testing.T, r *query.Reader, q *logstorage.Query, desc bool, total int) []string {
+	t.Helper()
+	var got []string
+	var cursor *query.Position
+	for len(got) < total {
+		var out []byte
+		next, err := r.Page(context.Background(), q, desc, cursor, total-len(got), api.AppendJSON, collect(&out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, messages(decode(t, out))...)
+		if next == nil {
+			break
+		}
+		cursor = next
+	}
+	return got
+}
+
+// contextFromEnd reads the context of the line back lines before q's newest,
+// n lines each side asked, and returns the messages of the line and of the
+// lines before and after it.
+func contextFromEnd(t *testing.T, r *query.Reader, q *logstorage.Query, back int64, n int) (line string, before, after []string) {
+	t.Helper()
+	ctx := context.Background()
+	var out []byte
+	if err := r.Tail(ctx, q, 1, api.AppendJSON, collect(&out)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Context(ctx, decode(t, out)[0].ID-back, n, n, api.AppendJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range c.Before {
+		before = append(before, messages(decode(t, b))...)
+	}
+	for _, b := range c.After {
+		after = append(after, messages(decode(t, b))...)
+	}
+	return c.Line.Message, before, after
 }

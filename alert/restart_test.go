@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drainpipe/drainpipe/alert"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestCrashMidWindowResumes: the process dies in the middle of a window with the
@@ -205,6 +206,31 @@ func TestFileRules(t *testing.T) {
 			t.Errorf("last resolution: %q", r)
 		}
 	})
+}
+
+// TestFileMistakesAllReported: a start with an alerts file whose rules name
+// destinations that cannot be opened is refused with every such rule, not the first.
+func TestFileMistakesAllReported(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.cfg
+	cfg.FileRules = []alert.Rule{
+		{Name: "a", App: "myapp", Query: "H12", Notify: []string{"nope://a"}, Line: 2},
+		{Name: "b", App: "myapp", Query: "H13", Notify: []string{"test://ops"}, Line: 7},
+		{Name: "c", App: "myapp", Query: "H14", Notify: []string{"test://ops", "test://"}, Line: 12},
+	}
+	cfg.Registerer = prometheus.NewRegistry()
+	_, err := alert.New(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("a start with two broken rules was taken")
+	}
+	for _, want := range []string{`line 2: rule "a": `, `notify #1: want test://NAME`, `line 12: rule "c": `, `notify #2: want test://NAME`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), `rule "b"`) {
+		t.Errorf("error names the good rule:\n%v", err)
+	}
 }
 
 // TestBacklogIsBounded: after the archive was unreadable for three hours, a rule

@@ -180,17 +180,21 @@ func (s *Service) loadRules(ctx context.Context) error {
 		}
 		s.rules[name] = &entry{rule: r, created: created, stored: data}
 	}
+	// Every rule of the file is checked before any is refused, so that one start
+	// reports all of the file's mistakes.
+	var mistakes []error
 	for _, r := range s.cfg.FileRules {
 		r.Source = FromFile
 		if err := s.check(ctx, &r); err != nil {
-			return fmt.Errorf("alerts file, line %d: rule %q: %w", r.Line, r.Name, err)
+			mistakes = append(mistakes, fmt.Errorf("alerts file, line %d: rule %q: %w", r.Line, r.Name, err))
+			continue
 		}
 		if e, ok := s.rules[r.Name]; ok && e.rule.Source != FromFile {
 			s.log.Warn("the alerts file defines a rule of the same name as one added through the API: the file's is used", "rule", r.Name)
 		}
 		s.rules[r.Name] = &entry{rule: r, created: s.cfg.Now()}
 	}
-	return nil
+	return errors.Join(mistakes...)
 }
 
 // loadStates attaches each stored state to its rule; a state whose rule is gone has

@@ -87,6 +87,11 @@ func (s *outsideStore) PutRule(_ context.Context, name string, data []byte) (err
 	return
 }
 
+func (s *outsideStore) CreateRule(_ context.Context, name string, data []byte) (err error) {
+	s.do(func(ctx context.Context) { err = s.inner.CreateRule(ctx, name, data) })
+	return
+}
+
 func (s *outsideStore) DeleteRule(_ context.Context, name string) (err error) {
 	s.do(func(ctx context.Context) { err = s.inner.DeleteRule(ctx, name) })
 	return

@@ -208,6 +208,47 @@ func TestFileRules(t *testing.T) {
 	})
 }
 
+// TestCreateIsAddOnly: Create refuses a name any node has, even one this node has
+// not heard of yet, and a name of the alerts file; a removed name can be created.
+func TestCreateIsAddOnly(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	file := alert.Rule{Name: "crash", App: "myapp", Preset: "crashes", Notify: []string{"test://ops"}}
+	a, _, stopA := h.node(file)
+	defer stopA()
+	b, _, stopB := h.node(file) // follows nothing: it knows only what it loaded
+	defer stopB()
+	rule := alert.Rule{Name: "h12", App: "myapp", Query: "H12", Notify: []string{"test://ops"}}
+	if err := a.Create(ctx, rule); err != nil {
+		t.Fatal(err)
+	}
+	other := rule
+	other.Query = "H13"
+	for _, tc := range []struct {
+		name string
+		node *alert.Service
+		rule alert.Rule
+		want error
+	}{
+		{"the same node", a, other, alert.ErrExists},
+		{"a node that has not heard of it", b, other, alert.ErrExists},
+		{"a rule of the alerts file", a, file, alert.ErrReadOnly},
+	} {
+		if err := tc.node.Create(ctx, tc.rule); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if st, _ := a.Get("h12"); st.Rule.Query != "H12" {
+		t.Errorf("the rule was replaced: %+v", st.Rule)
+	}
+	if err := a.Remove(ctx, "h12"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Create(ctx, other); err != nil {
+		t.Errorf("create a removed name: %v", err)
+	}
+}
+
 // TestFileMistakesAllReported: a start with an alerts file whose rules name
 // destinations that cannot be opened is refused with every such rule, not the first.
 func TestFileMistakesAllReported(t *testing.T) {

@@ -381,6 +381,19 @@ func (s *Service) save(ctx context.Context, e *entry) error {
 // Add stores a rule made through the API, or replaces the API rule of the same
 // name; it reports whether the rule is new. Errors wrap ErrInvalid or ErrReadOnly.
 func (s *Service) Add(ctx context.Context, r Rule) (bool, error) {
+	return s.add(ctx, r, true)
+}
+
+// Create stores a rule made through the API only if no rule of its name exists,
+// on any node: otherwise the error wraps ErrExists (or ErrReadOnly for a rule of
+// the alerts file). Errors wrap ErrInvalid too.
+func (s *Service) Create(ctx context.Context, r Rule) error {
+	_, err := s.add(ctx, r, false)
+	return err
+}
+
+// add stores r, replacing an API rule of its name only if replace is set.
+func (s *Service) add(ctx context.Context, r Rule, replace bool) (bool, error) {
 	r.Source, r.Line = FromAPI, 0
 	if err := s.check(ctx, &r); err != nil {
 		return false, err
@@ -391,6 +404,9 @@ func (s *Service) Add(ctx context.Context, r Rule) (bool, error) {
 	old, exists := s.rules[r.Name]
 	if exists && old.rule.Source == FromFile {
 		return false, fmt.Errorf("add %s: %w", r.Name, ErrReadOnly)
+	}
+	if exists && !replace {
+		return false, fmt.Errorf("add %s: %w", r.Name, ErrExists)
 	}
 	created := now
 	if exists {
@@ -405,7 +421,12 @@ func (s *Service) Add(ctx context.Context, r Rule) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := s.cfg.Store.PutRule(ctx, r.Name, data); err != nil {
+	put := s.cfg.Store.PutRule
+	if !replace {
+		// Another node may have stored the name since this one heard of it.
+		put = s.cfg.Store.CreateRule
+	}
+	if err := put(ctx, r.Name, data); err != nil {
 		return false, fmt.Errorf("store rule %s: %w", r.Name, err)
 	}
 	e := old

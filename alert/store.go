@@ -14,6 +14,9 @@ type Store interface {
 	// Rules returns the stored rules by name.
 	Rules(ctx context.Context) (map[string][]byte, error)
 	PutRule(ctx context.Context, name string, data []byte) error
+	// CreateRule stores a rule only if none of that name is stored; otherwise
+	// the error wraps ErrExists. It is atomic across the nodes sharing the store.
+	CreateRule(ctx context.Context, name string, data []byte) error
 	// DeleteRule deletes a rule; deleting a missing rule is not an error.
 	DeleteRule(ctx context.Context, name string) error
 	// States returns every stored state by rule name, with its revision.
@@ -30,6 +33,9 @@ type Stored struct {
 	Data []byte
 	Rev  uint64
 }
+
+// ErrExists means a rule of that name exists, for a create-only add.
+var ErrExists = errors.New("an alert rule of that name exists")
 
 // ErrConflict means a state was changed by another writer since it was read.
 var ErrConflict = errors.New("alert state changed by another writer")
@@ -129,6 +135,12 @@ func (t timedStore) PutRule(ctx context.Context, name string, data []byte) error
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	return t.s.PutRule(ctx, name, data)
+}
+
+func (t timedStore) CreateRule(ctx context.Context, name string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return t.s.CreateRule(ctx, name, data)
 }
 
 func (t timedStore) DeleteRule(ctx context.Context, name string) error {

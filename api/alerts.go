@@ -12,6 +12,7 @@ import (
 //
 //	GET    /api/alerts                         every rule with its state ([]AlertStatus)
 //	POST   /api/alerts            AlertRule    add a rule, or replace the API rule of that name (201 new, 200 replaced)
+//	POST   /api/alerts?replace=false AlertRule add a rule only if no rule has its name, on any node (201; 409 otherwise)
 //	GET    /api/alerts/{name}                  one rule (AlertStatus)
 //	DELETE /api/alerts/{name}                  remove an API rule; its firing groups are resolved (AlertStatus before removal)
 //	POST   /api/alerts/{name}/mute AlertMuteRequest  mute (or unmute with "for": "0s"); file rules too
@@ -188,6 +189,13 @@ type AlertPreset struct {
 	Query       string   `json:"query"`
 	Threshold   float64  `json:"threshold"`
 	GroupBy     []string `json:"group_by,omitempty"`
+}
+
+// CreateAlert adds a rule only if no rule of its name exists, atomically across
+// a cluster's nodes; a name taken is answered 409.
+func (c *Client) CreateAlert(ctx context.Context, r AlertRule) (st AlertStatus, err error) {
+	err = c.do(ctx, http.MethodPost, "/api/alerts?replace=false", r, &st)
+	return st, err
 }
 
 func alertPath(name string) string { return "/api/alerts/" + url.PathEscape(name) }

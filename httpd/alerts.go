@@ -19,6 +19,8 @@ type Alerts interface {
 	List() []alert.Status
 	Get(name string) (alert.Status, error)
 	Add(ctx context.Context, r alert.Rule) (created bool, err error)
+	// Create adds r only if no rule has its name (alert.ErrExists otherwise).
+	Create(ctx context.Context, r alert.Rule) error
 	Remove(ctx context.Context, name string) error
 	Mute(ctx context.Context, name string, until time.Time) error
 	History(name string, limit int) ([]alert.Event, error)
@@ -70,7 +72,17 @@ func (s *Server) addAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	created, err := s.cfg.Alerts.Add(r.Context(), rule)
+	replace, err := replaceParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	created := true
+	if replace {
+		created, err = s.cfg.Alerts.Add(r.Context(), rule)
+	} else {
+		err = s.cfg.Alerts.Create(r.Context(), rule)
+	}
 	if err != nil {
 		writeAlertError(w, err)
 		return
@@ -88,6 +100,20 @@ func (s *Server) addAlert(w http.ResponseWriter, r *http.Request) {
 		code, out.Replaced = http.StatusOK, true
 	}
 	writeJSON(w, code, out)
+}
+
+// replaceParam reads ?replace=: whether an add replaces an API rule of the same
+// name (the default) or is refused.
+func replaceParam(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("replace")
+	if v == "" {
+		return true, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("replace=%q: want true or false", v)
+	}
+	return b, nil
 }
 
 func (s *Server) removeAlert(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +223,7 @@ func writeAlertError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, alert.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, alert.ErrReadOnly):
+	case errors.Is(err, alert.ErrReadOnly), errors.Is(err, alert.ErrExists):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, drainpipe.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())

@@ -84,6 +84,11 @@ func TestAlertEndpoints(t *testing.T) {
 	}{
 		{"POST", "/api/alerts", good, 201, `"notify":["slack+https://hooks.slack.com/services/***"]`},
 		{"POST", "/api/alerts", good, 200, `"replaced":true`},
+		{"POST", "/api/alerts?replace=false", good, 409, "exists"},
+		{"POST", "/api/alerts?replace=maybe", good, 400, "replace"},
+		{"POST", "/api/alerts?replace=false", strings.Replace(good, `"h12"`, `"h13"`, 1), 201, `"name":"h13"`},
+		{"POST", "/api/alerts?replace=false", `{"name":"from-file","app":"shop","query":"H12","notify":["pagerduty://abcdef0123456789abcdef0123456789"]}`, 409, "alerts file"},
+		{"DELETE", "/api/alerts/h13", "", 200, `"name":"h13"`},
 		{"GET", "/api/alerts", "", 200, `"name":"from-file"`},
 		{"GET", "/api/alerts/h12", "", 200, `"condition":"≥ 10 lines"`},
 		{"GET", "/api/alerts/h12", "", 200, `"daily":["22:00-06:00"]`},

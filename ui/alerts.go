@@ -201,23 +201,16 @@ func (h *Handler) addAlert(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	rule.Notify = append(rule.Notify, strings.Fields(f.Notify)...)
-	// The API's add replaces a rule of the same name (and resolves its firing
-	// groups): the form adds only, and the UI has no replace flow, so a name
-	// taken is refused with the way to the existing rule. Another add of the
-	// same name between this check and the add below still replaces: the API
-	// has no add-only request.
-	if rule.Name != "" {
-		old, err := h.api.Alert(r.Context(), rule.Name)
-		switch {
-		case err == nil:
+	// The form adds only (the UI has no replace flow, and a replaced rule's
+	// firing groups would be resolved): a name taken, on any node and however
+	// recently, is refused with the way to the existing rule.
+	st, err := h.api.CreateAlert(r.Context(), rule)
+	if statusOf(err) == http.StatusConflict {
+		if old, gerr := h.api.Alert(r.Context(), rule.Name); gerr == nil {
 			h.refuseTaken(w, r, s, f, old)
-			return
-		case statusOf(err) != http.StatusNotFound:
-			h.renderAlerts(w, r, s, statusOf(err), f, "Could not check whether the rule exists: "+err.Error())
 			return
 		}
 	}
-	st, err := h.api.AddAlert(r.Context(), rule)
 	if err != nil {
 		h.renderAlerts(w, r, s, statusOf(err), f, err.Error())
 		return

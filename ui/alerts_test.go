@@ -1,9 +1,11 @@
 package ui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/drainpipe/drainpipe/ui"
@@ -45,6 +47,48 @@ func TestAddRuleRefusesATakenName(t *testing.T) {
 	// The rule is the first one still.
 	if _, body := get(t, c, srv.URL+"/ui/alerts/h12"); !strings.Contains(body, `<dd class="mono">H12</dd>`) || strings.Contains(body, "R14") {
 		t.Errorf("the rule was changed:\n%s", body)
+	}
+}
+
+// TestAddRuleRaceHasOneWinner: users adding one name at the same moment get one
+// rule, the first stored; every other add is refused, none replaces it. (The form
+// adds create-only; that a create loses to a name stored by a node that has not
+// yet told this one is alert's TestCreateIsAddOnly.)
+func TestAddRuleRaceHasOneWinner(t *testing.T) {
+	srv, _ := newServer(t, ui.Config{API: realAPI(t)})
+	c := browserClient()
+	_, token := login(t, c, srv.URL, "", adminToken)
+	const adds = 8
+	codes := make([]int, adds)
+	var wg sync.WaitGroup
+	for i := range adds {
+		form := url.Values{"csrf": {token}, "name": {"race"}, "app": {"*"}, "query": {fmt.Sprintf("H%d", 10+i)},
+			"threshold": {"10"}, "window": {"5m"}, "notify": {"pagerduty://abcdef0123456789abcdef0123456789"}}
+		wg.Go(func() {
+			resp, err := c.PostForm(srv.URL+"/ui/alerts", form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, code := range codes {
+		switch {
+		case code == http.StatusSeeOther && won < 0:
+			won = i
+		case code != http.StatusConflict:
+			t.Errorf("add #%d: %d (answers %v), want one 303 and the rest 409", i, code, codes)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no add won: %v", codes)
+	}
+	if _, body := get(t, c, srv.URL+"/ui/alerts/race"); !strings.Contains(body, fmt.Sprintf(`<dd class="mono">H%d</dd>`, 10+won)) {
+		t.Errorf("the rule is not the winner's (H%d):\n%s", 10+won, body)
 	}
 }
 

@@ -99,6 +99,19 @@ func (s *Store) PutRule(ctx context.Context, name string, data []byte) error {
 	return nil
 }
 
+// CreateRule stores a rule unless one of that name is stored: a KV create, which
+// the stream's leader orders against every other node's.
+func (s *Store) CreateRule(ctx context.Context, name string, data []byte) error {
+	_, err := s.kv.Create(ctx, rulePrefix+name, data)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("rule %s: %w", name, alert.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("store rule %s: %w", name, err)
+	}
+	return nil
+}
+
 // DeleteRule deletes a rule.
 func (s *Store) DeleteRule(ctx context.Context, name string) error {
 	if err := s.kv.Purge(ctx, rulePrefix+name); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {

@@ -57,6 +57,21 @@ func TestStore(t *testing.T) {
 	if err := s.DeleteRule(ctx, "missing"); err != nil {
 		t.Errorf("delete a missing rule: %v", err)
 	}
+	if err := s.CreateRule(ctx, "h12", []byte(`{"rule":2}`)); !errors.Is(err, alert.ErrExists) {
+		t.Errorf("create over an existing rule: %v", err)
+	}
+	if err := s.CreateRule(ctx, "r14", []byte(`{"rule":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRule(ctx, "r14"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRule(ctx, "r14", []byte(`{"rule":4}`)); err != nil {
+		t.Errorf("create a deleted rule again: %v", err)
+	}
+	if err := s.DeleteRule(ctx, "r14"); err != nil {
+		t.Fatal(err)
+	}
 	closeJ()
 
 	s, closeJ = open(t, dir)

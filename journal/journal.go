@@ -117,6 +117,11 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultDedupWindow is how long a retried batch is recognised by default. A
+// shared journal keeps every batch at least that long: NATS refuses a stream
+// whose age cap is shorter than its de-duplication window.
+const DefaultDedupWindow = 10 * time.Minute
+
 func (c *Config) setDefaults() {
 	if c.MaxBytes == 0 {
 		c.MaxBytes = 4 << 30
@@ -125,7 +130,7 @@ func (c *Config) setDefaults() {
 		c.MaxAge = 7 * 24 * time.Hour
 	}
 	if c.DedupWindow == 0 {
-		c.DedupWindow = 10 * time.Minute
+		c.DedupWindow = DefaultDedupWindow
 	}
 	if c.Partitions <= 0 {
 		c.Partitions = 1
@@ -303,9 +308,12 @@ func (j *Journal) setup(ctx context.Context) error {
 	case replicas == 0:
 		replicas = 1
 	}
-	id, parts, err := j.identity(ctx)
+	id, parts, existing, err := j.identity(ctx)
 	if err != nil {
 		return err
+	}
+	if existing != nil && j.srv == nil {
+		replicas = j.adoptShared(existing.Config, replicas)
 	}
 	// One node de-duplicates in its own memory; nodes sharing a journal leave it to
 	// the server, which remembers each keyed batch's Nats-Msg-Id for the window.
@@ -342,21 +350,22 @@ func (j *Journal) setup(ctx context.Context) error {
 	return j.deleteUnknownConsumers(ctx)
 }
 
-// identity returns the identity and the partitions of the existing stream, or
-// new ones for a stream about to be created. A stream made by a drainpipe older
+// identity returns the identity and the partitions of the existing stream, with
+// its info, or new ones (and nil) for a stream about to be created. A stream made by a drainpipe older
 // than identities gets a new one; sinks then see a journal they do not know and
 // start from its beginning, which is what its sequences (their only position so
 // far) already said. A stream made before partitions takes Config.Partitions:
 // its messages are all on partition 0's subject.
-func (j *Journal) identity(ctx context.Context) (string, int, error) {
+func (j *Journal) identity(ctx context.Context) (string, int, *jetstream.StreamInfo, error) {
 	parts := j.cfg.Partitions
 	stream, err := j.js.Stream(ctx, streamName)
 	switch {
 	case err == nil:
-		meta := stream.CachedInfo().Config.Metadata
+		info := stream.CachedInfo()
+		meta := info.Config.Metadata
 		n, had, err := streamParts(meta)
 		if err != nil {
-			return "", 0, err
+			return "", 0, nil, err
 		}
 		if had {
 			if n != parts && parts > 1 {
@@ -365,18 +374,44 @@ func (j *Journal) identity(ctx context.Context) (string, int, error) {
 			parts = n
 		}
 		if id := meta[idKey]; id != "" {
-			return id, parts, nil
+			return id, parts, info, nil
 		}
+		info = nil // made before identities: written again as new
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
-		return "", 0, fmt.Errorf("stream info: %w", err)
+		return "", 0, nil, fmt.Errorf("stream info: %w", err)
 	}
 	buf := make([]byte, 16)
 	if _, err := rand.Read(buf); err != nil {
-		return "", 0, fmt.Errorf("journal identity: %w", err)
+		return "", 0, nil, fmt.Errorf("journal identity: %w", err)
 	}
 	id := hex.EncodeToString(buf)
 	j.log.Info("new journal: sinks start from its beginning", "journal", id, "partitions", parts)
-	return id, parts, nil
+	return id, parts, nil, nil
+}
+
+// adoptShared makes this node keep the settings every node of an existing
+// journal on an external NATS shares (its replicas, byte cap and age cap)
+// rather than write its own over them: one node started with other flags must
+// not lower the cluster's redundancy, or shrink its journal under the other
+// nodes. A difference is logged; the settings change with the NATS CLI, for all
+// nodes at once. It returns the replicas to use.
+func (j *Journal) adoptShared(have jetstream.StreamConfig, replicas int) int {
+	const how = "change it for every node with `nats stream edit " + streamName + "`"
+	if have.Replicas != replicas {
+		j.log.Warn("the journal keeps the replicas it has, which every node shares; this node asked for others: "+how,
+			"replicas", have.Replicas, "asked", replicas)
+	}
+	if have.MaxBytes > 0 && have.MaxBytes != j.cfg.MaxBytes {
+		j.log.Warn("the journal keeps the byte cap it has, which every node shares; this node's --journal-max-bytes differs: "+how,
+			"max_bytes", have.MaxBytes, "asked", j.cfg.MaxBytes)
+		j.cfg.MaxBytes = have.MaxBytes
+	}
+	if have.MaxAge > 0 && have.MaxAge != j.cfg.MaxAge {
+		j.log.Warn("the journal keeps the age cap it has, which every node shares; this node's --journal-max-age differs: "+how,
+			"max_age", have.MaxAge, "asked", j.cfg.MaxAge)
+		j.cfg.MaxAge = have.MaxAge
+	}
+	return have.Replicas
 }
 
 // ID is the journal's identity: it stays the same for the life of the stream and is

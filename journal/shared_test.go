@@ -388,6 +388,38 @@ func TestDurabilityWarnings(t *testing.T) {
 	}
 }
 
+// TestSharedSettingsKept: a node started with other caps or replicas than the
+// shared journal has keeps the journal's, says so, and still works; the other
+// nodes' journal is not rewritten under them.
+func TestSharedSettingsKept(t *testing.T) {
+	t.Parallel()
+	url, _ := natsServer(t, true)
+	node(t, url, journal.Config{MaxBytes: 64 << 20, MaxAge: 2 * time.Hour})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	// Three replicas cannot be made on one server: taking them would fail.
+	other := node(t, url, journal.Config{MaxBytes: 1 << 30, MaxAge: time.Hour, Replicas: 3, Logger: log})
+	info, _ := streamInfo(t, url)
+	if c := info.Config; c.MaxBytes != 64<<20 || c.MaxAge != 2*time.Hour || c.Replicas != 1 {
+		t.Errorf("the shared journal was rewritten: max bytes %d, max age %s, replicas %d", c.MaxBytes, c.MaxAge, c.Replicas)
+	}
+	if other.Replicas() != 1 {
+		t.Errorf("the node uses %d replicas for its buckets, the journal has 1", other.Replicas())
+	}
+	mu.Lock()
+	text := logs.String()
+	mu.Unlock()
+	for _, want := range []string{"keeps the replicas it has", "asked=3", "keeps the byte cap", "max_bytes=67108864", "keeps the age cap", "max_age=2h0m0s", "nats stream edit DRAINPIPE_LOGS"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the node's log does not say %q:\n%s", want, text)
+		}
+	}
+	if _, err := other.Append(context.Background(), batch("d1", "frame-1", 1)); err != nil {
+		t.Errorf("append through the node: %v", err)
+	}
+}
+
 type lockedWriter struct {
 	w  *bytes.Buffer
 	mu *sync.Mutex

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,28 @@ func TestRetentionZeroRefused(t *testing.T) {
 	}
 	if _, err := serveFlags([]string{"--data", t.TempDir(), "--retention", "7d"}, io.Discard); err != nil {
 		t.Errorf("--retention 7d: %v", err)
+	}
+}
+
+// TestSharedJournalMaxAge: with --nats, a journal age cap shorter than the window
+// in which a retried batch is recognised is refused at once, naming the flag
+// (NATS would refuse the stream after half a minute of retries).
+func TestSharedJournalMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"--nats", "nats://127.0.0.1:4222", "--journal-max-age", "5m"}, false},
+		{[]string{"--nats", "nats://127.0.0.1:4222", "--journal-max-age", "10m"}, true},
+		{[]string{"--journal-max-age", "5m"}, true}, // one node keeps its own de-duplication
+	} {
+		_, err := serveFlags(append([]string{"--data", t.TempDir()}, tc.args...), io.Discard)
+		var u usageError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case !tc.ok && (!errors.As(err, &u) || !strings.Contains(err.Error(), "--journal-max-age 5m0s: with --nats, at least 10m0s")):
+			t.Errorf("%v: %v, want a usage error naming the flag", tc.args, err)
+		}
 	}
 }

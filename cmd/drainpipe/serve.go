@@ -99,6 +99,9 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	c = serveConfig{data: *data, listen: *addr, publicURL: *pub, natsURL: *nats, maxBody: *maxBody,
 		journalMaxBytes: *jmax, journalMaxAge: *jage, retention: *ret, logLevel: *level, logFormat: *format, debugListen: *debug,
 		memoryLimit: c.memoryLimit, maxBodyInFlight: c.maxBodyInFlight}
+	if *nats != "" && *jage < journal.DefaultDedupWindow {
+		return c, usagef("--journal-max-age %s: with --nats, at least %s (the journal keeps each batch as long as a retry of it is recognised)", *jage, journal.DefaultDedupWindow)
+	}
 	if *ret == 0 {
 		// The archive would read 0 as its default; say so rather than keep 30 days.
 		return c, usagef("--retention: want how long to keep lines, such as 30d or 2w, not 0")

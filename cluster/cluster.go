@@ -295,25 +295,36 @@ func (c *Cluster) serverNowLocked() time.Time { return time.Now().Add(-c.offset)
 
 // Leave stops the heartbeat, marks this node stopped in the registry and stops
 // the watches. Stop every Share and Hold first: they give their leases back when
-// their context ends.
+// their context ends. It returns when ctx ends even if NATS does not answer (a
+// heartbeat in flight, a watch's stop wait on the client's own timeouts): the
+// rest is left to finish, or not, as the process exits.
 func (c *Cluster) Leave(ctx context.Context) error {
-	var err error
-	c.left.Do(func() {
-		close(c.stop)
-		c.beating.Wait()
-		self := c.self
-		self.Stopped = true
-		var b []byte
-		if b, err = json.Marshal(self); err == nil {
-			_, err = c.nodes.Put(ctx, c.cfg.Node, b)
-		}
-		c.stopWatches()
-		c.watching.Wait()
-		if err != nil {
-			err = fmt.Errorf("mark node %s stopped: %w", c.cfg.Node, err)
-		}
-	})
-	return err
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		c.left.Do(func() {
+			close(c.stop)
+			c.beating.Wait()
+			self := c.self
+			self.Stopped = true
+			var b []byte
+			if b, err = json.Marshal(self); err == nil {
+				_, err = c.nodes.Put(ctx, c.cfg.Node, b)
+			}
+			c.stopWatches()
+			c.watching.Wait()
+			if err != nil {
+				err = fmt.Errorf("mark node %s stopped: %w", c.cfg.Node, err)
+			}
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("leave the cluster: %w", ctx.Err())
+	}
 }
 
 // Forget deletes a node gone for good from the registry.

@@ -173,13 +173,10 @@ func housekeep(ctx context.Context, cl *cluster.Cluster, m *members, log *slog.L
 	})
 }
 
-// leaveCluster marks this node stopped in the registry, within a few seconds.
-func leaveCluster(cl *cluster.Cluster, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := cl.Leave(ctx); err != nil {
-		log.Warn("leaving the cluster", "err", err)
-	}
+// leaveCluster marks this node stopped in the registry, within the shutdown
+// budget whatever NATS does.
+func leaveCluster(clock *shutdownClock, cl *cluster.Cluster) {
+	clock.run("leave the cluster", leaveDone, cl.Leave)
 }
 
 // keepConsumers deletes, on a journal of one node, the cursors of sinks this node

@@ -199,7 +199,9 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
+	// Stopping the store's watch waits on NATS (up to the client's 5 s when it
+	// does not answer): it gets what is left of the budget.
+	defer clock.run("drain store", journalDone, func(ctx context.Context) error { return within(ctx, ds.Close) })
 	tokenHash, err := ds.AdminToken(ctx, filepath.Join(c.data, "admin-token"))
 	if err != nil {
 		return err
@@ -213,7 +215,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer leaveCluster(cl, log)
+	defer leaveCluster(clock, cl)
 	if err := keepConsumers(ctx, j, ss, c.cluster.node); err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ const (
 	ingestDone = 6500 * time.Millisecond
 	// sinksDone ends the sinks' deliveries and the metrics' last flush.
 	sinksDone = 8 * time.Second
+	// leaveDone ends marking this node stopped in the cluster's registry.
+	leaveDone = 9 * time.Second
 	// journalDone ends the journal's closing; the process exits right after.
 	journalDone = 9500 * time.Millisecond
 )
@@ -42,6 +44,19 @@ func (c *shutdownClock) begin() { c.once.Do(func() { c.start = time.Now() }) }
 func (c *shutdownClock) by(d time.Duration) (context.Context, context.CancelFunc) {
 	c.begin()
 	return context.WithDeadline(context.Background(), c.start.Add(d))
+}
+
+// within runs f and returns its error, or ctx's when ctx ends first; f then runs
+// on, as the process exits.
+func within(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // run runs one shutdown step with a context that ends d after the shutdown began,

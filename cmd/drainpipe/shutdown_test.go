@@ -3,7 +3,10 @@ package main_test
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,4 +76,36 @@ func TestShutdownWithCloudWatchUnreachable(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestShutdownWithNATSFrozen: a node whose NATS server stops answering (frozen
+// with SIGSTOP: connections open, nothing answered) still exits 0 within 10 s of
+// SIGTERM; leaving the cluster waits on NATS only as long as the budget allows.
+func TestShutdownWithNATSFrozen(t *testing.T) {
+	t.Parallel()
+	natsBin, err := natsBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	ns := exec.Command(natsBin, "-js", "-sd", filepath.Join(t.TempDir(), "js"), "-a", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := ns.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ns.Process.Kill(); _ = ns.Wait() })
+	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
+	s := startServer(t, "", "--nats", fmt.Sprintf("nats://127.0.0.1:%d", port), "--node", "frozen-1")
+	u := s.addDrain("frozen")
+	if code := post(t, u, bytes.NewReader(logplexBody(time.Now(), "before the freeze")), nil); code != 204 {
+		t.Fatalf("status %d", code)
+	}
+	s.waitLines("frozen", 1)
+	if err := ns.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	took, err := s.stop()
+	if err != nil || took > 10*time.Second {
+		t.Fatalf("SIGTERM with NATS frozen: exit %v after %v, want 0 within 10 s\n%s", err, took, s.logText())
+	}
+	t.Logf("stopped in %v", took)
 }

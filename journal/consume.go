@@ -43,6 +43,12 @@ type ConsumeOptions struct {
 	// Consumer names the durable consumer when it is not the sink's own name (or
 	// its partition's): a node's replica (ReplicaConsumer).
 	Consumer string
+	// OwnFiles says that a DeferredSink's Durable is all it holds, kept in its
+	// own files (the archive): a consumer that acknowledged more than that (the
+	// files lost, or restored from an older copy) is started again after what
+	// the sink holds. A sink whose Durable starts from zero at each start and
+	// learns the rest elsewhere (the metrics) leaves it unset.
+	OwnFiles bool
 	// MaxAckPending bounds the messages delivered and not yet acknowledged. Default
 	// 4×MaxMessages, and 16384 for a DeferredSink.
 	MaxAckPending int
@@ -137,7 +143,12 @@ func (j *Journal) consumeRun(ctx context.Context, sink drainpipe.Sink, opt Consu
 	ds, deferred := sink.(DeferredSink)
 	opt.setDefaults(deferred, j.maxMsg)
 	name := j.consumerName(sink.Name(), opt)
-	cons, err := j.consumer(ctx, name, opt, deferred)
+	var held *uint64
+	if deferred && opt.OwnFiles {
+		h := ds.Durable(j.id)
+		held = &h
+	}
+	cons, err := j.consumer(ctx, name, opt, deferred, held)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", name, err)
 	}
@@ -282,7 +293,14 @@ func (j *Journal) confirmAcks(ctx context.Context, replies []string) []string {
 // A consumer whose acknowledgement policy changed (a sink that became a
 // DeferredSink) is recreated the same way; other changes (its partition's subject
 // on a journal that gained partitions, its limits) are made in place.
-func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions, deferred bool) (jetstream.Consumer, error) {
+//
+// held is what a sink of ConsumeOptions.OwnFiles holds durably of this journal
+// (nil for other sinks). One that holds less than its consumer acknowledged lost
+// its files (a data directory lost or restored from an older copy, under the
+// same node name): its consumer is recreated just after what it holds, so that
+// it takes again what the journal still has rather than go on from where the
+// lost files were.
+func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions, deferred bool, held *uint64) (jetstream.Consumer, error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "drainpipe sink " + name,
@@ -306,7 +324,8 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions,
 		return nil, err
 	}
 	info := cons.CachedInfo()
-	if info.NumAckPending == 0 && info.NumRedelivered == 0 && info.Config.AckPolicy == cfg.AckPolicy {
+	lost := held != nil && *held < info.AckFloor.Stream
+	if !lost && info.NumAckPending == 0 && info.NumRedelivered == 0 && info.Config.AckPolicy == cfg.AckPolicy {
 		return j.updateConsumer(ctx, cons, cfg)
 	}
 	// The purge loop must not run while this sink has no cursor.
@@ -317,8 +336,29 @@ func (j *Journal) consumer(ctx context.Context, name string, opt ConsumeOptions,
 	}
 	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
-	j.log.Info("sink resumes after its last acknowledged entry", "consumer", name, "seq", cfg.OptStartSeq)
+	if lost {
+		cfg.OptStartSeq = *held + 1
+		j.warnLost(ctx, name, *held, info.AckFloor.Stream)
+	} else {
+		j.log.Info("sink resumes after its last acknowledged entry", "consumer", name, "seq", cfg.OptStartSeq)
+	}
 	return j.stream.CreateConsumer(ctx, cfg)
+}
+
+// warnLost says that a sink holds less than its consumer acknowledged, and what
+// of it the journal can no longer give back (purged, or past its age cap).
+func (j *Journal) warnLost(ctx context.Context, name string, held, acked uint64) {
+	first := uint64(0)
+	if info, err := j.stream.Info(ctx); err == nil {
+		first = info.State.FirstSeq
+	}
+	if first > held+1 {
+		j.log.Error("THE SINK LOST ENTRIES IT HAD TAKEN (its data directory lost or restored from an older copy): it takes the journal again from what the journal still has; the entries before are no longer in the journal and are missing from this sink",
+			"consumer", name, "sink_holds_up_to", held, "acknowledged_up_to", acked, "journal_starts_at", first, "missing_entries", first-held-1)
+		return
+	}
+	j.log.Warn("the sink holds less than it had taken (its data directory lost or restored from an older copy): it takes the journal again after what it holds",
+		"consumer", name, "sink_holds_up_to", held, "acknowledged_up_to", acked)
 }
 
 // createConsumer creates a consumer; another node creating the same one at the

@@ -227,13 +227,54 @@ func TestDeferredSinkAcknowledgedWhenDurable(t *testing.T) {
 	}
 }
 
+// TestSinkThatLostItsFilesTakesAgain: a sink of its own files (the archive) that
+// holds less than its consumer acknowledged (its data directory lost, the node
+// started again under its name) is given again what the journal still has; a
+// sink without OwnFiles goes on from the consumer's place.
+func TestSinkThatLostItsFilesTakesAgain(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	j := open(t, journal.Config{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	ctx := context.Background()
+	for i := range 6 {
+		if _, err := j.Append(ctx, batch("d", fmt.Sprintf("k%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own := journal.ConsumeOptions{OwnFiles: true}
+	first := &deferred{collector: collector{name: "archive"}}
+	runDeferredWith(t, j, first, own, 6, func() { first.durable.Store(first.got[5].Seq) })
+	// The files are gone: the sink holds nothing, and gets all six again.
+	lost := &deferred{collector: collector{name: "archive"}}
+	runDeferredWith(t, j, lost, own, 6, func() { lost.durable.Store(lost.got[5].Seq) })
+	mu.Lock()
+	text := logs.String()
+	mu.Unlock()
+	if !strings.Contains(text, "the sink holds less than it had taken") || !strings.Contains(text, "acknowledged_up_to=") {
+		t.Errorf("the journal did not say why the sink starts again:\n%s", text)
+	}
+	// Restored from a copy that held four: the last two come again.
+	restored := &deferred{collector: collector{name: "archive"}}
+	restored.durable.Store(lost.got[3].Seq)
+	if got := runDeferredWith(t, j, restored, own, 2, nil); got[0].Message != "line 0 of k4 \x00 ünïcode" {
+		t.Errorf("after a copy of four the sink got %+v", got)
+	}
+}
+
 // runDeferred runs a deferred sink until it holds n records, calls then (if set)
 // with the collector locked, waits a moment for the acknowledgement, and stops.
 func runDeferred(t *testing.T, j *journal.Journal, d *deferred, n int, then func()) []drainpipe.Record {
 	t.Helper()
+	return runDeferredWith(t, j, d, journal.ConsumeOptions{}, n, then)
+}
+
+// runDeferredWith is runDeferred with opt.
+func runDeferredWith(t *testing.T, j *journal.Journal, d *deferred, opt journal.ConsumeOptions, n int, then func()) []drainpipe.Record {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- j.Consume(ctx, d, journal.ConsumeOptions{}) }()
+	go func() { done <- j.Consume(ctx, d, opt) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for len(d.records()) < n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

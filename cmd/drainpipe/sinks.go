@@ -117,7 +117,7 @@ func runSinks(j *journal.Journal, cl *cluster.Cluster, m *members, ss *sinkSet, 
 		// The archive makes the rows of all Writes of up to a second durable at
 		// once (a journal.DeferredSink; see package archive).
 		consume(ctx, j, ss.archive, journal.ConsumeOptions{Consumer: j.ReplicaConsumer(archiveSink, node),
-			MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes, DurablePoll: archive.DurablePoll}, log)
+			MaxMessages: archive.DeliveryMessages, MaxBytes: archive.DeliveryBytes, DurablePoll: archive.DurablePoll, OwnFiles: true}, log)
 	})
 	for _, s := range ss.shared {
 		wg.Go(func() {

@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -241,7 +243,7 @@ func (j *Journal) connect() error {
 	if j.cfg.URL != "" {
 		nc, err := nats.Connect(j.cfg.URL, nats.Name("drainpipe"), nats.MaxReconnects(-1))
 		if err != nil {
-			return fmt.Errorf("connect to nats %s: %w", j.cfg.URL, err)
+			return fmt.Errorf("connect to nats %s: %w", hideCredentials(j.cfg.URL), err)
 		}
 		j.nc = nc
 		return nil
@@ -276,6 +278,23 @@ func (j *Journal) connect() error {
 		j.jsCfg = *cfg
 	}
 	return nil
+}
+
+// hideCredentials is a list of NATS URLs (comma-separated) for messages: the
+// user information of each, a user and password or a token alone, is hidden.
+func hideCredentials(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			parts[i] = "(a URL that does not parse)"
+		case u.User != nil:
+			u.User = nil
+			parts[i] = strings.Replace(u.String(), "://", "://***@", 1)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // maxPending bounds the journal messages published and not yet acknowledged:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -686,4 +687,25 @@ func TestDeferredAcknowledgedSoonAtIdle(t *testing.T) {
 	})
 	cancel()
 	<-done
+}
+
+// TestConnectErrorHidesCredentials: a NATS URL's user information (a password,
+// or a token alone) never appears in the error of a failed connection.
+func TestConnectErrorHidesCredentials(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = journal.Open(context.Background(), journal.Config{URL: "nats://user:hunter2pass@" + addr + ",nats://s3cr3ttoken@" + addr, Shared: true})
+	if err == nil {
+		t.Fatal("connected to nothing")
+	}
+	if msg := err.Error(); strings.Contains(msg, "hunter2pass") || strings.Contains(msg, "s3cr3ttoken") || strings.Contains(msg, "user:") {
+		t.Errorf("the error holds the credentials: %s", msg)
+	} else if !strings.Contains(msg, "nats://***@"+addr) {
+		t.Errorf("the error does not name the server: %s", msg)
+	}
 }

@@ -50,7 +50,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		dup, err := s.cfg.Journal.Append(ctx, b)
 		cancel()
 		if err != nil {
-			s.unavailable(w, err)
+			s.unavailable(w, r, err)
 			return
 		}
 		s.metrics.accepted(drain.App, b, stats, dup)
@@ -223,16 +223,19 @@ func batchKey(k string) string {
 }
 
 // unavailable answers a journal failure with 503, which logplex retries.
-func (s *Server) unavailable(w http.ResponseWriter, err error) {
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", "1")
+	store := s.cfg.StoreName
 	switch {
 	case errors.Is(err, drainpipe.ErrJournalFull):
-		s.reject(w, http.StatusServiceUnavailable, "journal full: the sinks are behind; retry later")
+		s.reject(w, http.StatusServiceUnavailable, store+" full: the sinks are behind; retry later")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		s.reject(w, http.StatusServiceUnavailable, "journal too slow to answer in time; retry")
+		s.reject(w, http.StatusServiceUnavailable, store+" too slow to answer in time; retry")
 	default:
-		s.log.Warn("journal append failed", "err", err)
-		s.reject(w, http.StatusServiceUnavailable, "journal unavailable; retry")
+		// With the request's context: on Lambda, the record then carries the
+		// invocation's request id.
+		s.log.WarnContext(r.Context(), store+" append failed", "err", err)
+		s.reject(w, http.StatusServiceUnavailable, store+" unavailable; retry")
 	}
 }
 

@@ -140,17 +140,20 @@ func TestReceiveJournalTrouble(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name  string
+		store string // Config.StoreName
 		err   error
 		delay time.Duration
 		want  string
 	}{
-		{"full", drainpipe.ErrJournalFull, 0, "journal full"},
-		{"unavailable", errors.New("nats: no servers"), 0, "journal unavailable"},
-		{"slow", nil, time.Minute, "too slow"},
+		{"full", "", drainpipe.ErrJournalFull, 0, "journal full"},
+		{"unavailable", "", errors.New("nats: no servers"), 0, "journal unavailable"},
+		{"slow", "", nil, time.Minute, "journal too slow"},
+		{"lambda unavailable", "CloudWatch", errors.New("throttled"), 0, "CloudWatch unavailable"},
+		{"lambda slow", "CloudWatch", nil, time.Minute, "CloudWatch too slow"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ts := newTestServer(t, nil)
+			ts := newTestServer(t, func(c *httpd.Config) { c.StoreName = tt.store })
 			ts.journal.err, ts.journal.delay = tt.err, tt.delay
 			d, secret := ts.drains.add(t, "myapp")
 			start := time.Now()

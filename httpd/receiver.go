@@ -24,6 +24,8 @@ type Authenticator interface {
 type ReceiverConfig struct {
 	// Journal takes each accepted batch; the answer waits for Append.
 	Journal Journal
+	// StoreName is as in Config.
+	StoreName string
 	// Drains authenticates requests; its Health decides between 401 and 503 for
 	// credentials it does not know, as the server's drain store does.
 	Drains Authenticator
@@ -42,7 +44,7 @@ type ReceiverConfig struct {
 // parses exactly as the server's POST /logs does, and gives the same answers.
 func NewReceiver(cfg ReceiverConfig) http.Handler {
 	s := newServer(Config{
-		Journal: cfg.Journal, Drains: authOnly{cfg.Drains}, MaxBody: cfg.MaxBody, AppendTimeout: cfg.AppendTimeout,
+		Journal: cfg.Journal, StoreName: cfg.StoreName, Drains: authOnly{cfg.Drains}, MaxBody: cfg.MaxBody, AppendTimeout: cfg.AppendTimeout,
 		BodyTimeout: cfg.BodyTimeout, Logger: cfg.Logger, Registerer: cfg.Registerer, Now: cfg.Now,
 	})
 	return http.HandlerFunc(s.receive)

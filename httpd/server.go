@@ -55,6 +55,10 @@ type MetricsHistory interface {
 // Config is what the server needs.
 type Config struct {
 	Journal Journal
+	// StoreName is what Journal stores batches in, as the answers of a failed
+	// append name it: "journal" by default; "CloudWatch" for AWS Lambda, which
+	// has no journal.
+	StoreName string
 	// ParseInPlace lets the records of a logplex body point into the request's
 	// body buffer, which is reused once Append returns, instead of into a copy of
 	// the body (a fifth of the ingest path's allocations). Set it only for a
@@ -147,6 +151,9 @@ func New(cfg Config, ready func() bool) *Server {
 // and the receiver's metrics. NewReceiver, which serves the drain endpoint
 // alone, stops here.
 func newServer(cfg Config) *Server {
+	if cfg.StoreName == "" {
+		cfg.StoreName = "journal"
+	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 8 << 20
 	}

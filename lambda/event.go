@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,8 +42,11 @@ func decodeEvent(raw []byte) (httpEvent, error) {
 	c := in.RequestContext
 	e := httpEvent{version: in.Version, method: c.HTTP.Method, path: in.RawPath, query: in.RawQueryString,
 		host: c.DomainName, sourceIP: c.HTTP.SourceIP, headers: in.Headers, body: in.Body, base64: in.IsBase64Encoded}
-	if e.version != "2.0" || e.method == "" {
+	if e.version != "2.0" {
 		return httpEvent{}, fmt.Errorf("event version %q: drainpipe takes Function URL and API Gateway HTTP API events of payload format 2.0", e.version)
+	}
+	if e.method == "" {
+		return httpEvent{}, errors.New("event of payload format 2.0 without requestContext.http.method: not an HTTP request")
 	}
 	return e, nil
 }

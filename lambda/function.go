@@ -94,6 +94,15 @@ func New(cfg Config) (*Function, error) {
 // returns.
 func (f *Function) Invoke(ctx context.Context, raw json.RawMessage) (Response, error) {
 	if d, ok := ctx.Deadline(); ok {
+		if left := time.Until(d); left <= f.cfg.Margin {
+			// Every batch would be answered 503 unread: say why, where the
+			// operator looks.
+			f.log.ErrorContext(ctx, "the invocation has no time left after the margin: make the function's timeout longer than DRAINPIPE_LAMBDA_MARGIN, or lower the margin",
+				"time_left", left.Round(time.Millisecond).String(), "margin", f.cfg.Margin.String())
+			resp := answer(http.StatusServiceUnavailable, "the function has no time to deliver the batch; retry")
+			resp.Headers["retry-after"] = "1"
+			return resp, nil
+		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-f.cfg.Margin))
 		defer cancel()
@@ -111,7 +120,7 @@ func (f *Function) Invoke(ctx context.Context, raw json.RawMessage) (Response, e
 	f.cfg.Drains.Refresh(ctx)
 	rec := newRecorder()
 	httpd.NewReceiver(httpd.ReceiverConfig{
-		Journal: f.journal, Drains: f.cfg.Drains.For(ctx), MaxBody: f.cfg.MaxBody,
+		Journal: f.journal, StoreName: "CloudWatch", Drains: f.cfg.Drains.For(ctx), MaxBody: f.cfg.MaxBody,
 		AppendTimeout: f.cfg.Timeout, Logger: f.log, Now: f.cfg.Now,
 	}).ServeHTTP(rec, req)
 	resp := rec.response()

@@ -3,6 +3,7 @@ package lambda_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -114,11 +115,15 @@ func TestRefusals(t *testing.T) {
 		{"too large", urlEvent(ok(), body, true), 413},
 		{"bad base64", json.RawMessage(`{"version":"2.0","rawPath":"/logs","isBase64Encoded":true,"body":"@@@","requestContext":{"http":{"method":"POST"}}}`), 400},
 		{"payload 1.0", v1, 400},
+		{"payload 2.0 without its request context", json.RawMessage(`{"version":"2.0","rawPath":"/logs","body":"x"}`), 400},
 		{"not an object", json.RawMessage(`[1,2]`), 400},
 	} {
 		resp := e.invoke(t, 5*time.Second, tc.ev)
 		if resp.StatusCode != tc.want {
 			t.Errorf("%s: %d %q, want %d", tc.name, resp.StatusCode, resp.Body, tc.want)
+		}
+		if strings.HasPrefix(tc.name, "payload 2.0") && !strings.Contains(resp.Body, "without requestContext") {
+			t.Errorf("%s: %q does not say what the event lacks", tc.name, resp.Body)
 		}
 		if tc.want == 401 && resp.Headers["www-authenticate"] == "" {
 			t.Errorf("%s: no WWW-Authenticate", tc.name)
@@ -163,6 +168,26 @@ func TestNotDeliveredIs503(t *testing.T) {
 				t.Errorf("answered after %v, past the deadline (%v) less the margin", took, tc.timeout)
 			}
 		})
+	}
+}
+
+// TestMarginLongerThanTheFunction: a margin that leaves an invocation no time
+// (DRAINPIPE_LAMBDA_MARGIN of 5 s on a function of 3 s) answers 503 and says so
+// in the log, with the request's id, rather than fail every batch in silence.
+func TestMarginLongerThanTheFunction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *lambda.Config) { c.Margin = 5 * time.Second })
+	ctx, cancel := context.WithTimeout(lambdaContext("margin-1"), 3*time.Second)
+	defer cancel()
+	resp, err := e.fn.Invoke(ctx, urlEvent(map[string]string{"authorization": e.basic()}, realistic(t), true))
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["retry-after"] == "" {
+		t.Fatalf("answer %d %q %v, want 503 with Retry-After", resp.StatusCode, resp.Body, err)
+	}
+	l := e.log.String()
+	for _, want := range []string{"no time left after the margin", `"margin":"5s"`, `"request_id":"margin-1"`} {
+		if !strings.Contains(l, want) {
+			t.Errorf("the log does not say %s:\n%s", want, l)
+		}
 	}
 }
 

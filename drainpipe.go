@@ -10,6 +10,7 @@ package drainpipe
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 )
 
@@ -20,7 +21,8 @@ type Record struct {
 	Drain string
 	// App is the Heroku app the drain belongs to.
 	App string
-	// Time is the line's own timestamp, or Received when the line had none that parsed.
+	// Time is the line's own timestamp, or Received when the line had none that parsed
+	// or had one outside KnownTime's range.
 	Time time.Time
 	// Received is when drainpipe accepted the batch that held the line.
 	Received time.Time
@@ -140,3 +142,19 @@ var (
 	// ErrUnavailable means the journal cannot take writes now; senders should retry later.
 	ErrUnavailable = errors.New("journal unavailable")
 )
+
+// The times a record can carry: what int64 nanoseconds since the epoch can count,
+// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// KnownTime reports whether t is a time a record can carry (journal, archive and
+// CloudWatch count in nanoseconds or milliseconds since the epoch in an int64).
+// The zero Time, and any time before 1678 or after 2262, is not: a parser treats
+// such a timestamp as none, and the line as received at its arrival, rather than
+// let it wrap around to another date.
+func KnownTime(t time.Time) bool {
+	return !t.Before(minTime) && !t.After(maxTime)
+}

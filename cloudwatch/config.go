@@ -22,6 +22,9 @@ const (
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultParkBackoffMax = 5 * time.Minute
 	DefaultIdleTimeout    = 30 * time.Minute
+	// DefaultNewGroupsPerMinute: at 10 creations a second, a Write that creates
+	// this many holds its partition for about 2 s.
+	DefaultNewGroupsPerMinute = 20
 )
 
 // Message formats.
@@ -103,6 +106,15 @@ type Config struct {
 	// (--cloudwatch-put-rate, --cloudwatch-create-stream-rate,
 	// --cloudwatch-create-group-rate, --cloudwatch-retention-rate)
 	Rates Rates
+	// NewGroupsPerMinute caps the log groups one drain's lines may have the sink
+	// create: that many at once, and that many more each minute. It applies to a
+	// group template holding {source}, {dyno} or {date}, whose values the sender
+	// chooses (2,000 dyno names in one batch made 2,000 groups, at 10 creations a
+	// second, while every other app of the partition waited). A line whose group
+	// is missing once its drain's budget is spent goes to the drain's overflow
+	// group instead: the template with those placeholders as "_other"
+	// ("/prod/myapp/_other"). Default DefaultNewGroupsPerMinute; negative: no cap.
+	NewGroupsPerMinute int
 	// BackoffMin and BackoffMax bound the retry delay of transient faults.
 	BackoffMin, BackoffMax time.Duration
 	// ParkBackoffMax bounds the delay between attempts to deliver a park.
@@ -129,6 +141,7 @@ func (c Config) withDefaults() Config {
 	c.BackoffMax = orDefault(c.BackoffMax, DefaultBackoffMax)
 	c.ParkBackoffMax = orDefault(c.ParkBackoffMax, DefaultParkBackoffMax)
 	c.IdleTimeout = orDefault(c.IdleTimeout, DefaultIdleTimeout)
+	c.NewGroupsPerMinute = orDefault(c.NewGroupsPerMinute, DefaultNewGroupsPerMinute)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -276,6 +276,9 @@ func (s *Sink) createGroup(ctx context.Context, g *group, made uint64) error {
 	if g.creations() != made {
 		return nil
 	}
+	if !g.mayCreate() {
+		return &permanentError{errOverBudget}
+	}
 	in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g.name)}
 	if s.cfg.KMSKeyID != "" {
 		in.KmsKeyId = aws.String(s.cfg.KMSKeyID)

@@ -17,7 +17,8 @@
 // local archive still holds them.
 //
 // A group failing with a permanent error (AccessDenied, a bad KMS key, revoked
-// credentials) is parked: its lines are appended, in their order, to an fsynced
+// credentials, LimitExceededException when the account is at its log-group quota
+// and the group cannot be created) is parked: its lines are appended, in their order, to an fsynced
 // file in Config.Dir, and retried in the background until the group works again,
 // while the other groups keep flowing. A restart resumes the parks it finds.
 //

@@ -26,11 +26,15 @@ const (
 )
 
 // transientCodes are error codes worth retrying whatever their HTTP status.
+// LimitExceededException is not one: CloudWatch Logs sends it when the account
+// holds as many resources as its quota allows (CreateLogGroup at the log-group
+// quota), which lasts until someone deletes some or raises the quota; rates it
+// answers with ThrottlingException. Retried in place, it held every other group's
+// lines behind one app's; as a permanent error it parks the group.
 var transientCodes = map[string]bool{
 	"ThrottlingException": true, "Throttling": true, "ThrottledException": true,
 	"TooManyRequestsException": true, "RequestLimitExceeded": true, "SlowDown": true,
-	"LimitExceededException": true, "OperationAbortedException": true,
-	"ServiceUnavailableException": true, "ServiceUnavailable": true,
+	"OperationAbortedException": true, "ServiceUnavailableException": true, "ServiceUnavailable": true,
 	"InternalFailure": true, "InternalServerError": true,
 	"RequestTimeout": true, "RequestTimeoutException": true,
 	"PriorRequestNotComplete": true, "ProvisionedThroughputExceededException": true,
@@ -91,7 +95,7 @@ func outcome(err error) string {
 		return "network"
 	}
 	switch code := api.ErrorCode(); {
-	case strings.Contains(code, "Throttl") || code == "LimitExceededException" || httpStatus(err) == 429:
+	case strings.Contains(code, "Throttl") || httpStatus(err) == 429:
 		return "throttled"
 	case code == "ResourceNotFoundException":
 		return "not_found"

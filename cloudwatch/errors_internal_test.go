@@ -35,6 +35,7 @@ func TestClassify(t *testing.T) {
 		{"unknown 503", apiErr(503, "Whatever", ""), kindTransient, "server_error"},
 		{"aborted", apiErr(400, "OperationAbortedException", "conflict"), kindTransient, "client_error"},
 		{"network", fmt.Errorf("dial: %w", errors.New("connection refused")), kindTransient, "network"},
+		{"log group quota", apiErr(400, "LimitExceededException", "Resource limit exceeded."), kindPermanent, "client_error"},
 		{"access denied", apiErr(400, "AccessDeniedException", "no"), kindPermanent, "client_error"},
 		{"bad credentials", apiErr(400, "UnrecognizedClientException", "The security token included in the request is invalid."), kindPermanent, "client_error"},
 		{"bad name", apiErr(400, "InvalidParameterException", "1 validation error detected: Value 'a:b' at 'logStreamName' failed to satisfy constraint"), kindPermanent, "client_error"},

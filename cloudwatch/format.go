@@ -17,10 +17,11 @@ const maxEventBytes = maxBatchBytes - eventOverhead
 // consecutive ones when the line is longer than max bytes. None is empty.
 type formatter func(r *drainpipe.Record, max int) []string
 
-// eventTime is the timestamp a record's events carry: the line's own.
+// eventTime is the timestamp a record's events carry: the line's own, else (none,
+// or one no record can carry) the time it was received.
 func eventTime(r *drainpipe.Record) time.Time {
 	switch {
-	case !r.Time.IsZero():
+	case drainpipe.KnownTime(r.Time):
 		return r.Time
 	case !r.Received.IsZero():
 		return r.Received

@@ -18,6 +18,8 @@ type group struct {
 	retained bool   // retention enforcement queued since start or since creation
 	park     *park  // non-nil while the group fails and its lines wait on disk
 	failure  string // why the group is parked, as a person reads it
+	// budget, once set, is spent by creating the group: a sender chose its name.
+	budget *groupBudget
 
 	// createMu lets one CreateLogGroup of this group be in flight in this process;
 	// made counts the creations done, so a writer whose put found the group missing
@@ -53,6 +55,22 @@ func (g *group) idle(cutoff time.Time) bool {
 		}
 	}
 	return g.park == nil && g.lastUsed.Before(cutoff)
+}
+
+// spends makes creating the group spend b, the budget of the drain whose
+// sender chose its name.
+func (g *group) spends(b *groupBudget) {
+	g.mu.Lock()
+	g.budget = b
+	g.mu.Unlock()
+}
+
+// mayCreate reports whether the group may be created now, spending its budget.
+func (g *group) mayCreate() bool {
+	g.mu.Lock()
+	b := g.budget
+	g.mu.Unlock()
+	return b == nil || b.lim.Allow()
 }
 
 // needsRetention reports, once, that the group's retention is to be enforced.

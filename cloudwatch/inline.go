@@ -9,14 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
-// deliverInline delivers a group's lines with no park to fall back on (Inline):
-// a group that fails for good is an error of this Write, which the caller
-// answers as "not delivered" so that the sender tries again.
-func (s *Sink) deliverInline(ctx context.Context, g *group, d *delivery) error {
-	err := s.deliver(ctx, g, d)
-	if err == nil || ctx.Err() != nil {
-		return ctx.Err()
-	}
+// inlineFailed is what a group that fails for good is with no park to fall back
+// on (Inline): an error of this Write, which the caller answers as "not
+// delivered" so that the sender tries again.
+func (s *Sink) inlineFailed(g *group, d *delivery, err error) error {
 	s.log.Error("cloudwatch group fails; its lines were not delivered",
 		"group", g.name, "lines", len(d.undelivered()), "err", describe(err))
 	return fmt.Errorf("group %s: %w", g.name, err)

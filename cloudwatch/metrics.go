@@ -23,6 +23,7 @@ type metrics struct {
 	calls    *prometheus.CounterVec
 	failing  *prometheus.GaugeVec
 	parked   prometheus.Counter
+	overflow prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -43,6 +44,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "drainpipe_cloudwatch_parked_lines_total",
 			Help: "Lines written to the park of a failing log group, to be delivered once it works.",
 		}),
+		overflow: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drainpipe_cloudwatch_overflow_lines_total",
+			Help: "Lines sent to their drain's overflow group because the drain had created as many log groups as it may for now.",
+		}),
 	}
 	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "drainpipe_sink_retries_total",
@@ -51,7 +56,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		m.rejected = register(reg, m.rejected)
 		retries = register(reg, retries)
-		reg.MustRegister(m.calls, m.failing, m.parked)
+		reg.MustRegister(m.calls, m.failing, m.parked, m.overflow)
 	}
 	m.retries = retries.WithLabelValues(sinkName)
 	for _, r := range []string{reasonTooOld, reasonTooNew, reasonExpired, reasonInvalid} {

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,8 +27,17 @@ type template []templatePart
 
 type templatePart struct {
 	literal string
+	name    string // the placeholder's, with value
 	value   func(r *drainpipe.Record) string
 }
+
+// senderChosen are the placeholders whose values the sender of a line chooses (a
+// drain decides {app} and {drain}), so a template holding one names as many groups
+// as a sender likes.
+var senderChosen = map[string]bool{"source": true, "dyno": true, "date": true}
+
+// overflowValue stands for a sender-chosen value in a drain's overflow group.
+const overflowValue = "_other"
 
 // parseTemplate parses a name template such as "/heroku/{app}".
 func parseTemplate(s string) (template, error) {
@@ -50,7 +60,7 @@ func parseTemplate(s string) (template, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown placeholder {%s}: want {app} {drain} {source} {dyno} or {date}", name)
 		}
-		t = append(t, templatePart{value: f})
+		t = append(t, templatePart{name: name, value: f})
 		s = s[i+j+1:]
 	}
 	if len(t) == 0 {
@@ -82,6 +92,28 @@ func (t template) expand(r *drainpipe.Record) string {
 		}
 	}
 	return b.String()
+}
+
+// overflow is the group a line goes to when its drain may create no more groups
+// now (see Config.NewGroupsPerMinute): the template with each sender-chosen
+// placeholder as "_other" ("/prod/{app}/{dyno}" → "/prod/myapp/_other"). It is ""
+// for a template without one, whose groups are as many as the drains.
+func (t template) overflow(r *drainpipe.Record) string {
+	if !slices.ContainsFunc(t, func(p templatePart) bool { return senderChosen[p.name] }) {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range t {
+		switch {
+		case senderChosen[p.name]:
+			b.WriteString(overflowValue)
+		case p.value != nil:
+			b.WriteString(p.value(r))
+		default:
+			b.WriteString(p.literal)
+		}
+	}
+	return GroupName(b.String())
 }
 
 // GroupName makes s a valid log group name: 1–512 characters of [.-_/#A-Za-z0-9],

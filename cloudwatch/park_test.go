@@ -1,6 +1,7 @@
 package cloudwatch_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,5 +132,61 @@ func TestParkKeepsOtherAppsFlowing(t *testing.T) {
 	e.wantMessages(t, "/heroku/good", day(t0), lines("good", t0, 0, 200))
 	if got := s.Status()["bad"]; !strings.Contains(got, "UnrecognizedClientException") {
 		t.Errorf("status of bad = %q", got)
+	}
+}
+
+// TestParkAtGroupQuota: with the account at its log-group quota, CreateLogGroup
+// answers LimitExceededException for a new app's group, which lasts until groups
+// are deleted: that group is parked and the other apps keep flowing (it was
+// retried inside Write, which then never returned); once there is room, the park
+// is delivered in order. The same holds when every call naming the group answers
+// it (FailGroup).
+func TestParkAtGroupQuota(t *testing.T) {
+	t.Parallel()
+	const limit = "Resource limit exceeded."
+	tests := []struct {
+		name  string
+		fail  func(e *env)
+		clear func(e *env)
+	}{
+		{"account at its quota",
+			func(e *env) { e.emu.SetGroupQuota(len(e.emu.Groups())) },
+			func(e *env) { e.emu.DeleteGroup("/heroku/spare") }},
+		{"every call of the group",
+			func(e *env) { e.emu.FailGroup("/heroku/new", "LimitExceededException", limit) },
+			func(e *env) { e.emu.FailGroup("/heroku/new", "", "") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			s := e.sink(t, nil)
+			t0 := recent()
+			s.write(t, entry(1, slices.Concat(lines("good", t0, 0, 10), lines("spare", t0, 0, 1))...))
+			tt.fail(e)
+
+			var stuck []drainpipe.Record
+			for seq := range 3 {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				n := lines("new", t0, seq*10, 10)
+				stuck = append(stuck, n...)
+				err := s.Write(ctx, []drainpipe.Entry{entry(uint64(seq+2), slices.Concat(n, lines("good", t0, 10+seq*10, 10))...)})
+				cancel()
+				if err != nil {
+					t.Fatalf("write %d: %v (one group's quota error held the others)", seq, err)
+				}
+			}
+			e.wantMessages(t, "/heroku/good", day(t0), lines("good", t0, 0, 40))
+			if got := s.Status()["new"]; got != "parked: LimitExceededException: "+limit {
+				t.Errorf("status of new = %q", got)
+			}
+			if s.metric(t, "drainpipe_cloudwatch_group_failing", "group", "/heroku/new") != 1 {
+				t.Error("group at the quota not failing in metrics")
+			}
+
+			tt.clear(e)
+			eventually(t, "park delivered", func() bool { return s.Status()["new"] == "ok" })
+			e.wantMessages(t, "/heroku/new", day(t0), stuck)
+		})
 	}
 }

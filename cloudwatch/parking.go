@@ -91,9 +91,7 @@ func (s *Sink) drainPark(g *group, waitFirst bool) {
 // it stopped. It reports false when the sink is closing.
 func (s *Sink) deliverChunk(g *group, recs []parkRecord, b *backoff.Backoff) bool {
 	streams := map[string][]event{}
-	for i, r := range recs {
-		streams[r.Stream] = append(streams[r.Stream], event{ts: r.TS, msg: r.Msg, app: r.App, ord: i, line: r.Line})
-	}
+	appendEvents(streams, recs, 0)
 	d := newDelivery(streams)
 	for {
 		err := s.deliver(s.ctx, g, d)

@@ -31,6 +31,7 @@ type Sink struct {
 
 	mu        sync.Mutex
 	groups    map[string]*group
+	budgets   map[string]*groupBudget // by drain
 	lastSweep time.Time
 
 	ctx    context.Context // ends at Close; runs the parks and retention
@@ -61,6 +62,7 @@ func New(cfg Config) (*Sink, error) {
 		sem:       make(chan struct{}, cfg.Concurrency),
 		retention: make(chan *group, 1024),
 		groups:    map[string]*group{},
+		budgets:   map[string]*groupBudget{},
 	}
 	s.groupTmpl, _ = parseTemplate(cfg.GroupTemplate)
 	s.streamTmpl, _ = parseTemplate(cfg.StreamTemplate)
@@ -92,17 +94,16 @@ func (s *Sink) Name() string { return sinkName }
 
 // Write delivers the entries' lines. Groups and streams go concurrently; a group
 // failing with a permanent error has its lines parked on disk and does not hold up
-// the others. Transient faults are retried until ctx ends. Write returns nil once
-// every line is accepted by CloudWatch, counted as rejected, or parked.
+// the others. The lines of a group their drain may not create now go to its
+// overflow group. Transient faults are retried until ctx ends. Write returns nil
+// once every line is accepted by CloudWatch, counted as rejected, or parked.
 func (s *Sink) Write(ctx context.Context, entries []drainpipe.Entry) error {
 	s.sweep(time.Now())
 	work := s.sortOut(entries)
-	errs := make([]error, len(work))
-	var wg sync.WaitGroup
-	for i, w := range work {
-		wg.Go(func() { errs[i] = s.writeGroup(ctx, w) })
+	errs := s.writeGroups(ctx, work)
+	if spilled := s.overflowWork(work); len(spilled) > 0 && ctx.Err() == nil {
+		errs = append(errs, s.writeGroups(ctx, spilled)...)
 	}
-	wg.Wait()
 	if s.cfg.Inline {
 		s.rejects.flush(true) // the summary belongs to this call's log
 	}
@@ -112,20 +113,40 @@ func (s *Sink) Write(ctx context.Context, entries []drainpipe.Entry) error {
 	return errors.Join(errs...)
 }
 
-// writeGroup delivers one group's lines, or parks them.
+// writeGroups delivers groups concurrently and returns each one's error.
+func (s *Sink) writeGroups(ctx context.Context, work []*groupWork) []error {
+	errs := make([]error, len(work))
+	var wg sync.WaitGroup
+	for i, w := range work {
+		wg.Go(func() { errs[i] = s.writeGroup(ctx, w) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// writeGroup delivers one group's lines, parks them, or (when its drain may not
+// create the group now) leaves them in w.spilled for its overflow group.
 func (s *Sink) writeGroup(ctx context.Context, w *groupWork) error {
 	g := s.group(w.name)
 	g.touch(w.apps, time.Now())
-	d := newDelivery(w.streams)
-	if s.cfg.Inline {
-		return s.deliverInline(ctx, g, d)
+	if w.overflow != "" {
+		g.spends(s.budget(w.drain))
 	}
-	if done, err := s.appendToPark(g, d); done {
-		return err
+	d := newDelivery(w.streams)
+	if !s.cfg.Inline {
+		if done, err := s.appendToPark(g, d); done {
+			return err
+		}
 	}
 	err := s.deliver(ctx, g, d)
-	if err == nil || ctx.Err() != nil {
+	switch {
+	case err == nil || ctx.Err() != nil:
 		return ctx.Err()
+	case errors.Is(err, errOverBudget) && w.overflow != "":
+		w.spilled = d.undelivered()
+		return nil
+	case s.cfg.Inline:
+		return s.inlineFailed(g, d, err)
 	}
 	return s.parkGroup(g, d.undelivered(), err)
 }

@@ -438,3 +438,71 @@ func TestOneGroupCreationPerProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestNewGroupsCapped: a template with {dyno} names a group per dyno, and the
+// sender chooses dyno names. One batch of 200 names creates the drain's budget of
+// groups (NewGroupsPerMinute) and sends the rest of its lines to the drain's
+// overflow group, counted and not lost; another drain's groups are not held up
+// or charged, and groups that already exist cost nothing. (200 creations, at 10
+// a second, held the partition for 20 s.)
+func TestNewGroupsCapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.sink(t, func(c *cloudwatch.Config) {
+		c.GroupTemplate = "/prod/{app}/{dyno}"
+		c.NewGroupsPerMinute = 5
+	})
+	t0 := recent()
+	noisy := lines("noisy", t0, 0, 200)
+	for i := range noisy {
+		noisy[i].Dyno = fmt.Sprintf("run.%d", i)
+	}
+	s.write(t, entry(1, noisy...))
+	s.write(t, entry(2, lines("quiet", t0, 0, 3)...))
+	e.wantMessages(t, "/prod/quiet/web.1", day(t0), lines("quiet", t0, 0, 3))
+
+	var (
+		own      []string
+		overflow int
+	)
+	for _, grp := range e.emu.Groups() {
+		switch g := grp.Name; {
+		case g == "/prod/noisy/_other":
+			overflow = len(e.messages(g, day(t0)))
+		case strings.HasPrefix(g, "/prod/noisy/run."):
+			own = append(own, g)
+			if n := len(e.messages(g, day(t0))); n != 1 {
+				t.Errorf("%s holds %d events, want 1", g, n)
+			}
+		}
+	}
+	slices.Sort(own)
+	if len(own) != 5 || overflow != 195 {
+		t.Fatalf("%d groups of their own and %d lines in the overflow group, want 5 and 195", len(own), overflow)
+	}
+	if got := e.emu.Calls()["CreateLogGroup"]; got != 7 {
+		t.Errorf("%d CreateLogGroup calls, want 7 (5 dynos, the overflow group, quiet's)", got)
+	}
+	if got := s.metric(t, "drainpipe_cloudwatch_overflow_lines_total"); got != 195 {
+		t.Errorf("overflow lines counted: %v, want 195", got)
+	}
+
+	// The budget is spent, yet lines of groups that exist still go to them.
+	again := lines("noisy", t0, 200, 2)
+	for i := range again {
+		again[i].Dyno, again[i].Message = strings.TrimPrefix(own[i], "/prod/noisy/"), "again"
+	}
+	s.write(t, entry(3, again...))
+	var got []string
+	for _, g := range e.emu.Groups() {
+		for _, m := range e.messages(g.Name, day(t0)) {
+			if strings.Contains(m, "again") {
+				got = append(got, g.Name)
+			}
+		}
+	}
+	slices.Sort(got)
+	if want := own[:2]; !slices.Equal(got, want) {
+		t.Errorf("lines of existing groups went to %v, want %v", got, want)
+	}
+}

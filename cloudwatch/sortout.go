@@ -11,6 +11,12 @@ type groupWork struct {
 	name    string
 	streams map[string][]event
 	apps    map[string]bool
+	// drain is the drain of the group's first line, whose budget creating the
+	// group spends when overflow is set: the group the lines go to instead when
+	// the budget is spent ("" for a group that is no sender's choice).
+	drain, overflow string
+	// spilled holds the lines that are to go to overflow.
+	spilled []parkRecord
 }
 
 // sortOut names the group and stream of every line and formats its events, keeping
@@ -20,7 +26,7 @@ func (s *Sink) sortOut(entries []drainpipe.Entry) []*groupWork {
 		work      []*groupWork
 		byName    = map[string]*groupWork{}
 		overrides = map[string]template{}
-		names     = map[nameKey][2]string{} // group and stream of each kind of line
+		names     = map[nameKey][3]string{} // group, stream and overflow group of each kind of line
 		ord       int
 	)
 	for _, e := range entries {
@@ -37,13 +43,17 @@ func (s *Sink) sortOut(entries []drainpipe.Entry) []*groupWork {
 				key := nameKey{r.Drain, r.App, r.Source, r.Dyno, utcDay(ts)}
 				n, ok := names[key]
 				if !ok {
-					n = [2]string{GroupName(s.groupTemplate(r.Drain, overrides).expand(&r)), StreamName(s.streamTmpl.expand(&r))}
+					t := s.groupTemplate(r.Drain, overrides)
+					n = [3]string{GroupName(t.expand(&r)), StreamName(s.streamTmpl.expand(&r)), t.overflow(&r)}
+					if n[2] == n[0] || s.cfg.NewGroupsPerMinute < 0 {
+						n[2] = ""
+					}
 					names[key] = n
 				}
 				name, stream := n[0], n[1]
 				w := byName[name]
 				if w == nil {
-					w = &groupWork{name: name, streams: map[string][]event{}, apps: map[string]bool{}}
+					w = &groupWork{name: name, streams: map[string][]event{}, apps: map[string]bool{}, drain: r.Drain, overflow: n[2]}
 					byName[name] = w
 					work = append(work, w)
 				}

@@ -25,9 +25,17 @@ import (
 // Version 1 bodies (written before records had attributes) have no attrs; they are
 // still read, because a journal written by an older drainpipe is delivered after an
 // upgrade.
+//
+// flags: bit 0 malformed; bit 1 (added later, in either version) "no time": the
+// record's Time is the zero Time, or one int64 nanoseconds cannot count (before 1678,
+// after 2262), and decodes as the zero Time, which sinks read as "use Received";
+// time ns is then 0. Messages written before the bit existed never set it.
 const codecVersion = 2
 
-const flagMalformed = 1
+const (
+	flagMalformed = 1
+	flagNoTime    = 2
+)
 
 // errCorrupt reports a journal message that does not decode; it never happens unless
 // the store is damaged, and the consumer then stops rather than skip lines silently.
@@ -76,8 +84,14 @@ func appendRecord(dst []byte, r *drainpipe.Record) []byte {
 	if r.Malformed {
 		flags |= flagMalformed
 	}
+	var ns int64
+	if drainpipe.KnownTime(r.Time) {
+		ns = r.Time.UnixNano()
+	} else {
+		flags |= flagNoTime // UnixNano would wrap it around to another date
+	}
 	dst = append(dst, flags)
-	dst = binary.AppendVarint(dst, r.Time.UnixNano())
+	dst = binary.AppendVarint(dst, ns)
 	dst = binary.AppendVarint(dst, int64(r.Priority))
 	dst = appendString(dst, r.Host)
 	dst = appendString(dst, r.Source)
@@ -163,6 +177,9 @@ func (d *decoder) record(r *drainpipe.Record, b *drainpipe.Batch, version byte) 
 	r.Drain, r.App, r.Received = b.Drain, b.App, b.Received
 	r.Malformed = flags&flagMalformed != 0
 	r.Time = time.Unix(0, d.varint()).UTC()
+	if flags&flagNoTime != 0 {
+		r.Time = time.Time{}
+	}
 	r.Priority = int(d.varint())
 	r.Host = d.str()
 	r.Source = d.str()

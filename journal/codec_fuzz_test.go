@@ -22,6 +22,7 @@ func FuzzDecodeBatches(f *testing.F) {
 	if v1, err := os.ReadFile("testdata/batch-v1.bin"); err == nil {
 		f.Add(v1)
 	}
+	f.Add(appendBatch(nil, &drainpipe.Batch{Records: []drainpipe.Record{{Message: "no time"}}}))
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {

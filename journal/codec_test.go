@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -71,5 +72,43 @@ func TestCodecReadsVersion1(t *testing.T) {
 	}
 	if r := got[0].Records[1]; r.Dyno != "router" || r.Message != "at=info" || r.Priority != -1 {
 		t.Fatalf("second record %+v", r)
+	}
+}
+
+// TestCodecTimesOutOfRange: a record time that int64 nanoseconds cannot count (or
+// the zero Time) decodes as the zero Time, which sinks read as "use Received",
+// never as a date it wrapped around to; the edges of the range stay exact.
+func TestCodecTimesOutOfRange(t *testing.T) {
+	received := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   time.Time
+		want time.Time
+	}{
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Time{}},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Time{}},
+		{"zero", time.Time{}, time.Time{}},
+		{"just after 2262", time.Unix(0, math.MaxInt64).Add(time.Nanosecond), time.Time{}},
+		{"just before 1678", time.Unix(0, math.MinInt64).Add(-time.Nanosecond), time.Time{}},
+		{"last nanosecond", time.Unix(0, math.MaxInt64), time.Unix(0, math.MaxInt64).UTC()},
+		{"first nanosecond", time.Unix(0, math.MinInt64), time.Unix(0, math.MinInt64).UTC()},
+		{"epoch", time.Unix(0, 0), time.Unix(0, 0).UTC()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := drainpipe.Batch{Drain: "d_1", App: "app", Received: received,
+				Records: []drainpipe.Record{{Time: tt.in, Priority: 190, Message: "x", Malformed: true}}}
+			got, err := decodeBatches(appendBatch(nil, &b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got[0].Records[0]
+			if !r.Time.Equal(tt.want) || r.Time.IsZero() != tt.want.IsZero() {
+				t.Errorf("time %v decodes as %v, want %v", tt.in, r.Time, tt.want)
+			}
+			if !r.Malformed || r.Message != "x" || !r.Received.Equal(received) {
+				t.Errorf("other fields changed: %+v", r)
+			}
+		})
 	}
 }

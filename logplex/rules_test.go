@@ -66,6 +66,10 @@ func TestFramingRules(t *testing.T) {
 		{"counted frame not RFC 5424", "6 hello\n" + okBody, []line{bad("hello\n"), ok}, logplex.Stats{Frames: 2, Malformed: 1}},
 		{"bad timestamp is not malformed", frame("<13>1 - host app web.1 - no time\n"),
 			[]line{{Source: "app", Message: "no time"}}, logplex.Stats{Frames: 1, BadTimestamps: 1}},
+		{"year 9999 is no time", frame("<13>1 9999-12-31T23:59:59Z host app web.1 - far\n"),
+			[]line{{Source: "app", Message: "far"}}, logplex.Stats{Frames: 1, BadTimestamps: 1}},
+		{"year 1 is no time", frame("<13>1 0001-01-01T00:00:00Z host app web.1 - early\n"),
+			[]line{{Source: "app", Message: "early"}}, logplex.Stats{Frames: 1, BadTimestamps: 1}},
 		{"invalid UTF-8 escaped in malformed", "-\xff\n", []line{bad(`-\xff`)}, logplex.Stats{Frames: 1, Malformed: 1}},
 	}
 	for _, tt := range tests {
@@ -81,6 +85,9 @@ func TestFramingRules(t *testing.T) {
 			for _, r := range recs {
 				if !r.Received.Equal(received) || r.Malformed && (r.Priority != -1 || !r.Time.Equal(received)) {
 					t.Errorf("record %+v: want Received stamped, and Priority -1 and Time = Received when malformed", r)
+				}
+				if st.BadTimestamps > 0 && !r.Time.Equal(received) {
+					t.Errorf("record %+v: a timestamp that is no time gives Time = Received", r)
 				}
 			}
 		})

@@ -20,7 +20,8 @@
 //     heroku.process.type; else the <part> of a "heroku-<part>" service name.
 //   - Host is the first of host.name, host.id, cloud.availability_zone, cloud.region.
 //   - Time is the record's timestamp, else its observed timestamp, else the time
-//     the request was received.
+//     the request was received. A timestamp past 2262 (over 2^63-1 nanoseconds)
+//     counts as unset, rather than wrap around to a time before 1970.
 //   - Priority is facility local7 (local3 for Source heroku, as logplex's own lines)
 //     with the severity number mapped to syslog's severity (TRACE and DEBUG 7, INFO
 //     6, INFO2-4 5, WARN 4, ERROR 3, FATAL 2, FATAL3 1, FATAL4 0), or read from the

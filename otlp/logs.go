@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -89,15 +90,24 @@ func addScope(f *fields, scope pcommon.InstrumentationScope) {
 	f.addMap(scope.Attributes(), "otel.scope.")
 }
 
-// recordTime is the first of ts and observed that is set, else received.
+// recordTime is the first of ts and observed that is a time, else received.
 func recordTime(ts, observed pcommon.Timestamp, received time.Time) time.Time {
-	switch {
-	case ts != 0:
-		return ts.AsTime()
-	case observed != 0:
-		return observed.AsTime()
+	if t, ok := timeOf(ts); ok {
+		return t
+	}
+	if t, ok := timeOf(observed); ok {
+		return t
 	}
 	return received
+}
+
+// timeOf is ts as a time; false when it is unset, or past 2262 (more nanoseconds
+// than an int64 counts), which AsTime would wrap around to a time before 1970.
+func timeOf(ts pcommon.Timestamp) (time.Time, bool) {
+	if ts == 0 || uint64(ts) > math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return ts.AsTime(), true
 }
 
 func trimNewline(s string) string {

@@ -1,6 +1,7 @@
 package otlp_test
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -77,6 +78,24 @@ func TestLogRecords(t *testing.T) {
 		},
 		want: drainpipe.Record{Time: received, Priority: 23*8 + 4, Source: "app", Dyno: "worker.2", Message: "slow",
 			Attrs: []drainpipe.Attr{{Key: "severity_text", Value: "warning"}}},
+	}, {
+		name:     "timestamps past 2262: unset, never wrapped to 1969",
+		resource: []string{"service.instance.id", "worker.2"},
+		fill: func(lr plog.LogRecord) {
+			lr.SetTimestamp(pcommon.Timestamp(math.MaxUint64))
+			lr.SetObservedTimestamp(pcommon.Timestamp(1 << 63))
+			lr.Body().SetStr("far")
+		},
+		want: drainpipe.Record{Time: received, Priority: -1, Source: "app", Dyno: "worker.2", Message: "far"},
+	}, {
+		name:     "a timestamp past 2262, a good observed time",
+		resource: []string{"service.instance.id", "worker.2"},
+		fill: func(lr plog.LogRecord) {
+			lr.SetTimestamp(pcommon.Timestamp(math.MaxUint64))
+			lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(sent))
+			lr.Body().SetStr("observed")
+		},
+		want: drainpipe.Record{Time: sent, Priority: -1, Source: "app", Dyno: "worker.2", Message: "observed"},
 	}, {
 		name:     "structured body: JSON text plus fields, attributes win a clash",
 		resource: []string{"heroku.process.type", "web"},

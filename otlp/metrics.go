@@ -156,10 +156,7 @@ func (mc *metricContext) emit(p *metrics.Point, attrs pcommon.Map, start, ts pco
 		labels = append(labels, drainpipe.Attr{Key: k, Value: v.AsString()})
 	}
 	p.Labels = metrics.FormatLabels(labels)
-	p.Start = time.Time{}
-	if start != 0 {
-		p.Start = start.AsTime()
-	}
+	p.Start, _ = timeOf(start)
 	p.Stream = mc.stream(p)
 	if err := p.Validate(); err != nil {
 		mc.out.reject(err)

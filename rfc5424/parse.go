@@ -22,7 +22,8 @@ type Options struct {
 //
 // The header is read strictly: "<PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP
 // PROCID SP MSGID", PRI at most 191, each field one or more printable ASCII characters.
-// Time is in UTC. A timestamp that is "-" or does not parse leaves Time at opt.Received
+// Time is in UTC. A timestamp that is "-", does not parse, or lies outside the years
+// 1678 to 2262 that a record can carry (drainpipe.KnownTime) leaves Time at opt.Received
 // and the record valid. With opt.StructuredData the field after MSGID is STRUCTURED-DATA when it is "-"
 // or a run of "[...]" elements, and otherwise taken to be the start of the message.
 //

@@ -107,6 +107,14 @@ func TestParseTimestamps(t *testing.T) {
 		{"2022-06-13 14:52:23Z", time.Time{}},
 		{"0000-01-01T00:00:00+01:00", time.Time{}},
 		{"Jun 13 14:52:23", time.Time{}},
+		// Outside what a record can carry (int64 nanoseconds): no time, not a wrapped date.
+		{"9999-12-31T23:59:59Z", time.Time{}},
+		{"0001-01-01T00:00:00Z", time.Time{}},
+		{"1677-09-21T00:12:43.145224191Z", time.Time{}},
+		{"2262-04-11T23:47:16.854775808Z", time.Time{}},
+		{"2262-04-11T23:47:16-00:01", time.Time{}},
+		{"1677-09-21T00:12:44Z", time.Date(1677, 9, 21, 0, 12, 44, 0, time.UTC)},
+		{"2262-04-11T23:47:16.854775807Z", time.Date(2262, 4, 11, 23, 47, 16, 854775807, time.UTC)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ts, func(t *testing.T) {

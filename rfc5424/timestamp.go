@@ -1,12 +1,18 @@
 package rfc5424
 
-import "time"
+import (
+	"time"
+
+	"github.com/drainpipe/drainpipe"
+)
 
 // parseTimestamp reads an RFC 3339 timestamp ("2006-01-02T15:04:05.999999999Z07:00",
 // any number of fraction digits, any offset) without time.Parse, which would allocate
-// and is several times slower on the hot path. The result is in UTC, and within the
-// years 0 to 9999 that RFC 3339 can write. Fraction digits
-// past the ninth are ignored.
+// and is several times slower on the hot path. The result is in UTC, and a time a
+// record can carry (drainpipe.KnownTime: 1678 to 2262, which RFC 3339's years 0 to
+// 9999 go beyond): another is no time, as a timestamp that does not parse, rather
+// than one that wraps around to another date. Fraction digits past the ninth are
+// ignored.
 func parseTimestamp(s string) (time.Time, bool) {
 	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' ||
 		(s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' {
@@ -48,8 +54,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	t = t.Add(-time.Duration(offset) * time.Second)
-	// An offset can carry a time out of the four-digit years that RFC 3339 can write.
-	if t.Year() < 0 || t.Year() > 9999 {
+	if !drainpipe.KnownTime(t) {
 		return time.Time{}, false
 	}
 	return t, true

@@ -6,7 +6,8 @@
 // limits, the same error codes and texts, the same partial acceptance of batches.
 //
 // Beyond the service it offers what a test needs: inspection (Events, Groups,
-// Calls), outside interference (DeleteGroup, FailGroup, RejectAccessKey) and
+// Calls), outside interference (DeleteGroup, FailGroup, RejectAccessKey,
+// SetGroupQuota) and
 // injected faults (SetFaults), plus Listen and Close to make the service
 // unreachable and reachable again with its state intact.
 //
@@ -75,6 +76,9 @@
 //	Down                                 ServiceUnavailableException, HTTP 503, "Service Unavailable"
 //	nextSequenceToken                    a fresh 56-digit number per accepted request
 //	ARNs                                 region from the request's credential scope, account 123456789012
-//	OperationAbortedException,           never sent: requests are serialized, and there is no
-//	LimitExceededException               group-count quota
+//	OperationAbortedException            never sent: requests are serialized
+//	LimitExceededException               CreateLogGroup only, once SetGroupQuota's count of groups is
+//	                                     held (checked after "already exists"): HTTP 400,
+//	                                     "Resource limit exceeded." (the service's text for its other
+//	                                     resource quotas; for log groups unconfirmed)
 package cwlemu

@@ -32,6 +32,14 @@ func streamNotFound() *apiError {
 	return clientError("ResourceNotFoundException", "The specified log stream does not exist.")
 }
 
+// limitExceeded is the answer of an operation that would take the account past a
+// quota of resources (its log groups). The text is the one the service gives for
+// its other resource quotas (subscription filters); for CreateLogGroup it is
+// unconfirmed.
+func limitExceeded() *apiError {
+	return clientError("LimitExceededException", "Resource limit exceeded.")
+}
+
 func serialization(err error) *apiError {
 	return clientError("SerializationException", fmt.Sprintf("Unable to parse request body: %v", err))
 }

@@ -42,6 +42,16 @@ func (s *Server) FailGroup(group, code, message string) {
 	s.failing[group] = clientError(code, message)
 }
 
+// SetGroupQuota makes the account hold at most n log groups, as the service's
+// per-account, per-region quota does: at the quota, CreateLogGroup answers
+// LimitExceededException "Resource limit exceeded." (HTTP 400) until groups are
+// deleted or the quota is raised. Groups already past it are kept. 0 removes it.
+func (s *Server) SetGroupQuota(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groupQuota = n
+}
+
 // RejectAccessKey makes requests signed with the access key id answer
 // UnrecognizedClientException, as for revoked credentials; "" clears the list.
 func (s *Server) RejectAccessKey(id string) {

@@ -147,6 +147,42 @@ func TestFailGroup(t *testing.T) {
 }
 
 // outcomes puts n times and returns one letter per answer: . ok, T throttled, S server error.
+// TestGroupQuota: at the account's log-group quota CreateLogGroup answers
+// LimitExceededException, and only it (puts and streams of existing groups go
+// on); "already exists" still wins, and deleting a group makes room again.
+func TestGroupQuota(t *testing.T) {
+	t.Parallel()
+	srv, c := start(t, cwlemu.Options{})
+	ctx := context.Background()
+	setup(t, c, "a", "web")
+	setup(t, c, "b")
+	srv.SetGroupQuota(2)
+	create := func(name string) error {
+		_, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(name)})
+		return err
+	}
+	err := create("c")
+	var limit *types.LimitExceededException
+	if !errors.As(err, &limit) {
+		t.Fatalf("create past the quota: err = %v, want LimitExceededException", err)
+	}
+	wantAPIError(t, err, "LimitExceededException", "Resource limit exceeded.")
+	wantAPIError(t, create("a"), "ResourceAlreadyExistsException", "The specified log group already exists")
+	put(t, c, "a", "web", events(now))
+	if _, err := c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("b"), LogStreamName: aws.String("web")}); err != nil {
+		t.Errorf("stream of an existing group at the quota: %v", err)
+	}
+	srv.DeleteGroup("b")
+	if err := create("c"); err != nil {
+		t.Errorf("create once a group is deleted: %v", err)
+	}
+	wantAPIError(t, create("d"), "LimitExceededException", "Resource limit exceeded.")
+	srv.SetGroupQuota(0)
+	if err := create("d"); err != nil {
+		t.Errorf("create without a quota: %v", err)
+	}
+}
+
 func outcomes(t *testing.T, c *cloudwatchlogs.Client, n int) string {
 	t.Helper()
 	var b strings.Builder
@@ -308,11 +344,13 @@ func TestReset(t *testing.T) {
 	setup(t, c, "app", "web")
 	srv.SetFaults(cwlemu.Faults{Down: true})
 	srv.FailGroup("x", "AccessDeniedException", "no")
+	srv.SetGroupQuota(1)
 	srv.Reset()
 	if len(srv.Groups()) != 0 || len(srv.Calls()) != 0 {
 		t.Errorf("after Reset: groups %v, calls %v", srv.Groups(), srv.Calls())
 	}
 	setup(t, c, "x", "web")
+	setup(t, c, "y")
 }
 
 func TestLatency(t *testing.T) {

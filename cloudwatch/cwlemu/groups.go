@@ -48,6 +48,9 @@ func (s *Server) createLogGroup(c *call, in *createLogGroupInput) (any, *apiErro
 	if s.groups[in.LogGroupName] != nil {
 		return nil, clientError("ResourceAlreadyExistsException", "The specified log group already exists")
 	}
+	if s.groupQuota > 0 && len(s.groups) >= s.groupQuota {
+		return nil, limitExceeded()
+	}
 	s.groups[in.LogGroupName] = &group{
 		name:     in.LogGroupName,
 		region:   c.region,

@@ -47,6 +47,7 @@ type Server struct {
 	rng        *rand.Rand
 	failing    map[string]*apiError
 	rejectKeys map[string]bool
+	groupQuota int // log groups the account may hold; 0: no quota
 	counter    uint64
 
 	lis awsemu.Listener

@@ -130,8 +130,8 @@ func (s *Server) DeleteGroup(name string) {
 	delete(s.groups, name)
 }
 
-// Reset forgets every group, call count, fault, failing group and rejected key,
-// and restarts the fault randomness from the seed. A listener stays open.
+// Reset forgets every group, call count, fault, failing group, rejected key and
+// group quota, and restarts the fault randomness from the seed. A listener stays open.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,6 +141,7 @@ func (s *Server) Reset() {
 	s.rng = newRand(s.seed)
 	s.failing = map[string]*apiError{}
 	s.rejectKeys = map[string]bool{}
+	s.groupQuota = 0
 }
 
 // nextID returns a fresh 56-digit number, the shape of the service's event ids and

@@ -187,8 +187,8 @@ func (s *Sink) putInvalid(ctx context.Context, g *group, stream string, evs []ev
 	}
 	if len(evs) == 1 {
 		s.log.Warn("cloudwatch refused an event", "group", g.name, "stream", stream, "err", describe(cause))
-		s.reject(reasonInvalid, evs[0])
-		s.rejects.flush(false)
+		s.reject(ctx, reasonInvalid, evs[0])
+		s.rejects.flush(ctx, false)
 		return nil
 	}
 	half := len(evs) / 2
@@ -221,10 +221,10 @@ func (s *Sink) accepted(ctx context.Context, g *group, evs []event, info *types.
 	reason := rejectedReasons(len(evs), info)
 	for i := range evs {
 		if r := reason(i); r != "" {
-			s.reject(r, evs[i])
+			s.reject(ctx, r, evs[i])
 		}
 	}
-	s.rejects.flush(false)
+	s.rejects.flush(ctx, false)
 	if s.cfg.RetentionDays != 0 && g.needsRetention() {
 		if s.cfg.Inline {
 			s.retainInline(ctx, g)
@@ -239,9 +239,9 @@ func (s *Sink) accepted(ctx context.Context, g *group, evs []event, info *types.
 }
 
 // reject counts a line the service will never store.
-func (s *Sink) reject(reason string, e event) {
+func (s *Sink) reject(ctx context.Context, reason string, e event) {
 	if s.cfg.Inline {
-		s.keepRejected(reason, e)
+		s.keepRejected(ctx, reason, e)
 	}
 	if !e.line {
 		return // the rest of a split line: counted with its first event

@@ -12,8 +12,8 @@ import (
 // inlineFailed is what a group that fails for good is with no park to fall back
 // on (Inline): an error of this Write, which the caller answers as "not
 // delivered" so that the sender tries again.
-func (s *Sink) inlineFailed(g *group, d *delivery, err error) error {
-	s.log.Error("cloudwatch group fails; its lines were not delivered",
+func (s *Sink) inlineFailed(ctx context.Context, g *group, d *delivery, err error) error {
+	s.log.ErrorContext(ctx, "cloudwatch group fails; its lines were not delivered",
 		"group", g.name, "lines", len(d.undelivered()), "err", describe(err))
 	return fmt.Errorf("group %s: %w", g.name, err)
 }
@@ -39,8 +39,9 @@ func (s *Sink) retainInline(ctx context.Context, g *group) {
 
 // keepRejected writes a line CloudWatch refused, whole, to the log (Inline): with
 // no archive beside the sink, the process's own log is the only place left to
-// keep it. A line split into several events is logged part by part.
-func (s *Sink) keepRejected(reason string, e event) {
-	s.log.Warn("cloudwatch refused a line", "reason", reason, "app", e.app,
+// keep it. A line split into several events is logged part by part. With ctx,
+// on Lambda the record carries the invocation's request id.
+func (s *Sink) keepRejected(ctx context.Context, reason string, e event) {
+	s.log.WarnContext(ctx, "cloudwatch refused a line", "reason", reason, "app", e.app,
 		"time", time.UnixMilli(e.ts).UTC(), "continued", !e.line, "line", e.msg)
 }

@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"slices"
@@ -83,7 +84,8 @@ func (l *rejectLog) add(reason, app string, ts int64) {
 
 // flush logs the lines recorded since the last summary, if it is time to (or
 // always, with force).
-func (l *rejectLog) flush(force bool) {
+// flush logs the summary, with ctx (on Lambda: the invocation's request id).
+func (l *rejectLog) flush(ctx context.Context, force bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.counts) == 0 || !force && !l.limit.Allow() {
@@ -95,7 +97,7 @@ func (l *rejectLog) flush(force bool) {
 		"apps", slices.Sorted(maps.Keys(l.apps)),
 		"oldest", time.UnixMilli(l.oldest).UTC(), "newest", time.UnixMilli(l.newest).UTC(),
 	}
-	l.log.Warn(l.hint, attrs...)
+	l.log.WarnContext(ctx, l.hint, attrs...)
 	clear(l.counts)
 	clear(l.apps)
 	l.oldest, l.newest = 0, 0

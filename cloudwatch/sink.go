@@ -105,7 +105,7 @@ func (s *Sink) Write(ctx context.Context, entries []drainpipe.Entry) error {
 		errs = append(errs, s.writeGroups(ctx, spilled)...)
 	}
 	if s.cfg.Inline {
-		s.rejects.flush(true) // the summary belongs to this call's log
+		s.rejects.flush(ctx, true) // the summary belongs to this call's log
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -146,7 +146,7 @@ func (s *Sink) writeGroup(ctx context.Context, w *groupWork) error {
 		w.spilled = d.undelivered()
 		return nil
 	case s.cfg.Inline:
-		return s.inlineFailed(g, d, err)
+		return s.inlineFailed(ctx, g, d, err)
 	}
 	return s.parkGroup(g, d.undelivered(), err)
 }
@@ -196,7 +196,7 @@ func (s *Sink) Status() map[string]string {
 func (s *Sink) Close() error {
 	s.cancel()
 	s.wg.Wait()
-	s.rejects.flush(true)
+	s.rejects.flush(context.Background(), true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error

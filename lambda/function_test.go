@@ -308,13 +308,21 @@ func TestRefusedLinesInTheLog(t *testing.T) {
 	e := newEnv(t, nil)
 	old := time.Now().AddDate(-1, 0, 0).UTC().Format("2006-01-02T15:04:05.000000+00:00")
 	msg := "<190>1 " + old + " host app web.1 - a line from last year\n"
-	resp := e.invoke(t, 5*time.Second, urlEvent(map[string]string{"authorization": e.basic()}, []byte(fmt.Sprintf("%d %s", len(msg), msg)), true))
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("answer %d %q", resp.StatusCode, resp.Body)
+	ctx, cancel := context.WithTimeout(lambdaContext("refused-1"), 5*time.Second)
+	defer cancel()
+	resp, err := e.fn.Invoke(ctx, urlEvent(map[string]string{"authorization": e.basic()}, []byte(fmt.Sprintf("%d %s", len(msg), msg)), true))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("answer %d %q %v", resp.StatusCode, resp.Body, err)
 	}
 	l := e.log.String()
 	if !strings.Contains(l, `"msg":"cloudwatch refused a line","reason":"too_old","app":"myapp"`) ||
 		!strings.Contains(l, `app[web.1]: a line from last year`) || !strings.Contains(l, `"too_old":1`) {
 		t.Errorf("the refused line is not in the function's log:\n%s", l)
+	}
+	// The line and the summary are the request's: found with its id.
+	for _, line := range strings.Split(strings.TrimSpace(l), "\n") {
+		if strings.Contains(line, "refused") && !strings.Contains(line, `"request_id":"refused-1"`) {
+			t.Errorf("a record of the request without its id: %s", line)
+		}
 	}
 }

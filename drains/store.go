@@ -219,34 +219,109 @@ func (s *Store) Add(ctx context.Context, dr drainpipe.Drain) (drainpipe.Drain, b
 		existing, err := s.lookupApp(ctx, dr.App)
 		return existing, false, err
 	}
-	if err := s.put(ctx, dr); err != nil {
+	if err := s.put(ctx, dr, 0); err != nil {
 		_ = s.kv.Delete(ctx, appKeyPrefix+dr.App)
 		return drainpipe.Drain{}, false, err
 	}
 	return dr, true, nil
 }
 
-// Update replaces a stored drain (its Heroku registration, its overrides). A Heroku
-// drain token that another drain holds is refused with drainpipe.ErrConflict: the
-// token is how syslog lines find their drain, so it must name one.
-func (s *Store) Update(ctx context.Context, dr drainpipe.Drain) error {
-	old, ok := s.Drain(dr.ID)
-	if !ok {
-		return fmt.Errorf("update drain %s: %w", dr.ID, drainpipe.ErrNotFound)
-	}
-	oldToken, newToken := herokuToken(old), herokuToken(dr)
-	if newToken != oldToken && newToken != "" {
-		if err := s.claimToken(ctx, newToken, dr.ID); err != nil {
+// Update replaces a stored drain (its Heroku registration, its overrides). It reads
+// the drain from the bucket and writes it back only if no one changed it meanwhile
+// (retrying a few times if someone did), so two nodes updating one drain at once
+// lose neither change.
+//
+// A drain has at most one Heroku registration in its life: once it has one, an
+// update that names another Heroku drain (another token) is refused with a
+// *HerokuRegisteredError (which matches drainpipe.ErrConflict), because the one
+// recorded still delivers (a syslog drain's lines would become "unknown token", an
+// HTTPS drain registered by drainpipe would be left on Heroku by `drains remove`).
+// An update naming the same token keeps it (learning Heroku's id of it when only its
+// token was known), and one with no registration leaves the recorded one in place.
+// A Heroku drain token that another drain holds is refused with
+// drainpipe.ErrConflict: the token is how syslog lines find their drain, so it must
+// name one.
+func (s *Store) Update(ctx context.Context, dr drainpipe.Drain) (err error) {
+	var claimed string // a token this call claimed: released if the drain does not get it
+	defer func() {
+		if err != nil && claimed != "" {
+			_ = s.kv.Delete(ctx, tokenKey(claimed))
+		}
+	}()
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		old, rev, err := s.stored(ctx, dr.ID)
+		if err != nil {
 			return err
 		}
-	}
-	if err := s.put(ctx, dr); err != nil {
+		next, err := withRegistration(old, dr)
+		if err != nil {
+			return err
+		}
+		if t := herokuToken(next); t != "" && t != herokuToken(old) {
+			if err := s.claimToken(ctx, t, dr.ID); err != nil {
+				return err
+			}
+			claimed = t
+		}
+		err = s.put(ctx, next, rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) && attempt < attempts {
+			continue // changed by another node meanwhile: decide again on what it stored
+		}
 		return err
 	}
-	if oldToken != "" && oldToken != newToken {
-		_ = s.kv.Delete(ctx, tokenKey(oldToken)) // a stale claim only costs a lookup later
+}
+
+// stored reads the drain with the given id from the bucket, with its revision.
+func (s *Store) stored(ctx context.Context, id string) (drainpipe.Drain, uint64, error) {
+	e, err := s.kv.Get(ctx, drainKeyPrefix+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return drainpipe.Drain{}, 0, fmt.Errorf("update drain %s: %w", id, drainpipe.ErrNotFound)
+	} else if err != nil {
+		return drainpipe.Drain{}, 0, fmt.Errorf("update drain %s: %w", id, err)
 	}
-	return nil
+	var dr drainpipe.Drain
+	if err := json.Unmarshal(e.Value(), &dr); err != nil {
+		return drainpipe.Drain{}, 0, fmt.Errorf("decode drain %s: %w", id, err)
+	}
+	return dr, e.Revision(), nil
+}
+
+// HerokuRegisteredError refuses to give a drain that has a Heroku registration
+// another one. It matches drainpipe.ErrConflict.
+type HerokuRegisteredError struct {
+	// App is the drain's app.
+	App string
+	// Current is the registration the drain has.
+	Current drainpipe.HerokuDrain
+	// Asked is the registration that was refused.
+	Asked drainpipe.HerokuDrain
+}
+
+func (e *HerokuRegisteredError) Error() string {
+	return fmt.Sprintf("the drain of app %s has Heroku drain %s already, so %s is refused: a drain has one Heroku registration (remove the drain to give it another)",
+		e.App, e.Current.Token, e.Asked.Token)
+}
+
+// Unwrap makes the error match drainpipe.ErrConflict.
+func (e *HerokuRegisteredError) Unwrap() error { return drainpipe.ErrConflict }
+
+// withRegistration is dr with the Heroku registration that old's may become (see
+// Update), or the error refusing it.
+func withRegistration(old, dr drainpipe.Drain) (drainpipe.Drain, error) {
+	if old.Heroku == nil {
+		return dr, nil
+	}
+	cur := *old.Heroku
+	switch {
+	case dr.Heroku == nil:
+	case dr.Heroku.Token != cur.Token:
+		return dr, &HerokuRegisteredError{App: old.App, Current: cur, Asked: *dr.Heroku}
+	case cur.ID == "":
+		cur.ID = dr.Heroku.ID
+	}
+	dr.Heroku = &cur
+	return dr, nil
 }
 
 func herokuToken(d drainpipe.Drain) string {
@@ -297,12 +372,19 @@ func tokenTaken(token string, holder drainpipe.Drain) error {
 	return fmt.Errorf("the Heroku drain token %s belongs to the drain of app %s already: %w", token, holder.App, drainpipe.ErrConflict)
 }
 
-func (s *Store) put(ctx context.Context, dr drainpipe.Drain) error {
+// put stores dr: over whatever is stored when rev is 0, else only over revision rev
+// (an error matching jetstream.ErrKeyRevisionMismatch when it is not the latest).
+func (s *Store) put(ctx context.Context, dr drainpipe.Drain, rev uint64) error {
 	data, err := json.Marshal(dr)
 	if err != nil {
 		return fmt.Errorf("encode drain: %w", err)
 	}
-	if _, err := s.kv.Put(ctx, drainKeyPrefix+dr.ID, data); err != nil {
+	if rev == 0 {
+		_, err = s.kv.Put(ctx, drainKeyPrefix+dr.ID, data)
+	} else {
+		_, err = s.kv.Update(ctx, drainKeyPrefix+dr.ID, data, rev)
+	}
+	if err != nil {
 		return fmt.Errorf("store drain: %w", err)
 	}
 	s.remember(dr) // visible on this node at once, not when the watch catches up

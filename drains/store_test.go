@@ -156,7 +156,7 @@ func TestHerokuTokenNamesOneDrain(t *testing.T) {
 	}
 
 	// Setting the same token again on its own drain is fine; once appc lets it go
-	// (a new token, or its removal) appb may have it.
+	// (its removal) appb may have it.
 	if err := n.ds.Update(ctx, c); err != nil {
 		t.Fatalf("same token on its own drain again: %v", err)
 	}
@@ -168,6 +168,90 @@ func TestHerokuTokenNamesOneDrain(t *testing.T) {
 	}
 	if got, _ := n.ds.ByHerokuToken(token); got.App != "appb" {
 		t.Fatalf("token names %q, want appb", got.App)
+	}
+}
+
+// TestHerokuRegistrationIsKept: a drain has one Heroku registration: another
+// token is refused (the one recorded still delivers: its syslog lines must keep
+// finding the drain), on this node and on one whose cache has not seen the
+// registration yet; the same token again keeps it (learning Heroku's id), and an
+// update of something else (the CloudWatch group) leaves it in place.
+func TestHerokuRegistrationIsKept(t *testing.T) {
+	t.Parallel()
+	const t1, t2 = "d.11111111-1111-4111-8111-111111111111", "d.22222222-2222-4222-8222-222222222222"
+	tests := []struct {
+		name     string
+		current  drainpipe.HerokuDrain
+		update   *drainpipe.HerokuDrain // nil: an update of the CloudWatch group only
+		otherCfg bool                   // update through another node that has not seen the registration
+		want     drainpipe.HerokuDrain  // the registration stored afterwards
+		refused  bool
+	}{
+		{"another token, registered by drainpipe", drainpipe.HerokuDrain{ID: "h-1", Token: t1}, &drainpipe.HerokuDrain{Token: t2}, false, drainpipe.HerokuDrain{ID: "h-1", Token: t1}, true},
+		{"another token, recorded by token", drainpipe.HerokuDrain{Token: t1}, &drainpipe.HerokuDrain{Token: t2}, false, drainpipe.HerokuDrain{Token: t1}, true},
+		{"another token, through another node", drainpipe.HerokuDrain{Token: t1}, &drainpipe.HerokuDrain{ID: "h-2", Token: t2}, true, drainpipe.HerokuDrain{Token: t1}, true},
+		{"the same token", drainpipe.HerokuDrain{ID: "h-1", Token: t1}, &drainpipe.HerokuDrain{Token: t1}, false, drainpipe.HerokuDrain{ID: "h-1", Token: t1}, false},
+		{"the same token, with Heroku's id", drainpipe.HerokuDrain{Token: t1}, &drainpipe.HerokuDrain{ID: "h-1", Token: t1}, false, drainpipe.HerokuDrain{ID: "h-1", Token: t1}, false},
+		{"the group only", drainpipe.HerokuDrain{ID: "h-1", Token: t1}, nil, false, drainpipe.HerokuDrain{ID: "h-1", Token: t1}, false},
+		{"the group only, through another node", drainpipe.HerokuDrain{ID: "h-1", Token: t1}, nil, true, drainpipe.HerokuDrain{ID: "h-1", Token: t1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			n := openNode(t, t.TempDir())
+			d, _ := newDrain(t, "s")
+			add(t, n.ds, d)
+			via := n.ds
+			if tt.otherCfg {
+				other, err := drains.Open(ctx, drains.Config{JetStream: n.j.JetStream()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				via = other
+			}
+			before, _ := via.Drain(d.ID) // what the updating node knows: no registration yet on another node
+			reg := d
+			reg.Heroku = &tt.current
+			if err := n.ds.Update(ctx, reg); err != nil {
+				t.Fatalf("record the registration: %v", err)
+			}
+			if !tt.otherCfg {
+				before, _ = via.Drain(d.ID)
+			}
+			upd := before
+			upd.Heroku = tt.update
+			upd.CloudWatchGroup = "/other/x"
+			err := via.Update(ctx, upd)
+			var regErr *drains.HerokuRegisteredError
+			if tt.refused != errors.As(err, &regErr) || tt.refused != errors.Is(err, drainpipe.ErrConflict) || (!tt.refused && err != nil) {
+				t.Fatalf("update: %v, want refused %v", err, tt.refused)
+			}
+			if tt.refused && (regErr.Current.Token != t1 || regErr.App != "s") {
+				t.Fatalf("refusal %+v, want it to name t1 and the app", regErr)
+			}
+			views := []*drains.Store{n.ds}
+			if !tt.refused {
+				views = append(views, via) // a refusal changes nothing there; its watch may lag
+			}
+			for _, view := range views {
+				got, _ := view.ByHerokuToken(t1)
+				if got.ID != d.ID || got.Heroku == nil || *got.Heroku != tt.want {
+					t.Fatalf("the drain of t1 is %+v, want %s with registration %+v", got, d.ID, tt.want)
+				}
+				if _, ok := view.ByHerokuToken(t2); ok {
+					t.Fatal("t2 names a drain")
+				}
+			}
+			// t2 was not claimed: another drain may have it.
+			o, _ := newDrain(t, "other")
+			add(t, n.ds, o)
+			o.Heroku = &drainpipe.HerokuDrain{Token: t2}
+			if err := n.ds.Update(ctx, o); err != nil {
+				t.Fatalf("t2 on another drain: %v", err)
+			}
+		})
 	}
 }
 

@@ -188,6 +188,17 @@ func TestErrors(t *testing.T) {
 		is:   []error{heroku.ErrConflict},
 		text: "Heroku reported a conflict on app \"myapp\" (409 conflict): The app is being transferred.",
 	}, {
+		// A proxy's or Heroku's text reaches the user's terminal: its control
+		// characters are escaped as Go quotes them, never sent.
+		name: "control characters in Heroku's text",
+		setup: func(t *testing.T, e *env) {
+			e.emu.AddApp("myapp")
+			e.emu.SetFail(1, http.StatusConflict, "con\x1b[2Jflict", "The app\x1b]0;pwned\a is \u202ebeing\u0085 transferred.")
+		},
+		call: createCall("myapp", drainURL),
+		is:   []error{heroku.ErrConflict},
+		text: `Heroku reported a conflict on app "myapp" (409 con\x1b[2Jflict): The app\x1b]0;pwned\a is \u202ebeing transferred.`, // NEL is whitespace: collapsed
+	}, {
 		name: "429 exhausted",
 		setup: func(t *testing.T, e *env) {
 			e.emu.AddApp("myapp")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/drainpipe/drainpipe"
@@ -94,7 +95,7 @@ func (e *Error) Is(target error) bool {
 // code is "404 not_found", or "404" and the status text when Heroku gave no id.
 func (e *Error) code() string {
 	if e.ID != "" {
-		return fmt.Sprintf("%d %s", e.Status, e.ID)
+		return fmt.Sprintf("%d %s", e.Status, escapeControls(e.ID))
 	}
 	return fmt.Sprintf("%d %s", e.Status, strings.ToLower(http.StatusText(e.Status)))
 }
@@ -105,12 +106,35 @@ func (e *Error) appMissing() bool {
 	return strings.Contains(strings.ToLower(e.Message), "app")
 }
 
+// detail is ": " and Heroku's message, its control characters escaped: it is
+// printed to a terminal, where an ESC from a proxy's answer could retitle or clear it.
 func (e *Error) detail() string {
 	if e.Message == "" {
 		return ""
 	}
-	return ": " + e.Message
+	return ": " + escapeControls(e.Message)
 }
+
+// escapeControls is s with every character that is not printable (C0 and C1
+// controls, DEL, bidi controls) written as Go quotes it (\x1b, \u202e); the rest,
+// quotes and backslashes included, stays as it is.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r) // '\x1b'
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool { return r != ' ' && !strconv.IsPrint(r) }
 
 func (e *Error) onApp() string {
 	if e.App == "" {

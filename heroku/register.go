@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/drainpipe/drainpipe"
 )
@@ -26,7 +27,9 @@ type Registration struct {
 	// App is the Heroku app, and the drain's app.
 	App string
 	// URL is what Heroku is to deliver to: the drain's HTTPS URL with its secret,
-	// or drainpipe's syslog+tls:// (or syslog://) address.
+	// or drainpipe's syslog+tls:// (or syslog://) address. Empty means the drain's
+	// own HTTPS URL, which cannot be given to Heroku again (its secret is not
+	// stored): only a registration that delivers to an http(s) URL is it.
 	URL string
 	// New says the drain was made for this registration, so a registration that
 	// fails removes it again.
@@ -43,18 +46,52 @@ type Registered struct {
 	Created bool
 }
 
+// RegisteredError refuses a registration for a drain that has another one: a
+// drainpipe drain records one Heroku drain, and the one it records still delivers
+// (or, gone from Heroku, is still what drainpipe knows the drain's lines by).
+type RegisteredError struct {
+	// App is the drain's app.
+	App string
+	// Current is the drain's registration.
+	Current drainpipe.HerokuDrain
+	// CurrentURL is where Heroku delivers Current (any password redacted, control
+	// characters escaped); empty when Heroku no longer has it.
+	CurrentURL string
+	// Gone says Heroku no longer has Current.
+	Gone bool
+	// URL is the address asked for (any password redacted), empty for the drain's
+	// own HTTPS URL.
+	URL string
+}
+
+func (e *RegisteredError) Error() string {
+	want := "the drain's HTTPS URL"
+	if e.URL != "" {
+		want = e.URL
+	}
+	if e.Gone {
+		return fmt.Sprintf("the drain of %s is recorded as Heroku drain %s, which Heroku no longer has, so %s is not registered", e.App, e.Current.Token, want)
+	}
+	by := ""
+	if e.Current.ID == "" {
+		by = " (added by you, recorded with --heroku-token)"
+	}
+	return fmt.Sprintf("the drain of %s is registered already as Heroku drain %s%s, which delivers to %s, not to %s", e.App, e.Current.Token, by, e.CurrentURL, want)
+}
+
 // Register makes sure Heroku delivers reg.App's logs to reg.URL, and records that
-// registration with drainpipe's drain. A drain that is registered already (and
-// still on Heroku) is left as it is. Nothing half-made is left behind: when Heroku
-// refuses, a drain made for this registration is removed again; when the
-// registration cannot be recorded, the Heroku drain this call added is deleted too.
+// registration with drainpipe's drain. A drain registered already to reg.URL (and
+// still on Heroku) is left as it is; a drain that has another registration is
+// refused with a *RegisteredError, before Heroku is changed. Nothing half-made is
+// left behind: when Heroku refuses, a drain made for this registration is removed
+// again; when the registration cannot be recorded, the Heroku drain this call added
+// is deleted too.
 func (c *Client) Register(ctx context.Context, drains Drains, reg Registration) (Registered, error) {
-	if reg.Current != nil && reg.Current.ID != "" {
-		if _, err := c.LogDrain(ctx, reg.App, reg.Current.ID); err == nil {
-			return Registered{Drain: *reg.Current}, nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return Registered{}, err
+	if reg.Current != nil {
+		if err := c.sameRegistration(ctx, reg); err != nil {
+			return Registered{}, undo(ctx, drains, reg, err)
 		}
+		return Registered{Drain: *reg.Current}, nil
 	}
 	if reg.URL == "" {
 		return Registered{}, undo(ctx, drains, reg, ErrNoURL)
@@ -73,6 +110,37 @@ func (c *Client) Register(ctx context.Context, drains Drains, reg Registration) 
 		return Registered{}, undo(ctx, drains, reg, err)
 	}
 	return Registered{Drain: hd.Ref(), Created: created}, nil
+}
+
+// sameRegistration is nil when reg.Current is on Heroku and delivers to reg.URL,
+// ErrNoURL when Heroku no longer has it and there is no URL to give it again, and
+// otherwise the *RegisteredError refusing reg.
+func (c *Client) sameRegistration(ctx context.Context, reg Registration) error {
+	refused := &RegisteredError{App: reg.App, Current: *reg.Current, URL: redact(reg.URL)}
+	ref := reg.Current.ID
+	if ref == "" {
+		ref = reg.Current.Token // a drain the user added, recorded by its token
+	}
+	ld, err := c.LogDrain(ctx, reg.App, ref)
+	switch {
+	case errors.Is(err, ErrNotFound) && reg.URL == "":
+		return ErrNoURL
+	case errors.Is(err, ErrNotFound):
+		refused.Gone = true
+		return refused
+	case err != nil:
+		return err
+	case ld.URL == reg.URL, reg.URL == "" && isHTTP(ld.URL):
+		return nil
+	}
+	refused.CurrentURL = escapeControls(redact(ld.URL)) // Heroku's text, for a terminal
+	return refused
+}
+
+// isHTTP says whether raw is an http:// or https:// URL.
+func isHTTP(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http")
 }
 
 // undo removes a drain made for a registration that failed, and returns cause.

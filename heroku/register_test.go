@@ -162,3 +162,79 @@ func TestUnregisterAndCheck(t *testing.T) {
 		t.Fatalf("IsRegistered after removal = %v, %v", ok, err)
 	}
 }
+
+// TestRegisterKeepsTheRegistration: a drain registered already is left as it is
+// only when its Heroku drain delivers where it is asked to; otherwise Register
+// refuses with a *RegisteredError naming both, and changes nothing on either side
+// (audit 2026-11-29: `--heroku --syslog` on an HTTPS-registered drain said
+// "Heroku already had it").
+func TestRegisterKeepsTheRegistration(t *testing.T) {
+	t.Parallel()
+	const syslogURL, otherSyslog = "syslog+tls://logs.example.com:6514", "syslog+tls://other.example.com:6514"
+	tests := []struct {
+		name     string
+		heroku   string // the URL of the drain's current Heroku drain
+		byToken  bool   // recorded by its token only (--heroku-token)
+		gone     bool   // Heroku no longer has it
+		url      string // asked for; empty for the drain's own HTTPS URL
+		wantErr  error  // nil: kept as it is
+		wantSaid []string
+	}{
+		{"HTTPS drain, asked the same", httpsDrain, false, false, "", nil, nil},
+		{"syslog drain, asked the same", syslogURL, false, false, syslogURL, nil, nil},
+		{"by token, asked the same", syslogURL, true, false, syslogURL, nil, nil},
+		{"HTTPS drain, asked syslog", httpsDrain, false, false, syslogURL, &heroku.RegisteredError{},
+			[]string{"https://d_abc:xxxxx@logs.example.com/logs", syslogURL}},
+		{"syslog drain, asked another syslog", syslogURL, false, false, otherSyslog, &heroku.RegisteredError{}, []string{syslogURL, otherSyslog}},
+		{"syslog drain, asked HTTPS", syslogURL, false, false, "", &heroku.RegisteredError{}, []string{syslogURL, "the drain's HTTPS URL"}},
+		{"by token, asked another syslog", syslogURL, true, false, otherSyslog, &heroku.RegisteredError{}, []string{"--heroku-token", otherSyslog}},
+		{"gone, asked syslog", syslogURL, false, true, otherSyslog, &heroku.RegisteredError{}, []string{"no longer has"}},
+		{"gone, no URL to give again", httpsDrain, false, true, "", heroku.ErrNoURL, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{})
+			e.emu.AddApp("myapp")
+			hd, err := e.client.CreateLogDrain(t.Context(), "myapp", tt.heroku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			current := hd.Ref()
+			if tt.byToken {
+				current.ID = ""
+			}
+			if tt.gone {
+				if _, err := e.client.DeleteLogDrain(t.Context(), "myapp", hd.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := e.emu.Drains("myapp")
+			ds := newFakeDrains()
+			res, err := e.client.Register(t.Context(), ds, heroku.Registration{App: "myapp", URL: tt.url, Current: &current})
+			var refused *heroku.RegisteredError
+			switch {
+			case tt.wantErr == nil && (err != nil || res.Created || res.Drain != current):
+				t.Fatalf("Register = %+v, %v; want the current registration kept", res, err)
+			case tt.wantErr == heroku.ErrNoURL && !errors.Is(err, heroku.ErrNoURL):
+				t.Fatalf("Register: %v, want ErrNoURL", err)
+			case tt.wantErr != nil && tt.wantErr != heroku.ErrNoURL && !errors.As(err, &refused):
+				t.Fatalf("Register = %+v, %v; want a *RegisteredError", res, err)
+			}
+			if refused != nil && (refused.Current != current || refused.Gone != tt.gone) {
+				t.Errorf("refusal %+v, want it to name %+v (gone %v)", refused, current, tt.gone)
+			}
+			for _, w := range tt.wantSaid {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if after := e.emu.Drains("myapp"); len(after) != len(before) {
+				t.Errorf("Heroku had %d drains, has %d: a refusal changed Heroku", len(before), len(after))
+			}
+			if len(ds.registered) != 0 || len(ds.removed) != 0 {
+				t.Errorf("drainpipe's side changed: registered %v, removed %v", ds.registered, ds.removed)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -89,7 +90,10 @@ func (s *Server) removeDrain(w http.ResponseWriter, r *http.Request) {
 }
 
 // setHeroku records the drain's registration on Heroku (made by the CLI with the
-// user's own Heroku API key, which the server never sees).
+// user's own Heroku API key, which the server never sees). A drain has one
+// registration: the same one again is a no-op, another one is a 409 saying how to
+// change it (the one recorded still delivers, so replacing it would lose its lines
+// or leave it behind on Heroku).
 func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.drainOf(w, r)
 	if !ok {
@@ -100,6 +104,16 @@ func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "request body: want {\"id\": \"...\", \"token\": \"d.<uuid>\"}")
 		return
 	}
+	if d.Heroku != nil {
+		if d.Heroku.Token != h.Token {
+			writeError(w, http.StatusConflict, herokuRegistered(d, h))
+			return
+		}
+		if d.Heroku.ID != "" || h.ID == "" {
+			s.writeDrain(w, r, d) // the registration it has: nothing to store
+			return
+		}
+	}
 	d.Heroku = &h
 	if err := s.cfg.Drains.Update(r.Context(), d); errors.Is(err, drainpipe.ErrConflict) {
 		writeError(w, http.StatusConflict, err.Error())
@@ -109,6 +123,18 @@ func (s *Server) setHeroku(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeDrain(w, r, d)
+}
+
+// herokuRegistered refuses to give d, registered on Heroku already, registration h.
+func herokuRegistered(d drainpipe.Drain, h drainpipe.HerokuDrain) string {
+	cur := d.Heroku.Token
+	how := "made by drainpipe, so `drainpipe drains remove " + d.App + "` removes it on Heroku too"
+	if d.Heroku.ID == "" {
+		how = "recorded with --heroku-token, so remove it on Heroku yourself: heroku drains:remove " + cur + " -a " + d.App
+	}
+	return fmt.Sprintf("the drain of %s is registered already as Heroku drain %s (%s), so %s is refused: a drain has one Heroku registration, "+
+		"and the one it has still delivers. To change it, remove the drain first (`drainpipe drains remove %s`), then add it again with the new one",
+		d.App, cur, how, h.Token, d.App)
 }
 
 // writeDrain answers with d as the admin API shows it (without its secret).

@@ -101,6 +101,60 @@ func TestAdminHerokuTokenTaken(t *testing.T) {
 	}
 }
 
+// TestAdminHerokuRegistrationKept: a drain has one Heroku registration. The same
+// one again is a no-op (keeping what was stored); another is a 409 naming the one
+// it has and how to change it, and leaves it in place (its lines keep finding the
+// drain; `drains remove` still removes it on Heroku).
+func TestAdminHerokuRegistrationKept(t *testing.T) {
+	t.Parallel()
+	const t1, t2 = "d.11111111-1111-4111-8111-111111111111", "d.22222222-2222-4222-8222-222222222222"
+	tests := []struct {
+		name      string
+		current   string // the registration recorded first
+		put       string
+		code      int
+		wantSaid  []string // in a 409's sentence
+		wantAfter drainpipe.HerokuDrain
+	}{
+		{"same registration again", `{"id": "h-1", "token": "` + t1 + `"}`, `{"id": "h-1", "token": "` + t1 + `"}`, 200, nil, drainpipe.HerokuDrain{ID: "h-1", Token: t1}},
+		{"same token, by token only", `{"id": "h-1", "token": "` + t1 + `"}`, `{"token": "` + t1 + `"}`, 200, nil, drainpipe.HerokuDrain{ID: "h-1", Token: t1}},
+		{"another token over drainpipe's", `{"id": "h-1", "token": "` + t1 + `"}`, `{"token": "` + t2 + `"}`, 409,
+			[]string{t1, t2, "drainpipe drains remove s", "removes it on Heroku too"}, drainpipe.HerokuDrain{ID: "h-1", Token: t1}},
+		{"another token over the user's", `{"token": "` + t1 + `"}`, `{"token": "` + t2 + `"}`, 409,
+			[]string{t1, t2, "drainpipe drains remove s", "heroku drains:remove " + t1 + " -a s"}, drainpipe.HerokuDrain{Token: t1}},
+		{"a drainpipe registration over the user's", `{"token": "` + t1 + `"}`, `{"id": "h-2", "token": "` + t2 + `"}`, 409,
+			[]string{t1, t2}, drainpipe.HerokuDrain{Token: t1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, nil)
+			ts.drains.add(t, "s")
+			if resp, text := do(t, "PUT", ts.url+"/api/drains/s/heroku", tt.current, admin()); resp.StatusCode != 200 {
+				t.Fatalf("first registration: %d %s", resp.StatusCode, text)
+			}
+			resp, text := do(t, "PUT", ts.url+"/api/drains/s/heroku", tt.put, admin())
+			if resp.StatusCode != tt.code {
+				t.Fatalf("PUT %s: %d %s, want %d", tt.put, resp.StatusCode, text, tt.code)
+			}
+			for _, w := range tt.wantSaid {
+				if !strings.Contains(text, w) {
+					t.Errorf("answer %s does not say %q", text, w)
+				}
+			}
+			if tt.code == 200 {
+				var d api.Drain
+				if err := json.Unmarshal([]byte(text), &d); err != nil || d.Heroku == nil || *d.Heroku != tt.wantAfter {
+					t.Errorf("answer %s, want the registration %+v", text, tt.wantAfter)
+				}
+			}
+			if d, _ := ts.drains.ByApp("s"); d.Heroku == nil || *d.Heroku != tt.wantAfter {
+				t.Errorf("stored registration %+v, want %+v", d.Heroku, tt.wantAfter)
+			}
+		})
+	}
+}
+
 // TestAdminSinkStatus: each drain shows each sink's status: ok, or its lag and
 // last error, and what the sink says of the app.
 func TestAdminSinkStatus(t *testing.T) {

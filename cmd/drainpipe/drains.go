@@ -107,6 +107,14 @@ func drainsAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("register %s on Heroku: %w", a.app, err)
 		}
 	}
+	// The drain as it was, to say what --cloudwatch-group changes; best effort, as
+	// only the message needs it (a new app has none).
+	var before *api.Drain
+	if *a.group != "" {
+		if prev, err := c.Drain(ctx, a.app); err == nil {
+			before = &prev
+		}
+	}
 	d, err := c.AddDrain(ctx, api.AddDrainRequest{App: a.app, CloudWatchGroup: *a.group})
 	if err != nil {
 		return fmt.Errorf("add drain: %w", err)
@@ -121,6 +129,7 @@ func drainsAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("register %s on Heroku: %w", a.app, err)
 		}
 	case a.syslogByToken:
+		created = d.Heroku == nil || d.Heroku.Token != *a.token // else recorded already: nothing changes
 		if d, err = recordToken(ctx, c, d, *a.token); err != nil {
 			return err
 		}
@@ -132,7 +141,26 @@ func drainsAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return writeJSON(stdout, d)
 	}
 	printAdded(stdout, d, a, created)
+	printGroup(stdout, d, before, *a.group)
 	return nil
+}
+
+// printGroup says what --cloudwatch-group did to a drain that existed already.
+func printGroup(w io.Writer, d api.Drain, before *api.Drain, group string) {
+	if group == "" || !d.Existing {
+		return
+	}
+	const after = "The CloudWatch sink sends its lines there from now on; lines it sent before stay where they are."
+	switch {
+	case before == nil:
+		fmt.Fprintf(w, "Its CloudWatch group is now %s. %s\n", d.CloudWatchGroup, after)
+	case before.CloudWatchGroup == group:
+		fmt.Fprintf(w, "Its CloudWatch group is %s already: nothing changed.\n", group)
+	case before.CloudWatchGroup == "":
+		fmt.Fprintf(w, "Changed its CloudWatch group to %s (it was the server's --cloudwatch-group template). %s\n", group, after)
+	default:
+		fmt.Fprintf(w, "Changed its CloudWatch group from %s to %s. %s\n", before.CloudWatchGroup, group, after)
+	}
 }
 
 // registerOnHeroku registers d on Heroku: its HTTPS URL (which holds the secret,
@@ -149,11 +177,35 @@ func registerOnHeroku(ctx context.Context, hc *heroku.Client, c *api.Client, d a
 	if errors.Is(err, heroku.ErrNoURL) {
 		return d, false, fmt.Errorf("%s already has drain %s, whose secret is not stored, so its URL cannot be given to Heroku again: run `drainpipe drains remove %s`, then add it again with --heroku", d.App, d.ID, d.App)
 	}
+	var other *heroku.RegisteredError
+	if errors.As(err, &other) {
+		return d, false, fmt.Errorf("%w. A drain has one Heroku registration, so nothing was changed: to change it, run `drainpipe drains remove %s`%s, then `drainpipe drains add %s --heroku%s`",
+			err, d.App, removalOnHeroku(other), d.App, syslogFlag(*a.syslog))
+	}
 	if err != nil {
 		return d, false, err
 	}
 	d.Heroku = &res.Drain
 	return d, res.Created, nil
+}
+
+// removalOnHeroku says what `drains remove` does with the registration that
+// refused another one.
+func removalOnHeroku(e *heroku.RegisteredError) string {
+	switch {
+	case e.Gone:
+		return ""
+	case e.Current.ID == "":
+		return fmt.Sprintf(" and remove Heroku drain %s, which you added, with `heroku drains:remove %s -a %s`", e.Current.Token, e.Current.Token, e.App)
+	}
+	return fmt.Sprintf(" (it removes Heroku drain %s too)", e.Current.Token)
+}
+
+func syslogFlag(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return " --syslog " + addr
 }
 
 // recordToken records the Heroku drain token of a syslog drain the user made; a
@@ -202,6 +254,9 @@ func printAdded(w io.Writer, d api.Drain, a addFlags, created bool) {
 			how = "Heroku already had it"
 		}
 		fmt.Fprintf(w, "%s: %s, as drain %s.\nLines whose HOSTNAME is %s are stored for %s.\n", *a.syslog, how, d.Heroku.Token, d.Heroku.Token, d.App)
+		return
+	case a.syslogByToken && !created:
+		fmt.Fprintf(w, "%s's drain has Heroku drain token %s already: nothing changed. Syslog lines whose HOSTNAME is %s are stored for %s.\n", d.App, d.Heroku.Token, d.Heroku.Token, d.App)
 		return
 	case a.syslogByToken:
 		fmt.Fprintf(w, "Recorded Heroku drain token %s for %s: syslog lines whose HOSTNAME is %s are stored for %s.\n", d.Heroku.Token, d.App, d.Heroku.Token, d.App)
@@ -269,19 +324,22 @@ func printDrains(w io.Writer, ds []api.Drain) error {
 		if d.LastLine != nil {
 			last = d.LastLine.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, d.DroppedByHeroku, last, herokuColumn(d), sinksColumn(d.Sinks))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", d.App, d.ID, d.Lines, d.Malformed, d.DroppedByHeroku, last, tableCell(herokuColumn(d)), sinksColumn(d.Sinks))
 	}
 	return tw.Flush()
 }
 
-// sinksColumn prints sink statuses as "cloudwatch=ok", sorted by sink.
+// sinksColumn prints sink statuses as "cloudwatch=ok", sorted by sink. A status
+// may hold a store's error (CloudWatch's, a disk's): its control characters, TAB
+// included, are escaped (tableCell), so it can neither drive the terminal nor
+// break the table.
 func sinksColumn(m map[string]string) string {
 	if len(m) == 0 {
 		return "-"
 	}
 	var parts []string
 	for k, v := range m {
-		parts = append(parts, k+"="+v)
+		parts = append(parts, tableCell(k+"="+v))
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, " ")

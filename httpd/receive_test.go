@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,6 +166,29 @@ func TestReceiveJournalTrouble(t *testing.T) {
 				t.Fatalf("answered after %v: the append timeout (200 ms here) was not applied", took)
 			}
 		})
+	}
+}
+
+// TestHealthzWhenJournalLost: a journal lost under the process (Config.Live)
+// fails /healthz with the reason, so that a supervisor restarts it.
+func TestHealthzWhenJournalLost(t *testing.T) {
+	t.Parallel()
+	var lost atomic.Pointer[error]
+	ts := newTestServer(t, func(c *httpd.Config) {
+		c.Live = func() error {
+			if e := lost.Load(); e != nil {
+				return *e
+			}
+			return nil
+		}
+	})
+	if resp, text := do(t, "GET", ts.url+"/healthz", "", nil); resp.StatusCode != 200 {
+		t.Fatalf("/healthz before: %d %q", resp.StatusCode, text)
+	}
+	err := errors.New("the journal's stream DRAINPIPE_LOGS is gone from the NATS servers")
+	lost.Store(&err)
+	if resp, text := do(t, "GET", ts.url+"/healthz", "", nil); resp.StatusCode != 503 || !strings.Contains(text, "is gone") {
+		t.Errorf("/healthz with the journal lost: %d %q, want 503 saying why", resp.StatusCode, text)
 	}
 }
 

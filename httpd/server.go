@@ -55,6 +55,10 @@ type MetricsHistory interface {
 // Config is what the server needs.
 type Config struct {
 	Journal Journal
+	// Live is nil while the process can go on serving; an error (its journal
+	// was lost under it) makes /healthz answer 503 with it, so that a
+	// supervisor restarts the process. Nil checks nothing.
+	Live func() error
 	// StoreName is what Journal stores batches in, as the answers of a failed
 	// append name it: "journal" by default; "CloudWatch" for AWS Lambda, which
 	// has no journal.
@@ -226,6 +230,12 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	if err := s.cfg.Drains.Health(); err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
+	}
+	if s.cfg.Live != nil {
+		if err := s.cfg.Live(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))

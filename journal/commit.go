@@ -133,6 +133,12 @@ func (j *Journal) Append(ctx context.Context, b *drainpipe.Batch) (duplicate boo
 	if err := j.health.broken(); err != nil {
 		return false, err
 	}
+	if err := j.Lost(); err != nil {
+		// A commit into a stream made again under the same name would succeed
+		// and clear the health failure; the batch would be in a journal this
+		// process's sinks do not read.
+		return false, unavailable(err)
+	}
 	if err := j.lowOnSpace(); err != nil { // checked at each Append: a fast sender fills a reserve between two health checks
 		return false, err
 	}

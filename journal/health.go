@@ -103,6 +103,7 @@ func (j *Journal) healthLoop() {
 		if j.lowOnSpace() != nil {
 			continue
 		}
+		j.checkLost()
 		err := j.serverWriteError()
 		if err == nil {
 			waited = false
@@ -188,12 +189,19 @@ func (j *Journal) serverWriteError() error {
 	return err
 }
 
+// checkLost runs checkStream within a health interval.
+func (j *Journal) checkLost() {
+	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.HealthInterval)
+	defer cancel()
+	j.checkStream(ctx)
+}
+
 // probe clears a failure that is over: the journal is under its cap again, or
 // the server answers again.
 func (j *Journal) probe() {
 	_, known, err := j.health.state()
-	if err == nil {
-		return
+	if err == nil || j.Lost() != nil {
+		return // a lost journal stays failed: a new stream under its name is not it
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.HealthInterval)
 	defer cancel()

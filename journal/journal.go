@@ -169,6 +169,7 @@ type Journal struct {
 	metrics *metrics
 	dedup   *dedup
 	health  health
+	lost    lostStream
 	written written   // when this process wrote its newest messages
 	held    heldBytes // what the embedded server's stream holds, for the journal's own cap
 

@@ -709,3 +709,41 @@ func TestConnectErrorHidesCredentials(t *testing.T) {
 		t.Errorf("the error does not name the server: %s", msg)
 	}
 }
+
+// TestLostStream: a stream deleted under a node (its NATS servers lost their
+// store), and then made again by another node, leaves the first node lost: Lost
+// says why, and its appends are refused rather than go to a journal its sinks do
+// not read, even once a stream of that name exists again.
+func TestLostStream(t *testing.T) {
+	t.Parallel()
+	url, _ := natsServer(t, true)
+	a := node(t, url, journal.Config{HealthInterval: 20 * time.Millisecond})
+	ctx := context.Background()
+	if _, err := a.Append(ctx, batch("d1", "before", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if a.Lost() != nil {
+		t.Fatalf("lost before anything happened: %v", a.Lost())
+	}
+	_, s := streamInfo(t, url)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(ctx, s.CachedInfo().Config.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the node sees its journal lost", func() bool { return a.Lost() != nil })
+	if msg := a.Lost().Error(); !strings.Contains(msg, "is gone from the NATS servers") {
+		t.Errorf("Lost: %s", msg)
+	}
+	node(t, url, journal.Config{}) // another node, started again, makes a new journal
+	if _, err := a.Append(ctx, batch("d1", "after", 1)); !errors.Is(err, drainpipe.ErrUnavailable) {
+		t.Errorf("append to a lost journal: %v, want ErrUnavailable", err)
+	}
+	if n := streamMsgs(t, url); n != 0 {
+		t.Errorf("the lost node wrote %d messages into the new journal", n)
+	}
+}

@@ -235,7 +235,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Journal: j, ParseInPlace: true, Drains: ds, Archive: ss.archive, Reader: query.New(query.Config{Storage: ss.archive}), LogsQL: ss.archive,
 		Sinks: statusReporters(j, cl, ss), Metrics: ss.history, Alerts: alerts, AdminTokenHash: tokenHash,
 		PublicURL: c.publicURL, MaxBody: c.maxBody, MaxBodyInFlight: c.maxBodyInFlight, OTLP: rc, Logger: log.With("part", "http"), Registerer: reg, Gatherer: reg,
-		Ready: j.Ready,
+		Ready: j.Ready, Live: j.Lost,
 	}, reg, log)
 }
 

@@ -16,11 +16,14 @@ type lastError struct {
 
 // note records the outcome of a call of op. "Does not exist" and "already exists"
 // answers are part of putting first and creating on demand, and a call cut short by
-// ctx is no fault of CloudWatch's: none of them is recorded.
+// ctx is no fault of CloudWatch's: none of them is recorded. Neither is a group's
+// own lasting failure (access denied to it, its KMS key): the group is parked and
+// its apps say so (Status); as the sink's error it showed on every drain. A batch
+// the service refused is split and sent again, not a fault of the sink either.
 func (l *lastError) note(ctx context.Context, op string, err error) {
 	if err != nil {
 		switch classify(err) {
-		case kindGroupMissing, kindStreamMissing, kindExists:
+		case kindGroupMissing, kindStreamMissing, kindExists, kindPermanent, kindInvalid:
 			return
 		}
 		if ctx.Err() != nil {

@@ -46,3 +46,19 @@ func TestLastError(t *testing.T) {
 		t.Fatalf("last error after a delivery: %q, want none", msg)
 	}
 }
+
+// TestGroupFailureIsNotTheSinks: a group that fails for good is parked and its
+// app says so; it is not the sink's last error, which every drain would show.
+func TestGroupFailureIsNotTheSinks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.sink(t, nil)
+	e.emu.FailGroup("/heroku/bad", "AccessDeniedException", denied)
+	s.write(t, entry(1, lines("bad", recent(), 0, 10)...))
+	if got := s.Status()["bad"]; !strings.HasPrefix(got, "parked: AccessDeniedException") {
+		t.Fatalf("status of bad = %q, want parked", got)
+	}
+	if msg, _ := s.LastError(); msg != "" {
+		t.Errorf("the sink's last error is one group's: %q", msg)
+	}
+}

@@ -19,7 +19,7 @@ func FormatLabels(attrs []drainpipe.Attr) string {
 	}
 	sorted := slices.Clone(attrs)
 	for i := range sorted {
-		sorted[i].Key = labelKey(sorted[i].Key)
+		sorted[i].Key = CleanName(sorted[i].Key)
 	}
 	slices.SortStableFunc(sorted, func(x, y drainpipe.Attr) int { return cmp.Compare(x.Key, y.Key) })
 	var b strings.Builder
@@ -39,7 +39,11 @@ func FormatLabels(attrs []drainpipe.Attr) string {
 	return b.String()
 }
 
-func labelKey(k string) string {
+// CleanName is k with every character that would make a series name read
+// otherwise ('=', ',', '{', '}', '"', '\\', space and control characters) replaced
+// by '_': for label keys, and for the names of metrics a sender chose (OTLP), so
+// that a name such as `spoof{app="victim"}` cannot pass for labels.
+func CleanName(k string) string {
 	if k == "" {
 		return "_"
 	}

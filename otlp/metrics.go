@@ -65,6 +65,9 @@ type metricContext struct {
 // metric maps every data point of one metric.
 func (mc *metricContext) metric(metric pmetric.Metric) {
 	p := metrics.Point{Name: metric.Name(), Unit: metric.Unit()}
+	if p.Name != "" { // a point with no name is refused, saying so
+		p.Name = metrics.CleanName(p.Name)
+	}
 	switch metric.Type() {
 	case pmetric.MetricTypeGauge:
 		p.Type = metrics.PointGauge

@@ -139,3 +139,30 @@ func attr(r drainpipe.Record, key string) string {
 	}
 	return ""
 }
+
+// TestMetricNameCannotForgeLabels: a metric named like a series with labels
+// (`spoof{app="victim"}`) is one name, its characters that would read as labels
+// replaced, not a series of another app or dyno.
+func TestMetricNameCannotForgeLabels(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{`spoof{app="victim",source="web.9"}`, `spoof_app__victim__source__web.9__`},
+		{`a b{c}`, `a_b_c_`},
+		{`router.service`, `router.service`},
+	} {
+		m := otlp.MetricRecords(gaugeRequest(tc.name, "web.1"), testDrain, received)
+		if len(m.Records) != 1 {
+			t.Fatalf("%s: %d records (%s)", tc.name, len(m.Records), m.Reason)
+		}
+		p, err := metrics.ParsePoint(&m.Records[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != tc.want {
+			t.Errorf("%s: name %q, want %q", tc.name, p.Name, tc.want)
+		}
+		// The point's one attribute (gaugeRequest's) is its only label.
+		if name, labels := metrics.SplitSeriesName(p.Name + p.Labels); name != tc.want || len(labels) != 1 || labels[0][0] != "metric.value" {
+			t.Errorf("%s: the series reads as %q with labels %v", tc.name, name, labels)
+		}
+	}
+}

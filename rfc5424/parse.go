@@ -54,8 +54,17 @@ func ParseInto(rec *drainpipe.Record, msg string, opt Options) (ok, timeOK bool)
 		rec.Time = t
 		return true, true
 	}
+	if h.timestamp != "-" {
+		// The line is filed under the time received; what its sender wrote
+		// stays with it.
+		rec.Attrs = []drainpipe.Attr{{Key: TimestampAttr, Value: ValidString(h.timestamp)}}
+	}
 	return true, false
 }
+
+// TimestampAttr is the attribute that keeps a TIMESTAMP that did not parse (or
+// lies outside what a record can carry), as its sender wrote it.
+const TimestampAttr = "syslog.timestamp"
 
 // Malformed is the record that keeps bytes that did not parse, so that nothing is
 // lost: Message holds them (invalid UTF-8 escaped by ValidString), Priority is -1 and

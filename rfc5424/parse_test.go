@@ -2,6 +2,8 @@ package rfc5424_test
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,11 +126,19 @@ func TestParseTimestamps(t *testing.T) {
 				t.Fatalf("header did not parse: %+v", rec)
 			}
 			want := tt.want
+			// A timestamp given and not taken is kept, as text, in an attribute.
+			var kept []drainpipe.Attr
 			if want.IsZero() {
 				want = received
+				if field, _, _ := strings.Cut(tt.ts, " "); field != "-" { // the header's first field
+					kept = []drainpipe.Attr{{Key: rfc5424.TimestampAttr, Value: field}}
+				}
 			}
 			if !rec.Time.Equal(want) {
 				t.Errorf("Time = %v, want %v", rec.Time, want)
+			}
+			if !slices.Equal(rec.Attrs, kept) {
+				t.Errorf("Attrs = %v, want %v", rec.Attrs, kept)
 			}
 		})
 	}

@@ -8,11 +8,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
 	"github.com/drainpipe/drainpipe/internal/backoff"
+	"github.com/drainpipe/drainpipe/rfc5424"
 )
 
 // conn is one sender's connection. Everything but stopped and draining is used by
@@ -123,6 +125,9 @@ func (c *conn) ended(err error) {
 // add puts rec in its drain's pending batch and returns the batch, or counts it and
 // returns nil when it has no drain.
 func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
+	if rec.Malformed && c.drain == nil {
+		c.learnToken(rec.Message)
+	}
 	switch {
 	case rec.Malformed && c.drain == nil:
 		c.s.m.malformed.WithLabelValues("false").Inc()
@@ -143,6 +148,23 @@ func (c *conn) add(rec drainpipe.Record) *drainpipe.Batch {
 	b.Records = append(b.Records, rec)
 	c.bytes += len(rec.Message) + len(rec.StructuredData) + 128 // the other fields, about
 	return b
+}
+
+// learnToken takes the drain of a malformed piece whose header names one: the
+// first piece of a frame too long to keep whole (see package doc, "Framing") has
+// a header like any line's, so a connection whose first frame is over the size
+// keeps it, in pieces, as a later frame's would be.
+func (c *conn) learnToken(piece string) {
+	if n, rest, ok := strings.Cut(piece, " "); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		piece = rest // the octet count the first piece keeps
+	}
+	h, ok := rfc5424.Parse(piece, rfc5424.Options{})
+	if !ok {
+		return
+	}
+	if d, ok := c.s.drains.Drain(h.Host); ok {
+		c.token, c.drain = h.Host, &d
+	}
 }
 
 func (c *conn) batchFor(d *drainpipe.Drain, received time.Time) *drainpipe.Batch {

@@ -32,7 +32,8 @@
 // in the HOSTNAME of every line Heroku sends and in `heroku drains`. A malformed frame has no
 // readable token: it is stored on the drain of the connection's last good line, and
 // counted in drainpipe_syslog_malformed_lines_total{stored="false"} and dropped when the
-// connection has had none yet.
+// connection has had none yet. The first piece of a frame too long to keep whole has
+// its header, though: its token gives the connection its drain, as a good line's does.
 //
 // # Batches and back-pressure
 //

@@ -8,9 +8,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,5 +297,60 @@ func TestNewServerErrors(t *testing.T) {
 	}
 	if _, err := syslog.NewServer(syslog.Config{Addr: s.Addr().String()}, drainMap{}, newCollector(0)); err == nil {
 		t.Error("listening on a port in use: want an error")
+	}
+}
+
+// TestFirstFrameTooLong: a connection whose first frame is over the size kept
+// whole, from a known drain, keeps it in malformed pieces, as a later frame's
+// would be; from an unknown token it keeps nothing.
+func TestFirstFrameTooLong(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, token string
+		counted     bool // octet-counted, else newline-framed
+		stored      bool
+	}{
+		{"octet-counted", token, true, true},
+		{"newline", token, false, true},
+		{"unknown token", "d.00000000-0000-0000-0000-000000000000", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app := newCollector(0)
+			s, _ := startServer(t, syslog.Config{MaxFrame: 1024}, drainMap{token: drain}, app)
+			frame := "<190>1 2026-11-29T10:00:00Z " + tc.token + " app web.1 - " + strings.Repeat("x", 3000)
+			last := "<190>1 2026-11-29T10:00:01Z " + token + " app web.1 - the next line\n"
+			var body string
+			if tc.counted {
+				body = fmt.Sprintf("%d %s", len(frame), frame) + fmt.Sprintf("%d %s", len(last), last)
+			} else {
+				body = frame + "\n" + last
+			}
+			conn, err := net.Dial("tcp", s.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.Write([]byte(body)); err != nil {
+				t.Fatal(err)
+			}
+			// The pieces come before the next line, in the connection's order.
+			var recs []drainpipe.Record
+			for n := 1; ; n++ {
+				recs = app.waitLines(n)
+				if recs[len(recs)-1].Message == "the next line" {
+					break
+				}
+			}
+			var kept strings.Builder
+			for _, r := range recs {
+				if r.Malformed {
+					kept.WriteString(r.Message)
+				}
+			}
+			if got := strings.Count(kept.String(), "x"); tc.stored && got != 3000 || !tc.stored && got != 0 {
+				t.Errorf("%d of the long frame's 3000 x kept, want %v", got, tc.stored)
+			}
+		})
 	}
 }

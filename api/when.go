@@ -20,8 +20,35 @@ import (
 //
 // A since bound takes the start and an until bound the end, so `--since
 // yesterday --until yesterday` is all of yesterday and `--until 2026-11-28`
-// includes the 28th. Days are UTC days, as Heroku's timestamps are UTC.
+// includes the 28th. Days are UTC days, as Heroku's timestamps are UTC. A time
+// past what a line can carry (before 1678, after 2262: int64 nanoseconds) is
+// taken as the first or last of those: `--until 9999-12-31` bounds nothing.
 func ParseTime(s string, now time.Time) (start, end time.Time, err error) {
+	start, end, err = parseTime(s, now)
+	if err != nil {
+		return start, end, err
+	}
+	return clampTime(start), clampTime(end), nil
+}
+
+// The first and last times a line can carry (see drainpipe.KnownTime).
+var (
+	firstTime = time.Unix(0, math.MinInt64).UTC()
+	lastTime  = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// clampTime is t within [firstTime, lastTime].
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(firstTime):
+		return firstTime
+	case t.After(lastTime):
+		return lastTime
+	}
+	return t
+}
+
+func parseTime(s string, now time.Time) (start, end time.Time, err error) {
 	s = strings.TrimSpace(s)
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -35,6 +36,10 @@ func TestParseTime(t *testing.T) {
 		{"2026-11-28T10:00:00", day(2026, 11, 28).Add(10 * time.Hour), day(2026, 11, 28).Add(10 * time.Hour)},
 		{"2026-11-28 10:00:00.5", day(2026, 11, 28).Add(10*time.Hour + 500*time.Millisecond), day(2026, 11, 28).Add(10*time.Hour + 500*time.Millisecond)},
 		{"2026-11-28T10:00", day(2026, 11, 28).Add(10 * time.Hour), day(2026, 11, 28).Add(10 * time.Hour)},
+		// Past what a line can carry: the first or last time it can.
+		{"9999-12-31", time.Unix(0, math.MaxInt64).UTC(), time.Unix(0, math.MaxInt64).UTC()},
+		{"0001-01-01", time.Unix(0, math.MinInt64).UTC(), time.Unix(0, math.MinInt64).UTC()},
+		{"2262-04-11", day(2262, 4, 11), time.Unix(0, math.MaxInt64).UTC()},
 	}
 	for _, tt := range tests {
 		start, end, err := api.ParseTime(tt.in, now)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -236,7 +237,38 @@ type k8sObject struct {
 		Ports       []k8sPort         `yaml:"ports"`
 		Template    k8sPodTemplate    `yaml:"template"`
 		Claims      []k8sObjectHeader `yaml:"volumeClaimTemplates"`
+		// A NetworkPolicy's.
+		PodSelector k8sLabelSelector `yaml:"podSelector"`
+		PolicyTypes []string         `yaml:"policyTypes"`
+		Ingress     []struct {
+			From []struct {
+				PodSelector k8sLabelSelector `yaml:"podSelector"`
+			} `yaml:"from"`
+			Ports []struct {
+				Port int `yaml:"port"`
+			} `yaml:"ports"`
+		} `yaml:"ingress"`
 	} `yaml:"spec"`
+}
+
+type k8sLabelSelector struct {
+	MatchLabels map[string]string `yaml:"matchLabels"`
+}
+
+// allowed is, per port, the apps (app.kubernetes.io/name) a NetworkPolicy lets in.
+func (o k8sObject) allowed() map[int][]string {
+	out := map[int][]string{}
+	for _, in := range o.Spec.Ingress {
+		for _, p := range in.Ports {
+			for _, f := range in.From {
+				out[p.Port] = append(out[p.Port], f.PodSelector.MatchLabels["app.kubernetes.io/name"])
+			}
+		}
+	}
+	for _, apps := range out {
+		slices.Sort(apps)
+	}
+	return out
 }
 
 type k8sObjectHeader struct {
@@ -350,8 +382,20 @@ func TestDeployKubernetes(t *testing.T) {
 	if len(nats.Spec.Claims) == 0 {
 		t.Error("NATS has no volume claims: JetStream's store would not survive its pods")
 	}
+	// NATS is a trust boundary: drainpipe's pods and the servers alone reach it.
+	np := object(t, objs, "NetworkPolicy/nats")
+	if !maps.Equal(np.Spec.PodSelector.MatchLabels, nats.Spec.Template.Metadata.Labels) || !slices.Equal(np.Spec.PolicyTypes, []string{"Ingress"}) {
+		t.Errorf("NetworkPolicy nats selects %v (%v), not NATS's pods' ingress", np.Spec.PodSelector.MatchLabels, np.Spec.PolicyTypes)
+	}
+	want := map[int][]string{4222: {"drainpipe"}, 8222: {"drainpipe"}, 6222: {"nats"}}
+	if got := np.allowed(); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("NetworkPolicy nats lets in %v, want %v", got, want)
+	}
 
 	dp := object(t, objs, "StatefulSet/drainpipe")
+	if name := dp.Spec.Template.Metadata.Labels["app.kubernetes.io/name"]; name != "drainpipe" {
+		t.Errorf("drainpipe's pods are %q, which NetworkPolicy nats does not let in", name)
+	}
 	if dp.Spec.Replicas < 2 {
 		t.Errorf("drainpipe: %d replicas", dp.Spec.Replicas)
 	}

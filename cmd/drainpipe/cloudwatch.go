@@ -15,7 +15,7 @@ import (
 type cloudwatchFlags struct {
 	enabled                                   *bool
 	group, stream, format, tags, kms, class   *string
-	retention, concurrency                    *int
+	retention, concurrency, newGroups         *int
 	putRate, streamRate, groupRate, retenRate *int
 }
 
@@ -34,6 +34,8 @@ func addCloudWatchFlags(f *flags) cloudwatchFlags {
 		streamRate:  f.int("cloudwatch-create-stream-rate", int(cloudwatch.DefaultRates.CreateLogStream), "CreateLogStream calls per second at most"),
 		groupRate:   f.int("cloudwatch-create-group-rate", int(cloudwatch.DefaultRates.CreateLogGroup), "CreateLogGroup calls per second at most"),
 		retenRate:   f.int("cloudwatch-retention-rate", int(cloudwatch.DefaultRates.PutRetentionPolicy), "PutRetentionPolicy calls per second at most"),
+		newGroups: f.int("cloudwatch-new-groups-per-minute", cloudwatch.DefaultNewGroupsPerMinute,
+			"log groups one drain may have created at once, and each minute after, with {source}, {dyno} or {date} in the group template; the rest go to its _other group (negative: no cap)"),
 	}
 }
 
@@ -50,7 +52,7 @@ func (c cloudwatchFlags) config(data string) (cloudwatch.Config, error) {
 	cfg := cloudwatch.Config{
 		Dir: filepath.Join(data, "cloudwatch"), GroupTemplate: *c.group, StreamTemplate: *c.stream,
 		Format: *c.format, RetentionDays: int32(*c.retention), Tags: tags, KMSKeyID: *c.kms, LogClass: *c.class,
-		Concurrency: *c.concurrency,
+		Concurrency: *c.concurrency, NewGroupsPerMinute: *c.newGroups,
 		Rates: cloudwatch.Rates{PutLogEvents: float64(*c.putRate), CreateLogStream: float64(*c.streamRate),
 			CreateLogGroup: float64(*c.groupRate), PutRetentionPolicy: float64(*c.retenRate)},
 	}

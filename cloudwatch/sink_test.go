@@ -447,11 +447,26 @@ func TestOneGroupCreationPerProcess(t *testing.T) {
 // a second, held the partition for 20 s.)
 func TestNewGroupsCapped(t *testing.T) {
 	t.Parallel()
+	for _, inline := range []bool{false, true} { // the server's sink, and Lambda's
+		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) {
+			t.Parallel()
+			testNewGroupsCapped(t, inline)
+		})
+	}
+}
+
+func testNewGroupsCapped(t *testing.T, inline bool) {
 	e := newEnv(t)
-	s := e.sink(t, func(c *cloudwatch.Config) {
+	capped := func(c *cloudwatch.Config) {
 		c.GroupTemplate = "/prod/{app}/{dyno}"
 		c.NewGroupsPerMinute = 5
-	})
+	}
+	var s *testSink
+	if inline {
+		s = e.inlineSink(t, nil, capped)
+	} else {
+		s = e.sink(t, capped)
+	}
 	t0 := recent()
 	noisy := lines("noisy", t0, 0, 200)
 	for i := range noisy {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/drainpipe/drainpipe"
@@ -38,7 +39,13 @@ type legacy struct {
 }
 
 func openLegacy(path string) (*legacy, error) {
-	u := url.URL{Scheme: "file", Path: path, RawQuery: url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(5000)", "query_only(1)"}}.Encode()}
+	// A relative path (the default data directory is ./drainpipe-data) would
+	// become the URI's authority: file://drainpipe-data/archive.db.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(5000)", "query_only(1)"}}.Encode()}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return nil, err
@@ -86,12 +93,12 @@ func (a *Archive) reserveLegacyIDs(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return fmt.Errorf("import: %w%s", err, repairAdvice(err, a.cfg.Import))
 	}
 	defer l.db.Close()
 	last, err := l.lastID(ctx)
 	if err != nil {
-		return fmt.Errorf("import: read %s: %w", a.cfg.Import, err)
+		return fmt.Errorf("import: read %s: %w%s", a.cfg.Import, err, repairAdvice(err, a.cfg.Import))
 	}
 	next := st.clone()
 	next.LastID = max(next.LastID, last)
@@ -111,9 +118,32 @@ func (a *Archive) importLoop(ctx context.Context) {
 		return
 	}
 	if err := a.importLegacy(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
-		a.log.Error("import of the SQLite archive stopped; it resumes at the next start", "file", a.cfg.Import, "err", err)
+		a.log.Error("import of the SQLite archive stopped; it resumes at the next start", "file", a.cfg.Import, "err", err.Error()+repairAdvice(err, a.cfg.Import))
 	}
 }
+
+// repairAdvice says what to do about a legacy file SQLite finds damaged (its
+// pages malformed, or not a database at all); "" for other errors. Its lines
+// keep their ids when imported, so new lines are numbered after the file's
+// last: a start cannot go on without reading it, or move it aside itself.
+func repairAdvice(err error, path string) string {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff {
+	case sqliteCorrupt, sqliteNotADB:
+		return fmt.Sprintf(": the file is damaged. Repair it (sqlite3 %s .recover | sqlite3 repaired.db, then put repaired.db in its place), "+
+			"or move it out of the data directory to run without importing it; the lines imported so far stay", path)
+	}
+	return ""
+}
+
+// SQLite's primary result codes for a damaged file.
+const (
+	sqliteCorrupt = 11 // SQLITE_CORRUPT
+	sqliteNotADB  = 26 // SQLITE_NOTADB
+)
 
 func (a *Archive) importLegacy(ctx context.Context) error {
 	l, err := openLegacy(a.cfg.Import)

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -281,5 +282,51 @@ func TestImportNothing(t *testing.T) {
 	write(t, a, entry(1, seqLines("app", received, 1)...))
 	if lines, err := a.Tail(context.Background(), "app", 1); err != nil || len(lines) != 1 || lines[0].ID != 1 {
 		t.Errorf("Tail = %v, %v; want the one line, id 1", lines, err)
+	}
+}
+
+// TestImportRelativePath: the data directory given relative to the working
+// directory (the default, ./drainpipe-data) imports as an absolute one does; its
+// path once became the SQLite URI's authority, and the start failed.
+func TestImportRelativePath(t *testing.T) {
+	path := legacyDB(t)
+	_, counts := legacyLines(t, path)
+	t.Chdir(filepath.Dir(path)) // not parallel: the working directory is the process's
+	a := open(t, archive.Config{Import: "archive.db", Dir: "archive", Retention: -1})
+	waitImported(t, a, counts)
+}
+
+// TestImportDamaged: an archive.db SQLite cannot read (cut short, or not a
+// database) stops the start with what to do about it, not a bare SQLite error.
+func TestImportDamaged(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile(legacyDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"cut short", good[:8192]},
+		{"not a database", append([]byte("SQLite format 3\x00"), make([]byte, 8192)...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "archive.db")
+			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := archive.Open(context.Background(), archive.Config{Dir: filepath.Join(t.TempDir(), "archive"), Import: path,
+				PruneInterval: -1, Registerer: prometheus.NewRegistry()})
+			if err == nil {
+				t.Fatal("a damaged archive.db was taken")
+			}
+			for _, want := range []string{"the file is damaged", ".recover", "move it out of the data directory"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not say %q: %v", want, err)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -217,10 +218,19 @@ func (s *Server) knownApp(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// writeJSON answers v as JSON with code. It encodes first: a value JSON cannot
+// hold (a non-finite number) is a 500 that says so, not a 2xx with a body cut
+// short.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		buf.Reset()
+		code = http.StatusInternalServerError
+		_ = json.NewEncoder(&buf).Encode(api.Error{Error: "encode the answer: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

@@ -37,10 +37,16 @@ func (ff filterFlags) search(app, query string) (api.Search, error) {
 	if s.Until, err = parseUntil(*ff.until, "--until", now); err != nil {
 		return s, err
 	}
-	if !s.Since.IsZero() && !s.Until.IsZero() && !s.Since.Before(s.Until) {
-		return s, usagef("--since %s is not before --until %s", *ff.since, *ff.until)
+	return s, emptySpan(s.Since, s.Until, *ff.since, *ff.until)
+}
+
+// emptySpan refuses a --since that is not before --until (as typed: since,
+// until): the answer could only be empty.
+func emptySpan(from, to time.Time, since, until string) error {
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return usagef("--since %s is not before --until %s", since, until)
 	}
-	return s, nil
+	return nil
 }
 
 // parseSince and parseUntil read a time flag with api.ParseTime: the start, or

@@ -104,6 +104,9 @@ func metricsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := emptySpan(from, to, *since, *until); err != nil {
+		return err
+	}
 	c, err := cf.client()
 	if err != nil {
 		return err

@@ -206,6 +206,7 @@ func TestContextAndPermalink(t *testing.T) {
 		{[]string{"search", "shop", "H12 | stats count()"}, 2, "pipes"},
 		{[]string{"search", "shop", "--since", "tomorrow"}, 2, "--since"},
 		{[]string{"export", "shop", "--since", "today", "--until", "yesterday"}, 2, "not before"},
+		{[]string{"metrics", "shop", "--since", "1m", "--until", "1h"}, 2, "--since 1m is not before --until 1h"},
 		{[]string{"tail", "shop", "-n", "-1"}, 2, "usage"},
 	} {
 		_, errOut, code := s.cli(tt.args...)

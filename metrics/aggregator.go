@@ -41,6 +41,13 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger reports series dropped at the cap; nil discards.
 	Logger *slog.Logger
+	// Retention is how long the history keeps intervals. A record's samples are
+	// filed under its own time unless that is more than Retention before, or more
+	// than MaxAhead after, when the record was received: then under the received
+	// time (the archive's rule), so a dyno with a wrong clock neither makes
+	// intervals that no prune removes nor goes missing from recent queries. Default
+	// the Retention of the Sink given this aggregator, else 30 days.
+	Retention time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -69,9 +76,10 @@ func (c Config) withDefaults() Config {
 type Aggregator struct {
 	cfg Config
 
-	mu    sync.Mutex
-	apps  map[string]*appSeries
-	ready []Interval // closed early by MaxOpenIntervals, for the next Flush
+	mu        sync.Mutex
+	retention time.Duration // cfg.Retention, or its default
+	apps      map[string]*appSeries
+	ready     []Interval // closed early by MaxOpenIntervals, for the next Flush
 	// lastTime is the time of the latest sample, without its monotonic reading, and
 	// lastStart its interval's start: a line's samples share its time, and working the
 	// start out again for each of them was a twentieth of a router line's cost.
@@ -128,10 +136,11 @@ func newBoot() string {
 func NewAggregator(cfg Config) (*Aggregator, error) {
 	cfg = cfg.withDefaults()
 	a := &Aggregator{
-		cfg:  cfg,
-		boot: newBoot(),
-		apps: make(map[string]*appSeries),
-		coll: newCollector(cfg.Prefix),
+		cfg:       cfg,
+		retention: cmp.Or(cfg.Retention, defaultRetention),
+		boot:      newBoot(),
+		apps:      make(map[string]*appSeries),
+		coll:      newCollector(cfg.Prefix),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "drainpipe_metrics_extract_failures_total",
 			Help: "Metric fields in log lines that could not be read, and samples refused.",
@@ -151,6 +160,28 @@ func NewAggregator(cfg Config) (*Aggregator, error) {
 	return a, nil
 }
 
+// defaultRetention is the retention of the history when none is set.
+const defaultRetention = 30 * 24 * time.Hour
+
+// useRetention makes d the retention when Config.Retention set none.
+func (a *Aggregator) useRetention(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cfg.Retention <= 0 && d > 0 {
+		a.retention = d
+	}
+}
+
+// fileTime is the time a record's samples are filed under: its own, unless that
+// is more than the retention before or MaxAhead after when it was received (then
+// the received time). A record with no received time keeps its own.
+func (a *Aggregator) fileTime(t, received time.Time) time.Time {
+	if received.IsZero() || !t.Before(received.Add(-a.retention)) && !t.After(received.Add(MaxAhead)) {
+		return t
+	}
+	return received
+}
+
 // streamTTL is how long a cumulative series is remembered without a new point.
 // Exporters send every minute or so; past an hour, the next point is a new baseline.
 const streamTTL = time.Hour
@@ -163,6 +194,7 @@ func (a *Aggregator) AddRecord(r drainpipe.Record) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	as := a.app(r.App)
+	r.Time = a.fileTime(r.Time, r.Received)
 	if r.MsgID == PointMsgID && len(r.Attrs) > 0 {
 		return a.addPointLocked(as, &r)
 	}
@@ -177,8 +209,9 @@ func (a *Aggregator) AddRecord(r drainpipe.Record) error {
 	return err
 }
 
-// Add adds s to its series' interval. A sample with no name, an unknown kind or a
-// value that is not finite is refused and counted as a failure.
+// Add adds s to its series' interval. A sample with no name, an unknown kind, a
+// value that is not a number within ±2^360 (see maxValue), or one that would make
+// its interval's sum overflow, is refused and counted as a failure.
 func (a *Aggregator) Add(app string, s Sample) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -186,12 +219,14 @@ func (a *Aggregator) Add(app string, s Sample) {
 }
 
 func (a *Aggregator) addLocked(as *appSeries, s Sample) {
-	if s.Name == "" || !s.Kind.valid() || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+	if s.Name == "" || !s.Kind.valid() || !inBounds(s.Value) {
 		as.failed.Inc()
 		return
 	}
 	if sr := a.seriesLocked(as, seriesKey{name: s.Name, unit: s.Unit, source: s.Source, kind: s.Kind}); sr != nil {
-		a.bucket(as.name, sr, s.Time).add(s)
+		if !a.bucket(as.name, sr, s.Time).add(s) {
+			as.failed.Inc()
+		}
 	}
 }
 
@@ -290,14 +325,23 @@ func (a *Aggregator) intervalStart(t time.Time) time.Time {
 	return a.lastStart
 }
 
-func (b *bucket) add(s Sample) {
+// add adds s to the interval, unless its value would make the sum overflow (or
+// the sketch cannot take it): then it changes nothing and returns false.
+func (b *bucket) add(s Sample) bool {
 	iv := &b.iv
 	if iv.Kind == Unique {
 		iv.Count++
 		iv.Distinct.Add(s.Str)
-		return
+		return true
 	}
 	v := s.Value
+	sum := iv.Sum + v
+	if math.IsInf(sum, 0) {
+		return false
+	}
+	if iv.Sketch != nil && iv.Sketch.Add(v) != nil {
+		return false
+	}
 	if iv.Count == 0 {
 		iv.Min, iv.Max = v, v
 	} else {
@@ -308,10 +352,8 @@ func (b *bucket) add(s Sample) {
 		iv.Last, iv.LastAt = v, s.Time
 	}
 	iv.Count++
-	iv.Sum += v
-	if iv.Sketch != nil {
-		iv.Sketch.Add(v)
-	}
+	iv.Sum = sum
+	return true
 }
 
 // closed returns the finished interval; the distinct count is worked out only now,

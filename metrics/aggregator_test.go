@@ -1,9 +1,11 @@
 package metrics_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -44,7 +46,7 @@ func distributions() map[string][]float64 {
 		"uniform":        gen(100000, func(int) float64 { return rng.Float64() * 1000 }),
 		"pareto":         gen(100000, func(int) float64 { return 1 / math.Pow(1-rng.Float64(), 1/1.16) }),
 		"all equal":      gen(10000, func(int) float64 { return 42.5 }),
-		"one outlier":    gen(10001, func(i int) float64 { return map[bool]float64{true: 1e300, false: 5 + rng.Float64()}[i == 0] }),
+		"one outlier":    gen(10001, func(i int) float64 { return map[bool]float64{true: 1e108, false: 5 + rng.Float64()}[i == 0] }),
 		"negatives":      gen(50000, func(int) float64 { return -rng.ExpFloat64() * 300 }),
 		"mixed and zero": gen(60000, func(i int) float64 { return []float64{0, -rng.Float64() * 10, rng.Float64() * 1e6}[i%3] }),
 		"zeros":          gen(1000, func(int) float64 { return 0 }),
@@ -404,5 +406,99 @@ func TestSignedZero(t *testing.T) {
 		if !math.Signbit(iv.Min) || math.Signbit(iv.Max) {
 			t.Errorf("%v: min %v max %v, want -0 and +0", order, iv.Min, iv.Max)
 		}
+	}
+}
+
+// TestQuantilesWithinMinMax: a quantile never lies outside the values seen, so a
+// `p95 > 100` rule does not fire on a constant 99.5, nor p99 exceed max.
+func TestQuantilesWithinMinMax(t *testing.T) {
+	t.Parallel()
+	seq := func(lo, hi float64) []float64 {
+		var vs []float64
+		for v := lo; v <= hi; v++ {
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	for _, tt := range []struct {
+		name   string
+		kind   metrics.Kind
+		values []float64
+	}{
+		{"one value", metrics.Distribution, []float64{99.5}},
+		{"a constant gauge", metrics.Gauge, []float64{99.5, 99.5, 99.5}},
+		{"1 to 1000", metrics.Distribution, seq(1, 1000)},
+		{"negatives", metrics.Distribution, seq(-1000, -1)},
+		{"tiny", metrics.Gauge, []float64{0.0123}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newAggregator(t, metrics.Config{})
+			for _, v := range tt.values {
+				a.Add("app", metrics.Sample{Name: "m", Kind: tt.kind, Value: v, Time: t0})
+			}
+			iv := only(t, a.Flush(t0.Add(time.Minute)))
+			for _, q := range []float64{0, 0.5, 0.95, 0.99, 1} {
+				if got := iv.Quantile(q); got < iv.Min || got > iv.Max {
+					t.Errorf("q%v = %v, outside [%v, %v]", q, got, iv.Min, iv.Max)
+				}
+			}
+			// So is what the history answers.
+			st := openStore(t, metrics.StoreConfig{Path: filepath.Join(t.TempDir(), "metrics.db")})
+			if err := st.Save(context.Background(), []metrics.Interval{iv}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Query(context.Background(), "app", t0, t0.Add(time.Minute), "")
+			if err != nil || len(got) != 1 {
+				t.Fatalf("query: %+v %v", got, err)
+			}
+			for _, p := range []float64{got[0].P50, got[0].P95, got[0].P99} {
+				if p < got[0].Min || p > got[0].Max {
+					t.Errorf("history: quantile %v outside [%v, %v]", p, got[0].Min, got[0].Max)
+				}
+			}
+		})
+	}
+}
+
+// TestSampleTimeOutsideRetention: a line dated more than a day after it was
+// received, or older than the retention, is counted at its received time (the
+// archive's rule), so a wrong clock makes no interval that retention never prunes.
+func TestSampleTimeOutsideRetention(t *testing.T) {
+	t.Parallel()
+	received := t0.Add(30 * time.Second)
+	for _, tt := range []struct {
+		name      string
+		cfg       metrics.Config
+		sink      time.Duration // the retention of a Sink given the aggregator, 0 for none
+		at, filed time.Time
+	}{
+		{"on time", metrics.Config{}, 0, t0.Add(-time.Hour), t0.Add(-time.Hour)},
+		{"in 2100", metrics.Config{}, 0, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), t0},
+		{"23 hours ahead", metrics.Config{}, 0, t0.Add(23 * time.Hour), t0.Add(23 * time.Hour)},
+		{"25 hours ahead", metrics.Config{}, 0, t0.Add(25 * time.Hour), t0},
+		{"29 days old", metrics.Config{}, 0, t0.Add(-29 * 24 * time.Hour), t0.Add(-29 * 24 * time.Hour)},
+		{"31 days old", metrics.Config{}, 0, t0.Add(-31 * 24 * time.Hour), t0},
+		{"the sink's retention", metrics.Config{}, 7 * 24 * time.Hour, t0.Add(-8 * 24 * time.Hour), t0},
+		{"the config's retention wins", metrics.Config{Retention: 90 * 24 * time.Hour}, 7 * 24 * time.Hour,
+			t0.Add(-60 * 24 * time.Hour), t0.Add(-60 * 24 * time.Hour)},
+		{"in 1970", metrics.Config{}, 0, time.Unix(0, 0).UTC(), t0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newAggregator(t, tt.cfg)
+			if tt.sink > 0 {
+				metrics.NewSink(metrics.SinkConfig{Aggregator: a, Retention: tt.sink})
+			}
+			rec := parseLine(t, "<190>1 2013-07-22T00:06:26+00:00 host app web.1 - count#jobs=1")
+			rec.Time, rec.Received = tt.at, received
+			if err := a.AddRecord(rec); err != nil {
+				t.Fatal(err)
+			}
+			iv := only(t, a.Flush(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)))
+			if !iv.Start.Equal(tt.filed) {
+				t.Errorf("filed at %v, want %v", iv.Start, tt.filed)
+			}
+		})
 	}
 }

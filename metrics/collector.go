@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,8 +70,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := exposition{owners: make(map[string]string), seen: make(map[string]bool), ch: ch}
-	for _, iv := range c.last {
-		c.collectInterval(&e, iv)
+	// In a fixed order, so that of two series that clash the same one is shown at
+	// every scrape.
+	keys := make([]lastKey, 0, len(c.last))
+	for k := range c.last {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y lastKey) int {
+		return cmp.Or(cmp.Compare(x.app, y.app), cmp.Compare(x.name, y.name), cmp.Compare(x.unit, y.unit),
+			cmp.Compare(x.source, y.source), cmp.Compare(x.kind, y.kind))
+	})
+	for _, k := range keys {
+		c.collectInterval(&e, c.last[k])
 	}
 	ch <- prometheus.MustNewConstMetric(c.hidden, prometheus.GaugeValue, float64(e.hidden))
 }
@@ -92,9 +103,12 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 		base += "_" + u
 	}
 	// Names that differ only in what sanitising replaces (load-avg-1m from an add-on,
-	// load_avg_1m from a dyno) share a family; a different kind or unit cannot.
+	// load_avg_1m from a dyno) share a family; a different kind or unit cannot, nor
+	// a series whose family only happens to have the name (sample#workers_max and
+	// the _max of sample#workers): a family has one help text, made of base, kind
+	// and unit, and one set of label names.
 	names, values := seriesLabels(labelValue(iv.App), labelValue(iv.Source), extra)
-	owner := fmt.Sprintf("%s\x00%s\x00%s", iv.Unit, iv.Kind, strings.Join(names, ","))
+	owner := fmt.Sprintf("%s\x00%s\x00%s\x00%s", base, iv.Unit, iv.Kind, strings.Join(names, ","))
 	type gauge struct {
 		suffix, quantile string
 		v                float64
@@ -109,24 +123,25 @@ func (c *collector) collectInterval(e *exposition, iv Interval) {
 			{"_count", "", iv.Count}, {"_sum", "", iv.Sum}, {"_min", "", iv.Min}, {"_max", "", iv.Max}, {"_last", "", iv.Last},
 		}
 	}
-	for _, g := range gauges {
+	// A series is shown whole or not at all.
+	ids := make([]string, len(gauges))
+	for i, g := range gauges {
 		name := base + g.suffix
-		if o, ok := e.owners[name]; ok && o != owner {
+		ids[i] = name + "\x00" + strings.Join(values, "\x00") + "\x00" + g.quantile
+		if o, ok := e.owners[name]; ok && o != owner || e.seen[ids[i]] {
 			e.hidden++
 			return
 		}
+	}
+	help := fmt.Sprintf("Log metric %s (%s, unit %q) over its last closed interval.", base, iv.Kind, iv.Unit)
+	for i, g := range gauges {
+		name := base + g.suffix
 		e.owners[name] = owner
-		id := name + "\x00" + strings.Join(values, "\x00") + "\x00" + g.quantile
-		if e.seen[id] {
-			e.hidden++
-			return
-		}
-		e.seen[id] = true
+		e.seen[ids[i]] = true
 		labels, vals := names, values
 		if g.quantile != "" {
 			labels, vals = append(slices.Clip(labels), "quantile"), append(slices.Clip(vals), g.quantile)
 		}
-		help := fmt.Sprintf("Log metric %s (%s, unit %q) over its last closed interval.", base, iv.Kind, iv.Unit)
 		e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue, g.v, vals...)
 	}
 }

@@ -20,7 +20,9 @@
 // measure.name= distributions, with the line's source= or else the record's dyno as
 // source. A value is a decimal number, maybe negative or fractional, followed by its
 // unit letters (ms, s, MB, kB, bytes, pages, %); anything else is an extraction
-// failure, counted in drainpipe_metrics_extract_failures_total{app}.
+// failure, counted in drainpipe_metrics_extract_failures_total{app}. So is a value
+// beyond ±2^360 (CloudWatch's bound), from a line or an OpenTelemetry point (its
+// value, sum, min, max, bucket bounds and exponential buckets alike).
 //
 // # OpenTelemetry metrics
 //
@@ -45,7 +47,22 @@
 // min, max and last, plus a DDSketch (1% relative accuracy, negative values and zero
 // included) for distributions and gauges, or a distinct set (exact up to
 // DistinctExact values, then HyperLogLog) for unique metrics. Intervals merge across
-// time and across nodes.
+// time and across nodes. A quantile is clamped to the interval's [min, max]: the
+// sketch's 1% never puts it beyond the values seen.
+//
+// A line's samples go to the interval of its own time, unless that is more than
+// the retention (Config.Retention, else the Sink's) before, or more than MaxAhead
+// (a day) after, when the line was received: then to the received time, as the
+// archive does. Store.Prune deletes intervals past the retention, and those that
+// start more than a day ahead of now (a history written before this rule).
+//
+// Sums stay finite: with values bounded by 2^360 it would take 2^663 samples to
+// overflow, but a sample (or histogram point) whose addition would is refused and
+// counted rather than making the sum +Inf, and merged intervals' sums saturate at
+// ±math.MaxFloat64. The sketch reports a value it cannot index instead of dropping
+// it. The history stores and reads only intervals whose numbers are all finite (a
+// row with +Inf, written by an older version, is left out of queries), so the API's
+// JSON can always carry them.
 //
 // # Prometheus names
 //
@@ -63,6 +80,10 @@
 // get the same parts here: region.env is the Prefix ("us-east.prod" becomes
 // us_east_prod_memory_rss_mb), app is the app label, metric the name and agg the
 // quantile label or the _min/_max/... suffix; the dyno is the source label. Two
-// series whose names sanitise alike are not both shown: the second is counted in
-// drainpipe_metrics_hidden_series.
+// series whose names sanitise alike are not both shown, nor two whose metric names
+// meet (sample#workers_max and the _max of sample#workers, or a different kind,
+// unit or attributes under one name): a Prometheus family has one help text and one
+// set of labels, and a scrape must not fail. A series is shown whole or not at
+// all, the first in order of app, name, unit, source and kind; the others are
+// counted in drainpipe_metrics_hidden_series.
 package metrics

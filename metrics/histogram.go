@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -26,10 +27,12 @@ type weighted struct {
 	n uint64
 }
 
-// addHistogram adds the values a delta histogram point describes.
-func (b *bucket) addHistogram(p *Point, t time.Time) {
+// addHistogram adds the values a delta histogram point describes, or refuses the
+// point, changing nothing, when its sum would make the interval's overflow or a
+// value is beyond what the sketch takes (Validate keeps both from happening).
+func (b *bucket) addHistogram(p *Point, t time.Time) error {
 	if p.Count == 0 {
-		return
+		return nil
 	}
 	ws := histogramValues(p)
 	lo, hi := ws[0].v, ws[len(ws)-1].v
@@ -47,6 +50,14 @@ func (b *bucket) addHistogram(p *Point, t time.Time) {
 		}
 	}
 	iv := &b.iv
+	for _, w := range ws {
+		if !inBounds(w.v) {
+			return fmt.Errorf("%w: metric %q: a bucket's value %g is beyond ±2^360", ErrBadPoint, p.Name, w.v)
+		}
+	}
+	if !isFinite(iv.Sum + sum) {
+		return fmt.Errorf("%w: metric %q: sum %g would overflow the interval's", ErrBadPoint, p.Name, sum)
+	}
 	n := float64(p.Count)
 	if iv.Count == 0 {
 		iv.Min, iv.Max = lo, hi
@@ -59,8 +70,11 @@ func (b *bucket) addHistogram(p *Point, t time.Time) {
 	iv.Count += n
 	iv.Sum += sum
 	for _, w := range ws {
-		iv.Sketch.AddCount(w.v, float64(w.n))
+		if err := iv.Sketch.AddCount(w.v, float64(w.n)); err != nil {
+			return err // cannot happen: every value is within bounds
+		}
 	}
+	return nil
 }
 
 // histogramValues returns the representatives of p's non-empty buckets in

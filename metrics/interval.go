@@ -45,12 +45,18 @@ func (iv Interval) Mean() float64 {
 }
 
 // Quantile returns the value at quantile q (0 ≤ q ≤ 1) within 1% relative error, or 0
-// for a kind that keeps no sketch.
+// for a kind that keeps no sketch. It never lies outside [Min, Max]: the sketch
+// answers with its bucket's representative, up to 1% beyond the values it holds
+// (a constant 99.5 would read 100.495), so it is clamped to the values seen.
 func (iv Interval) Quantile(q float64) float64 {
 	if iv.Sketch == nil {
 		return 0
 	}
-	return iv.Sketch.Quantile(q)
+	v := iv.Sketch.Quantile(q)
+	if iv.Count > 0 && iv.Min <= iv.Max {
+		v = min(max(v, iv.Min), iv.Max)
+	}
+	return v
 }
 
 // Merge folds other into iv: both must be of the same series (app, name, source, unit
@@ -82,7 +88,7 @@ func (iv *Interval) merge(other Interval) error {
 	}
 	iv.widen(other.Start, other.Length)
 	iv.Count += other.Count
-	iv.Sum += other.Sum
+	iv.Sum = addSaturating(iv.Sum, other.Sum)
 	if !iv.owned {
 		if iv.Sketch != nil {
 			iv.Sketch = iv.Sketch.Copy()
@@ -124,4 +130,24 @@ func (iv *Interval) widen(start time.Time, length time.Duration) {
 		iv.Start = start
 	}
 	iv.Length = end.Sub(iv.Start)
+}
+
+// finite reports whether the interval's numbers are all finite: only such
+// intervals are stored and read back (JSON, and so the API, has no +Inf).
+func (iv *Interval) finite() bool {
+	for _, v := range []float64{iv.Count, iv.Sum, iv.Min, iv.Max, iv.Last} {
+		if !isFinite(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func isFinite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+// addSaturating adds two finite sums, stopping at ±math.MaxFloat64 rather than
+// overflowing to ±Inf. Values within ±2^360 never get there (it would take 2^663
+// of them), but merged intervals come from the history and other nodes too.
+func addSaturating(a, b float64) float64 {
+	return max(-math.MaxFloat64, min(a+b, math.MaxFloat64))
 }

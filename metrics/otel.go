@@ -42,7 +42,10 @@ func (a *Aggregator) addPointLocked(as *appSeries, r *drainpipe.Record) error {
 		}
 		k.kind = Distribution
 		if sr := a.seriesLocked(as, k); sr != nil {
-			a.bucket(as.name, sr, r.Time).addHistogram(&p, r.Time)
+			if err := a.bucket(as.name, sr, r.Time).addHistogram(&p, r.Time); err != nil {
+				as.failed.Inc()
+				return err
+			}
 		}
 	}
 	return nil

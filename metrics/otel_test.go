@@ -302,6 +302,17 @@ func TestInvalidPoints(t *testing.T) {
 		{"buckets beyond float64", metrics.Point{Name: "x", Type: metrics.PointExpHistogram, Count: 1,
 			Positive: metrics.ExpBuckets{Offset: 2000, Counts: []uint64{1}}}, "beyond"},
 		{"labels too long", metrics.Point{Name: "x", Type: metrics.PointGauge, Labels: strings.Repeat("x", metrics.MaxLabelsBytes+1)}, "bytes"},
+		// The bound on log values (2^360) holds for points too: sums stay finite.
+		{"huge gauge", metrics.Point{Name: "x", Type: metrics.PointGauge, Value: 1.7e308}, "2^360"},
+		{"huge negative sum", metrics.Point{Name: "x", Type: metrics.PointSum, Value: -math.Ldexp(1, 361)}, "2^360"},
+		{"huge bound", func() metrics.Point { p := h; p.Bounds = []float64{1e300}; return p }(), "2^360"},
+		{"huge histogram sum", func() metrics.Point { p := h; p.Sum = 1e300; return p }(), "2^360"},
+		{"huge histogram max", func() metrics.Point { p := h; p.Max, p.HasMax = 1e300, true; return p }(), "2^360"},
+		{"huge zero threshold", metrics.Point{Name: "x", Type: metrics.PointExpHistogram, ZeroThreshold: 1e300}, "2^360"},
+		{"buckets beyond 2^360", metrics.Point{Name: "x", Type: metrics.PointExpHistogram, Count: 1,
+			Positive: metrics.ExpBuckets{Offset: 360, Counts: []uint64{1}}}, "beyond"},
+		{"negative buckets beyond 2^360 at scale 3", metrics.Point{Name: "x", Type: metrics.PointExpHistogram, Scale: 3, Count: 1,
+			Negative: metrics.ExpBuckets{Offset: 360<<3 - 1, Counts: []uint64{0, 1}}}, "beyond"},
 	}
 	for _, tt := range tests {
 		err := tt.p.Validate()

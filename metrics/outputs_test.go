@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,7 +240,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if want := `{"name":"router.service","source":"web.1","unit":"ms","count":100,`; !strings.HasPrefix(string(js), want) {
 		t.Errorf("JSON %s, want prefix %s", js, want)
 	}
-	n, err := st.Prune(ctx, t0.Add(2*time.Minute))
+	n, err := st.Prune(ctx, t0.Add(2*time.Minute), 0)
 	if err != nil || n != 6 {
 		t.Errorf("prune: %d, %v; want 6", n, err)
 	}
@@ -353,4 +354,147 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "testdata/table.golden", b.String())
+}
+
+// TestCollectorFamilyClashes: series whose Prometheus names fall into another
+// series' family (sample#workers_max and the _max of sample#workers) never make the
+// registry's Gather fail: one of them is hidden and counted, and drainpipe's own
+// metrics stay.
+func TestCollectorFamilyClashes(t *testing.T) {
+	t.Parallel()
+	type s struct {
+		name, unit string
+		kind       metrics.Kind
+		value      float64
+	}
+	for _, tt := range []struct {
+		name   string
+		series []s
+		hidden float64
+	}{
+		{"gauge and its _max", []s{{"workers", "", metrics.Gauge, 3}, {"workers_max", "", metrics.Gauge, 8}}, 1},
+		{"distribution and its _count", []s{{"m", "", metrics.Distribution, 2}, {"m_count", "", metrics.Distribution, 1}}, 1},
+		{"gauge and a counter named its _sum", []s{{"q", "", metrics.Gauge, 2}, {"q_sum", "", metrics.Counter, 1}}, 1},
+		{"unit folded into the name", []s{{"mem", "MB", metrics.Gauge, 1}, {"mem_mb", "", metrics.Gauge, 2}}, 1},
+		{"unique and a counter", []s{{"users", "", metrics.Unique, 1}, {"users_distinct", "", metrics.Counter, 1}}, 1},
+		{"_last of a _min", []s{{"a", "", metrics.Gauge, 1}, {"a_min", "", metrics.Gauge, 1}, {"a_min_last", "", metrics.Gauge, 1}}, 1},
+		{"no clash", []s{{"workers", "", metrics.Gauge, 3}, {"workers.busy", "", metrics.Counter, 8}}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := prometheus.NewPedanticRegistry()
+			a := newAggregator(t, metrics.Config{Registerer: reg})
+			for _, x := range tt.series {
+				a.Add("app", metrics.Sample{Name: x.name, Unit: x.unit, Kind: x.kind, Value: x.value, Str: "u", Time: t0})
+			}
+			a.Add("app", metrics.Sample{Kind: metrics.Counter, Value: 1, Time: t0}) // no name: a failure, counted
+			a.Flush(t0.Add(time.Minute))
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatalf("gather: %v", err)
+			}
+			got := map[string]bool{}
+			for _, mf := range mfs {
+				got[mf.GetName()] = true
+			}
+			for _, own := range []string{"drainpipe_metrics_hidden_series", "drainpipe_metrics_extract_failures_total"} {
+				if !got[own] {
+					t.Errorf("%s missing from the scrape", own)
+				}
+			}
+			if h := testutil.ToFloat64(gaugeOf(t, reg, "drainpipe_metrics_hidden_series")); h != tt.hidden {
+				t.Errorf("hidden %v, want %v", h, tt.hidden)
+			}
+		})
+	}
+}
+
+// TestStorePrunesTheFuture: Prune deletes the intervals past the retention and
+// those starting more than a day ahead of now, which a history written before
+// such samples were filed at their received time holds, and keeps the rest.
+func TestStorePrunesTheFuture(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, metrics.StoreConfig{Path: filepath.Join(t.TempDir(), "metrics.db")})
+	now := t0
+	starts := map[string]time.Time{
+		"old":        now.Add(-31 * 24 * time.Hour),
+		"recent":     now.Add(-time.Hour),
+		"23h ahead":  now.Add(23 * time.Hour),
+		"25h ahead":  now.Add(25 * time.Hour),
+		"in 2100":    time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+		"a day less": now.Add(24*time.Hour - time.Minute),
+	}
+	var ivs []metrics.Interval
+	for name, start := range starts {
+		ivs = append(ivs, metrics.Interval{App: "app", Name: name, Kind: metrics.Counter, Start: start, Length: time.Minute, Count: 1, Sum: 1, LastAt: start})
+	}
+	if err := st.Save(ctx, ivs); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Prune(ctx, now, 30*24*time.Hour)
+	if err != nil || n != 3 {
+		t.Errorf("pruned %d (%v), want 3", n, err)
+	}
+	got, err := st.Query(ctx, "app", time.Unix(0, 0), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range got {
+		names = append(names, s.Name)
+	}
+	if want := []string{"23h ahead", "a day less", "recent"}; !slices.Equal(names, want) {
+		t.Errorf("kept %q, want %q", names, want)
+	}
+}
+
+// TestStorePathWithURICharacters: a data directory whose name holds '#' or '?'
+// keeps metrics.db inside it, in WAL mode, and so does a relative path.
+func TestStorePathWithURICharacters(t *testing.T) {
+	for _, tt := range []struct {
+		name, dir string
+		relative  bool
+	}{
+		{"hash", "a#b", false},
+		{"question mark", "a?b=c", false},
+		{"percent and both", "50%#x?y", false},
+		{"relative", "rel#dir", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, tt.dir)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "metrics.db")
+			if tt.relative {
+				t.Chdir(root)
+				path = filepath.Join(tt.dir, "metrics.db")
+			}
+			iv := metrics.Interval{App: "app", Name: "c", Kind: metrics.Counter, Start: t0, Length: time.Minute, Count: 1, Sum: 1, LastAt: t0}
+			legacy := filepath.Join(dir, "archive.db") // a history to copy, attached by its URI
+			old := openStore(t, metrics.StoreConfig{Path: legacy})
+			if err := old.Save(context.Background(), []metrics.Interval{iv}); err != nil {
+				t.Fatal(err)
+			}
+			old.Close()
+			st := openStore(t, metrics.StoreConfig{Path: path, Legacy: legacy})
+			if err := st.Save(context.Background(), []metrics.Interval{iv}); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := os.ReadDir(root)
+			if len(entries) != 1 || entries[0].Name() != tt.dir {
+				t.Errorf("%s holds %v, want only %q", root, entries, tt.dir)
+			}
+			// The file header's read and write versions are 2 in WAL mode.
+			if h, err := os.ReadFile(filepath.Join(dir, "metrics.db")); err != nil || len(h) < 100 || h[18] != 2 || h[19] != 2 {
+				t.Errorf("%s/metrics.db is not a database in WAL mode (%v)", dir, err)
+			}
+			again := openStore(t, metrics.StoreConfig{Path: filepath.Join(dir, "metrics.db")})
+			if got, err := again.Query(context.Background(), "app", t0, t0.Add(time.Hour), ""); err != nil || len(got) != 1 || got[0].Sum != 2 {
+				t.Errorf("reopened: %+v (%v), want the interval saved and the one copied", got, err)
+			}
+		})
+	}
 }

@@ -3,7 +3,6 @@ package metrics
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -143,8 +142,8 @@ func (p *Point) Validate() error {
 	}
 	switch p.Type {
 	case PointGauge, PointSum:
-		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
-			return bad("value %g is not a finite number", p.Value)
+		if !inBounds(p.Value) {
+			return bad("value %g is not a finite number within ±2^360", p.Value)
 		}
 	case PointHistogram:
 		return p.validateHistogram(bad)
@@ -164,8 +163,8 @@ func (p *Point) validateHistogram(bad func(string, ...any) error) error {
 		return bad("%d bucket counts for %d bounds, want %d", len(p.BucketCounts), len(p.Bounds), len(p.Bounds)+1)
 	}
 	for i, b := range p.Bounds {
-		if math.IsNaN(b) || math.IsInf(b, 0) || i > 0 && b <= p.Bounds[i-1] {
-			return bad("bounds must be finite and increasing")
+		if !inBounds(b) || i > 0 && b <= p.Bounds[i-1] {
+			return bad("bounds must be within ±2^360 and increasing")
 		}
 	}
 	if n, ok := sumCounts(p.BucketCounts); len(p.BucketCounts) > 0 && (!ok || n != p.Count) {
@@ -181,12 +180,14 @@ func (p *Point) validateExpHistogram(bad func(string, ...any) error) error {
 	if len(p.Positive.Counts) > MaxPointBuckets || len(p.Negative.Counts) > MaxPointBuckets {
 		return bad("more than %d buckets a side", MaxPointBuckets)
 	}
-	if math.IsNaN(p.ZeroThreshold) || math.IsInf(p.ZeroThreshold, 0) || p.ZeroThreshold < 0 {
-		return bad("zero threshold must be finite and not negative")
+	if !inBounds(p.ZeroThreshold) || p.ZeroThreshold < 0 {
+		return bad("zero threshold must be within 2^360 and not negative")
 	}
 	for _, side := range []ExpBuckets{p.Positive, p.Negative} {
-		if lim := maxExpIndex(p.Scale); int64(side.Offset) < -lim || int64(side.Offset)+int64(len(side.Counts)) > lim {
-			return bad("bucket indexes beyond ±%d, the range of float64 at scale %d", lim, p.Scale)
+		lo, hi := expIndexLimit(p.Scale, minNormalExp), expIndexLimit(p.Scale, maxValueExp)
+		if int64(side.Offset) < -lo || int64(side.Offset)+int64(len(side.Counts)) > hi {
+			return bad("bucket indexes beyond [-%d, %d), buckets within 2^±%d and 2^%d at scale %d",
+				lo, hi, minNormalExp, maxValueExp, p.Scale)
 		}
 	}
 	n, ok := sumCounts([]uint64{p.ZeroCount}, p.Positive.Counts, p.Negative.Counts)
@@ -201,8 +202,8 @@ func (p *Point) validateSummary(bad func(string, ...any) error) error {
 		has bool
 		v   float64
 	}{{p.HasSum, p.Sum}, {p.HasMin, p.Min}, {p.HasMax, p.Max}} {
-		if v.has && (math.IsNaN(v.v) || math.IsInf(v.v, 0)) {
-			return bad("sum, min and max must be finite")
+		if v.has && !inBounds(v.v) {
+			return bad("sum, min and max must be within ±2^360")
 		}
 	}
 	if p.HasMin && p.HasMax && p.Min > p.Max {
@@ -224,13 +225,21 @@ func sumCounts(lists ...[]uint64) (n uint64, ok bool) {
 	return n, true
 }
 
-// maxExpIndex is the largest bucket index whose bounds are normal float64 numbers
-// at scale: base^index = 2^(index·2^-scale) stays within 2^±1022.
-func maxExpIndex(scale int32) int64 {
+// The exponents of 2 that bound an exponential histogram's buckets: down to the
+// smallest normal float64, up to maxValue.
+const (
+	minNormalExp = 1022
+	maxValueExp  = 360
+)
+
+// expIndexLimit is the bucket index at scale whose lower bound is 2^exp:
+// base^index = 2^(index·2^-scale). Buckets from -expIndexLimit(scale, minNormalExp)
+// to below expIndexLimit(scale, maxValueExp) hold normal numbers within maxValue.
+func expIndexLimit(scale int32, exp int64) int64 {
 	if scale >= 0 {
-		return 1022 << scale
+		return exp << scale
 	}
-	return 1022 >> -scale
+	return exp >> -scale
 }
 
 // SeriesName is the name of the point's series: its metric name, then its labels.

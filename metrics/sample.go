@@ -79,9 +79,15 @@ func (e *FieldError) Error() string {
 // Unwrap returns the reason, such as ErrNotNumber.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// maxValue bounds what is accepted as a value: CloudWatch refuses magnitudes beyond
-// 2^360, and nothing a log reports comes near it.
+// maxValue bounds what is accepted as a value, from a log line or an OpenTelemetry
+// point (its value, sum, min, max and bucket bounds): CloudWatch refuses magnitudes
+// beyond 2^360, and nothing a log reports comes near it. Bounded values keep an
+// interval's sum finite (2^360 added 2^600 times stays below float64's limit) and
+// the sketch able to index every value.
 var maxValue = math.Ldexp(1, 360)
+
+// inBounds reports whether v is a number within ±maxValue (NaN is not).
+func inBounds(v float64) bool { return math.Abs(v) <= maxValue }
 
 // parseValue reads "12ms", "-0.5", "139.79MB", "99%": a decimal number and the unit
 // letters after it. Exponents, hex, "NaN" and "Inf" are refused so that free text

@@ -24,7 +24,8 @@ type SinkConfig struct {
 	Aggregator *Aggregator
 	// Store keeps closed intervals for `drainpipe metrics`; nil keeps none.
 	Store *Store
-	// Retention is how long the Store keeps intervals. Default 30 days.
+	// Retention is how long the Store keeps intervals. Default 30 days. It is the
+	// Aggregator's too, unless its Config sets one (see Config.Retention).
 	Retention time.Duration
 	// EMF, when set, receives every closed interval as EMF documents.
 	EMF EMFWriter
@@ -92,6 +93,9 @@ func NewSink(cfg SinkConfig) *Sink {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Aggregator != nil {
+		cfg.Aggregator.useRetention(cfg.Retention)
 	}
 	return &Sink{cfg: cfg, log: cfg.Logger, parts: map[int]*part{}, appPart: map[string]int{}}
 }
@@ -202,7 +206,7 @@ func (s *Sink) prune(ctx context.Context, now time.Time) {
 	if s.cfg.Store == nil || now.Sub(s.lastPrune) < time.Hour {
 		return
 	}
-	if _, err := s.cfg.Store.Prune(ctx, now.Add(-s.cfg.Retention)); err != nil {
+	if _, err := s.cfg.Store.Prune(ctx, now, s.cfg.Retention); err != nil {
 		s.log.Warn("prune metric intervals", "err", err)
 	}
 	s.lastPrune = now

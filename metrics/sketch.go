@@ -36,16 +36,18 @@ func NewSketch() *Sketch {
 	return &Sketch{dd: ddsketch.NewDDSketchFromStoreProvider(sketchMapping, store.BufferedPaginatedStoreConstructor)}
 }
 
-// Add records v; NaN is refused by the callers, so every value counts.
-func (s *Sketch) Add(v float64) {
-	// Add fails only for negative counts, which cannot happen here.
-	_ = s.dd.Add(v)
-}
+// Add records v. It refuses what the sketch cannot index (NaN, magnitudes near
+// float64's limit), leaving the sketch as it was: the aggregator refuses such
+// values before they get here (see maxValue), so that count, sum and sketch agree.
+func (s *Sketch) Add(v float64) error { return s.AddCount(v, 1) }
 
-// AddCount records v n times, for a bucket of a histogram.
-func (s *Sketch) AddCount(v, n float64) {
-	// AddWithCount fails only for negative counts, which callers never pass.
-	_ = s.dd.AddWithCount(v, n)
+// AddCount records v n times, for a bucket of a histogram; it refuses what Add
+// refuses, and a negative n.
+func (s *Sketch) AddCount(v, n float64) error {
+	if err := s.dd.AddWithCount(v, n); err != nil {
+		return fmt.Errorf("add %g to sketch: %w", v, err)
+	}
+	return nil
 }
 
 // Count is the number of values recorded.

@@ -89,8 +89,13 @@ func prepareInsert(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
 	return stmt, nil
 }
 
-// insertInterval inserts iv with bucket (a bucket ID, or nil for none).
+// insertInterval inserts iv with bucket (a bucket ID, or nil for none). An
+// interval holding a number that is not finite (which no aggregator makes since
+// values are bounded, but a node of an older version may publish) is not stored.
 func insertInterval(ctx context.Context, stmt *sql.Stmt, iv *Interval, bucket any) error {
+	if !iv.finite() {
+		return nil
+	}
 	var sk, dist []byte
 	if iv.Sketch != nil {
 		sk, _ = iv.Sketch.MarshalBinary()
@@ -172,9 +177,20 @@ func seriesOf(iv Interval) Series {
 	}
 }
 
-// Prune deletes the intervals that ended before before, and says how many.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM metric_intervals WHERE end_ms <= ?`, before.UnixMilli())
+// MaxAhead is how far ahead of when its line was received a sample may be dated
+// and still be filed at its own time, as the archive allows; Prune deletes the
+// intervals that start further ahead of now.
+const MaxAhead = 24 * time.Hour
+
+// Prune deletes the intervals that ended retention or more before now, and those
+// that start more than MaxAhead after now (written before the aggregator filed
+// such samples at their received time: retention alone would never remove them),
+// and says how many.
+func (s *Store) Prune(ctx context.Context, now time.Time, retention time.Duration) (int64, error) {
+	ahead := now.Add(MaxAhead).UnixMilli()
+	// end_ms > ahead lets the end_ms index find the rows starting after ahead.
+	res, err := s.db.ExecContext(ctx, `DELETE FROM metric_intervals WHERE end_ms <= ? OR (end_ms > ? AND start_ms > ?)`,
+		now.Add(-retention).UnixMilli(), ahead, ahead)
 	if err != nil {
 		return 0, fmt.Errorf("prune metric intervals: %w", err)
 	}
@@ -194,6 +210,9 @@ func mergeIntervals[K comparable](rows *sql.Rows, key func(*Interval) K) (map[K]
 		iv, err := scanInterval(rows)
 		if err != nil {
 			return nil, err
+		}
+		if !iv.finite() {
+			continue // stored before values were bounded: unreadable as JSON
 		}
 		k := key(&iv)
 		if m := merged[k]; m != nil {

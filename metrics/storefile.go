@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
@@ -38,7 +40,11 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		return nil, fmt.Errorf("metrics store: %w", err)
 	}
 	_ = f.Close()
-	db, err := sql.Open("sqlite", "file:"+cfg.Path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	dsn, err := sqliteURI(cfg.Path, url.Values{"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"}})
+	if err != nil {
+		return nil, fmt.Errorf("metrics store: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("metrics store: %w", err)
 	}
@@ -57,6 +63,18 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sqliteURI is the URI of the SQLite file at path with query: the path made
+// absolute (a relative one would be read as the URI's authority) and escaped, so
+// that a '#' or '?' in it stays part of the file's name.
+func sqliteURI(path string, query url.Values) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("path %s: %w", path, err)
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query.Encode()}
+	return u.String(), nil
 }
 
 // Close closes the store's database.
@@ -89,7 +107,11 @@ func (s *Store) copyLegacy(ctx context.Context, legacy string, log *slog.Logger)
 	if done > 0 {
 		return nil
 	}
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS legacy`, "file:"+legacy+"?mode=ro"); err != nil {
+	uri, err := sqliteURI(legacy, url.Values{"mode": {"ro"}})
+	if err != nil {
+		return fmt.Errorf("metrics store: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS legacy`, uri); err != nil {
 		return fmt.Errorf("metrics store: open %s to copy its history: %w", legacy, err)
 	}
 	defer conn.ExecContext(context.Background(), `DETACH DATABASE legacy`) //nolint:errcheck // the connection closes anyway

@@ -45,6 +45,34 @@ type Config struct {
 	// for its peak resident memory. Default: /metrics on the drain URL's host; "-"
 	// reads none.
 	MetricsURL string
+	// MaxBody, if set, is the largest request body the server takes (drainpipe's
+	// --max-body): a run whose bodies are larger is refused before any is built,
+	// instead of sending requests the server can only refuse.
+	MaxBody int64
+}
+
+// MaxLineBytes bounds Config.LineBytes: 64 KiB, the largest frame drainpipe's
+// syslog receiver takes, is already six times Heroku's longest line (10,000 bytes).
+const MaxLineBytes = 64 << 10
+
+// maxHeld bounds the request bodies a run holds at once: each connection builds
+// bodiesPerConn of them before it sends.
+const (
+	maxHeld       = 1 << 30
+	bodiesPerConn = 8
+)
+
+// ConfigError is a Config that cannot run: Run sends nothing and builds no body.
+type ConfigError struct {
+	// Flag names the `drainpipe bench` flag at fault ("url", "line-bytes"), if one is.
+	Flag string
+	msg  string
+}
+
+func (e *ConfigError) Error() string { return e.msg }
+
+func configErrorf(flag, format string, a ...any) error {
+	return &ConfigError{Flag: flag, msg: fmt.Sprintf(format, a...)}
 }
 
 // Result is what a run measured.
@@ -64,19 +92,24 @@ type Result struct {
 	// run (its /metrics process_resident_memory_bytes, sampled every second, and at the start and the end), in
 	// MiB; 0 when the server did not expose it.
 	ServerRSSPeakMB float64 `json:"server_rss_peak_mb"`
+	// ServerRSSUnknown says why ServerRSSPeakMB is 0: the metrics were unreachable,
+	// answered an error, or had no process_resident_memory_bytes.
+	ServerRSSUnknown string `json:"server_rss_unknown,omitempty"`
 }
 
+// setDefaults fills in the zero values and checks the rest, before any body is
+// built. Its messages name the flags of `drainpipe bench`, the command behind it.
 func (c *Config) setDefaults() error {
-	if c.Duration <= 0 {
+	if c.Duration == 0 {
 		c.Duration = 10 * time.Second
 	}
-	if c.Connections <= 0 {
+	if c.Connections == 0 {
 		c.Connections = 16
 	}
-	if c.BatchLines <= 0 {
+	if c.BatchLines == 0 {
 		c.BatchLines = 400
 	}
-	if c.LineBytes <= 0 {
+	if c.LineBytes == 0 {
 		c.LineBytes = 250
 	}
 	switch c.MetricsURL {
@@ -85,19 +118,55 @@ func (c *Config) setDefaults() error {
 	case "-":
 		c.MetricsURL = ""
 	}
+	// The URL holds the drain's secret: it is never echoed.
 	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--url %q: want the drain URL, http(s)://ID:SECRET@host/logs", c.URL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return configErrorf("url", "--url: want the drain URL, http(s)://ID:SECRET@host/logs")
+	case c.Duration < 0:
+		return configErrorf("duration", "--duration %v: want more than 0", c.Duration)
+	case c.Connections < 0:
+		return configErrorf("connections", "--connections %d: want more than 0", c.Connections)
+	case c.BatchLines < 0:
+		return configErrorf("batch-lines", "--batch-lines %d: want more than 0", c.BatchLines)
+	case c.LineBytes < 0 || c.LineBytes > MaxLineBytes:
+		return configErrorf("line-bytes", "--line-bytes %d: want 1 to %d", c.LineBytes, MaxLineBytes)
 	}
 	switch c.Protocol {
 	case "":
 		c.Protocol = Logplex
 	case Logplex, OTLP:
 	default:
-		return fmt.Errorf("protocol %q: want %s or %s", c.Protocol, Logplex, OTLP)
+		return configErrorf("otlp", "protocol %q: want %s or %s", c.Protocol, Logplex, OTLP)
+	}
+	return c.checkBodies()
+}
+
+// checkBodies refuses bodies over the server's MaxBody, and more bodies than
+// maxHeld bytes in all, measuring a body a frame at a time without building it.
+func (c *Config) checkBodies() error {
+	held := int64(maxHeld / bodiesPerConn / c.Connections)
+	limit := held
+	if c.MaxBody > 0 {
+		limit = min(limit, c.MaxBody)
+	}
+	size := bodySize(c.BatchLines, c.LineBytes, limit)
+	if c.Protocol == OTLP && size <= limit {
+		// Its records are about the size of the frames: one body settles it.
+		size = int64(len(OTLPBody(0, c.BatchLines, c.LineBytes, time.Now())))
+	}
+	switch {
+	case c.MaxBody > 0 && size > c.MaxBody:
+		return configErrorf("batch-lines", "a request of --batch-lines %d × --line-bytes %d is over the server's largest body (%s): lower --batch-lines or --line-bytes",
+			c.BatchLines, c.LineBytes, mib(c.MaxBody))
+	case size > held:
+		return configErrorf("connections", "--connections %d × %d bodies of --batch-lines %d × --line-bytes %d is over %s of request bodies: lower --connections, --batch-lines or --line-bytes",
+			c.Connections, bodiesPerConn, c.BatchLines, c.LineBytes, mib(maxHeld))
 	}
 	return nil
 }
+
+func mib(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB" }
 
 // counters are shared by the senders.
 type counters struct {
@@ -132,7 +201,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	wg.Wait()
 	stopProgress()
 	r := c.result(time.Since(start))
-	r.ServerRSSPeakMB = stopRSS() / (1 << 20)
+	peak, why := stopRSS()
+	r.ServerRSSPeakMB, r.ServerRSSUnknown = peak/(1<<20), why
 	return r, nil
 }
 
@@ -143,10 +213,11 @@ func progress(cfg *Config, c *counters, start time.Time) func() {
 	return tick.Every(time.Second, func() { cfg.Progress(c.result(time.Since(start))) })
 }
 
-// send is one connection's loop: bodies are built once (8 of them, with distinct
-// lines) and sent round robin, so the generator spends its CPU on sending.
+// send is one connection's loop: bodies are built once (bodiesPerConn of them,
+// with distinct lines) and sent round robin, so the generator spends its CPU on
+// sending.
 func send(ctx context.Context, client *http.Client, cfg *Config, worker int, c *counters) {
-	bodies := make([][]byte, 8)
+	bodies := make([][]byte, bodiesPerConn)
 	build := Body
 	if cfg.Protocol == OTLP {
 		build = OTLPBody
@@ -224,10 +295,29 @@ func frameID() string {
 func Body(seed, n, size int, t time.Time) []byte {
 	var body, msg []byte
 	for i := range n {
-		msg = logplex.AppendMessage(msg[:0], drainpipe.Record{Priority: 158, Time: t, Source: "heroku", Dyno: "router", Message: routerText(seed, i, size)})
+		msg = logplex.AppendMessage(msg[:0], routerRecord(seed, i, size, t))
 		body = logplex.AppendFrame(body, msg)
 	}
 	return body
+}
+
+// bodySize is len(Body(seed, n, size, t)), whatever the seed and t (they only
+// fill fixed-width fields), measured a frame at a time; past limit it stops and
+// returns what it measured so far, more than limit.
+func bodySize(n, size int, limit int64) int64 {
+	var msg, frame []byte
+	t := time.Now()
+	var total int64
+	for i := 0; i < n && total <= limit; i++ {
+		msg = logplex.AppendMessage(msg[:0], routerRecord(0, i, size, t))
+		frame = logplex.AppendFrame(frame[:0], msg)
+		total += int64(len(frame))
+	}
+	return total
+}
+
+func routerRecord(seed, i, size int, t time.Time) drainpipe.Record {
+	return drainpipe.Record{Priority: 158, Time: t, Source: "heroku", Dyno: "router", Message: routerText(seed, i, size)}
 }
 
 // routerText is the i-th router line of a body, padded so its frame is about size bytes.

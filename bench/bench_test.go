@@ -1,6 +1,8 @@
 package bench_test
 
 import (
+	"cmp"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,12 +58,18 @@ func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// serve serves d on 127.0.0.1 and returns its drain URL, with the secret it takes.
+func serve(t *testing.T, d *drain) string {
+	t.Helper()
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs"
+}
+
 func TestRun(t *testing.T) {
 	t.Parallel()
 	d := &drain{}
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	u := strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs"
+	u := serve(t, d)
 	var progress int
 	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: 1500 * time.Millisecond, Connections: 3, BatchLines: 20, LineBytes: 120,
 		Progress: func(bench.Result) { progress++ }})
@@ -166,5 +174,89 @@ func TestRunSamplesServerRSS(t *testing.T) {
 		Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 5})
 	if err != nil || r.ServerRSSPeakMB != 0 {
 		t.Errorf("a server without /metrics: server_rss_peak_mb = %v, %v; want 0", r.ServerRSSPeakMB, err)
+	}
+}
+
+// TestRunRefused: a configuration that cannot run is refused before any body is
+// built or any request sent, naming the flag to change, and never echoing the
+// drain secret: a line, a body over the server's largest, more bodies than the
+// generator may hold, negative values, a malformed URL.
+func TestRunRefused(t *testing.T) {
+	t.Parallel()
+	d := &drain{}
+	u := serve(t, d)
+	tests := []struct {
+		name string
+		cfg  bench.Config
+		flag string
+		want string
+	}{
+		{"line over MaxLineBytes", bench.Config{LineBytes: bench.MaxLineBytes + 1, BatchLines: 1, Connections: 1}, "line-bytes", "want 1 to 65536"},
+		{"body over MaxBody", bench.Config{BatchLines: 40_000, LineBytes: 250, Connections: 1, MaxBody: 8 << 20}, "batch-lines", "lower --batch-lines or --line-bytes"},
+		{"body just over MaxBody", bench.Config{BatchLines: 400, LineBytes: 250, Connections: 1, MaxBody: int64(len(bench.Body(0, 400, 250, time.Now()))) - 1}, "batch-lines", "largest body"},
+		{"bodies held over 1 GiB", bench.Config{BatchLines: 600, LineBytes: 250, Connections: 1000}, "connections", "lower --connections"},
+		{"negative duration", bench.Config{Duration: -time.Second}, "duration", "--duration -1s"},
+		{"negative connections", bench.Config{Connections: -1}, "connections", "--connections -1"},
+		{"negative batch lines", bench.Config{BatchLines: -1}, "batch-lines", "--batch-lines -1"},
+		{"negative line bytes", bench.Config{LineBytes: -1}, "line-bytes", "--line-bytes -1"},
+		{"not http", bench.Config{URL: "ftp://d_bench:s3cret@host/logs"}, "url", "--url"},
+		{"no host", bench.Config{URL: "http://d_bench:s3cret@/logs"}, "url", "--url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			if cfg.URL == "" {
+				cfg.URL = u
+			}
+			cfg.Duration = cmp.Or(cfg.Duration, 200*time.Millisecond)
+			cfg.MetricsURL = "-"
+			_, err := bench.Run(t.Context(), cfg)
+			var ce *bench.ConfigError
+			if !errors.As(err, &ce) || ce.Flag != tt.flag || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Run: %v, want a ConfigError on %s saying %q", err, tt.flag, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("Run: %v: holds the drain secret", err)
+			}
+		})
+	}
+	// A body exactly at the server's largest is sent.
+	body := int64(len(bench.Body(0, 400, 250, time.Now())))
+	r, err := bench.Run(t.Context(), bench.Config{URL: u, Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 400, LineBytes: 250, MaxBody: body, MetricsURL: "-"})
+	if err != nil || r.Requests == 0 {
+		t.Fatalf("a body of exactly MaxBody: %+v, %v; want it sent", r, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.requests != int(r.Requests) && d.requests != int(r.Requests)+1 {
+		t.Errorf("the drain took %d requests, the run counted %d: refused runs sent some", d.requests, r.Requests)
+	}
+}
+
+// TestRunServerRSSUnknown: when the server's peak memory is unknown, the result
+// says why: metrics unreachable, an error answer, or no gauge.
+func TestRunServerRSSUnknown(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.Handle("/logs", &drain{})
+	mux.HandleFunc("/bare", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "go_goroutines 7\n") })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	tests := []struct {
+		metrics string
+		want    string
+	}{
+		{gone.URL + "/metrics", "unreachable"},
+		{srv.URL + "/metrics", "404 Not Found"},
+		{srv.URL + "/bare", "gave no process_resident_memory_bytes"},
+	}
+	for _, tt := range tests {
+		r, err := bench.Run(t.Context(), bench.Config{URL: strings.Replace(srv.URL, "http://", "http://d_bench:s3cret@", 1) + "/logs",
+			Duration: 300 * time.Millisecond, Connections: 1, BatchLines: 5, MetricsURL: tt.metrics})
+		if err != nil || r.ServerRSSPeakMB != 0 || !strings.Contains(r.ServerRSSUnknown, tt.want) {
+			t.Errorf("metrics %s: peak %v, unknown %q, %v; want 0 and %q", tt.metrics, r.ServerRSSPeakMB, r.ServerRSSUnknown, err, tt.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,48 +34,62 @@ type rssSampler struct {
 	client *http.Client
 	mu     sync.Mutex
 	peak   float64 // bytes
+	why    string  // why the last sample gave no value
 }
 
 // sampleRSS samples every interval until the returned func is called; that func
-// takes a last sample and returns the peak in bytes (0 when the server never
-// answered with the gauge).
-func sampleRSS(ctx context.Context, metrics string, interval time.Duration) func() float64 {
+// takes a last sample and returns the peak in bytes, or 0 and why when the server
+// never answered with the gauge.
+func sampleRSS(ctx context.Context, metrics string, interval time.Duration) func() (float64, string) {
 	// A busy server answers /metrics slowly (its journal gauges ask NATS).
 	s := &rssSampler{url: metrics, client: &http.Client{Timeout: 5 * time.Second}}
 	if metrics == "" {
-		return func() float64 { return 0 }
+		return func() (float64, string) { return 0, "no metrics URL" }
 	}
 	s.sample(ctx)
 	stop := tick.Every(interval, func() { s.sample(ctx) })
-	return func() float64 {
+	return func() (float64, string) {
 		stop()
 		s.sample(context.WithoutCancel(ctx))
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.peak
+		if s.peak > 0 {
+			return s.peak, ""
+		}
+		return 0, s.why
 	}
 }
 
 func (s *rssSampler) sample(ctx context.Context) {
+	v, err := s.read(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.why = err.Error()
+		return
+	}
+	s.peak = max(s.peak, v)
+}
+
+// read reads the gauge once.
+func (s *rssSampler) read(ctx context.Context) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return
+		return 0, fmt.Errorf("metrics URL: %w", err)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return
+		return 0, fmt.Errorf("its metrics are unreachable: %w", err) // the client's errors hide a password
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return
+		return 0, fmt.Errorf("its metrics at %s answered %s", req.URL.Redacted(), resp.Status)
 	}
 	v, ok := gaugeValue(bufio.NewScanner(resp.Body), rssMetric)
 	if !ok {
-		return
+		return 0, fmt.Errorf("its metrics at %s gave no %s", req.URL.Redacted(), rssMetric)
 	}
-	s.mu.Lock()
-	s.peak = max(s.peak, v)
-	s.mu.Unlock()
+	return v, nil
 }
 
 // gaugeValue finds an unlabelled sample of name in a Prometheus text exposition.

@@ -44,4 +44,10 @@
 // tries and a line never showed up: a loss the sender knew about). Duplicates count
 // the pairs with a line read back more than once. Report.OK, the audit's verdict
 // (and the command's exit status), holds only when every pair sent was found.
+//
+// A run that cannot reach its verdict still reports what it knew, with
+// Report.Unfinished saying why: a drain that no longer answers (GiveUpTries
+// tries in a row, or GiveUpAfter of tries, without an answer) is given up on,
+// ErrUnreachable, and what was sent is read back; a read-back that fails for
+// good, or a ctx that ends, stops the run at once.
 package verify

@@ -22,6 +22,7 @@ type answer struct {
 	status int  // 0 is 204
 	store  bool // keep the lines (also when status is not 2xx)
 	twice  bool // keep them twice
+	hangUp bool // close the connection without an answer
 }
 
 // req is one request as the test drain saw it.
@@ -48,6 +49,7 @@ func (r req) pair() (id int, half string) {
 // Reader over what it keeps, each line readable lag after it was stored.
 type drain struct {
 	url    string
+	srv    *httptest.Server
 	decide func(r req) answer
 	// dedup drops a batch whose Logplex-Frame-Id was stored before, as drainpipe does.
 	dedup bool
@@ -70,9 +72,9 @@ var _ verify.Reader = (*drain)(nil)
 func newDrain(t testing.TB, decide func(r req) answer) *drain {
 	t.Helper()
 	d := &drain{decide: decide, frames: map[string]bool{}, tries: map[string]int{}, firsts: map[string]int{}}
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	d.url = strings.Replace(srv.URL, "http://", "http://d.test:s3cret@", 1) + "/logs"
+	d.srv = httptest.NewServer(d)
+	t.Cleanup(d.srv.Close)
+	d.url = strings.Replace(d.srv.URL, "http://", "http://d.test:s3cret@", 1) + "/logs"
 	return d
 }
 
@@ -110,6 +112,12 @@ func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.mu.Unlock()
+	if a.hangUp {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
 	if a.status == 0 {
 		a.status = http.StatusNoContent
 	}

@@ -25,16 +25,63 @@ const (
 	requestTimeout = 5 * time.Second
 	// retryPause is the pause before a second try, doubled before a third.
 	retryPause = 100 * time.Millisecond
+	// GiveUpTries and GiveUpAfter bound sending to a drain that no longer answers:
+	// once GiveUpTries tries in a row, or every try for GiveUpAfter, ended without
+	// an answer (connection refused or reset, a timeout), the run stops sending
+	// (ErrUnreachable) and reads back what it sent. Any HTTP answer, even a 5xx,
+	// starts the count again.
+	GiveUpTries = 48
+	GiveUpAfter = 30 * time.Second
 )
 
-// send runs cfg.Concurrency senders until every pair is sent or ctx ends.
+// ErrUnreachable is the error of a run that stopped sending because the drain
+// stopped answering (see GiveUpTries).
+var ErrUnreachable = errors.New("drain unreachable")
+
+// unanswered counts the tries in a row, across all senders, that got no answer.
+type unanswered struct {
+	mu    sync.Mutex
+	n     int
+	since time.Time // the first of them
+	stop  context.CancelCauseFunc
+}
+
+// answered records that a try got an HTTP answer.
+func (u *unanswered) answered() {
+	u.mu.Lock()
+	u.n, u.since = 0, time.Time{}
+	u.mu.Unlock()
+}
+
+// failed records a try that got no answer, and stops the senders once too many
+// did in a row.
+func (u *unanswered) failed(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now := time.Now()
+	if u.n == 0 {
+		u.since = now
+	}
+	u.n++
+	if u.n >= GiveUpTries || (u.n > 1 && now.Sub(u.since) >= GiveUpAfter) {
+		u.stop(fmt.Errorf("%w: stopped sending after %d tries in a row over %v got no answer (the last: %w)",
+			ErrUnreachable, u.n, now.Sub(u.since).Round(time.Millisecond), err))
+	}
+}
+
+// send runs cfg.Concurrency senders until every pair is sent, ctx ends, or the
+// drain stops answering (ErrUnreachable).
 func send(ctx context.Context, cfg *Config, t *tally) error {
 	client := newHTTPClient(cfg.Concurrency)
 	defer client.CloseIdleConnections()
+	parent := ctx
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	u := &unanswered{stop: stop}
 	ids := make(chan int)
 	var wg sync.WaitGroup
 	for w := range cfg.Concurrency {
-		s := &sender{client: client, url: cfg.URL, dyno: "verify." + strconv.Itoa(w+1), t: t}
+		s := &sender{client: client, url: cfg.URL, dyno: "verify." + strconv.Itoa(w+1), t: t, u: u}
 		wg.Go(func() {
 			for id := range ids {
 				s.pair(ctx, id)
@@ -51,7 +98,13 @@ feed:
 	}
 	close(ids)
 	wg.Wait()
-	return ctx.Err()
+	if err := parent.Err(); err != nil {
+		return err
+	}
+	if err := context.Cause(ctx); errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	return nil
 }
 
 // newHTTPClient is a client that behaves as logplex's: one connection per sender,
@@ -73,6 +126,7 @@ type sender struct {
 	url    string
 	dyno   string
 	t      *tally
+	u      *unanswered
 	body   []byte
 	msg    []byte
 }
@@ -133,8 +187,12 @@ func (s *sender) post(ctx context.Context, frameID string) (retry bool, err erro
 	req.Header.Set("Logplex-Frame-Id", frameID)
 	resp, err := s.client.Do(req)
 	if err != nil {
+		if ctx.Err() == nil {
+			s.u.failed(err)
+		}
 		return true, err // the client's errors hide the URL's password
 	}
+	s.u.answered()
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	code := resp.StatusCode

@@ -124,6 +124,9 @@ func (t *tally) report() Report {
 			continue
 		}
 		r.Sent++
+		if p.acked {
+			r.Acknowledged++
+		}
 		switch {
 		case p.copies[begin] > 0 && p.copies[end] > 0:
 			r.Found++

@@ -96,6 +96,8 @@ type Report struct {
 	RunID string `json:"run_id"`
 	// Sent is the number of pairs sent (both batches tried).
 	Sent int `json:"sent"`
+	// Acknowledged is the number of pairs sent whose batches both got a 2xx.
+	Acknowledged int `json:"acknowledged"`
 	// Found is the number of pairs read back whole.
 	Found int `json:"found"`
 	// Missing is the number of pairs whose batches were all acknowledged but not
@@ -121,22 +123,37 @@ type Report struct {
 	DuplicateIDs      []int `json:"duplicate_ids"`
 	// LastError is the last failure of a batch or of the read-back, if any.
 	LastError string `json:"last_error,omitempty"`
+	// Unfinished, when set, says why the run ended before its verdict: the drain
+	// stopped answering, the read-back failed, or the run was interrupted. The
+	// counts are then what was known so far, and a pair counted missing may only
+	// not have been read back yet.
+	Unfinished string `json:"unfinished,omitempty"`
 }
 
 // OK reports whether every pair sent was read back whole: the audit passed.
-// Duplicates do not fail it (nothing was lost), but are reported.
+// Duplicates do not fail it (nothing was lost), but are reported. An unfinished
+// run never passes.
 func (r Report) OK() bool {
-	return r.Sent > 0 && r.Found == r.Sent
+	return r.Sent > 0 && r.Found == r.Sent && r.Unfinished == ""
 }
 
 // Run sends the pairs, reads them back until all are found or cfg.Wait passes,
-// and reports. It returns an error when the configuration is invalid, when the
-// read-back fails for good, or when ctx ends; the report then holds what was
-// known so far.
+// and reports. It returns an error when the configuration is invalid (and an
+// empty report), or, with the report of what was known so far and its
+// Unfinished set, when the drain stopped answering (ErrUnreachable), when the
+// read-back failed for good, or when ctx ended.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return Report{}, err
 	}
+	r, err := run(ctx, cfg)
+	if err != nil {
+		r.Unfinished = err.Error()
+	}
+	return r, err
+}
+
+func run(ctx context.Context, cfg Config) (Report, error) {
 	runID := newRunID()
 	// Since bounds the lines' own timestamps, which the senders write from this
 	// clock: a second of slack only guards against rounding in the stores.

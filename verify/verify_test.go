@@ -352,3 +352,62 @@ func TestRunLatencyIsSendToReadable(t *testing.T) {
 		t.Errorf("found %d of 50, latency p50 %v ms p99 %v ms; want every pair, readable 400 ms after its send at the earliest", rep.Found, rep.P50Ms, rep.P99Ms)
 	}
 }
+
+// A drain that goes away mid-run (its server closed: connections refused; or
+// hanging up on every request: connections reset) is given up on after
+// GiveUpTries tries in a row without an answer, not sent to for hours: the run
+// stops sending, reads back what it sent and says why it stopped.
+func TestRunDrainGoesAway(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		gone func(d *drain, r req) answer // for requests after the 200th
+	}{
+		{"server closed", func(d *drain, r req) answer {
+			if r.n == 201 {
+				go d.srv.Close() // waits for this request: not from its handler
+			}
+			return answer{store: true}
+		}},
+		{"connections reset", func(*drain, req) answer { return answer{hangUp: true} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var d *drain
+			var hangUps atomic.Int64
+			d = newDrain(t, func(r req) answer {
+				if r.n <= 200 {
+					return answer{store: true}
+				}
+				a := tt.gone(d, r)
+				if a.hangUp {
+					hangUps.Add(1)
+				}
+				return a
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			const count = 100_000
+			rep, err := verify.Run(ctx, verify.Config{URL: d.url, Count: count, Concurrency: 8, Wait: 300 * time.Millisecond, Reader: d})
+			if !errors.Is(err, verify.ErrUnreachable) || !strings.Contains(err.Error(), "stopped sending") {
+				t.Fatalf("Run: %v, want ErrUnreachable: it kept sending to a drain that is gone", err)
+			}
+			if strings.Contains(err.Error(), "s3cret") || strings.Contains(rep.LastError, "s3cret") {
+				t.Errorf("error %q, last error %q: hold the drain secret", err, rep.LastError)
+			}
+			if rep.Sent < 90 || rep.Sent > 1000 || rep.Found+rep.Missing+rep.Unacknowledged != rep.Sent {
+				t.Errorf("report %+v: want the ~100 pairs sent before the drain went away, all accounted for", rep)
+			}
+			if rep.Acknowledged < 90 || rep.Missing != 0 || rep.Found < rep.Acknowledged || rep.OK() {
+				t.Errorf("report %+v: want the pairs acknowledged read back, none missing, and no pass", rep)
+			}
+			if rep.Unfinished != err.Error() {
+				t.Errorf("unfinished %q, want the error %q", rep.Unfinished, err)
+			}
+			if n := hangUps.Load(); n > 2*verify.GiveUpTries {
+				t.Errorf("%d requests hung up on: want the sending stopped after %d in a row", n, verify.GiveUpTries)
+			}
+		})
+	}
+}

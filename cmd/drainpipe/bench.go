@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/drainpipe/drainpipe/bench"
+	"github.com/drainpipe/drainpipe/lambda"
 )
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,7 +26,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if len(pos) > 0 || *u == "" {
 		return usagef("usage: drainpipe bench --url DRAIN_URL [--duration 30s] [--connections 16]")
 	}
-	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size, MetricsURL: *metricsURL}
+	// A zero would otherwise run with a default the user did not ask for.
+	if err := cmp.Or(positive("duration", *dur), positive("connections", *conns), positive("batch-lines", *lines), positive("line-bytes", *size)); err != nil {
+		return err
+	}
+	// Bodies over the server's default --max-body would only be answered 413.
+	cfg := bench.Config{URL: *u, Duration: *dur, Connections: *conns, BatchLines: *lines, LineBytes: *size, MetricsURL: *metricsURL,
+		MaxBody: lambda.DefaultMaxBody}
 	if *otlp {
 		cfg.Protocol = bench.OTLP
 	}
@@ -37,7 +46,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	if err != nil {
+	var ce *bench.ConfigError
+	switch {
+	case errors.As(err, &ce) && ce.Flag == "url":
+		return usagef("%v, not %s", err, redactURL(*u)) // never the secret
+	case errors.As(err, &ce):
+		return usagef("%v", err)
+	case err != nil:
 		return err
 	}
 	if *asJSON {
@@ -48,7 +63,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if r.ServerRSSPeakMB > 0 {
 		fmt.Fprintf(stdout, "server peak resident memory %.0f MiB (its /metrics, sampled)\n", r.ServerRSSPeakMB)
 	} else {
-		fmt.Fprintln(stdout, "server peak resident memory unknown: its metrics gave no process_resident_memory_bytes")
+		fmt.Fprintf(stdout, "server peak resident memory unknown: %s\n", r.ServerRSSUnknown)
 	}
 	if r.LastError != "" {
 		fmt.Fprintf(stdout, "last error: %s\n", r.LastError)

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/drainpipe/drainpipe/cloudwatch"
@@ -31,6 +34,10 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != 1 {
 		return usagef("usage: drainpipe verify DRAIN_URL [--count N] [--concurrency C] [--wait D] [--from archive|cloudwatch --group G] [--json]")
 	}
+	// A zero would otherwise run with a default the user did not ask for.
+	if err := cmp.Or(positive("count", *count), positive("concurrency", *conc), positive("wait", *wait)); err != nil {
+		return err
+	}
 	drainURL := pos[0]
 	reader, err := verifyReader(ctx, cf, drainURL, *from, *app, *group)
 	if err != nil {
@@ -47,9 +54,10 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+	if err != nil && r.RunID == "" {
+		return fmt.Errorf("verify: %w", err) // nothing was sent
 	}
+	// An unfinished run still reports what it sent and what was acknowledged.
 	if *cf.json {
 		if err := writeJSON(stdout, r); err != nil {
 			return err
@@ -57,7 +65,14 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		printReport(stdout, r)
 	}
-	if !r.OK() {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("verify: interrupted after sending %d of %d pairs (%d acknowledged), before they were all read back: no verdict", r.Sent, *count, r.Acknowledged)
+	case errors.Is(err, verify.ErrUnreachable):
+		return fmt.Errorf("verify: sent %d of %d pairs (%d acknowledged), then gave up: %w", r.Sent, *count, r.Acknowledged, err)
+	case err != nil:
+		return fmt.Errorf("verify: sent %d pairs (%d acknowledged), but could not read them back: no verdict: %w", r.Sent, r.Acknowledged, err)
+	case !r.OK():
 		return fmt.Errorf("%d of %d pairs incomplete (%d lost after a 2xx, %d never acknowledged)", r.Sent-r.Found, r.Sent, r.Missing, r.Unacknowledged)
 	}
 	return nil
@@ -68,9 +83,17 @@ func verifyReader(ctx context.Context, cf clientFlags, drainURL, from, app, grou
 	if from != "archive" && from != "cloudwatch" {
 		return nil, usagef("--from: want archive or cloudwatch, not %q", from)
 	}
-	if app == "" && (from == "archive" || group == "") {
+	switch {
+	case app == "" && (from == "archive" || group == ""):
 		var err error
 		if app, err = appOfDrainURL(ctx, cf, drainURL); err != nil {
+			return nil, err
+		}
+	case app != "":
+		// The lines of another app's drain are never found under app: every pair
+		// would be reported lost. The owner is asked where the command talks to
+		// it anyway: the admin API it reads back from, or the Lambda's drains.
+		if err := checkDrainApp(ctx, cf, drainURL, app, from == "archive"); err != nil {
 			return nil, err
 		}
 	}
@@ -97,28 +120,67 @@ func appOfDrainURL(ctx context.Context, cf clientFlags, drainURL string) (string
 	if err != nil || u.User == nil {
 		return "", usagef("drain URL %q has no drain id: pass --app", redactURL(drainURL))
 	}
-	if app, ok, err := lambdaAppOf(ctx, u.User.Username()); ok || err != nil {
-		return app, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
-	}
-	c, err := cf.client()
-	if err != nil {
-		return "", err
-	}
-	ds, err := c.Drains(ctx)
-	if err != nil {
-		return "", fmt.Errorf("look up the drain's app: %w", err)
-	}
-	for _, d := range ds {
-		if d.ID == u.User.Username() {
-			return d.App, nil
-		}
+	app, ok, err := drainApp(ctx, cf, u.User.Username(), true)
+	if err != nil || ok {
+		return app, err
 	}
 	return "", fmt.Errorf("no drain %s on %s: pass --app, or --server for the drainpipe that owns this URL", u.User.Username(), *cf.server)
 }
 
+// checkDrainApp refuses --app when the drain of drainURL belongs to another app.
+// A drain it cannot find is left to the read-back.
+func checkDrainApp(ctx context.Context, cf clientFlags, drainURL, app string, askServer bool) error {
+	u, err := url.Parse(drainURL)
+	if err != nil || u.User == nil {
+		return nil // no id to look up
+	}
+	owner, ok, err := drainApp(ctx, cf, u.User.Username(), askServer)
+	if err != nil || !ok || owner == app {
+		return err
+	}
+	return usagef("drain %s belongs to app %s, not %s: its lines are stored under %s (pass --app %s, or leave --app out)",
+		u.User.Username(), owner, app, owner, owner)
+}
+
+// drainApp finds the app of drain id among the Lambda's drains, then, when
+// askServer, through the admin API; ok is false when neither has it.
+func drainApp(ctx context.Context, cf clientFlags, id string, askServer bool) (app string, ok bool, err error) {
+	if app, ok, err := lambdaAppOf(ctx, id); ok || err != nil {
+		return app, ok, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
+	}
+	if !askServer {
+		return "", false, nil
+	}
+	c, err := cf.client()
+	if err != nil {
+		return "", false, err
+	}
+	ds, err := c.Drains(ctx)
+	if err != nil {
+		return "", false, fmt.Errorf("look up the drain's app: %w", err)
+	}
+	for _, d := range ds {
+		if d.ID == id {
+			return d.App, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// positive refuses a zero or negative value of a count or duration flag.
+func positive[T int | time.Duration](flag string, v T) error {
+	if v > 0 {
+		return nil
+	}
+	return usagef("--%s %v: want more than 0", flag, v)
+}
+
 func printReport(w io.Writer, r verify.Report) {
-	fmt.Fprintf(w, "run %s: %d pairs sent, %d complete, %d missing, %d unacknowledged, %d duplicated\n",
-		r.RunID, r.Sent, r.Found, r.Missing, r.Unacknowledged, r.Duplicates)
+	fmt.Fprintf(w, "run %s: %d pairs sent, %d acknowledged, %d complete, %d missing, %d unacknowledged, %d duplicated\n",
+		r.RunID, r.Sent, r.Acknowledged, r.Found, r.Missing, r.Unacknowledged, r.Duplicates)
+	if r.Unfinished != "" {
+		fmt.Fprintf(w, "unfinished, no verdict: the counts are what was known when the run stopped (a pair counted missing may only not have been read back yet): %s\n", r.Unfinished)
+	}
 	fmt.Fprintf(w, "delivery latency (send to readable): p50 %.0f ms, p99 %.0f ms\n", r.P50Ms, r.P99Ms)
 	if len(r.MissingIDs) > 0 {
 		fmt.Fprintf(w, "missing ids: %s\n", ids(r.MissingIDs))

@@ -40,6 +40,9 @@
 //	attrs            the keys of the record's explicit attributes (JSON array),
 //	                 each stored as a field of its own name (OpenTelemetry's
 //	                 trace_id, service.name, ...)
+//	attrs.rest       the attributes that could not be fields of their own
+//	                 (past the caps below, a name taken or not valid), as a JSON
+//	                 array of [key, value] pairs, at most MaxAttrValueLen
 //	<key>            each logfmt key=value pair of the message: router lines'
 //	                 status, code, method, path, service, connect, bytes,
 //	                 request_id, fwd, at, desc; l2met's measure#..., sample#...,
@@ -54,7 +57,8 @@
 // [A-Za-z0-9_.#@:/-], values of MaxValueLen (attributes MaxAttrValueLen),
 // MaxAttrs attributes, and MaxNamesPerApp distinct names per app for good —
 // VictoriaLogs drops rows of a block with more than 2,000 distinct field
-// names, which this cap keeps out of reach.
+// names, which this cap keeps out of reach. A message's pairs past the caps
+// stay in the message; attributes, which are not in it, go to attrs.rest.
 //
 // # Line ids
 //

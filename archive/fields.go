@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"time"
@@ -31,6 +32,10 @@ const (
 	FieldID             = "id"
 	FieldPart           = "part"
 	FieldAttrs          = "attrs"
+	// FieldAttrsRest holds, as JSON pairs, the attributes a line could not keep
+	// as fields of their own (past MaxAttrs, past the app's names, a name
+	// taken or not valid as a field's), up to MaxAttrValueLen in all.
+	FieldAttrsRest = "attrs.rest"
 )
 
 // StreamFields are the fields that make a line's VictoriaLogs stream: few
@@ -44,6 +49,7 @@ var reserved = map[string]bool{
 	FieldApp: true, FieldSource: true, FieldDrain: true, FieldHost: true, FieldDyno: true, FieldMsgID: true,
 	FieldStructuredData: true, FieldPriority: true, FieldSeverity: true, FieldReceived: true,
 	FieldMalformed: true, FieldLineTime: true, FieldID: true, FieldPart: true, FieldAttrs: true,
+	FieldAttrsRest: true,
 }
 
 // Limits on the fields a line adds beside drainpipe's own, so that hostile or
@@ -285,23 +291,27 @@ func (m *rowMaker) itoa(n int64) string {
 // addAttrs stores the record's explicit attributes, each under its own key
 // unless that is taken, then under "attr." and the key. The keys, in order,
 // go into the "attrs" field so they read back as attributes, not message fields.
+// An attribute that cannot be a field of its own (past MaxAttrs, past the app's
+// names, its name taken or not valid) goes into "attrs.rest" (see restAttrs):
+// an attribute is not in the message, so a cap on fields must not lose it.
 func (m *rowMaker) addAttrs(r *drainpipe.Record) {
 	keys := make([]string, 0, len(r.Attrs))
+	var rest restAttrs
 	for i, at := range r.Attrs {
-		if i == MaxAttrs {
-			m.cuts.add(cutCount, len(r.Attrs)-i)
-			break
-		}
-		name, ok := m.attrName(at.Key)
-		if !ok {
-			continue
-		}
 		if len(at.Value) > MaxAttrValueLen {
 			m.cuts.add(cutValue, 1)
 			continue
 		}
-		if !m.admit(r.App, name) {
-			m.cuts.add(cutVocabulary, 1)
+		if i >= MaxAttrs {
+			rest.add(m.cuts, cutCount, at)
+			continue
+		}
+		name, reason := m.attrName(at.Key)
+		if reason == "" && !m.admit(r.App, name) {
+			reason = cutVocabulary
+		}
+		if reason != "" {
+			rest.add(m.cuts, reason, at)
 			continue
 		}
 		m.used = append(m.used, name)
@@ -311,20 +321,46 @@ func (m *rowMaker) addAttrs(r *drainpipe.Record) {
 	if len(keys) > 0 {
 		m.fields = append(m.fields, logstorage.Field{Name: FieldAttrs, Value: encodeKeys(keys)})
 	}
+	if rest.json != nil {
+		m.fields = append(m.fields, logstorage.Field{Name: FieldAttrsRest, Value: string(append(rest.json, ']'))})
+	}
+}
+
+// restAttrs builds "attrs.rest": a JSON array of [key, value] pairs, in the
+// record's order, at most MaxAttrValueLen long. What is past that, or is not
+// valid UTF-8 (JSON would change it), is cut, and counted with the reason it
+// could not be a field.
+type restAttrs struct{ json []byte }
+
+func (r *restAttrs) add(cuts *cutCounter, reason string, at drainpipe.Attr) {
+	if !utf8.ValidString(at.Key) || !utf8.ValidString(at.Value) {
+		cuts.add(reason, 1)
+		return
+	}
+	pair, _ := json.Marshal([2]string{at.Key, at.Value}) // strings always marshal
+	if len(r.json)+len(pair)+2 > MaxAttrValueLen {
+		cuts.add(reason, 1)
+		return
+	}
+	if r.json == nil {
+		r.json = append(make([]byte, 0, len(pair)+2), '[')
+	} else {
+		r.json = append(r.json, ',')
+	}
+	r.json = append(r.json, pair...)
 }
 
 // attrName is where an attribute with key k is stored in a row whose earlier
-// names are in used; AttrName is its reader's side.
-func (m *rowMaker) attrName(k string) (string, bool) {
+// names are in used, or why it cannot be; AttrName is its reader's side.
+func (m *rowMaker) attrName(k string) (name, reason string) {
 	if !validKey(k) {
-		m.cuts.add(cutKey, 1)
-		return "", false
+		return "", cutKey
 	}
 	name, ok := storedAttrName(k, m.used)
 	if !ok {
-		m.cuts.add(cutDuplicate, 1)
+		return "", cutDuplicate
 	}
-	return name, ok
+	return name, ""
 }
 
 func storedAttrName(k string, used nameSet) (string, bool) {

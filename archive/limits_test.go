@@ -136,3 +136,47 @@ func TestHostileNames(t *testing.T) {
 		t.Errorf("the app with room lost its field after the full app's row: %v", got)
 	}
 }
+
+// TestAttributesPastTheCapsKept: a record's attributes past what a line keeps as
+// fields (MaxAttrs, a name not valid as a field's, one taken) are kept in
+// attrs.rest, searchable and read back; only what JSON cannot hold unchanged
+// (invalid UTF-8) or past MaxAttrValueLen in all is cut, and counted.
+func TestAttributesPastTheCapsKept(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	a := open(t, archive.Config{Registerer: reg})
+	var attrs []drainpipe.Attr
+	for i := range 100 {
+		attrs = append(attrs, drainpipe.Attr{Key: fmt.Sprintf("k%d", i), Value: fmt.Sprintf("v%d", i)})
+	}
+	attrs = append(attrs[:10], append([]drainpipe.Attr{
+		{Key: "not a field name", Value: "spaced"},
+		{Key: "bad\xff", Value: "x"},
+	}, attrs[10:]...)...)
+	write(t, a, entry(1, drainpipe.Record{App: "otel", Source: "app", Time: received, Received: received, Message: "many attributes", Attrs: attrs}))
+
+	lines, err := a.Tail(context.Background(), "otel", 1)
+	if err != nil || len(lines) != 1 {
+		t.Fatalf("Tail = %v, %v", lines, err)
+	}
+	got := map[string]string{}
+	for _, at := range lines[0].Attrs {
+		got[at.Key] = at.Value
+	}
+	if len(got) != 101 || got["k99"] != "v99" || got["not a field name"] != "spaced" {
+		t.Errorf("read back %d attributes (k99=%q, spaced=%q), want 101: the 100 and the spaced one", len(got), got["k99"], got["not a field name"])
+	}
+	if _, ok := got["bad\xff"]; ok {
+		t.Error("an attribute of invalid UTF-8 was kept in attrs.rest, which JSON would change")
+	}
+	if n := cutCount(t, reg, "key"); n != 1 {
+		t.Errorf("cut for key: %v, want 1 (the invalid UTF-8 one)", n)
+	}
+	if n := cutCount(t, reg, "count"); n != 0 {
+		t.Errorf("cut for count: %v, want 0: they are kept", n)
+	}
+	// Searchable as text of the field.
+	if lines, err := a.Search(context.Background(), archive.Query{App: "otel", Match: `"attrs.rest":"v99"`}); err != nil || len(lines) != 1 {
+		t.Errorf("a search of attrs.rest found %d lines, %v", len(lines), err)
+	}
+}

@@ -126,6 +126,15 @@ func finishLine(l *Line, cols []logstorage.BlockColumn, i int, byName map[string
 			l.Attrs = append(l.Attrs, drainpipe.Attr{Key: k, Value: v})
 		}
 	}
+	if c, ok := byName[FieldAttrsRest]; ok && cols[c].Values[i] != "" {
+		var pairs [][2]string
+		if err := json.Unmarshal([]byte(cols[c].Values[i]), &pairs); err != nil {
+			return fmt.Errorf("stored line: field %s: %w", FieldAttrsRest, err)
+		}
+		for _, p := range pairs {
+			l.Attrs = append(l.Attrs, drainpipe.Attr{Key: p[0], Value: p[1]})
+		}
+	}
 	for c := range cols {
 		name, v := cols[c].Name, cols[c].Values[i]
 		if v == "" || reserved[name] || used.has(name) || name == "_stream" || name == "_stream_id" {

@@ -116,6 +116,17 @@ func (t template) overflow(r *drainpipe.Record) string {
 	return GroupName(b.String())
 }
 
+// DrainGroup is the log group the lines of a drain of app go to under the group
+// template tmpl; false when tmpl does not parse, or names its groups by what the
+// sender chooses ({source}, {dyno}, {date}), so that the lines are in many.
+func DrainGroup(tmpl, app, drainID string) (string, bool) {
+	t, err := parseTemplate(tmpl)
+	if err != nil || slices.ContainsFunc(t, func(p templatePart) bool { return senderChosen[p.name] }) {
+		return "", false
+	}
+	return GroupName(t.expand(&drainpipe.Record{App: app, Drain: drainID})), true
+}
+
 // GroupName makes s a valid log group name: 1–512 characters of [.-_/#A-Za-z0-9],
 // not starting with "aws/". Every other character becomes "_".
 func GroupName(s string) string {

@@ -105,13 +105,47 @@ func verifyReader(ctx context.Context, cf clientFlags, drainURL, from, app, grou
 		return verify.NewArchiveReader(c, app), nil
 	}
 	if group == "" {
-		group = cloudwatch.GroupName("/heroku/" + app)
+		var err error
+		if group, err = drainGroup(ctx, cf, drainURL, app); err != nil {
+			return nil, err
+		}
 	}
 	client, err := cloudwatch.NewClient(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}
 	return verify.NewCloudWatchReader(client, group), nil
+}
+
+// drainGroup is the log group of the drain of drainURL: its own group
+// (`drains add --cloudwatch-group`) when the server it is on says it has one,
+// else the default template's, /heroku/APP. A server whose own
+// --cloudwatch-group differs needs --group.
+func drainGroup(ctx context.Context, cf clientFlags, drainURL, app string) (string, error) {
+	def, _ := cloudwatch.DrainGroup(cloudwatch.DefaultGroupTemplate, app, "")
+	u, err := url.Parse(drainURL)
+	if err != nil || u.User == nil {
+		return def, nil
+	}
+	c, err := cf.client()
+	if err != nil {
+		return def, nil // no server to ask (a Lambda's drain)
+	}
+	ds, err := c.Drains(ctx)
+	if err != nil {
+		return def, nil
+	}
+	for _, d := range ds {
+		if d.ID != u.User.Username() || d.CloudWatchGroup == "" {
+			continue
+		}
+		group, ok := cloudwatch.DrainGroup(d.CloudWatchGroup, app, d.ID)
+		if !ok {
+			return "", usagef("the drain's CloudWatch group %q names many groups: pass --group with the one to read", d.CloudWatchGroup)
+		}
+		return group, nil
+	}
+	return def, nil
 }
 
 // appOfDrainURL finds the app of a drainpipe drain URL by its id (the URL's user).

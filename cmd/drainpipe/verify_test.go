@@ -60,6 +60,15 @@ func TestVerify(t *testing.T) {
 	if code != 0 || r.Missing != 0 {
 		t.Fatalf("verify after the group recovered: exit %d %+v %s", code, r, errOut)
 	}
+	// A drain with a group of its own is read back from that group, as the
+	// README's `drains add --cloudwatch-group` and `verify --from cloudwatch` go.
+	if _, errOut, code := s.cli("drains", "add", "audited", "--cloudwatch-group", "/prod/{app}"); code != 0 {
+		t.Fatalf("drains add --cloudwatch-group: exit %d %s", code, errOut)
+	}
+	r, errOut, code = run("--from", "cloudwatch", "--wait", "30s")
+	if code != 0 || r.Found != 150 || len(cloudwatchLines(emu, "/prod/audited")) < 150 {
+		t.Fatalf("verify of a drain with its own group: exit %d %+v %s", code, r, errOut)
+	}
 }
 
 // TestVerifyUnfinished: a run that cannot finish (the server killed with -9

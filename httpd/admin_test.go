@@ -42,7 +42,7 @@ func TestAdminToken(t *testing.T) {
 		if resp.StatusCode != tt.code {
 			t.Errorf("%s: status %d %q, want %d", tt.name, resp.StatusCode, text, tt.code)
 		}
-		if tt.code == 401 && !strings.Contains(text, `"error"`) {
+		if tt.code == 401 && (!strings.Contains(text, `"error"`) || !strings.Contains(text, "Bearer token or as the password of Basic auth")) {
 			t.Errorf("%s: error answer %q is not {\"error\": ...}", tt.name, text)
 		}
 	}

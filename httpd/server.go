@@ -290,7 +290,8 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		if !ok || token == "" || len(s.cfg.AdminTokenHash) != sha256.Size || subtle.ConstantTimeCompare(sum[:], s.cfg.AdminTokenHash) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="drainpipe admin"`)
 			dropBody(w) // answered without reading the body
-			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: pass --token or DRAINPIPE_TOKEN, or run on the server's machine where <data>/admin-token is read")
+			writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send it as a Bearer token or as the password of Basic auth (Grafana, vlogscli, curl); "+
+				"the CLI takes --token or DRAINPIPE_TOKEN, or reads <data>/admin-token on the server's machine")
 			return
 		}
 		h(w, r)

@@ -346,7 +346,7 @@ func TestWriteTable(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
 	err := metrics.WriteTable(&b, []metrics.Series{
-		{Name: "router.service", Source: "web.1", Unit: "ms", Count: 1234567, Sum: 9876543.25, Min: 0, Max: 30000, Mean: 8.000001, Last: 3, P50: 2.97, P95: 120.5, P99: 30039.27},
+		{Name: "router.service", Source: "web.1", Unit: "ms", Count: 1234567, Sum: 9876543.25, Min: 0, Max: 30000, Mean: 8.000001, Last: 3, P50: 2.97, P95: 120.5, P99: 30039.27, Distribution: true},
 		{Name: "router.requests", Count: 12, Sum: 12},
 		{Name: "odd\tname", Source: "a\nb", Sum: -0.5},
 	})

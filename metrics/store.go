@@ -31,6 +31,9 @@ type Series struct {
 	P50    float64 `json:"p50"`
 	P95    float64 `json:"p95"`
 	P99    float64 `json:"p99"`
+	// Distribution says the series has quantiles (a measure, a router time): a
+	// count or a sample has none, and its P50, P95 and P99 are 0.
+	Distribution bool `json:"distribution"`
 }
 
 const schema = `
@@ -173,7 +176,7 @@ func seriesOf(iv Interval) Series {
 	return Series{
 		Name: iv.Name, Source: iv.Source, Unit: iv.Unit,
 		Count: iv.Count, Sum: iv.Sum, Min: iv.Min, Max: iv.Max, Mean: iv.Mean(), Last: iv.Last,
-		P50: iv.Quantile(0.5), P95: iv.Quantile(0.95), P99: iv.Quantile(0.99),
+		P50: iv.Quantile(0.5), P95: iv.Quantile(0.95), P99: iv.Quantile(0.99), Distribution: iv.Sketch != nil,
 	}
 }
 

@@ -9,13 +9,21 @@ import (
 )
 
 // WriteTable writes series as an aligned table for a terminal: one row per series,
-// numbers right-aligned with up to six significant digits.
+// numbers right-aligned with up to six significant digits; "-" for the quantiles
+// of a series that has none (a count, a sample).
 func WriteTable(w io.Writer, series []Series) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "NAME\tSOURCE\tUNIT\tCOUNT\tSUM\tMIN\tMAX\tMEAN\tLAST\tP50\tP95\tP99\t\n")
 	for _, s := range series {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t", cell(s.Name), cell(s.Source), cell(s.Unit))
-		for _, v := range []float64{s.Count, s.Sum, s.Min, s.Max, s.Mean, s.Last, s.P50, s.P95, s.P99} {
+		for _, v := range []float64{s.Count, s.Sum, s.Min, s.Max, s.Mean, s.Last} {
+			fmt.Fprintf(tw, "%s\t", number(v))
+		}
+		for _, v := range []float64{s.P50, s.P95, s.P99} {
+			if !s.Distribution {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
 			fmt.Fprintf(tw, "%s\t", number(v))
 		}
 		fmt.Fprint(tw, "\n")

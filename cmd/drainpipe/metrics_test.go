@@ -81,6 +81,10 @@ func TestMetricsFromLogs(t *testing.T) {
 			t.Errorf("no %s for %s", want[0], want[1])
 		}
 	}
+	// A distribution has quantiles; a count has none, and the table says "-".
+	if h12 := find(series, "router.errors.H12", "web.1"); !svc.Distribution || h12 == nil || h12.Distribution {
+		t.Errorf("distribution: router.service %v, router.errors.H12 %+v; want true and false", svc.Distribution, h12)
+	}
 	out, _, code := s.cli("metrics", "metricsapp", "--since", "200000h", "--name", "router.")
 	if code != 0 || !strings.Contains(out, "router.service") || strings.Contains(out, "memory_rss") {
 		t.Errorf("metrics --name router.: exit %d\n%s", code, out)

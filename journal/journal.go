@@ -459,7 +459,14 @@ func (j *Journal) deleteUnknownConsumers(ctx context.Context) error {
 		return fmt.Errorf("list consumers: %w", err)
 	}
 	for _, name := range stale {
-		j.log.Warn("deleting the journal cursor of a sink that is no longer configured", "sink", name)
+		// An ephemeral consumer (a reader of the last process, its keys' read-back
+		// or a tail) outlives a kill until the server drops it: no sink's, nothing
+		// to say about.
+		if c, err := j.stream.Consumer(ctx, name); err == nil && c.CachedInfo().Config.Durable == "" {
+			j.log.Debug("deleting an ephemeral journal consumer of an earlier process", "consumer", name)
+		} else {
+			j.log.Warn("deleting the journal cursor of a sink that is no longer configured", "sink", name)
+		}
 		if err := j.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			return fmt.Errorf("delete consumer %s: %w", name, err)
 		}

@@ -140,6 +140,26 @@ func (b *byteSize) Set(s string) error {
 
 // parse parses args with flags allowed before, between and after the positional
 // arguments (`drainpipe tail myapp -n 100`), and returns the positional ones.
+// givenWithPrefix is the first flag whose name starts with prefix that the
+// command line or the environment set, or "".
+func (f *flags) givenWithPrefix(prefix string) string {
+	var given string
+	f.VisitAll(func(fl *flag.Flag) {
+		if given != "" || !strings.HasPrefix(fl.Name, prefix) {
+			return
+		}
+		if f.getenv(envName(fl.Name)) != "" {
+			given = fl.Name
+		}
+	})
+	f.Visit(func(fl *flag.Flag) {
+		if given == "" && strings.HasPrefix(fl.Name, prefix) {
+			given = fl.Name
+		}
+	})
+	return given
+}
+
 func (f *flags) parse(args []string) ([]string, error) {
 	if len(f.envErrs) > 0 {
 		return nil, usageError{errors.Join(f.envErrs...).Error()}

@@ -103,3 +103,28 @@ func TestSharedJournalMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// TestCloudWatchFlagsWithoutCloudWatch: a --cloudwatch-* flag (or its environment
+// variable) with CloudWatch off is refused, naming it, not ignored.
+func TestCloudWatchFlagsWithoutCloudWatch(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string // DRAINPIPE_CLOUDWATCH_RETENTION_DAYS
+		ok   bool
+	}{
+		{[]string{"--cloudwatch-retention-days", "30"}, "", false},
+		{nil, "30", false},
+		{[]string{"--cloudwatch", "--cloudwatch-retention-days", "30"}, "", true},
+		{nil, "", true},
+	} {
+		t.Setenv("DRAINPIPE_CLOUDWATCH_RETENTION_DAYS", tc.env)
+		_, err := serveFlags(append([]string{"--data", t.TempDir()}, tc.args...), io.Discard)
+		var u usageError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%v (env %q): %v", tc.args, tc.env, err)
+		case !tc.ok && (!errors.As(err, &u) || !strings.Contains(err.Error(), "--cloudwatch-retention-days is set, but CloudWatch is off")):
+			t.Errorf("%v (env %q): %v, want a usage error naming the flag", tc.args, tc.env, err)
+		}
+	}
+}

@@ -118,6 +118,8 @@ func serveFlags(args []string, stderr io.Writer) (serveConfig, error) {
 		if c.cwConfig, err = cw.config(c.data); err != nil {
 			return c, err
 		}
+	} else if name := f.givenWithPrefix("cloudwatch-"); name != "" {
+		return c, usagef("--%s is set, but CloudWatch is off: add --cloudwatch (DRAINPIPE_CLOUDWATCH=true), or leave it out", name)
 	}
 	if c.cluster, err = cf.config(c.natsURL); err != nil {
 		return c, err

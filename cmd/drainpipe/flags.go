@@ -140,6 +140,16 @@ func (b *byteSize) Set(s string) error {
 
 // parse parses args with flags allowed before, between and after the positional
 // arguments (`drainpipe tail myapp -n 100`), and returns the positional ones.
+// queryHint tells a command that takes a query (search, tail, export) how to
+// give one that starts with "-", which the flag parser read as a flag.
+func (f *flags) queryHint(err error) string {
+	name := strings.TrimPrefix(f.Name(), "drainpipe ")
+	if name != "search" && name != "tail" && name != "export" || !strings.Contains(err.Error(), "flag provided but not defined") {
+		return ""
+	}
+	return " (a query that starts with - goes after --: drainpipe " + name + " APP -- -web.1)"
+}
+
 // givenWithPrefix is the first flag whose name starts with prefix that the
 // command line or the environment set, or "".
 func (f *flags) givenWithPrefix(prefix string) string {
@@ -170,7 +180,7 @@ func (f *flags) parse(args []string) ([]string, error) {
 			if err == flag.ErrHelp {
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{err.Error() + f.queryHint(err)}
 		}
 		args = f.Args()
 		if len(args) == 0 {

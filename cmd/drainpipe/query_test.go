@@ -214,6 +214,10 @@ func TestContextAndPermalink(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one sentence saying %q", tt.args, code, errOut, tt.code, tt.says)
 		}
 	}
+	// A query that starts with "-" is read as a flag: the usage, and how to write it.
+	if _, errOut, code := s.cli("search", "shop", "-web.1"); code != 2 || !strings.Contains(errOut, "goes after --: drainpipe search APP -- -web.1") {
+		t.Errorf("search shop -web.1: exit %d, stderr %q; want 2 and the way to write it", code, errOut)
+	}
 }
 
 // heroku is r as `heroku logs` prints it.

@@ -175,7 +175,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		h.metrics.logins.WithLabelValues("refused").Inc()
 		h.log.Warn("ui login refused", "user", r.PostFormValue("user"), "addr", clientAddr(r))
-		h.renderLogin(w, r, http.StatusUnauthorized, "Wrong name, password or token.")
+		msg := "Wrong admin token." // the form asks for it alone
+		if h.cfg.Users != nil {
+			msg = "Wrong name, password or token."
+		}
+		h.renderLogin(w, r, http.StatusUnauthorized, msg)
 		return
 	}
 	h.metrics.logins.WithLabelValues("ok").Inc()

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bufio"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +241,34 @@ func editUsers(t *testing.T, path, content string) {
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(path, later, later); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWrongLoginSays: a refused login names what the form asked for: the admin
+// token alone, or with --ui-users a name and password too.
+func TestWrongLoginSays(t *testing.T) {
+	t.Parallel()
+	_, users := testUsers(t)
+	for _, tc := range []struct {
+		name string
+		cfg  ui.Config
+		says string
+	}{
+		{"token only", ui.Config{}, "Wrong admin token."},
+		{"with users", ui.Config{Users: users}, "Wrong name, password or token."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := newServer(t, tc.cfg)
+			c := browserClient()
+			_, page := get(t, c, srv.URL+"/ui/login")
+			m := csrfField.FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("no csrf field on the login page:\n%s", page)
+			}
+			resp, body := postForm(t, c, srv.URL+"/ui/login", url.Values{"csrf": {m[1]}, "password": {"wrong"}}, nil)
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, tc.says) {
+				t.Errorf("%d, want 401 saying %q:\n%s", resp.StatusCode, tc.says, body)
+			}
+		})
 	}
 }

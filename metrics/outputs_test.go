@@ -214,7 +214,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []metrics.Series{
-		{Name: "router.service", Source: "web.1", Unit: "ms", Count: 300, Sum: 44850, Min: 0, Max: 299, Mean: 149.5, Last: 299},
+		{Name: "router.service", Source: "web.1", Unit: "ms", Count: 300, Sum: 44850, Min: 0, Max: 299, Mean: 149.5, Last: 299, Distribution: true},
 		{Name: "users", Count: 300, Sum: 30},
 	}
 	if len(got) != 2 {

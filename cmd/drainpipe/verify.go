@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/drainpipe/drainpipe/api"
 	"github.com/drainpipe/drainpipe/cloudwatch"
 	"github.com/drainpipe/drainpipe/verify"
 )
@@ -83,12 +84,14 @@ func verifyReader(ctx context.Context, cf clientFlags, drainURL, from, app, grou
 	if from != "archive" && from != "cloudwatch" {
 		return nil, usagef("--from: want archive or cloudwatch, not %q", from)
 	}
+	var known *api.Drain // the drain, once the admin API said what it is
 	switch {
 	case app == "" && (from == "archive" || group == ""):
-		var err error
-		if app, err = appOfDrainURL(ctx, cf, drainURL); err != nil {
+		d, err := drainOfURL(ctx, cf, drainURL)
+		if err != nil {
 			return nil, err
 		}
+		app, known = d.App, &d
 	case app != "":
 		// The lines of another app's drain are never found under app: every pair
 		// would be reported lost. The owner is asked where the command talks to
@@ -106,7 +109,7 @@ func verifyReader(ctx context.Context, cf clientFlags, drainURL, from, app, grou
 	}
 	if group == "" {
 		var err error
-		if group, err = drainGroup(ctx, cf, drainURL, app); err != nil {
+		if group, err = drainGroup(ctx, cf, drainURL, app, known); err != nil {
 			return nil, err
 		}
 	}
@@ -120,45 +123,44 @@ func verifyReader(ctx context.Context, cf clientFlags, drainURL, from, app, grou
 // drainGroup is the log group of the drain of drainURL: its own group
 // (`drains add --cloudwatch-group`) when the server it is on says it has one,
 // else the default template's, /heroku/APP. A server whose own
-// --cloudwatch-group differs needs --group.
-func drainGroup(ctx context.Context, cf clientFlags, drainURL, app string) (string, error) {
+// --cloudwatch-group differs needs --group. known is the drain when it was
+// looked up already; else the server is asked, and a server that cannot say
+// (a Lambda's drain has none) leaves the default.
+func drainGroup(ctx context.Context, cf clientFlags, drainURL, app string, known *api.Drain) (string, error) {
 	def, _ := cloudwatch.DrainGroup(cloudwatch.DefaultGroupTemplate, app, "")
-	u, err := url.Parse(drainURL)
-	if err != nil || u.User == nil {
+	d := known
+	if d == nil {
+		u, err := url.Parse(drainURL)
+		if err != nil || u.User == nil {
+			return def, nil
+		}
+		found, ok, err := serverDrain(ctx, cf, u.User.Username())
+		if err != nil || !ok {
+			return def, nil
+		}
+		d = &found
+	}
+	if d.CloudWatchGroup == "" {
 		return def, nil
 	}
-	c, err := cf.client()
-	if err != nil {
-		return def, nil // no server to ask (a Lambda's drain)
+	group, ok := cloudwatch.DrainGroup(d.CloudWatchGroup, app, d.ID)
+	if !ok {
+		return "", usagef("the drain's CloudWatch group %q names many groups: pass --group with the one to read", d.CloudWatchGroup)
 	}
-	ds, err := c.Drains(ctx)
-	if err != nil {
-		return def, nil
-	}
-	for _, d := range ds {
-		if d.ID != u.User.Username() || d.CloudWatchGroup == "" {
-			continue
-		}
-		group, ok := cloudwatch.DrainGroup(d.CloudWatchGroup, app, d.ID)
-		if !ok {
-			return "", usagef("the drain's CloudWatch group %q names many groups: pass --group with the one to read", d.CloudWatchGroup)
-		}
-		return group, nil
-	}
-	return def, nil
+	return group, nil
 }
 
-// appOfDrainURL finds the app of a drainpipe drain URL by its id (the URL's user).
-func appOfDrainURL(ctx context.Context, cf clientFlags, drainURL string) (string, error) {
+// drainOfURL finds the drain of a drainpipe drain URL by its id (the URL's user).
+func drainOfURL(ctx context.Context, cf clientFlags, drainURL string) (api.Drain, error) {
 	u, err := url.Parse(drainURL)
 	if err != nil || u.User == nil {
-		return "", usagef("drain URL %q has no drain id: pass --app", redactURL(drainURL))
+		return api.Drain{}, usagef("drain URL %q has no drain id: pass --app", redactURL(drainURL))
 	}
-	app, ok, err := drainApp(ctx, cf, u.User.Username(), true)
+	d, ok, err := findDrain(ctx, cf, u.User.Username(), true)
 	if err != nil || ok {
-		return app, err
+		return d, err
 	}
-	return "", fmt.Errorf("no drain %s on %s: pass --app, or --server for the drainpipe that owns this URL", u.User.Username(), *cf.server)
+	return api.Drain{}, fmt.Errorf("no drain %s on %s: pass --app, or --server for the drainpipe that owns this URL", u.User.Username(), *cf.server)
 }
 
 // checkDrainApp refuses --app when the drain of drainURL belongs to another app.
@@ -168,37 +170,43 @@ func checkDrainApp(ctx context.Context, cf clientFlags, drainURL, app string, as
 	if err != nil || u.User == nil {
 		return nil // no id to look up
 	}
-	owner, ok, err := drainApp(ctx, cf, u.User.Username(), askServer)
-	if err != nil || !ok || owner == app {
+	d, ok, err := findDrain(ctx, cf, u.User.Username(), askServer)
+	if err != nil || !ok || d.App == app {
 		return err
 	}
 	return usagef("drain %s belongs to app %s, not %s: its lines are stored under %s (pass --app %s, or leave --app out)",
-		u.User.Username(), owner, app, owner, owner)
+		u.User.Username(), d.App, app, d.App, d.App)
 }
 
-// drainApp finds the app of drain id among the Lambda's drains, then, when
-// askServer, through the admin API; ok is false when neither has it.
-func drainApp(ctx context.Context, cf clientFlags, id string, askServer bool) (app string, ok bool, err error) {
+// findDrain finds drain id among the Lambda's drains (which know only their
+// app), then, when askServer, through the admin API; ok is false when neither
+// has it.
+func findDrain(ctx context.Context, cf clientFlags, id string, askServer bool) (api.Drain, bool, error) {
 	if app, ok, err := lambdaAppOf(ctx, id); ok || err != nil {
-		return app, ok, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
+		return api.Drain{ID: id, App: app}, ok, err // a Lambda's drain, found in DRAINPIPE_LAMBDA_DRAINS
 	}
 	if !askServer {
-		return "", false, nil
+		return api.Drain{}, false, nil
 	}
+	return serverDrain(ctx, cf, id)
+}
+
+// serverDrain is drain id as the admin API lists it; ok is false when it has none.
+func serverDrain(ctx context.Context, cf clientFlags, id string) (api.Drain, bool, error) {
 	c, err := cf.client()
 	if err != nil {
-		return "", false, err
+		return api.Drain{}, false, err
 	}
 	ds, err := c.Drains(ctx)
 	if err != nil {
-		return "", false, fmt.Errorf("look up the drain's app: %w", err)
+		return api.Drain{}, false, fmt.Errorf("look up the drain's app: %w", err)
 	}
 	for _, d := range ds {
 		if d.ID == id {
-			return d.App, true, nil
+			return d, true, nil
 		}
 	}
-	return "", false, nil
+	return api.Drain{}, false, nil
 }
 
 // positive refuses a zero or negative value of a count or duration flag.

@@ -143,11 +143,12 @@ var (
 	ErrUnavailable = errors.New("journal unavailable")
 )
 
-// The times a record can carry: what int64 nanoseconds since the epoch can count,
-// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z.
+// FirstTime and LastTime are the first and last times a record can carry: what
+// int64 nanoseconds since the epoch can count, 1677-09-21T00:12:43.145224192Z to
+// 2262-04-11T23:47:16.854775807Z.
 var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
+	FirstTime = time.Unix(0, math.MinInt64).UTC()
+	LastTime  = time.Unix(0, math.MaxInt64).UTC()
 )
 
 // KnownTime reports whether t is a time a record can carry (journal, archive and
@@ -156,5 +157,5 @@ var (
 // such a timestamp as none, and the line as received at its arrival, rather than
 // let it wrap around to another date.
 func KnownTime(t time.Time) bool {
-	return !t.Before(minTime) && !t.After(maxTime)
+	return !t.Before(FirstTime) && !t.After(LastTime)
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drainpipe/drainpipe"
 )
 
 // ParseTime reads a time as `--since`, `--until` and the API's since and until
@@ -31,19 +33,13 @@ func ParseTime(s string, now time.Time) (start, end time.Time, err error) {
 	return clampTime(start), clampTime(end), nil
 }
 
-// The first and last times a line can carry (see drainpipe.KnownTime).
-var (
-	firstTime = time.Unix(0, math.MinInt64).UTC()
-	lastTime  = time.Unix(0, math.MaxInt64).UTC()
-)
-
-// clampTime is t within [firstTime, lastTime].
+// clampTime is t within the times a line can carry.
 func clampTime(t time.Time) time.Time {
 	switch {
-	case t.Before(firstTime):
-		return firstTime
-	case t.After(lastTime):
-		return lastTime
+	case t.Before(drainpipe.FirstTime):
+		return drainpipe.FirstTime
+	case t.After(drainpipe.LastTime):
+		return drainpipe.LastTime
 	}
 	return t
 }

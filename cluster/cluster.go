@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drainpipe/drainpipe/internal/bounded"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -299,9 +300,7 @@ func (c *Cluster) serverNowLocked() time.Time { return time.Now().Add(-c.offset)
 // heartbeat in flight, a watch's stop wait on the client's own timeouts): the
 // rest is left to finish, or not, as the process exits.
 func (c *Cluster) Leave(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() {
-		var err error
+	err := bounded.Run(ctx, func() (err error) {
 		c.left.Do(func() {
 			close(c.stop)
 			c.beating.Wait()
@@ -317,14 +316,12 @@ func (c *Cluster) Leave(ctx context.Context) error {
 				err = fmt.Errorf("mark node %s stopped: %w", c.cfg.Node, err)
 			}
 		})
-		done <- err
-	}()
-	select {
-	case err := <-done:
 		return err
-	case <-ctx.Done():
-		return fmt.Errorf("leave the cluster: %w", ctx.Err())
+	})
+	if err != nil && err == ctx.Err() {
+		return fmt.Errorf("leave the cluster: %w", err)
 	}
+	return err
 }
 
 // Forget deletes a node gone for good from the registry.

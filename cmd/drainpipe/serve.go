@@ -20,6 +20,7 @@ import (
 	"github.com/drainpipe/drainpipe/datadir"
 	"github.com/drainpipe/drainpipe/drains"
 	"github.com/drainpipe/drainpipe/httpd"
+	"github.com/drainpipe/drainpipe/internal/bounded"
 	"github.com/drainpipe/drainpipe/journal"
 	"github.com/drainpipe/drainpipe/otlp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -203,7 +204,7 @@ func serve(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	// Stopping the store's watch waits on NATS (up to the client's 5 s when it
 	// does not answer): it gets what is left of the budget.
-	defer clock.run("drain store", journalDone, func(ctx context.Context) error { return within(ctx, ds.Close) })
+	defer clock.run("drain store", journalDone, func(ctx context.Context) error { return bounded.Run(ctx, ds.Close) })
 	tokenHash, err := ds.AdminToken(ctx, filepath.Join(c.data, "admin-token"))
 	if err != nil {
 		return err

@@ -46,19 +46,6 @@ func (c *shutdownClock) by(d time.Duration) (context.Context, context.CancelFunc
 	return context.WithDeadline(context.Background(), c.start.Add(d))
 }
 
-// within runs f and returns its error, or ctx's when ctx ends first; f then runs
-// on, as the process exits.
-func within(ctx context.Context, f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // run runs one shutdown step with a context that ends d after the shutdown began,
 // and logs what it could not finish.
 func (c *shutdownClock) run(step string, d time.Duration, f func(context.Context) error) {

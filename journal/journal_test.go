@@ -350,6 +350,9 @@ func TestLargeBatchIsSplitAcrossMessages(t *testing.T) {
 	}
 }
 
+// TestUnconfiguredSinkCursorIsDeleted: at start the cursor of a sink no longer
+// configured is deleted, with a warning; an ephemeral consumer an earlier process
+// left (a reader killed with it) is deleted too, without one.
 func TestUnconfiguredSinkCursorIsDeleted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -359,8 +362,24 @@ func TestUnconfiguredSinkCursorIsDeleted(t *testing.T) {
 	}
 	consumeUntil(t, j, &collector{name: "old"}, 1)
 	consumeUntil(t, j, &collector{name: "kept"}, 1)
+	eph, err := j.JetStream().CreateConsumer(context.Background(), "DRAINPIPE_LOGS", jetstream.ConsumerConfig{InactiveThreshold: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ephemeral := eph.CachedInfo().Name
 	j.Close()
-	j2 := open(t, journal.Config{Dir: dir, Sinks: []string{"kept"}})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	j2 := open(t, journal.Config{Dir: dir, Sinks: []string{"kept"}, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	if _, err := j2.JetStream().Consumer(context.Background(), "DRAINPIPE_LOGS", ephemeral); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Errorf("the ephemeral consumer is still there: %v", err)
+	}
+	mu.Lock()
+	text := logs.String()
+	mu.Unlock()
+	if strings.Contains(text, "sink="+ephemeral) || !strings.Contains(text, "sink=old") {
+		t.Errorf("want a warning for the sink's cursor only:\n%s", text)
+	}
 	// The deleted cursor starts over: it sees the message again; the kept one does not.
 	if _, err := j2.Append(context.Background(), batch("d", "", 1)); err != nil {
 		t.Fatal(err)
@@ -404,36 +423,5 @@ func TestJournalIdentity(t *testing.T) {
 	lost := open(t, journal.Config{Dir: t.TempDir()})
 	if lost.ID() == first || lost.ID() == "" {
 		t.Fatalf("a new journal has identity %q (old %q): want a new one", lost.ID(), first)
-	}
-}
-
-// TestEphemeralConsumerLeftQuietly: an ephemeral consumer an earlier process
-// left (a reader killed with it) is deleted at start without the warning a
-// sink's forgotten cursor gets; the forgotten cursor still gets it.
-func TestEphemeralConsumerLeftQuietly(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	j := open(t, journal.Config{Dir: dir})
-	if _, err := j.Append(context.Background(), batch("d", "", 1)); err != nil {
-		t.Fatal(err)
-	}
-	consumeUntil(t, j, &collector{name: "old"}, 1)
-	eph, err := j.JetStream().CreateConsumer(context.Background(), "DRAINPIPE_LOGS", jetstream.ConsumerConfig{InactiveThreshold: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := eph.CachedInfo().Name
-	j.Close()
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	j2 := open(t, journal.Config{Dir: dir, Sinks: []string{"kept"}, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
-	if _, err := j2.JetStream().Consumer(context.Background(), "DRAINPIPE_LOGS", name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		t.Errorf("the ephemeral consumer is still there: %v", err)
-	}
-	mu.Lock()
-	text := logs.String()
-	mu.Unlock()
-	if strings.Contains(text, "sink="+name) || !strings.Contains(text, "sink=old") {
-		t.Errorf("want a warning for the sink's cursor only:\n%s", text)
 	}
 }

@@ -16,7 +16,14 @@ import (
 // engine starts an embedded JetStream server for the test.
 func engine(t *testing.T) *server.Server {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true, NoLog: true})
+	return startEngine(t, &server.Options{DontListen: true})
+}
+
+// startEngine starts a JetStream server with opts (where it listens) for the test.
+func startEngine(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	opts.JetStream, opts.StoreDir, opts.NoSigs, opts.NoLog = true, t.TempDir(), true, true
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

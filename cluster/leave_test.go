@@ -93,15 +93,7 @@ func (f *freezer) freeze() {
 // heartbeat's write, each watch's stop), so shutdown keeps its 10 s.
 func TestLeaveWhenNATSIsFrozen(t *testing.T) {
 	t.Parallel()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	srv := startEngine(t, &server.Options{Host: "127.0.0.1", Port: -1})
 	f := newFreezer(t, srv.Addr().String())
 	nc, err := nats.Connect("nats://"+f.addr, nats.MaxReconnects(-1))
 	if err != nil {
